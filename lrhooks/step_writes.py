@@ -1,0 +1,128 @@
+"""Static analysis: by how much does a `session.run(fetches)` move the global step?
+
+A hook that feeds a rate must know the step a run *starts* at before the run.
+Fetching `global_step` in the same run does not tell it reliably: the read races
+with the optimizer's increment. Instead, this module looks at the graph once per
+distinct set of fetches and answers 0 (the run cannot write the step),
+a positive count (the run executes that many `assign_add(global_step, 1)`), or
+None (it may write the step in a way that cannot be counted statically:
+a conditional write, an assignment, an increment by a non-constant), in which
+case the hook reads the step after the run.
+"""
+
+import collections
+from typing import Any, Dict, FrozenSet, Iterable, Optional, Tuple
+
+import tensorflow as tf
+
+# Ops that forward a resource handle or ref unchanged.
+_FORWARDING = frozenset({"Identity", "RefIdentity", "Enter", "RefEnter", "Switch", "RefSwitch",
+                         "Merge", "RefMerge"})
+_CONDITIONAL = frozenset({"Switch", "RefSwitch", "Merge", "RefMerge", "Enter", "RefEnter"})
+_INCREMENTS = frozenset({"AssignAddVariableOp", "AssignAdd"})
+_READ_ONLY = frozenset({"ReadVariableOp", "VarIsInitializedOp", "IsVariableInitialized",
+                        "ResourceGather", "VariableShape", "DestroyResourceOp"})
+
+
+def _constant_one(tensor: tf.Tensor) -> bool:
+    if tensor.op.type != "Const":
+        return False
+    value = tf.make_ndarray(tensor.op.get_attr("value"))
+    try:
+        return value is not None and int(value) == 1 and float(value) == 1.0
+    except (TypeError, ValueError):
+        return False
+
+
+def find_step_writers(global_step: tf.Variable) -> Tuple[FrozenSet[tf.Operation], FrozenSet[tf.Operation]]:
+    """Returns `(unit_increments, other_writers)` of `global_step` in its graph.
+
+    `unit_increments` are unconditional `assign_add(global_step, 1)` ops;
+    `other_writers` are every other op that may write the step (assignments,
+    conditional or non-unit increments, function calls that capture it).
+    """
+    source = global_step.handle if hasattr(global_step, "handle") else global_step.op.outputs[0]
+    unit, other = set(), set()
+    pending = collections.deque([(source, False)])
+    seen = set()
+    while pending:
+        tensor, conditional = pending.popleft()
+        if tensor in seen:
+            continue
+        seen.add(tensor)
+        for consumer in tensor.consumers():
+            kind = consumer.type
+            if kind in _READ_ONLY:
+                continue
+            if kind in _FORWARDING:
+                # Follow only outputs that still refer to the variable; an Identity of a
+                # ref variable's value is a read.
+                for out in consumer.outputs:
+                    if out.dtype == tf.resource or out.dtype._is_ref_dtype:  # pylint: disable=protected-access
+                        pending.append((out, conditional or kind in _CONDITIONAL))
+            elif kind in _INCREMENTS and not conditional and _constant_one(consumer.inputs[1]):
+                unit.add(consumer)
+            else:
+                other.add(consumer)
+    return frozenset(unit), frozenset(other)
+
+
+def _flatten_fetches(fetches: Any) -> list:
+    return tf.nest.flatten(fetches)
+
+
+class StepWriteCounter:
+    """Answers, per distinct set of fetches, how far a run moves the global step."""
+
+    def __init__(self, graph: tf.Graph, global_step: tf.Variable):
+        self._graph = graph
+        self._unit, self._other = find_step_writers(global_step)
+        self._cache: Dict[Tuple[int, ...], Tuple[list, Optional[int]]] = {}
+        self._last_fetches: Any = object()
+        self._last_answer: Optional[int] = 0
+
+    @property
+    def writers(self) -> FrozenSet[tf.Operation]:
+        return self._unit | self._other
+
+    def increment(self, fetches: Any) -> Optional[int]:
+        """How many unit increments running `fetches` executes, or None if unknowable."""
+        if fetches is self._last_fetches:
+            return self._last_answer
+        flat = _flatten_fetches(fetches)
+        key = tuple(id(x) for x in flat)
+        cached = self._cache.get(key)
+        if cached is not None and all(a is b for a, b in zip(cached[0], flat)):
+            answer = cached[1]
+        else:
+            answer = self._analyse(flat)
+            if len(self._cache) > 256:
+                self._cache.clear()
+            self._cache[key] = (flat, answer)
+        self._last_fetches, self._last_answer = fetches, answer
+        return answer
+
+    def _analyse(self, flat: Iterable[Any]) -> Optional[int]:
+        roots = []
+        for element in flat:
+            if element is None:
+                continue
+            try:
+                graph_element = self._graph.as_graph_element(element, allow_tensor=True,
+                                                             allow_operation=True)
+            except (TypeError, ValueError, KeyError):
+                return None  # Something we cannot see into; read the step after the run.
+            roots.append(graph_element if isinstance(graph_element, tf.Operation)
+                         else graph_element.op)
+        reached = set()
+        stack = list(roots)
+        while stack:
+            op = stack.pop()
+            if op in reached:
+                continue
+            reached.add(op)
+            stack.extend(t.op for t in op.inputs)
+            stack.extend(op.control_inputs)
+        if reached & self._other:
+            return None
+        return len(reached & self._unit)

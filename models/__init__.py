@@ -1,0 +1,1 @@
+"""Reference models trained with lrhooks (run from a checkout; not installed)."""
