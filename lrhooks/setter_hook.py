@@ -97,6 +97,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         self.mode: Optional[str] = None
         self._step: Optional[int] = None
         self._cached = (None, None)
+        self.assignments = 0  # variable mode: how many times the variable was assigned
 
     @property
     def schedule(self) -> Callable[[int], float]:
@@ -190,6 +191,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
             if rate != self._current:
                 run_context.session.run(self._assign_op, {self._assign_feed: rate})
                 self._current = rate
+                self.assignments += 1
             return tf1.train.SessionRunArgs(self._fetch) if self._fetch is not None else None
         feed = None if rate == self._default else {self._tensor: rate}
         if feed is None and self._fetch is None:
