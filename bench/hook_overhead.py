@@ -1,0 +1,133 @@
+"""Per-step cost of setting the learning rate, side by side in one process.
+
+A tiny graph (a 64x64 matmul with a momentum update) in a `MonitoredSession`,
+so that the hook's cost is as visible as it can ever be. Variants:
+
+  no hook            a tf.constant rate, nothing else (the baseline)
+  in-graph TF        tf.compat.v1.train.piecewise_constant(global_step, ...)
+  classic hook       the hand-written hook of the classic ResNet model: feeds a
+                     placeholder and fetches global_step every run (one run late)
+  lrhooks graph      lrhooks.learning_rate() + LearningRateSetterHook
+  lrhooks variable   a tf.Variable rate, assigned when the rate changes
+  lrhooks feed ...   a placeholder / tf.constant rate fed by the hook
+
+Rounds are interleaved (every variant runs once per round, in turn) and the
+table shows the median over rounds of microseconds per step.
+
+    python bench/hook_overhead.py [--rounds 15] [--steps 2000]
+"""
+
+import argparse
+import statistics
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+
+import lrhooks
+from lrhooks import schedules
+
+tf1 = tf.compat.v1
+
+BOUNDARIES = [3000, 6000, 9000, 12000, 15000, 18000, 21000, 24000, 27000]
+VALUES = [0.1 * 0.5 ** i for i in range(len(BOUNDARIES) + 1)]
+
+
+class ClassicLearningRateSetterHook(tf1.train.SessionRunHook):
+    """The hand-written hook found in TF1 codebases (tensorflow/models resnet_main.py)."""
+
+    def __init__(self, rate_tensor, global_step, schedule):
+        self._rate_tensor, self._global_step, self._schedule = rate_tensor, global_step, schedule
+
+    def begin(self):
+        self._lrn_rate = self._schedule(0)  # also after a restore: the bug
+
+    def before_run(self, run_context):
+        return tf1.train.SessionRunArgs(self._global_step,
+                                        feed_dict={self._rate_tensor: self._lrn_rate})
+
+    def after_run(self, run_context, run_values):
+        self._lrn_rate = self._schedule(run_values.results)  # one run late
+
+
+def build(variant, schedule, exponential):
+    graph = tf.Graph()
+    with graph.as_default():
+        tf1.set_random_seed(0)
+        global_step = tf1.train.get_or_create_global_step()
+        hooks = []
+        if variant == "no hook":
+            rate = tf.constant(0.1)
+        elif variant == "in-graph TF":
+            rate = (tf1.train.exponential_decay(0.1, global_step, 1000, 0.5) if exponential
+                    else tf1.train.piecewise_constant(global_step, BOUNDARIES, VALUES))
+        elif variant == "classic hook":
+            rate = tf1.placeholder(tf.float32, [])
+            hooks.append(ClassicLearningRateSetterHook(rate, global_step, schedule))
+        elif variant == "lrhooks graph":
+            rate = lrhooks.learning_rate()
+            hooks.append(lrhooks.LearningRateSetterHook(schedule))
+        else:
+            _, kind, tracking = variant.split()
+            if kind == "variable":
+                rate = tf1.get_variable("lr", initializer=0.1, trainable=False)
+            elif kind == "placeholder":
+                rate = tf1.placeholder(tf.float32, [])
+            else:
+                rate = tf.constant(0.1)
+            hooks.append(lrhooks.LearningRateSetterHook(schedule, rate, step_tracking=tracking))
+        weight = tf1.get_variable("w", [64, 64], initializer=tf1.glorot_uniform_initializer())
+        inputs = tf.constant(np.random.RandomState(0).randn(64, 64).astype(np.float32))
+        loss = tf.reduce_mean(tf.square(tf.matmul(inputs, weight)))
+        train_op = tf1.train.MomentumOptimizer(rate, 0.9).minimize(loss, global_step=global_step)
+        session = tf1.train.MonitoredSession(hooks=hooks)
+    return session, train_op
+
+
+VARIANTS = ["no hook", "in-graph TF", "classic hook", "lrhooks graph",
+            "lrhooks variable count", "lrhooks variable fetch",
+            "lrhooks placeholder count", "lrhooks placeholder fetch",
+            "lrhooks constant count"]
+
+
+def measure(exponential, rounds, steps, warmup=300):
+    schedule = (schedules.exponential_decay(0.1, 1000, 0.5) if exponential
+                else schedules.piecewise_constant(BOUNDARIES, VALUES))
+    built = {v: build(v, schedule, exponential) for v in VARIANTS}
+    for session, train_op in built.values():
+        for _ in range(warmup):
+            session.run(train_op)
+    times = {v: [] for v in VARIANTS}
+    for _ in range(rounds):
+        for variant, (session, train_op) in built.items():
+            start = time.perf_counter()
+            for _ in range(steps):
+                session.run(train_op)
+            times[variant].append((time.perf_counter() - start) / steps * 1e6)
+    for session, _ in built.values():
+        session.close()
+    return {v: statistics.median(t) for v, t in times.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--steps", type=int, default=2000, help="steps per variant per round")
+    args = parser.parse_args(argv)
+    print(f"TensorFlow {tf.__version__}, {args.rounds} interleaved rounds x {args.steps} steps")
+    for exponential in (False, True):
+        name = ("exponential_decay(0.1, 1000, 0.5): the rate changes every step" if exponential
+                else "piecewise_constant, 9 boundaries")
+        medians = measure(exponential, args.rounds, args.steps)
+        base = medians["no hook"]
+        print(f"\nschedule: {name}")
+        print(f"| {'variant':<26} | {'us/step':>8} | {'x no hook':>9} |")
+        print(f"|{'-' * 28}|{'-' * 10}|{'-' * 11}|")
+        for variant in VARIANTS:
+            print(f"| {variant:<26} | {medians[variant]:8.1f} | {medians[variant] / base:9.3f} |")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

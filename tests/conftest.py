@@ -1,0 +1,50 @@
+"""Shared pytest fixtures.
+
+``mnist_dir``: the real MNIST directory (IDX files). Resolution order:
+``$LRHOOKS_MNIST_DIR`` (relative paths are tried against the working directory,
+then the repository root), else ``<repo>/../shared/data/mnist``. Missing data
+fails the test when ``$CI == 'true'`` or when ``$LRHOOKS_MNIST_DIR`` was set
+explicitly; otherwise the test is skipped.
+"""
+
+import os
+import pathlib
+from typing import Optional
+
+import pytest
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+DEFAULT_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"
+MNIST_DIR_ENV = "LRHOOKS_MNIST_DIR"
+
+
+def resolve_mnist_dir() -> pathlib.Path:
+    """Returns the configured MNIST directory (it may not exist)."""
+    env = os.environ.get(MNIST_DIR_ENV)
+    if not env:
+        return DEFAULT_MNIST_DIR
+    path = pathlib.Path(env)
+    if not path.is_absolute() and not path.exists():
+        path = REPO_ROOT / path
+    return path
+
+
+def _missing_reason(path: pathlib.Path) -> Optional[str]:
+    if not path.is_dir():
+        return f"MNIST directory {path} does not exist"
+    if not any(path.iterdir()):
+        return f"MNIST directory {path} is empty"
+    return None
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> pathlib.Path:
+    """The real MNIST directory; fails in CI / explicit config, else skips."""
+    path = resolve_mnist_dir()
+    reason = _missing_reason(path)
+    if reason is None:
+        return path
+    if os.environ.get("CI") == "true" or os.environ.get(MNIST_DIR_ENV):
+        pytest.fail(f"{reason} (set {MNIST_DIR_ENV}; CI must provide the real "
+                    f"MNIST data)", pytrace=False)
+    pytest.skip(f"{reason}; set {MNIST_DIR_ENV} to run real-data tests")
