@@ -1,0 +1,143 @@
+"""absl flags for choosing a schedule: one definition for every program.
+
+The trainer (`models.resnet_mnist.train`) and the preview (`lrhooks.preview`)
+both call `define_schedule_flags()` and then turn the parsed values into a
+schedule with `schedule_from_flags(FLAGS.flag_values_dict())`. Library code
+never reads `FLAGS`: it gets a plain mapping.
+
+Flags (all prefixed `lr`):
+
+  --lr_schedule        one of SCHEDULE_NAMES
+  --learning_rate      the initial / constant rate
+  --lr_boundaries      piecewise_constant boundaries (comma-separated ints)
+  --lr_values          piecewise_constant values (comma-separated floats)
+  --lr_decay_steps     decay_steps (first_decay_steps for cosine_decay_restarts)
+  --lr_decay_rate, --lr_staircase, --lr_end_learning_rate, --lr_power,
+  --lr_cycle, --lr_alpha, --lr_beta, --lr_num_periods, --lr_t_mul, --lr_m_mul
+
+A bad combination fails when the flags are parsed (a validator), with a
+one-line message naming the flag.
+"""
+
+import re
+from typing import Any, Dict, Mapping
+
+from absl import flags
+
+from lrhooks import schedules
+
+# Schedule name -> {factory argument: flag name}.
+_ARGUMENTS: Dict[str, Dict[str, str]] = {
+    "constant": {"learning_rate": "learning_rate"},
+    "piecewise_constant": {"boundaries": "lr_boundaries", "values": "lr_values"},
+    "exponential_decay": {"learning_rate": "learning_rate", "decay_steps": "lr_decay_steps",
+                          "decay_rate": "lr_decay_rate", "staircase": "lr_staircase"},
+    "inverse_time_decay": {"learning_rate": "learning_rate", "decay_steps": "lr_decay_steps",
+                           "decay_rate": "lr_decay_rate", "staircase": "lr_staircase"},
+    "natural_exp_decay": {"learning_rate": "learning_rate", "decay_steps": "lr_decay_steps",
+                          "decay_rate": "lr_decay_rate", "staircase": "lr_staircase"},
+    "polynomial_decay": {"learning_rate": "learning_rate", "decay_steps": "lr_decay_steps",
+                         "end_learning_rate": "lr_end_learning_rate", "power": "lr_power",
+                         "cycle": "lr_cycle"},
+    "cosine_decay": {"learning_rate": "learning_rate", "decay_steps": "lr_decay_steps",
+                     "alpha": "lr_alpha"},
+    "cosine_decay_restarts": {"learning_rate": "learning_rate",
+                              "first_decay_steps": "lr_decay_steps", "t_mul": "lr_t_mul",
+                              "m_mul": "lr_m_mul", "alpha": "lr_alpha"},
+    "linear_cosine_decay": {"learning_rate": "learning_rate", "decay_steps": "lr_decay_steps",
+                            "num_periods": "lr_num_periods", "alpha": "lr_alpha",
+                            "beta": "lr_beta"},
+}
+
+SCHEDULE_NAMES = tuple(_ARGUMENTS)
+FLAG_NAMES = ("lr_schedule", "learning_rate", "lr_boundaries", "lr_values", "lr_decay_steps",
+              "lr_decay_rate", "lr_staircase", "lr_end_learning_rate", "lr_power", "lr_cycle",
+              "lr_alpha", "lr_beta", "lr_num_periods", "lr_t_mul", "lr_m_mul")
+
+
+def define_schedule_flags(flag_values: flags.FlagValues = flags.FLAGS,
+                          default_schedule: str = "piecewise_constant") -> None:
+    """Defines the schedule flags on `flag_values`, with a parse-time validator."""
+    fv = flag_values
+    flags.DEFINE_enum("lr_schedule", default_schedule, SCHEDULE_NAMES,
+                      "Learning-rate schedule (a lrhooks.schedules function).", flag_values=fv)
+    flags.DEFINE_float("learning_rate", 0.1, "Initial (or constant) learning rate.",
+                       flag_values=fv)
+    flags.DEFINE_list("lr_boundaries", [], "piecewise_constant: step boundaries.",
+                      flag_values=fv)
+    flags.DEFINE_list("lr_values", [], "piecewise_constant: one more rate than boundaries.",
+                      flag_values=fv)
+    flags.DEFINE_float("lr_decay_steps", None,
+                       "decay_steps (first_decay_steps for cosine_decay_restarts).",
+                       flag_values=fv)
+    flags.DEFINE_float("lr_decay_rate", None, "exponential/inverse_time/natural_exp: rate.",
+                       flag_values=fv)
+    flags.DEFINE_bool("lr_staircase", False, "Decay in discrete steps.", flag_values=fv)
+    flags.DEFINE_float("lr_end_learning_rate", 0.0001, "polynomial_decay: final rate.",
+                       flag_values=fv)
+    flags.DEFINE_float("lr_power", 1.0, "polynomial_decay: power.", flag_values=fv)
+    flags.DEFINE_bool("lr_cycle", False, "polynomial_decay: cycle.", flag_values=fv)
+    flags.DEFINE_float("lr_alpha", 0.0, "cosine decays: minimum as a fraction of the rate.",
+                       flag_values=fv)
+    flags.DEFINE_float("lr_beta", 0.001, "linear_cosine_decay: beta.", flag_values=fv)
+    flags.DEFINE_float("lr_num_periods", 0.5, "linear_cosine_decay: periods.", flag_values=fv)
+    flags.DEFINE_float("lr_t_mul", 2.0, "cosine_decay_restarts: period multiplier.",
+                       flag_values=fv)
+    flags.DEFINE_float("lr_m_mul", 1.0, "cosine_decay_restarts: rate multiplier.",
+                       flag_values=fv)
+
+    def check(unused_schedule_name: str) -> bool:
+        # Registered on --lr_schedule alone so that the message stays one short line;
+        # absl runs validators after every flag (flagfile included) is parsed.
+        schedule_from_flags({name: fv[name].value for name in FLAG_NAMES})
+        return True
+
+    flags.register_validator("lr_schedule", check, flag_values=fv)
+
+
+def _number(text: str, flag: str, kind):
+    try:
+        return kind(text)
+    except ValueError:
+        raise flags.ValidationError(
+            f"--{flag}: {text!r} is not a{'n integer' if kind is int else ' number'}") from None
+
+
+def _steps(value: float) -> Any:
+    return int(value) if value is not None and float(value).is_integer() else value
+
+
+def schedule_from_flags(values: Mapping[str, Any]) -> schedules.Schedule:
+    """Builds the schedule the flag values describe.
+
+    Args:
+      values: Flag name -> value (e.g. `FLAGS.flag_values_dict()`).
+
+    Raises:
+      flags.ValidationError: A one-line message naming the flag at fault.
+    """
+    name = values["lr_schedule"]
+    if name not in _ARGUMENTS:
+        raise flags.ValidationError(
+            f"must be one of {', '.join(SCHEDULE_NAMES)}, got {name!r}")
+    kwargs = {}
+    for argument, flag in _ARGUMENTS[name].items():
+        value = values[flag]
+        if flag == "lr_boundaries":
+            value = [_number(v, flag, int) for v in value]
+        elif flag == "lr_values":
+            value = [_number(v, flag, float) for v in value]
+            if not value:
+                raise flags.ValidationError("--lr_values is required for this schedule")
+        elif flag == "lr_decay_steps":
+            value = _steps(value)
+        if value is None:
+            raise flags.ValidationError(f"--{flag} is required for this schedule")
+        kwargs[argument] = value
+    try:
+        return getattr(schedules, name)(**kwargs)
+    except (TypeError, ValueError) as error:
+        match = re.search(r"`(\w+)`", str(error))
+        flag = _ARGUMENTS[name].get(match.group(1)) if match else None
+        where = f" (set by --{flag})" if flag else ""
+        raise flags.ValidationError(f"{error}{where}") from None

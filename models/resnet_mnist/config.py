@@ -1,0 +1,183 @@
+"""Trainer configuration: absl flags in, plain frozen dataclasses out.
+
+Only this module and the `main()` functions read `FLAGS`; `train()` and
+`evaluate()` take a `TrainConfig` / plain values, so tests and benchmarks call
+them directly with a shrunken config.
+"""
+
+import dataclasses
+import json
+import os
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from absl import flags
+
+from lrhooks import schedule_flags
+from lrhooks import schedules
+from models.resnet_mnist import model as model_lib
+
+DEVICES = ("auto", "cpu", "gpu")
+DATA_FORMATS = ("auto", "NHWC", "NCHW")
+CONFIG_FILE = "train_config.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything one training run needs, as plain values."""
+
+    data_dir: str
+    train_dir: str
+    hparams: model_lib.HParams
+    schedule: schedules.Schedule
+    batch_size: int = 128
+    train_steps: int = 1000
+    save_checkpoints_steps: Optional[int] = 500
+    save_summaries_steps: int = 100
+    log_every_n_steps: int = 100
+    device: str = "auto"
+    data_format: str = "auto"
+    log_device_placement: bool = False
+    seed: int = 0
+    eval_every_n_steps: int = 0  # > 0: evaluate on the test set in-process (benchmarks)
+    eval_batch_size: int = 1000
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+
+    def to_json(self) -> Dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["hparams"] = dataclasses.asdict(self.hparams)
+        values["schedule"] = repr(self.schedule)
+        return values
+
+
+def setup_logging() -> None:
+    """INFO-level absl logging, and TensorFlow's messages through absl only (not twice)."""
+    import logging as std_logging  # pylint: disable=import-outside-toplevel
+    from absl import logging  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    logging.set_verbosity(logging.INFO)
+    tf_logger = tf.get_logger()
+    for handler in list(tf_logger.handlers):
+        if not isinstance(handler, logging.ABSLHandler):
+            tf_logger.removeHandler(handler)
+    tf_logger.setLevel(std_logging.INFO)
+
+
+def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """Defines the trainer's flags (the schedule flags come from lrhooks)."""
+    fv = flag_values
+    defaults = model_lib.HParams()
+    flags.DEFINE_string("data_dir", None, "Directory with MNIST IDX files or mnist.npz.",
+                        flag_values=fv)
+    flags.DEFINE_string("train_dir", None, "Checkpoints and event files (resumed if present).",
+                        flag_values=fv)
+    flags.DEFINE_enum("model", defaults.model, model_lib.MODELS, "Model.", flag_values=fv)
+    flags.DEFINE_integer("num_residual_units", defaults.num_residual_units,
+                         "ResNet: residual units per stage.", lower_bound=1, flag_values=fv)
+    flags.DEFINE_bool("use_bottleneck", defaults.use_bottleneck, "ResNet: bottleneck units.",
+                      flag_values=fv)
+    flags.DEFINE_list("filters", [str(f) for f in defaults.filters],
+                      "ResNet: channels of the first conv and of the 3 stages.", flag_values=fv)
+    flags.DEFINE_float("weight_decay_rate", defaults.weight_decay_rate,
+                       "L2 weight decay on conv/fc weights.", lower_bound=0.0, flag_values=fv)
+    flags.DEFINE_float("relu_leakiness", defaults.relu_leakiness, "ResNet: leaky-ReLU slope.",
+                       flag_values=fv)
+    flags.DEFINE_float("dropout_rate", defaults.dropout_rate, "CNN: dropout rate.",
+                       flag_values=fv)
+    flags.DEFINE_float("batch_norm_decay", defaults.batch_norm_decay,
+                       "Batch-norm moving-average decay.", flag_values=fv)
+    flags.DEFINE_enum("optimizer", defaults.optimizer, model_lib.OPTIMIZERS, "Optimizer.",
+                      flag_values=fv)
+    flags.DEFINE_float("momentum", defaults.momentum, "mom/nesterov momentum.", flag_values=fv)
+    flags.DEFINE_integer("batch_size", 128, "Training batch size.", lower_bound=1,
+                         flag_values=fv)
+    flags.DEFINE_integer("train_steps", 1000, "Train until global_step reaches this.",
+                         lower_bound=1, flag_values=fv)
+    flags.DEFINE_integer("save_checkpoints_steps", 500, "Checkpoint every N steps.",
+                         lower_bound=1, flag_values=fv)
+    flags.DEFINE_integer("save_summaries_steps", 100, "Write summaries every N steps.",
+                         lower_bound=1, flag_values=fv)
+    flags.DEFINE_integer("log_every_n_steps", 100, "Log a line every N steps.", lower_bound=1,
+                         flag_values=fv)
+    flags.DEFINE_enum("device", "auto", DEVICES,
+                      "Where the model runs (soft placement falls back to CPU).",
+                      flag_values=fv)
+    flags.DEFINE_enum("data_format", "auto", DATA_FORMATS,
+                      "Conv layout; auto: NCHW on GPU, NHWC on CPU.", flag_values=fv)
+    flags.DEFINE_bool("log_device_placement", False, "Log where each op runs.", flag_values=fv)
+    flags.DEFINE_integer("seed", 0, "Random seed (shuffling, initialisation).", flag_values=fv)
+    flags.DEFINE_integer("intra_op_threads", 0, "0: TensorFlow's default.", lower_bound=0,
+                         flag_values=fv)
+    flags.DEFINE_integer("inter_op_threads", 0, "0: TensorFlow's default.", lower_bound=0,
+                         flag_values=fv)
+    schedule_flags.define_schedule_flags(fv)
+    flags.register_validator(
+        "filters", lambda value: _filters(value) is not None,
+        message="--filters must be 4 comma-separated positive integers", flag_values=fv)
+
+
+def _filters(values) -> Optional[Tuple[int, ...]]:
+    try:
+        filters = tuple(int(v) for v in values)
+    except ValueError:
+        return None
+    return filters if len(filters) == 4 and all(f > 0 for f in filters) else None
+
+
+def hparams_from_flags(values: Mapping[str, Any]) -> model_lib.HParams:
+    """HParams from flag values (validated; ValueError names the field)."""
+    return model_lib.HParams(
+        model=values["model"], num_residual_units=values["num_residual_units"],
+        use_bottleneck=values["use_bottleneck"], filters=_filters(values["filters"]),
+        weight_decay_rate=values["weight_decay_rate"], relu_leakiness=values["relu_leakiness"],
+        dropout_rate=values["dropout_rate"], batch_norm_decay=values["batch_norm_decay"],
+        optimizer=values["optimizer"], momentum=values["momentum"]).validate()
+
+
+def config_from_flags(values: Mapping[str, Any]) -> TrainConfig:
+    """The TrainConfig the flag values describe."""
+    for name in ("data_dir", "train_dir"):
+        if not values[name]:
+            raise ValueError(f"--{name} is required")
+    return TrainConfig(
+        data_dir=values["data_dir"], train_dir=values["train_dir"],
+        hparams=hparams_from_flags(values),
+        schedule=schedule_flags.schedule_from_flags(values),
+        batch_size=values["batch_size"], train_steps=values["train_steps"],
+        save_checkpoints_steps=values["save_checkpoints_steps"],
+        save_summaries_steps=values["save_summaries_steps"],
+        log_every_n_steps=values["log_every_n_steps"], device=values["device"],
+        data_format=values["data_format"], log_device_placement=values["log_device_placement"],
+        seed=values["seed"], intra_op_threads=values["intra_op_threads"],
+        inter_op_threads=values["inter_op_threads"])
+
+
+def write_config(config: TrainConfig, hparams: model_lib.HParams) -> None:
+    """Writes the run's config beside its checkpoints (atomically), for eval and review."""
+    values = config.to_json()
+    values["hparams"] = dataclasses.asdict(hparams)  # the resolved data_format
+    path = os.path.join(config.train_dir, CONFIG_FILE)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(values, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def read_hparams(train_dir: str) -> Optional[model_lib.HParams]:
+    """The HParams a trainer recorded in `train_dir`, or None."""
+    path = os.path.join(train_dir, CONFIG_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        values = json.load(f)["hparams"]
+    for key in ("filters", "cnn_filters"):
+        values[key] = tuple(values[key])
+    return model_lib.HParams(**values)
+
+
+def read_train_steps(train_dir: str) -> Optional[int]:
+    path = os.path.join(train_dir, CONFIG_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f).get("train_steps")

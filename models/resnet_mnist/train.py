@@ -1,0 +1,161 @@
+"""Trains the MNIST ResNet (or CNN) with lrhooks driving the learning rate.
+
+    python -m models.resnet_mnist.train \\
+        --flagfile=models/resnet_mnist/configs/quick.flags --data_dir=DIR --train_dir=DIR
+
+Resumes from the latest checkpoint in `--train_dir`. See `config.py` for flags.
+"""
+
+import dataclasses
+import os
+import sys
+import time
+from typing import List, Optional
+
+import tensorflow as tf
+from absl import app
+from absl import flags
+from absl import logging
+
+import lrhooks
+from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import data as data_lib
+from models.resnet_mnist import evaluation
+from models.resnet_mnist import model as model_lib
+
+tf1 = tf.compat.v1
+FLAGS = flags.FLAGS
+
+
+class UserError(Exception):
+    """A mistake in the user's input: reported in one line, no traceback."""
+
+
+@dataclasses.dataclass
+class TrainResult:
+    global_step: int
+    final_loss: Optional[float]
+    wall_seconds: float
+    eval_history: List[evaluation.EvalRecord]
+
+
+def resolve_device(device: str) -> str:
+    """The device string for the model: 'auto' picks the first GPU if there is one."""
+    if device == "auto":
+        device = "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
+    return "/device:GPU:0" if device == "gpu" else "/device:CPU:0"
+
+
+def resolve_data_format(data_format: str, device: str) -> str:
+    if data_format != "auto":
+        return data_format
+    return "NCHW" if "GPU" in device else "NHWC"
+
+
+def session_config(config: config_lib.TrainConfig) -> tf1.ConfigProto:
+    return tf1.ConfigProto(allow_soft_placement=True,
+                           log_device_placement=config.log_device_placement,
+                           intra_op_parallelism_threads=config.intra_op_threads,
+                           inter_op_parallelism_threads=config.inter_op_threads)
+
+
+def _check_train_dir(train_dir: str) -> None:
+    try:
+        os.makedirs(train_dir, exist_ok=True)
+        probe = os.path.join(train_dir, ".write_probe")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as error:
+        raise UserError(f"--train_dir {train_dir!r} is not writable: {error.strerror}") from None
+
+
+def _restored_step(train_dir: str) -> int:
+    checkpoint = tf.train.latest_checkpoint(train_dir)
+    if checkpoint is None:
+        return 0
+    return int(tf.train.load_variable(checkpoint, "global_step"))
+
+
+def train(config: config_lib.TrainConfig) -> TrainResult:
+    """Trains until `global_step == config.train_steps`, resuming from `config.train_dir`."""
+    started = time.perf_counter()
+    _check_train_dir(config.train_dir)
+    try:
+        images, labels = data_lib.load_mnist(config.data_dir, "train")
+        test = (data_lib.load_mnist(config.data_dir, "test") if config.eval_every_n_steps
+                else None)
+    except data_lib.DataError as error:
+        raise UserError(str(error)) from None
+    device = resolve_device(config.device)
+    hparams = dataclasses.replace(
+        config.hparams, data_format=resolve_data_format(config.data_format, device)).validate()
+    restored = _restored_step(config.train_dir)
+    config_lib.write_config(config, hparams)
+
+    with tf.Graph().as_default():
+        tf1.set_random_seed(config.seed)
+        with tf.device("/device:CPU:0"):
+            global_step = tf1.train.get_or_create_global_step()
+            rate = lrhooks.learning_rate()
+            # A different shuffle after each restart: the step the run resumes from.
+            batch_images, batch_labels = data_lib.train_input(
+                images, labels, config.batch_size, seed=config.seed + restored)
+        with tf.device(device):
+            outputs = model_lib.build_model(batch_images, batch_labels, hparams, mode="train",
+                                            learning_rate=rate, global_step=global_step)
+        tf1.summary.scalar("learning_rate", rate)
+        hooks = [
+            lrhooks.LearningRateSetterHook(config.schedule),
+            tf1.train.StopAtStepHook(last_step=config.train_steps),
+            tf1.train.NanTensorHook(outputs.loss),
+            tf1.train.LoggingTensorHook(
+                {"step": global_step, "loss": outputs.loss, "precision": outputs.precision,
+                 "learning_rate": rate}, every_n_iter=config.log_every_n_steps),
+        ]
+        eval_hook = None
+        if test is not None:
+            tower = evaluation.build_eval_tower(*test, hparams, config.eval_batch_size,
+                                                reuse=True)
+            eval_hook = evaluation.InProcessEvalHook(tower, config.eval_every_n_steps,
+                                                     config.train_steps)
+            hooks.append(eval_hook)
+        final_loss = None
+        with tf1.train.MonitoredTrainingSession(
+                checkpoint_dir=config.train_dir, hooks=hooks, chief_only_hooks=[],
+                save_checkpoint_steps=config.save_checkpoints_steps,
+                save_checkpoint_secs=None,
+                save_summaries_steps=config.save_summaries_steps,
+                log_step_count_steps=config.log_every_n_steps,
+                config=session_config(config)) as session:
+            while not session.should_stop():
+                _, final_loss = session.run([outputs.train_op, outputs.loss])
+            step = session.run_step_fn(
+                lambda step_context: step_context.session.run(global_step))
+    return TrainResult(int(step), None if final_loss is None else float(final_loss),
+                       time.perf_counter() - started,
+                       eval_hook.history if eval_hook is not None else [])
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    config_lib.setup_logging()
+    try:
+        config = config_lib.config_from_flags(FLAGS.flag_values_dict())
+    except ValueError as error:  # a flag combination the validators could not see
+        print(f"train: error: {error}", file=sys.stderr)
+        return 1
+    try:
+        result = train(config)
+    except UserError as error:
+        print(f"train: error: {error}", file=sys.stderr)
+        return 1
+    logging.info("done: global_step %d, loss %s, %.1f s", result.global_step, result.final_loss,
+                 result.wall_seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    config_lib.define_flags()
+    app.run(main)
