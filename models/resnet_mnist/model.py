@@ -1,0 +1,421 @@
+"""ResNet and small-CNN MNIST models written with raw `tf.compat.v1` ops.
+
+Follows the classic tensorflow/models `resnet_model.py` (pre-activation residual units, leaky
+ReLU, strided stages) and the classic deep-MNIST tutorial CNN, using only
+`tf.compat.v1.get_variable`, `tf.nn` ops and `tf.compat.v1.train` optimizers.
+`build_model` builds into the caller's graph; everything comes in as arguments and devices are
+left to the caller.
+
+Variable names are the same in train and eval mode (checkpoints written by a train graph restore
+into an eval graph); train mode adds only the optimizer slots (and may create the global step):
+
+* ResNet: `resnet/init/init_conv/DW`, `resnet/unit_<stage>_<i>/.../DW`, `resnet/logit/{DW,biases}`;
+  batch norm `.../<bn>/{beta,gamma}` (trainable) and `.../<bn>/{moving_mean,moving_variance}`
+  (non-trainable, in GLOBAL_VARIABLES and `MOVING_STATS_COLLECTION`).
+* CNN: `cnn/conv{1,2,3}/{DW,biases}`, `cnn/fc1/{DW,biases}`, `cnn/logit/{DW,biases}`.
+
+The conv/FC weights (every `DW`) are in `WEIGHT_DECAY_COLLECTION` and are the only variables in
+the L2 term.
+"""
+
+import dataclasses
+import math
+from typing import Any, List, Optional, Sequence, Tuple
+
+import tensorflow as tf
+
+tf1 = tf.compat.v1
+
+WEIGHT_DECAY_COLLECTION = "resnet_mnist_weights"
+MOVING_STATS_COLLECTION = "resnet_mnist_batch_norm_moving_stats"
+MODES = ("train", "eval")
+MODELS = ("resnet", "cnn")
+OPTIMIZERS = ("sgd", "mom", "nesterov", "adam")
+DATA_FORMATS = ("NHWC", "NCHW")
+
+
+def _invalid(field: str, value: object, allowed: str) -> ValueError:
+    return ValueError(f"`{field}` must be {allowed}, got {value!r}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    """Model and optimizer hyper-parameters (like the classic `resnet_model.HParams`).
+
+    The defaults are a ResNet-14: the classic CIFAR ResNet layout (16/32/64 channels, strides
+    1/2/2) with 2 instead of 3 pre-activation units per stage, about 0.17M parameters, which is
+    plenty for MNIST and needs about 1.5x fewer conv FLOPs per image than ResNet-20.
+
+    Attributes:
+      model: 'resnet' or 'cnn'.
+      num_classes: Number of output classes.
+      num_residual_units: Residual units in each of the 3 stages.
+      use_bottleneck: 1x1-3x3-1x1 bottleneck units; stage outputs are 4x `filters[1:]`.
+      filters: Channels of the first conv, then of stages 1-3 (bottleneck: inner widths).
+      weight_decay_rate: Multiplier of sum(l2_loss) over the conv/FC weights.
+      relu_leakiness: Negative slope of the ResNet's leaky ReLU (0 gives a plain ReLU).
+      optimizer: 'sgd', 'mom', 'nesterov' or 'adam'.
+      momentum: Momentum of 'mom' and 'nesterov'.
+      adam_beta1: Adam beta1.
+      adam_beta2: Adam beta2.
+      adam_epsilon: Adam epsilon.
+      batch_norm_decay: Decay of the batch-norm moving mean/variance.
+      batch_norm_epsilon: Batch-norm epsilon (fused batch norm raises values below 1.001e-5 to
+        1.001e-5, hence the classic 0.001 default).
+      dropout_rate: Dropout rate between the CNN's FC layers, train mode only (keep = 1 - rate).
+      cnn_filters: Channels of the CNN's three 3x3 conv + 2x2 max-pool layers.
+      cnn_fc_units: Width of the CNN's hidden fully connected layer.
+      data_format: 'NHWC' or 'NCHW' (NCHW convs need a GPU). Inputs are always NHWC and are
+        transposed once.
+    """
+
+    model: str = "resnet"
+    num_classes: int = 10
+    num_residual_units: int = 2
+    use_bottleneck: bool = False
+    filters: Tuple[int, int, int, int] = (16, 16, 32, 64)
+    weight_decay_rate: float = 0.0002
+    relu_leakiness: float = 0.1
+    optimizer: str = "mom"
+    momentum: float = 0.9
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-8
+    batch_norm_decay: float = 0.9
+    batch_norm_epsilon: float = 0.001
+    dropout_rate: float = 0.5
+    cnn_filters: Tuple[int, int, int] = (32, 64, 128)
+    cnn_fc_units: int = 512
+    data_format: str = "NHWC"
+
+    def validate(self) -> "HParams":
+        """Checks every field and returns self.
+
+        Raises:
+          ValueError: One line naming the first invalid field, its value and what is allowed.
+        """
+        choices = (("model", MODELS), ("optimizer", OPTIMIZERS), ("data_format", DATA_FORMATS))
+        for field, allowed in choices:
+            if getattr(self, field) not in allowed:
+                raise _invalid(field, getattr(self, field), "one of " + ", ".join(allowed))
+        for field, low in (("num_classes", 2), ("num_residual_units", 1), ("cnn_fc_units", 1)):
+            value = getattr(self, field)
+            if not _is_int(value) or value < low:
+                raise _invalid(field, value, f"an integer >= {low}")
+        if not isinstance(self.use_bottleneck, bool):
+            raise _invalid("use_bottleneck", self.use_bottleneck, "a bool")
+        for field, size in (("filters", 4), ("cnn_filters", 3)):
+            value = getattr(self, field)
+            if not isinstance(value, (tuple, list)) or len(value) != size or not all(
+                _is_int(v) and v >= 1 for v in value
+            ):
+                raise _invalid(field, value, f"a sequence of {size} positive integers")
+        # field -> interval as written in the message; "[" / "]" are inclusive.
+        for field, interval in (
+            ("weight_decay_rate", "[0, inf)"), ("relu_leakiness", "[0, 1)"), ("momentum", "[0, 1]"),
+            ("adam_beta1", "[0, 1)"), ("adam_beta2", "[0, 1)"), ("adam_epsilon", "(0, inf)"),
+            ("batch_norm_decay", "[0, 1)"), ("batch_norm_epsilon", "(0, inf)"),
+            ("dropout_rate", "[0, 1)"),
+        ):  # fmt: skip
+            value = getattr(self, field)
+            high = math.inf if "inf" in interval else 1.0
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (
+                number
+                and (value >= 0 if interval[0] == "[" else value > 0)
+                and (value <= high if interval[-1] == "]" else value < high)
+            ):
+                raise _invalid(field, value, f"a number in {interval}")
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelOutputs:
+    """What `build_model` returns.
+
+    Attributes:
+      logits: float32 [B, num_classes].
+      predictions: int32 [B], argmax of the logits.
+      loss: float32 scalar, cross_entropy + weight decay.
+      cross_entropy: float32 scalar, mean sparse softmax cross-entropy from the logits.
+      precision: float32 scalar, batch accuracy.
+      train_op: Groups the 'train_step' apply op and `update_ops`; None in eval mode.
+      global_step: The global step variable.
+      update_ops: Batch-norm moving-statistics updates made by this call (also added to
+        GraphKeys.UPDATE_OPS); empty in eval mode and for the CNN.
+      weight_decay_vars: The conv/FC weights in the L2 term.
+    """
+
+    logits: tf.Tensor
+    predictions: tf.Tensor
+    loss: tf.Tensor
+    cross_entropy: tf.Tensor
+    precision: tf.Tensor
+    train_op: Optional[tf.Operation]
+    global_step: tf.Variable
+    update_ops: Tuple[tf.Operation, ...] = ()
+    weight_decay_vars: Tuple[tf.Variable, ...] = ()
+
+
+def make_optimizer(hparams: HParams, learning_rate: tf.Tensor) -> tf1.train.Optimizer:
+    """Returns the `tf.compat.v1.train` optimizer named by `hparams.optimizer`.
+
+    Args:
+      hparams: Hyper-parameters.
+      learning_rate: float32 scalar tensor (a variable or float also works).
+
+    Raises:
+      ValueError: Unknown optimizer name.
+    """
+    name = hparams.optimizer
+    if name == "sgd":
+        return tf1.train.GradientDescentOptimizer(learning_rate)
+    if name in ("mom", "nesterov"):
+        nesterov = name == "nesterov"
+        return tf1.train.MomentumOptimizer(learning_rate, hparams.momentum, use_nesterov=nesterov)
+    if name == "adam":
+        return tf1.train.AdamOptimizer(
+            learning_rate, hparams.adam_beta1, hparams.adam_beta2, hparams.adam_epsilon
+        )
+    raise _invalid("optimizer", name, "one of " + ", ".join(OPTIMIZERS))
+
+
+class _Builder:
+    """Builds one tower and records the weights and batch-norm updates it uses."""
+
+    def __init__(self, hparams: HParams, training: bool):
+        self.hps = hparams
+        self.training = training
+        self.nchw = hparams.data_format == "NCHW"
+        self.weights: List[tf.Variable] = []
+        self.update_ops: List[tf.Operation] = []
+
+    def channels(self, x: tf.Tensor) -> int:
+        return int(x.shape[1 if self.nchw else 3])
+
+    def strides(self, stride: int) -> List[int]:
+        return [1, 1, stride, stride] if self.nchw else [1, stride, stride, 1]
+
+    def weight(self, shape: Sequence[int], initializer: Any) -> tf.Variable:
+        w = tf1.get_variable("DW", shape, tf.float32, initializer)
+        self.weights.append(w)
+        if not any(v is w for v in tf1.get_collection(WEIGHT_DECAY_COLLECTION)):
+            tf1.add_to_collection(WEIGHT_DECAY_COLLECTION, w)
+        return w
+
+    def bias(self, size: int) -> tf.Variable:
+        return tf1.get_variable("biases", [size], tf.float32, tf1.zeros_initializer())
+
+    def conv(
+        self, name: str, x: tf.Tensor, size: int, out_filters: int, stride: int, bias: bool = False
+    ) -> tf.Tensor:
+        """size x size SAME conv; He-normal init with n = size * size * out_filters (classic)."""
+        with tf1.variable_scope(name):
+            stddev = math.sqrt(2.0 / (size * size * out_filters))
+            init = tf1.random_normal_initializer(stddev=stddev)
+            kernel = self.weight([size, size, self.channels(x), out_filters], init)
+            fmt = self.hps.data_format
+            y = tf.nn.conv2d(x, kernel, self.strides(stride), "SAME", data_format=fmt)
+            return tf.nn.bias_add(y, self.bias(out_filters), data_format=fmt) if bias else y
+
+    def fully_connected(self, name: str, x: tf.Tensor, out_dim: int) -> tf.Tensor:
+        """FC layer; uniform unit-scaling weights, i.e. U(+-sqrt(3 / in_dim)), zero biases."""
+        with tf1.variable_scope(name):
+            in_dim = math.prod(int(d) for d in x.shape[1:])
+            init = tf1.variance_scaling_initializer(1.0, mode="fan_in", distribution="uniform")
+            w = self.weight([in_dim, out_dim], init)
+            return tf1.nn.xw_plus_b(tf.reshape(x, [-1, in_dim]), w, self.bias(out_dim))
+
+    def batch_norm(self, name: str, x: tf.Tensor) -> tf.Tensor:
+        """Fused batch norm: batch statistics + moving-average updates in train mode, the
+        moving statistics in eval mode."""
+        hps = self.hps
+        with tf1.variable_scope(name):
+            shape = [self.channels(x)]
+            beta = tf1.get_variable("beta", shape, tf.float32, tf1.zeros_initializer())
+            gamma = tf1.get_variable("gamma", shape, tf.float32, tf1.ones_initializer())
+            colls = [tf1.GraphKeys.GLOBAL_VARIABLES, MOVING_STATS_COLLECTION]
+            moving = [
+                tf1.get_variable(stat, shape, tf.float32, init, trainable=False, collections=colls)
+                for stat, init in (
+                    ("moving_mean", tf1.zeros_initializer()),
+                    ("moving_variance", tf1.ones_initializer()),
+                )
+            ]
+            kwargs = dict(epsilon=hps.batch_norm_epsilon, data_format=hps.data_format)
+            if not self.training:
+                y, _, _ = tf1.nn.fused_batch_norm(
+                    x, gamma, beta, *moving, is_training=False, **kwargs
+                )
+                return y
+            y, mean, variance = tf1.nn.fused_batch_norm(x, gamma, beta, is_training=True, **kwargs)
+            for var, value in zip(moving, (mean, variance)):
+                # assign_moving_average without zero-debias: var -= (var - value) * (1 - decay).
+                delta = (var - value) * (1.0 - hps.batch_norm_decay)
+                name = var.op.name.split("/")[-1] + "_update"
+                op = var.assign_sub(delta, name=name, read_value=False)
+                self.update_ops.append(op)
+                tf1.add_to_collection(tf1.GraphKeys.UPDATE_OPS, op)
+            return y
+
+    def bn_relu(self, name: str, x: tf.Tensor) -> tf.Tensor:
+        return tf.nn.leaky_relu(self.batch_norm(name, x), alpha=self.hps.relu_leakiness)
+
+    def shortcut(self, x: tf.Tensor, out_filters: int, stride: int) -> tf.Tensor:
+        """Identity, or when the shape changes: plain units use the classic parameter-free
+        stride x stride avg-pool + zero channel padding; bottleneck units a strided 1x1
+        'project' conv."""
+        in_filters = self.channels(x)
+        if in_filters == out_filters and stride == 1:
+            return x
+        if self.hps.use_bottleneck:
+            return self.conv("project", x, 1, out_filters, stride)
+        if out_filters < in_filters:
+            raise ValueError(
+                f"`filters` must not decrease without use_bottleneck, got {self.hps.filters!r}"
+            )
+        if stride > 1:
+            k = self.strides(stride)
+            x = tf.nn.avg_pool2d(x, k, k, "VALID", data_format=self.hps.data_format)
+        diff = out_filters - in_filters
+        pad = [[0, 0]] * 4
+        pad[1 if self.nchw else 3] = [diff // 2, diff - diff // 2]
+        return tf.pad(x, pad)
+
+    def residual(
+        self, x: tf.Tensor, out_filters: int, stride: int, activate_before_residual: bool
+    ) -> tf.Tensor:
+        """Pre-activation unit (BN -> leaky ReLU -> conv), plain or bottleneck."""
+        if activate_before_residual:
+            with tf1.variable_scope("shared_activation"):
+                x = orig_x = self.bn_relu("init_bn", x)
+        else:
+            with tf1.variable_scope("residual_only_activation"):
+                orig_x, x = x, self.bn_relu("init_bn", x)
+        if self.hps.use_bottleneck:
+            inner = out_filters // 4
+            with tf1.variable_scope("sub1"):
+                x = self.conv("conv1", x, 1, inner, stride)
+            with tf1.variable_scope("sub2"):
+                x = self.conv("conv2", self.bn_relu("bn2", x), 3, inner, 1)
+            with tf1.variable_scope("sub3"):
+                x = self.conv("conv3", self.bn_relu("bn3", x), 1, out_filters, 1)
+        else:
+            with tf1.variable_scope("sub1"):
+                x = self.conv("conv1", x, 3, out_filters, stride)
+            with tf1.variable_scope("sub2"):
+                x = self.conv("conv2", self.bn_relu("bn2", x), 3, out_filters, 1)
+        with tf1.variable_scope("sub_add"):
+            return x + self.shortcut(orig_x, out_filters, stride)
+
+    def resnet(self, x: tf.Tensor) -> tf.Tensor:
+        hps = self.hps
+        with tf1.variable_scope("init"):
+            x = self.conv("init_conv", x, 3, hps.filters[0], 1)
+        width = 4 if hps.use_bottleneck else 1
+        for stage, stride in enumerate((1, 2, 2)):
+            for i in range(hps.num_residual_units):
+                with tf1.variable_scope(f"unit_{stage + 1}_{i}"):
+                    x = self.residual(
+                        x, hps.filters[stage + 1] * width, stride if i == 0 else 1, stage + i == 0
+                    )
+        with tf1.variable_scope("unit_last"):
+            x = self.bn_relu("final_bn", x)
+            x = tf.reduce_mean(x, axis=[2, 3] if self.nchw else [1, 2])  # global average pool
+        return self.fully_connected("logit", x, hps.num_classes)
+
+    def cnn(self, x: tf.Tensor) -> tf.Tensor:
+        hps = self.hps
+        for i, filters in enumerate(hps.cnn_filters):
+            x = tf.nn.relu(self.conv(f"conv{i + 1}", x, 3, filters, 1, bias=True))
+            k = self.strides(2)
+            x = tf.nn.max_pool2d(x, k, k, "SAME", data_format=hps.data_format)
+        if self.nchw:  # Flatten in NHWC order so that fc1/DW is the same for both formats.
+            x = tf.transpose(x, [0, 2, 3, 1])
+        x = tf.nn.relu(self.fully_connected("fc1", x, hps.cnn_fc_units))
+        if self.training and hps.dropout_rate > 0:
+            x = tf.nn.dropout(x, rate=hps.dropout_rate)
+        return self.fully_connected("logit", x, hps.num_classes)
+
+
+def build_model(
+    images: tf.Tensor,
+    labels: tf.Tensor,
+    hparams: HParams,
+    *,
+    mode: str,
+    learning_rate: Optional[tf.Tensor] = None,
+    global_step: Optional[tf.Variable] = None,
+) -> ModelOutputs:
+    """Builds the model, loss, metrics and, in train mode, summaries and the train op.
+
+    Variables live under the variable scope `hparams.model` ('resnet' or 'cnn') inside the
+    caller's scope. To share them between a train and an eval tower of one graph, build the eval
+    tower inside `tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(), reuse=True)`.
+
+    Args:
+      images: float32 [B, H, W, C] NHWC images in [0, 1] (MNIST: [B, 28, 28, 1]).
+      labels: integer [B] class ids.
+      hparams: Hyper-parameters; validated here.
+      mode: 'train' (batch statistics, BN updates, dropout, optimizer, summaries 'loss',
+        'cross_entropy', 'precision') or 'eval' (moving statistics, no optimizer).
+      learning_rate: float32 scalar tensor made by the caller; required in train mode, unused
+        in eval mode.
+      global_step: Step variable the train op increments; default
+        `tf.compat.v1.train.get_or_create_global_step()`.
+
+    Returns:
+      ModelOutputs.
+
+    Raises:
+      ValueError: Invalid hparams or mode, or no learning_rate in train mode.
+    """
+    hparams.validate()
+    if mode not in MODES:
+        raise _invalid("mode", mode, "one of " + ", ".join(MODES))
+    training = mode == "train"
+    if training and learning_rate is None:
+        raise ValueError("`learning_rate` must be a float32 scalar tensor in train mode, got None")
+    if global_step is None:
+        global_step = tf1.train.get_or_create_global_step()
+
+    builder = _Builder(hparams, training)
+    with tf1.variable_scope(hparams.model):
+        x = tf.convert_to_tensor(images, tf.float32)
+        if builder.nchw:
+            x = tf.transpose(x, [0, 3, 1, 2])
+        logits = getattr(builder, hparams.model)(x)
+
+    with tf.name_scope("metrics"):
+        labels = tf.cast(labels, tf.int32)
+        predictions = tf.argmax(logits, axis=1, output_type=tf.int32, name="predictions")
+        correct = tf.cast(tf.equal(predictions, labels), tf.float32)
+        precision = tf.reduce_mean(correct, name="precision")
+    with tf.name_scope("losses"):
+        xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        cross_entropy = tf.reduce_mean(xent, name="cross_entropy")
+        l2 = tf.add_n([tf.nn.l2_loss(w) for w in builder.weights], name="l2")
+        weight_decay = tf.multiply(hparams.weight_decay_rate, l2, name="weight_decay")
+        loss = tf.add(cross_entropy, weight_decay, name="total_loss")
+
+    train_op = None
+    if training:
+        tf1.summary.scalar("loss", loss)
+        tf1.summary.scalar("cross_entropy", cross_entropy)
+        tf1.summary.scalar("precision", precision)
+        optimizer = make_optimizer(hparams, learning_rate)
+        trainable = tf1.trainable_variables()
+        grads = tf.gradients(loss, trainable)
+        apply_op = optimizer.apply_gradients(
+            zip(grads, trainable), global_step=global_step, name="train_step"
+        )
+        train_op = tf.group(apply_op, *builder.update_ops, name="train_op")
+
+    return ModelOutputs(
+        logits, predictions, loss, cross_entropy, precision, train_op, global_step,
+        update_ops=tuple(builder.update_ops), weight_decay_vars=tuple(builder.weights),
+    )  # fmt: skip
