@@ -17,6 +17,8 @@ _LAZY = {
         "learning_rate": "lrhooks.rate_tensor",
         "LEARNING_RATE_COLLECTION": "lrhooks.rate_tensor",
         "get_global_step_or_raise": "lrhooks.graph_lookup",
+    "rate_summary": "lrhooks.summaries",
+    "scalar_summary": "lrhooks.summaries",
 }
 
 __all__ = ["__version__", *_LAZY]

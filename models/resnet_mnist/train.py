@@ -10,8 +10,9 @@ import dataclasses
 import os
 import sys
 import time
-from typing import List, Optional
+from typing import Dict, List, Optional, Set
 
+import numpy as np
 import tensorflow as tf
 from absl import app
 from absl import flags
@@ -77,34 +78,33 @@ def _restored_step(train_dir: str) -> int:
     return int(tf.train.load_variable(checkpoint, "global_step"))
 
 
-def train(config: config_lib.TrainConfig) -> TrainResult:
-    """Trains until `global_step == config.train_steps`, resuming from `config.train_dir`."""
-    started = time.perf_counter()
-    _check_train_dir(config.train_dir)
-    try:
-        images, labels = data_lib.load_mnist(config.data_dir, "train")
-        test = (data_lib.load_mnist(config.data_dir, "test") if config.eval_every_n_steps
-                else None)
-    except data_lib.DataError as error:
-        raise UserError(str(error)) from None
-    device = resolve_device(config.device)
-    hparams = dataclasses.replace(
-        config.hparams, data_format=resolve_data_format(config.data_format, device)).validate()
-    restored = _restored_step(config.train_dir)
-    config_lib.write_config(config, hparams)
+@dataclasses.dataclass
+class TrainGraph:
+    """The training graph and what the loop needs from it."""
 
-    with tf.Graph().as_default():
+    graph: tf.Graph
+    global_step: tf.Variable
+    rate: tf.Tensor
+    outputs: model_lib.ModelOutputs
+    hooks: List[tf1.train.SessionRunHook]
+    eval_hook: Optional[evaluation.InProcessEvalHook]
+
+
+def build_graph(config: config_lib.TrainConfig, hparams: model_lib.HParams, device: str,
+                train_data, test_data=None, shuffle_seed: int = 0) -> TrainGraph:
+    """Builds the input pipeline (on the CPU), the model (on `device`) and the hooks."""
+    graph = tf.Graph()
+    with graph.as_default():
         tf1.set_random_seed(config.seed)
         with tf.device("/device:CPU:0"):
             global_step = tf1.train.get_or_create_global_step()
             rate = lrhooks.learning_rate()
-            # A different shuffle after each restart: the step the run resumes from.
             batch_images, batch_labels = data_lib.train_input(
-                images, labels, config.batch_size, seed=config.seed + restored)
+                *train_data, config.batch_size, seed=shuffle_seed)
         with tf.device(device):
             outputs = model_lib.build_model(batch_images, batch_labels, hparams, mode="train",
                                             learning_rate=rate, global_step=global_step)
-        tf1.summary.scalar("learning_rate", rate)
+        lrhooks.rate_summary(rate)  # tagged exactly "learning_rate"
         hooks = [
             lrhooks.LearningRateSetterHook(config.schedule),
             tf1.train.StopAtStepHook(last_step=config.train_steps),
@@ -114,27 +114,66 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
                  "learning_rate": rate}, every_n_iter=config.log_every_n_steps),
         ]
         eval_hook = None
-        if test is not None:
-            tower = evaluation.build_eval_tower(*test, hparams, config.eval_batch_size,
-                                                reuse=True)
+        if test_data is not None:
+            with tf.device(device):
+                tower = evaluation.build_eval_tower(*test_data, hparams, config.eval_batch_size,
+                                                    reuse=True)
             eval_hook = evaluation.InProcessEvalHook(tower, config.eval_every_n_steps,
                                                      config.train_steps)
             hooks.append(eval_hook)
-        final_loss = None
+    return TrainGraph(graph, global_step, rate, outputs, hooks, eval_hook)
+
+
+def graph_devices(config: config_lib.TrainConfig) -> Dict[str, Set[str]]:
+    """Device requests of the input and model ops (for checking placement without a GPU)."""
+    device = resolve_device(config.device)
+    hparams = dataclasses.replace(
+        config.hparams, data_format=resolve_data_format(config.data_format, device))
+    fake = (np.zeros((config.batch_size, 28, 28), np.uint8),
+            np.zeros((config.batch_size,), np.uint8))
+    built = build_graph(config, hparams, device, fake)
+    ops = built.graph.get_operations()
+    return {"input": {op.device for op in ops if op.type == "IteratorGetNext"},
+            "model": {op.device for op in ops if op.name.startswith(hparams.model + "/")}}
+
+
+def train(config: config_lib.TrainConfig) -> TrainResult:
+    """Trains until `global_step == config.train_steps`, resuming from `config.train_dir`.
+
+    Raises:
+      UserError: Unreadable or invalid data, or an unwritable train_dir.
+    """
+    started = time.perf_counter()
+    try:
+        train_data = data_lib.load_mnist(config.data_dir, "train")
+        test_data = (data_lib.load_mnist(config.data_dir, "test")
+                     if config.eval_every_n_steps else None)
+    except data_lib.DataError as error:
+        raise UserError(str(error)) from None
+    _check_train_dir(config.train_dir)
+    device = resolve_device(config.device)
+    hparams = dataclasses.replace(
+        config.hparams, data_format=resolve_data_format(config.data_format, device)).validate()
+    restored = _restored_step(config.train_dir)
+    config_lib.write_config(config, hparams)
+    # A different shuffle after each restart: seeded by the step the run resumes from.
+    built = build_graph(config, hparams, device, train_data, test_data,
+                        shuffle_seed=config.seed + restored)
+    final_loss = None
+    with built.graph.as_default():
         with tf1.train.MonitoredTrainingSession(
-                checkpoint_dir=config.train_dir, hooks=hooks, chief_only_hooks=[],
-                save_checkpoint_steps=config.save_checkpoints_steps,
-                save_checkpoint_secs=None,
+                checkpoint_dir=config.train_dir, hooks=built.hooks, chief_only_hooks=[],
+                save_checkpoint_steps=config.save_checkpoints_steps, save_checkpoint_secs=None,
                 save_summaries_steps=config.save_summaries_steps,
                 log_step_count_steps=config.log_every_n_steps,
                 config=session_config(config)) as session:
             while not session.should_stop():
-                _, final_loss = session.run([outputs.train_op, outputs.loss])
+                _, final_loss = session.run([built.outputs.train_op, built.outputs.loss])
             step = session.run_step_fn(
-                lambda step_context: step_context.session.run(global_step))
+                lambda step_context: step_context.session.run(built.global_step))
     return TrainResult(int(step), None if final_loss is None else float(final_loss),
                        time.perf_counter() - started,
-                       eval_hook.history if eval_hook is not None else [])
+                       built.eval_hook.history if built.eval_hook is not None else [])
 
 
 def main(argv):

@@ -1,0 +1,185 @@
+"""The trainer and evaluator end to end: a few steps on tiny IDX files, resume, CLI errors."""
+
+import dataclasses
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lrhooks import schedules
+from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import eval as eval_lib
+from models.resnet_mnist import model as model_lib
+from models.resnet_mnist import train as train_lib
+from tests.models.idx_files import make_split, write_mnist
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+TINY_RESNET = model_lib.HParams(num_residual_units=1, filters=(4, 4, 8, 8))
+SCHEDULE = schedules.piecewise_constant([3], [0.1, 0.01])
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("mnist")
+    write_mnist(directory, "train", n=48)
+    images, labels = make_split(21, seed=1)
+    write_mnist(directory, "test", images=images, labels=labels)
+    return directory
+
+
+def tiny_config(data_dir, train_dir, **overrides):
+    values = dict(data_dir=str(data_dir), train_dir=str(train_dir), hparams=TINY_RESNET,
+                  schedule=SCHEDULE, batch_size=8, train_steps=5, save_checkpoints_steps=100,
+                  save_summaries_steps=1, log_every_n_steps=2)
+    values.update(overrides)
+    return config_lib.TrainConfig(**values)
+
+
+def read_scalars(logdir, tag):
+    """{step: value} of a scalar tag in the event files under `logdir` (not recursive)."""
+    values = {}
+    for name in sorted(os.listdir(logdir)):
+        if name.startswith("events.out.tfevents"):
+            for event in tf.compat.v1.train.summary_iterator(os.path.join(logdir, name)):
+                for value in event.summary.value:
+                    if value.tag == tag:
+                        values[event.step] = value.simple_value
+    return values
+
+
+def test_train_eval_resume(tiny_data, tmp_path):
+    train_dir = tmp_path / "run"
+    result = train_lib.train(tiny_config(tiny_data, train_dir))
+    assert result.global_step == 5
+    assert np.isfinite(result.final_loss)
+    assert tf.train.latest_checkpoint(str(train_dir)).endswith("model.ckpt-5")
+    recorded = json.loads((train_dir / config_lib.CONFIG_FILE).read_text())
+    assert recorded["schedule"] == repr(SCHEDULE)
+    assert config_lib.read_hparams(str(train_dir)) == TINY_RESNET
+
+    step, precision, best, seen = eval_lib.run(str(tiny_data), str(train_dir), eval_once=True,
+                                               batch_size=4)
+    assert (step, seen) == (5, 21)  # every test image, last partial batch (21 = 5*4 + 1)
+    assert 0.0 <= precision <= 1.0 and best == precision
+    assert read_scalars(str(train_dir / "eval"), "precision") == {5: pytest.approx(precision)}
+
+    resumed = train_lib.train(tiny_config(tiny_data, train_dir, train_steps=8))
+    assert resumed.global_step == 8
+    rates = read_scalars(str(train_dir), "learning_rate")
+    # Summaries record the rate of the run at step s (written as s + 1 by the saver hook).
+    assert rates, "no learning_rate summary was written"
+    assert all(value == pytest.approx(SCHEDULE(step - 1)) for step, value in rates.items())
+
+
+def test_evaluator_follows_checkpoints_until_the_last_step(tiny_data, tmp_path):
+    train_dir = tmp_path / "run"
+    train_lib.train(tiny_config(tiny_data, train_dir, train_steps=4, save_checkpoints_steps=2))
+    last = eval_lib.run(str(tiny_data), str(train_dir), eval_once=False, batch_size=10,
+                        interval_secs=1, timeout_secs=5)
+    assert last[0] == 4
+    best = json.loads((train_dir / "eval" / eval_lib.BEST_FILE).read_text())
+    assert best["best_precision"] == pytest.approx(last[2])
+
+
+def test_gpu_request_runs_on_cpu_with_soft_placement(tiny_data, tmp_path):
+    config = tiny_config(tiny_data, tmp_path / "gpu", device="gpu", train_steps=2)
+    assert train_lib.session_config(config).allow_soft_placement
+    assert train_lib.resolve_device("gpu") == "/device:GPU:0"
+    assert train_lib.resolve_device("cpu") == "/device:CPU:0"
+    assert train_lib.resolve_data_format("auto", "/device:GPU:0") == "NCHW"
+    assert train_lib.resolve_data_format("auto", "/device:CPU:0") == "NHWC"
+    # NCHW convolutions need a GPU: on CPU-only machines request the GPU but keep NHWC.
+    config = dataclasses.replace(config, data_format="NHWC")
+    assert train_lib.train(config).global_step == 2
+
+
+def test_model_ops_request_the_chosen_device(tiny_data, tmp_path):
+    devices = train_lib.graph_devices(tiny_config(tiny_data, tmp_path, device="gpu",
+                                                  data_format="NHWC"))
+    assert "/device:GPU:0" in devices["model"]
+    assert devices["input"] == {"/device:CPU:0"}
+
+
+def test_unwritable_train_dir_is_a_user_error(tiny_data, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(train_lib.UserError, match=r"--train_dir .* is not writable"):
+        train_lib.train(tiny_config(tiny_data, blocker / "run"))
+
+
+def test_real_mnist_few_steps(mnist_dir, tmp_path):
+    """A few CNN steps on real digits: the loss falls from chance level."""
+    config = tiny_config(mnist_dir, tmp_path, hparams=model_lib.HParams(model="cnn",
+                                                                          optimizer="adam"),
+                         schedule=schedules.constant(0.001), batch_size=32, train_steps=40)
+    result = train_lib.train(config)
+    assert result.global_step == 40
+    assert result.final_loss < 1.5  # chance level is ln(10) = 2.3
+
+
+# -------------------------------------------------------------------- CLI
+def run_cli(module, *args, cwd=None):
+    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd or REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_trains_from_a_flagfile_and_evaluates(tiny_data, tmp_path):
+    flagfile = tmp_path / "tiny.flags"
+    flagfile.write_text("\n".join([
+        "--model=resnet", "--num_residual_units=1", "--filters=4,4,8,8", "--batch_size=8",
+        "--train_steps=3", "--lr_schedule=exponential_decay", "--learning_rate=0.1",
+        "--lr_decay_steps=2", "--lr_decay_rate=0.5", "--lr_staircase",
+        f"--train_dir={tmp_path / 'run'}"]) + "\n")
+    done = run_cli("models.resnet_mnist.train", f"--flagfile={flagfile}",
+                   f"--data_dir={tiny_data}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert tf.train.latest_checkpoint(str(tmp_path / "run")).endswith("-3")
+    done = run_cli("models.resnet_mnist.eval", f"--data_dir={tiny_data}",
+                   f"--train_dir={tmp_path / 'run'}", "--eval_once")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "step 3: precision" in done.stdout and "(21 test images)" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--lr_schedule=exponential_decay", "--lr_decay_steps=-3", "--lr_decay_rate=0.5"],
+     "`decay_steps` must be an integer > 0 or a finite float > 0, got -3 (set by "
+     "--lr_decay_steps)"),
+    (["--lr_boundaries=10,5", "--lr_values=0.1,0.01,0.001"], "--lr_boundaries"),
+    (["--lr_schedule=cosine_decay"], "--lr_decay_steps is required for this schedule"),
+    (["--lr_schedule=warmup_cosine"], "value should be one of"),
+    (["--no_such_flag=1"], "Unknown command line flag 'no_such_flag'"),
+    (["--flagfile=does/not/exist.flags"], "does/not/exist.flags"),
+    (["--optimizer=rmsprop"], "value should be one of"),
+    (["--train_steps=0"], "--train_steps"),
+])
+def test_cli_rejects_bad_flags_in_one_line(tiny_data, tmp_path, args, message):
+    done = run_cli("models.resnet_mnist.train", f"--data_dir={tiny_data}",
+                   f"--train_dir={tmp_path / 'run'}", *args)
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "run").exists()  # nothing was written
+
+
+@pytest.mark.parametrize("make_data, message", [
+    (lambda d: None, "is empty"),
+    (lambda d: (write_mnist(d, "train", n=4, gz=False),
+                (d / "train-images-idx3-ubyte").write_bytes(b"\0\0\x08\x02" + bytes(8))),
+     "bad magic number"),
+])
+def test_cli_reports_data_errors_in_one_line(tmp_path, make_data, message):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    make_data(data_dir)
+    done = run_cli("models.resnet_mnist.train", f"--data_dir={data_dir}",
+                   f"--train_dir={tmp_path / 'run'}", "--lr_boundaries=5",
+                   "--lr_values=0.1,0.01")
+    assert done.returncode == 1
+    assert "train: error:" in done.stderr and message in done.stderr
+    assert "Traceback" not in done.stderr
