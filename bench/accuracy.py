@@ -7,7 +7,7 @@ the training time. The data directory comes from --data_dir, else
 $LRHOOKS_MNIST_DIR, else ../shared/data/mnist beside the checkout.
 
     python bench/accuracy.py models/resnet_mnist/configs/quick.flags [more.flags ...]
-        [--eval_every 100] [--target 0.99] [--set --train_steps=500 ...]
+        [--eval_every 100] [--target 0.99] [--train_steps=500 (any trainer flag) ...]
 """
 
 import argparse
@@ -51,13 +51,12 @@ def main():
     parser.add_argument("--data_dir", default=default_data_dir())
     parser.add_argument("--eval_every", type=int, default=100)
     parser.add_argument("--target", type=float, default=0.99)
-    parser.add_argument("--set", nargs="*", default=[], help="extra flags, e.g. --set "
-                        "--train_steps=500")
-    args = parser.parse_args()
+    # Any other --flag=value is a trainer flag that overrides the flagfiles' value.
+    args, overrides = parser.parse_known_args()
     config_lib.setup_logging()
     rows = []
     for path in args.flagfiles:
-        config, result = run_flagfile(path, args.data_dir, args.eval_every, args.set)
+        config, result = run_flagfile(path, args.data_dir, args.eval_every, overrides)
         history = result.eval_history
         reached = next((r for r in history if r.precision >= args.target), None)
         rows.append((os.path.basename(path), config.train_steps, history[-1].precision,

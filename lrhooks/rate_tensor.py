@@ -67,6 +67,7 @@ class RateSource:
         self.table_feed: Optional[tf.Tensor] = None
         self.table_assign: Optional[tf.Operation] = None
         self.schedule: Optional[Callable[[int], float]] = None
+        self.owner: Optional[object] = None  # the hook that bound `schedule`
         self.dtype = np.float32
         self._lock = threading.Lock()
         self._fallback_steps: List[int] = []

@@ -114,7 +114,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         source = rate_tensor.source_of(target) if isinstance(target, tf.Tensor) else None
         if source is not None:
             self.mode = "graph"
-            if source.schedule is not None and getattr(source, "owner", None) is not self:
+            if source.owner is not None and source.owner is not self:
                 raise ValueError(f"rate tensor {source.tensor_name!r} is already driven by "
                                  "another LearningRateSetterHook; use one hook per rate tensor")
             source.schedule, source.owner = self._schedule, self

@@ -30,6 +30,7 @@ class TrainConfig:
     hparams: model_lib.HParams
     schedule: schedules.Schedule
     batch_size: int = 128
+    max_shift: int = 0  # augmentation: random shifts of up to this many pixels
     train_steps: int = 1000
     save_checkpoints_steps: Optional[int] = 500
     save_summaries_steps: int = 100
@@ -91,6 +92,8 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_float("momentum", defaults.momentum, "mom/nesterov momentum.", flag_values=fv)
     flags.DEFINE_integer("batch_size", 128, "Training batch size.", lower_bound=1,
                          flag_values=fv)
+    flags.DEFINE_integer("max_shift", 0, "Augmentation: shift training images by up to this "
+                         "many pixels (0: none).", lower_bound=0, upper_bound=8, flag_values=fv)
     flags.DEFINE_integer("train_steps", 1000, "Train until global_step reaches this.",
                          lower_bound=1, flag_values=fv)
     flags.DEFINE_integer("save_checkpoints_steps", 500, "Checkpoint every N steps.",
@@ -143,7 +146,8 @@ def config_from_flags(values: Mapping[str, Any]) -> TrainConfig:
         data_dir=values["data_dir"], train_dir=values["train_dir"],
         hparams=hparams_from_flags(values),
         schedule=schedule_flags.schedule_from_flags(values),
-        batch_size=values["batch_size"], train_steps=values["train_steps"],
+        batch_size=values["batch_size"], max_shift=values["max_shift"],
+        train_steps=values["train_steps"],
         save_checkpoints_steps=values["save_checkpoints_steps"],
         save_summaries_steps=values["save_summaries_steps"],
         log_every_n_steps=values["log_every_n_steps"], device=values["device"],

@@ -270,20 +270,42 @@ def _scale(images: tf.Tensor,
     return tf.expand_dims(images, -1), labels
 
 
+def _random_shift(max_shift: int, seed: Optional[int]):
+    """A batch map: each image moved by up to `max_shift` pixels in x and y (zero fill)."""
+    def shift(images: tf.Tensor, labels: tf.Tensor):
+        batch = tf.shape(images)[0]
+        offsets = tf.random.uniform([batch, 2], -max_shift, max_shift + 1, dtype=tf.int32,
+                                    seed=seed)
+        offsets = tf.cast(offsets, tf.float32)
+        ones, zeros = tf.ones([batch, 1]), tf.zeros([batch, 1])
+        # Projective transforms [a0 a1 a2 b0 b1 b2 c0 c1]: output(x, y) = input(x + dx, y + dy).
+        transforms = tf.concat([ones, zeros, offsets[:, :1], zeros, ones, offsets[:, 1:],
+                                zeros, zeros], axis=1)
+        moved = tf.raw_ops.ImageProjectiveTransformV3(
+            images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
+            fill_value=0.0, interpolation="NEAREST", fill_mode="CONSTANT")
+        return tf.ensure_shape(moved, images.shape), labels
+    return shift
+
+
 def train_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, *,
                   seed: Optional[int] = None,
                   shuffle_buffer: Optional[int] = None,
-                  num_parallel_calls: int = tf.data.AUTOTUNE
+                  num_parallel_calls: int = tf.data.AUTOTUNE,
+                  max_shift: int = 0,
                   ) -> tf.data.Dataset:
     """The dataset behind :func:`train_input` (same arguments).
 
     Shuffle (reshuffled every epoch) -> repeat -> batch(drop_remainder) -> scale
+    -> random shift by up to `max_shift` pixels (augmentation; 0: none)
     -> prefetch: infinite ``(float32 [B, 28, 28, 1] in [0, 1], int32 [B])``
     batches with static shapes; batches span epoch boundaries.
     """
     images, labels = _check_arrays(images, labels, batch_size)
     n = images.shape[0]
     buffer = n if shuffle_buffer is None else int(shuffle_buffer)
+    if isinstance(max_shift, bool) or not isinstance(max_shift, int) or not 0 <= max_shift <= 8:
+        raise DataError(f"bad max_shift {max_shift!r}, expected an integer in 0..8")
     if buffer < 1:
         raise DataError(f"bad shuffle_buffer {shuffle_buffer!r}, "
                         f"expected >= 1")
@@ -291,13 +313,16 @@ def train_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, *,
                                          reshuffle_each_iteration=True)
     ds = ds.repeat().batch(int(batch_size), drop_remainder=True)
     ds = ds.map(_scale, num_parallel_calls=num_parallel_calls)
+    if max_shift:
+        ds = ds.map(_random_shift(max_shift, seed), num_parallel_calls=num_parallel_calls)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def train_input(images: np.ndarray, labels: np.ndarray, batch_size: int, *,
                 seed: Optional[int] = None,
                 shuffle_buffer: Optional[int] = None,
-                num_parallel_calls: int = tf.data.AUTOTUNE
+                num_parallel_calls: int = tf.data.AUTOTUNE,
+                max_shift: int = 0,
                 ) -> Tuple[tf.Tensor, tf.Tensor]:
     """Graph-mode training batches from a one-shot iterator.
 
@@ -308,6 +333,8 @@ def train_input(images: np.ndarray, labels: np.ndarray, batch_size: int, *,
       seed: shuffle seed (None: nondeterministic unless a graph seed is set).
       shuffle_buffer: shuffle buffer size; None means N.
       num_parallel_calls: parallelism of the (per-batch) scaling map.
+      max_shift: augmentation: move each image by a random whole number of
+        pixels in [-max_shift, max_shift] along x and y (zero fill); 0: none.
 
     Returns:
       ``(images, labels)`` tensors: float32 ``[B, 28, 28, 1]`` in [0, 1] and
@@ -316,7 +343,7 @@ def train_input(images: np.ndarray, labels: np.ndarray, batch_size: int, *,
     """
     ds = train_dataset(images, labels, batch_size, seed=seed,
                        shuffle_buffer=shuffle_buffer,
-                       num_parallel_calls=num_parallel_calls)
+                       num_parallel_calls=num_parallel_calls, max_shift=max_shift)
     return tf.compat.v1.data.make_one_shot_iterator(ds).get_next()
 
 

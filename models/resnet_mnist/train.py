@@ -100,7 +100,7 @@ def build_graph(config: config_lib.TrainConfig, hparams: model_lib.HParams, devi
             global_step = tf1.train.get_or_create_global_step()
             rate = lrhooks.learning_rate()
             batch_images, batch_labels = data_lib.train_input(
-                *train_data, config.batch_size, seed=shuffle_seed)
+                *train_data, config.batch_size, seed=shuffle_seed, max_shift=config.max_shift)
         with tf.device(device):
             outputs = model_lib.build_model(batch_images, batch_labels, hparams, mode="train",
                                             learning_rate=rate, global_step=global_step)

@@ -343,3 +343,27 @@ def test_real_mnist(mnist_dir):
                 label_sum += int(yv.sum())
     assert seen == 10000
     assert label_sum == int(test.labels.sum(dtype=np.int64))
+
+
+def test_random_shift_moves_each_image_by_at_most_max_shift():
+    n = 64
+    images = np.zeros((n, 28, 28), np.uint8)
+    images[:, 14, 14] = 255  # one bright pixel per image
+    labels = np.zeros(n, np.uint8)
+    with tf.Graph().as_default():
+        x, _ = data.train_input(images, labels, n, seed=3, max_shift=2)
+        with tf.compat.v1.Session() as sess:
+            batch = sess.run(x)[..., 0]
+    rows, cols = np.nonzero(batch.reshape(n, 28, 28) > 0.5)[1:]
+    assert len(rows) == n  # exactly one pixel per image survives, nothing is blurred
+    shifts = set(zip(rows - 14, cols - 14))
+    assert all(abs(dy) <= 2 and abs(dx) <= 2 for dy, dx in shifts)
+    assert len(shifts) > 5  # shifts differ between images
+    assert np.isclose(batch.sum(), n)
+
+
+@pytest.mark.parametrize("max_shift", [-1, 9, 1.5, True])
+def test_bad_max_shift(max_shift):
+    images, labels = make_split(4)
+    with pytest.raises(DataError, match=r"bad max_shift .*expected an integer in 0\.\.8"):
+        data.train_dataset(images, labels, 2, max_shift=max_shift)
