@@ -4,6 +4,7 @@ A tiny graph (a 64x64 matmul with a momentum update) in a `MonitoredSession`,
 so that the hook's cost is as visible as it can ever be. Variants:
 
   no hook            a tf.constant rate, nothing else (the baseline)
+  no hook (control)  the same again, built separately: its ratio shows the noise
   in-graph TF        tf.compat.v1.train.piecewise_constant(global_step, ...)
   classic hook       the hand-written hook of the classic ResNet model: feeds a
                      placeholder and fetches global_step every run (one run late)
@@ -11,13 +12,16 @@ so that the hook's cost is as visible as it can ever be. Variants:
   lrhooks variable   a tf.Variable rate, assigned when the rate changes
   lrhooks feed ...   a placeholder / tf.constant rate fed by the hook
 
-Rounds are interleaved (every variant runs once per round, in turn) and the
-table shows the median over rounds of microseconds per step.
+Rounds are interleaved: every variant runs once per round, in a shuffled
+order. The table shows, per variant, the median over rounds of microseconds
+per step, and the median over rounds of the ratio to "no hook" measured in the
+same round (robust to the machine speeding up or slowing down between rounds).
 
-    python bench/hook_overhead.py [--rounds 15] [--steps 2000]
+    python bench/hook_overhead.py [--rounds 31] [--steps 1000]
 """
 
 import argparse
+import random
 import statistics
 import sys
 import time
@@ -57,7 +61,7 @@ def build(variant, schedule, exponential):
         tf1.set_random_seed(0)
         global_step = tf1.train.get_or_create_global_step()
         hooks = []
-        if variant == "no hook":
+        if variant in ("no hook", "no hook (control)"):
             rate = tf.constant(0.1)
         elif variant == "in-graph TF":
             rate = (tf1.train.exponential_decay(0.1, global_step, 1000, 0.5) if exponential
@@ -85,47 +89,59 @@ def build(variant, schedule, exponential):
     return session, train_op
 
 
-VARIANTS = ["no hook", "in-graph TF", "classic hook", "lrhooks graph",
+VARIANTS = ["no hook", "no hook (control)", "in-graph TF", "classic hook", "lrhooks graph",
             "lrhooks variable count", "lrhooks variable fetch",
             "lrhooks placeholder count", "lrhooks placeholder fetch",
             "lrhooks constant count"]
 
 
-def measure(exponential, rounds, steps, warmup=300):
+def measure(exponential, rounds, steps, variants=VARIANTS, warmup=300, seed=0):
     schedule = (schedules.exponential_decay(0.1, 1000, 0.5) if exponential
                 else schedules.piecewise_constant(BOUNDARIES, VALUES))
-    built = {v: build(v, schedule, exponential) for v in VARIANTS}
+    built = {v: build(v, schedule, exponential) for v in variants}
     for session, train_op in built.values():
         for _ in range(warmup):
             session.run(train_op)
-    times = {v: [] for v in VARIANTS}
+    times = {v: [] for v in variants}
+    order = list(variants)
+    rng = random.Random(seed)
     for _ in range(rounds):
-        for variant, (session, train_op) in built.items():
+        rng.shuffle(order)
+        for variant in order:
+            session, train_op = built[variant]
             start = time.perf_counter()
             for _ in range(steps):
                 session.run(train_op)
             times[variant].append((time.perf_counter() - start) / steps * 1e6)
     for session, _ in built.values():
         session.close()
-    return {v: statistics.median(t) for v, t in times.items()}
+    base = times["no hook"]
+    return {v: (statistics.median(t), statistics.median(x / b for x, b in zip(t, base)))
+            for v, t in times.items()}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--steps", type=int, default=2000, help="steps per variant per round")
+    parser.add_argument("--rounds", type=int, default=31)
+    parser.add_argument("--steps", type=int, default=1000, help="steps per variant per round")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated subset ('no hook' is always included)")
     args = parser.parse_args(argv)
+    variants = ["no hook"] + [v for v in args.variants.split(",") if v and v != "no hook"]
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        parser.error(f"--variants: unknown {unknown}; known: {', '.join(VARIANTS)}")
     print(f"TensorFlow {tf.__version__}, {args.rounds} interleaved rounds x {args.steps} steps")
     for exponential in (False, True):
         name = ("exponential_decay(0.1, 1000, 0.5): the rate changes every step" if exponential
                 else "piecewise_constant, 9 boundaries")
-        medians = measure(exponential, args.rounds, args.steps)
-        base = medians["no hook"]
+        medians = measure(exponential, args.rounds, args.steps, variants)
         print(f"\nschedule: {name}")
         print(f"| {'variant':<26} | {'us/step':>8} | {'x no hook':>9} |")
         print(f"|{'-' * 28}|{'-' * 10}|{'-' * 11}|")
-        for variant in VARIANTS:
-            print(f"| {variant:<26} | {medians[variant]:8.1f} | {medians[variant] / base:9.3f} |")
+        for variant in variants:
+            micros, ratio = medians[variant]
+            print(f"| {variant:<26} | {micros:8.1f} | {ratio:9.3f} |")
     sys.stdout.flush()
 
 

@@ -17,6 +17,7 @@ gather and a compare; the Python fallback runs only when a step falls outside
 the window (then the hook moves the window).
 """
 
+import math
 import threading
 import weakref
 from typing import Callable, List, Optional
@@ -43,7 +44,7 @@ def check_rate(schedule: Callable[[int], float], step: int) -> float:
       ValueError: The schedule gave NaN, an infinity or a negative value at `step`.
     """
     value = float(schedule(step))
-    if not np.isfinite(value) or value < 0:
+    if not (value >= 0 and value != math.inf):  # also catches NaN
         raise ValueError(
             f"learning-rate schedule {schedule!r} gave {value} at step {step}; "
             "a learning rate must be finite and >= 0"
@@ -71,6 +72,7 @@ class RateSource:
         self.dtype = np.float32
         self._lock = threading.Lock()
         self._fallback_steps: List[int] = []
+        self.fallback_count = 0  # read without the lock by the hook after each run
 
     def fallback(self, step: np.ndarray) -> np.ndarray:
         """Called by the graph (py_func) for a step outside the window."""
@@ -84,6 +86,7 @@ class RateSource:
         value = check_rate(self.schedule, step)
         with self._lock:
             self._fallback_steps.append(step)
+            self.fallback_count += 1
         return np.asarray(value, dtype=self.dtype)
 
     def take_fallback_steps(self) -> List[int]:
@@ -98,16 +101,15 @@ class RateSource:
         Stops before the first step whose rate is invalid, so that the fallback
         raises the error exactly at that step.
         """
-        values = np.zeros(_HEADER + self.table_size, dtype=np.float64)
-        count = 0
-        for offset in range(self.table_size):
+        rates = [start, 0.0]
+        for step in range(start, start + self.table_size):
             try:
-                values[_HEADER + offset] = check_rate(self.schedule, start + offset)
+                rates.append(check_rate(self.schedule, step))
             except ValueError:
                 break
-            count += 1
-        values[0], values[1] = start, count
-        return values
+        rates[1] = len(rates) - _HEADER
+        rates.extend([0.0] * (_HEADER + self.table_size - len(rates)))
+        return np.asarray(rates, dtype=np.float64)
 
 
 def learning_rate(
@@ -115,7 +117,7 @@ def learning_rate(
     *,
     dtype: tf.DType = tf.float32,
     global_step: Optional[tf.Variable] = None,
-    table_size: int = 1024,
+    table_size: int = 4096,
 ) -> tf.Tensor:
     """Creates the rate tensor that a `LearningRateSetterHook` drives.
 

@@ -201,7 +201,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
     def after_run(self, run_context: tf1.train.SessionRunContext,
                   run_values: tf1.train.SessionRunValues) -> None:
         if self.mode == "graph":
-            if self._source.take_fallback_steps():
+            if self._source.fallback_count != self._seen_fallbacks:  # cheap, no lock
                 self._refill(run_context.session)
             return
         if self._pending is None:
@@ -219,6 +219,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         source = self._source
         session.run(source.table_assign, {source.table_feed: source.window(start)})
         source.take_fallback_steps()
+        self._seen_fallbacks = source.fallback_count
 
 
 def _static_value(tensor: tf.Tensor) -> Optional[np.generic]:
