@@ -18,6 +18,8 @@ _LAZY = {
         "LEARNING_RATE_COLLECTION": "lrhooks.rate_tensor",
         "get_global_step_or_raise": "lrhooks.graph_lookup",
     "rate_summary": "lrhooks.summaries",
+    "TrainingLogHook": "lrhooks.log_hook",
+    "LearningRateSummaryHook": "lrhooks.rate_summary_hook",
     "scalar_summary": "lrhooks.summaries",
 }
 

@@ -68,7 +68,8 @@ def find_variable(graph: tf.Graph, op_name: str) -> Optional[tf.Variable]:
 
 
 def resolve_rate(
-    graph: tf.Graph, learning_rate: Union[str, tf.Tensor, tf.Variable]
+    graph: tf.Graph, learning_rate: Union[str, tf.Tensor, tf.Variable],
+    argument: str = "learning_rate",
 ) -> Union[tf.Tensor, tf.Variable]:
     """Turns the hook's `learning_rate` argument into a tensor or variable of `graph`.
 
@@ -76,6 +77,7 @@ def resolve_rate(
       graph: The graph the hook runs on.
       learning_rate: A tensor, a variable, or the name of either
         (`"lr"`, `"lr:0"` or `"scope/lr"`).
+      argument: The argument's name, for error messages.
 
     Raises:
       ValueError: The name is not in the graph (the message lists close names),
@@ -95,25 +97,25 @@ def resolve_rate(
             hints = close_names(graph, name)
             hint = f"; close names: {', '.join(hints)}" if hints else ""
             raise ValueError(
-                f"`learning_rate` {name!r} is not a tensor or variable in the graph{hint}"
+                f"`{argument}` {name!r} is not a tensor or variable in the graph{hint}"
             ) from None
         return element
     if isinstance(learning_rate, tf.Variable):
         if learning_rate.graph is not graph:
             raise ValueError(
-                f"`learning_rate` variable {learning_rate.op.name!r} belongs to another graph "
+                f"`{argument}` variable {learning_rate.op.name!r} belongs to another graph "
                 "than the one the session runs"
             )
         return learning_rate
     if isinstance(learning_rate, tf.Tensor):
         if learning_rate.graph is not graph:
             raise ValueError(
-                f"`learning_rate` tensor {learning_rate.name!r} belongs to another graph "
+                f"`{argument}` tensor {learning_rate.name!r} belongs to another graph "
                 "than the one the session runs"
             )
         return learning_rate
     raise TypeError(
-        "`learning_rate` must be a tf.Tensor, a tf.Variable, a tensor/variable name or None, "
+        f"`{argument}` must be a tf.Tensor, a tf.Variable, a tensor/variable name or None, "
         f"got {type(learning_rate).__name__}: {learning_rate!r}"
     )
 
@@ -126,3 +128,26 @@ def check_float_scalar(target: Union[tf.Tensor, tf.Variable], name: str) -> None
     shape = target.shape
     if shape.rank is not None and shape.rank != 0:
         raise ValueError(f"`learning_rate` {name!r} must be a float scalar, got shape {shape}")
+
+
+def telemetry_tensors(graph: tf.Graph, learning_rate=None):
+    """What a logging/summary hook fetches to report the rate a run applied.
+
+    Returns `(rate, step)`: `rate` is the tensor (or variable) to fetch, or None
+    when `learning_rate` is None and the graph has no `lrhooks.learning_rate()`
+    tensor; `step` is the exact step read the rate was computed from for such a
+    tensor (so the pair is consistent), else a plain read of the global step.
+    """
+    from lrhooks import rate_tensor  # pylint: disable=import-outside-toplevel
+    global_step = get_global_step_or_raise(graph, owner="this hook")
+    step = read_global_step_tensor(global_step)
+    if learning_rate is None:
+        found = graph.get_collection(rate_tensor.LEARNING_RATE_COLLECTION)
+        if len(found) != 1:
+            return None, step
+        learning_rate = found[0]
+    target = resolve_rate(graph, learning_rate)
+    source = rate_tensor.source_of(target) if isinstance(target, tf.Tensor) else None
+    if source is not None:
+        step = source.step_tensor
+    return target, step

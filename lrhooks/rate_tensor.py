@@ -62,6 +62,7 @@ class RateSource:
 
     def __init__(self, tensor_name: str, table_size: int):
         self.tensor: Optional[tf.Tensor] = None
+        self.step_tensor: Optional[tf.Tensor] = None  # the step read the rate is computed from
         self.tensor_name = tensor_name
         self.table_size = table_size
         self.table: Optional[tf.Variable] = None
@@ -159,6 +160,7 @@ def learning_rate(
         source.table_assign = source.table.assign(source.table_feed, read_value=False)
         table = source.table.value()
         step = global_step.value() if hasattr(global_step, "value") else global_step
+        source.step_tensor = step
         offset = step - tf.cast(table[0], step.dtype)
         in_window = tf.logical_and(offset >= 0, offset < tf.cast(table[1], step.dtype))
 

@@ -1,0 +1,185 @@
+"""`TrainingLogHook`: one readable line every N steps, and a live progress line on a terminal.
+
+    step 1200/3500 (34%)  lr 0.1  loss 0.2345  precision 0.98  12.3 steps/s  1574 ex/s  ETA 3m07s
+
+The learning rate shown is the one the logged run applied (the rate tensor is
+fetched in that run). Only the logged runs fetch anything; the others cost a
+counter increment.
+"""
+
+import math
+import os
+import sys
+import time
+from typing import Callable, Dict, Mapping, Optional, TextIO, Union
+
+import tensorflow as tf
+from absl import logging
+
+from lrhooks import graph_lookup
+from lrhooks.step_trigger import StepTrigger
+
+tf1 = tf.compat.v1
+TensorLike = Union[str, tf.Tensor, tf.Variable]
+PROGRESS_MODES = ("auto", "always", "never")
+
+
+def format_duration(seconds: float) -> str:
+    """`3m07s`, `1h02m`, `45s`; `?` when unknown."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+def _number(value) -> str:
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def format_line(step: int, last_step: Optional[int], values: Mapping[str, object],
+                steps_per_sec: Optional[float], batch_size: Optional[int]) -> str:
+    """The log line: step, rate, loss and named values, speed and time left."""
+    parts = [f"step {step}" if not last_step else
+             f"step {step}/{last_step} ({100.0 * step / last_step:.0f}%)"]
+    parts += [f"{name} {_number(value)}" for name, value in values.items()]
+    if steps_per_sec:
+        parts.append(f"{steps_per_sec:.3g} steps/s")
+        if batch_size:
+            parts.append(f"{steps_per_sec * batch_size:.0f} ex/s")
+        if last_step:
+            parts.append(f"ETA {format_duration((last_step - step) / steps_per_sec)}")
+    return "  ".join(parts)
+
+
+def format_progress(step: int, last_step: Optional[int], values: Mapping[str, object],
+                    steps_per_sec: Optional[float], width: int = 100) -> str:
+    """The live progress line: a bar (when the last step is known), values, speed, ETA."""
+    tail = [f"{name} {_number(value)}" for name, value in values.items()]
+    if steps_per_sec:
+        tail.append(f"{steps_per_sec:.3g} it/s")
+        if last_step:
+            tail.append(f"ETA {format_duration((last_step - step) / steps_per_sec)}")
+    tail = " ".join(tail)
+    if not last_step:
+        return f"{step} {tail}"[:width]
+    head = f"{step}/{last_step} "
+    bar_width = max(10, width - len(head) - len(tail) - 3)
+    done = min(bar_width, int(bar_width * step / last_step))
+    return f"{head}[{'#' * done}{'.' * (bar_width - done)}] {tail}"[:width]
+
+
+def use_live_progress(mode: str, stream: TextIO) -> bool:
+    """Live line only on an interactive terminal and never under CI."""
+    if mode == "always":
+        return True
+    if mode == "never":
+        return False
+    interactive = hasattr(stream, "isatty") and stream.isatty()
+    return interactive and os.environ.get("CI", "").lower() not in ("true", "1")
+
+
+class TrainingLogHook(tf1.train.SessionRunHook):
+    """Logs step, applied learning rate, loss, named tensors, speed and time left."""
+
+    def __init__(self, loss: Optional[TensorLike] = None,
+                 tensors: Optional[Mapping[str, TensorLike]] = None, *,
+                 every_n_steps: Optional[int] = 100, every_n_secs: Optional[float] = None,
+                 batch_size: Optional[int] = None, last_step: Optional[int] = None,
+                 learning_rate: Optional[TensorLike] = None, output_dir: Optional[str] = None,
+                 progress: str = "auto", stream: TextIO = None,
+                 log_fn: Callable[[str], None] = None):
+        """Builds the hook; tensors given by name are resolved in `begin()`.
+
+        Args:
+          loss: The loss tensor (or its name) to show.
+          tensors: More values to show, name -> tensor or tensor name (e.g. precision).
+          every_n_steps: Log when the global step reaches a multiple of this.
+          every_n_secs: Also (or instead) log at least this often.
+          batch_size: Examples per step, for examples/sec.
+          last_step: The step training stops at, for the percentage and time left.
+          learning_rate: The rate tensor to report; default: the `lrhooks.learning_rate()`
+            tensor if the graph has one.
+          output_dir: If set, also write `examples/sec` (or `steps/sec`) summaries there.
+          progress: "auto" (a live line on an interactive terminal, not under CI),
+            "always" or "never".
+          stream: Where the live line goes (default: sys.stderr).
+          log_fn: Where log lines go (default: absl `logging.info`).
+        """
+        if progress not in PROGRESS_MODES:
+            raise ValueError(f"`progress` must be one of {', '.join(PROGRESS_MODES)}, "
+                             f"got {progress!r}")
+        for name, value in (("batch_size", batch_size), ("last_step", last_step)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):
+                raise ValueError(f"`{name}` must be an integer >= 1 or None, got {value!r}")
+        self._trigger = StepTrigger(every_n_steps, every_n_secs)
+        self._loss, self._tensors = loss, dict(tensors or {})
+        self._batch_size, self._last_step = batch_size, last_step
+        self._rate_arg, self._output_dir = learning_rate, output_dir
+        self._stream = stream or sys.stderr
+        self._live = use_live_progress(progress, self._stream)
+        self._log = log_fn or (lambda line: logging.info("%s", line))
+
+    def begin(self) -> None:
+        graph = tf1.get_default_graph()
+        rate, step = graph_lookup.telemetry_tensors(graph, self._rate_arg)
+        fetches: Dict[str, object] = {}
+        if rate is not None:
+            fetches["lr"] = rate
+        if self._loss is not None:
+            fetches["loss"] = graph_lookup.resolve_rate(graph, self._loss, "loss")
+        for name, tensor in self._tensors.items():
+            fetches[name] = graph_lookup.resolve_rate(graph, tensor, f"tensors[{name!r}]")
+        self._fetches = {"step": step, "values": fetches}
+        self._step_read = graph_lookup.read_global_step_tensor(
+            graph_lookup.get_global_step_or_raise(graph, owner="TrainingLogHook"))
+        self._writer = (tf1.summary.FileWriterCache.get(self._output_dir)
+                        if self._output_dir else None)
+
+    def after_create_session(self, session, coord) -> None:
+        self._trigger.reset(int(session.run(self._step_read)))
+        self._last_time = self._last_logged = None
+
+    def before_run(self, run_context):
+        self._fetching = self._trigger.should_fetch()
+        return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
+
+    def after_run(self, run_context, run_values) -> None:
+        if not self._fetching:
+            self._trigger.skip()
+            return
+        results = run_values.results
+        started_at = int(results["step"])
+        if not self._trigger.observe(started_at):
+            return
+        self._report(started_at + 1, results["values"])
+
+    def _report(self, step: int, values: Mapping[str, object]) -> None:
+        now = time.perf_counter()
+        speed = None
+        if self._last_time is not None and step > self._last_logged:
+            speed = (step - self._last_logged) / (now - self._last_time)
+        self._last_time, self._last_logged = now, step
+        line = format_line(step, self._last_step, values, speed, self._batch_size)
+        if self._live:
+            self._stream.write("\r\x1b[K" + format_progress(step, self._last_step, values, speed))
+            self._stream.flush()
+        else:
+            self._log(line)
+        if self._writer is not None and speed is not None:
+            tag, value = (("examples/sec", speed * self._batch_size) if self._batch_size
+                          else ("steps/sec", speed))
+            self._writer.add_summary(
+                tf1.Summary(value=[tf1.Summary.Value(tag=tag, simple_value=value)]), step)
+
+    def end(self, session) -> None:
+        if self._live:
+            self._stream.write("\n")
+            self._stream.flush()

@@ -1,0 +1,83 @@
+"""`LearningRateSummaryHook`: the applied rate in TensorBoard when the graph has no summary op for it.
+
+Graphs that feed a placeholder often summarize nothing for the rate, or a
+summary of the unfed default. This hook fetches the rate tensor in the runs it
+records, so the value is the one that run applied, and writes it as the scalar
+`learning_rate` to `output_dir`.
+
+Step labels follow TensorFlow's `SummarySaverHook`: the run that moves
+`global_step` from `s` to `s + 1` is recorded at step `s + 1`, so the rate and
+the loss of one run share a label. For a tensor made by
+`lrhooks.learning_rate()` the step is the very read the rate was computed from.
+"""
+
+from typing import Optional, Union
+
+import tensorflow as tf
+
+from lrhooks import graph_lookup
+from lrhooks.step_trigger import StepTrigger
+
+tf1 = tf.compat.v1
+
+
+class LearningRateSummaryHook(tf1.train.SessionRunHook):
+    """Writes the learning rate each recorded run applied to `output_dir`."""
+
+    def __init__(self, output_dir: str,
+                 learning_rate: Union[None, str, tf.Tensor, tf.Variable] = None, *,
+                 every_n_steps: Optional[int] = 100, every_n_secs: Optional[float] = None,
+                 tag: str = "learning_rate"):
+        """Builds the hook (the rate is resolved in `begin()`).
+
+        Args:
+          output_dir: The run's event directory (e.g. the train_dir).
+          learning_rate: The rate tensor/variable or its name; default: the
+            `lrhooks.learning_rate()` tensor of the graph.
+          every_n_steps: Record when the global step reaches a multiple of this.
+          every_n_secs: Also (or instead) record at least this often.
+          tag: The summary tag.
+
+        Raises:
+          ValueError: `output_dir` or `tag` is empty, or a bad interval.
+        """
+        if not output_dir:
+            raise ValueError(f"`output_dir` must be a directory, got {output_dir!r}")
+        if not isinstance(tag, str) or not tag:
+            raise ValueError(f"`tag` must be a non-empty string, got {tag!r}")
+        self._output_dir, self._rate_arg, self._tag = output_dir, learning_rate, tag
+        self._trigger = StepTrigger(every_n_steps, every_n_secs)
+
+    def begin(self) -> None:
+        graph = tf1.get_default_graph()
+        rate, step = graph_lookup.telemetry_tensors(graph, self._rate_arg)
+        if rate is None:
+            raise RuntimeError(
+                "LearningRateSummaryHook was given no `learning_rate` and the graph has no "
+                "single rate tensor made by lrhooks.learning_rate(): pass the rate tensor, "
+                "variable or its name")
+        self._fetches = {"rate": rate, "step": step}
+        self._step_read = graph_lookup.read_global_step_tensor(
+            graph_lookup.get_global_step_or_raise(graph, owner="LearningRateSummaryHook"))
+        self._writer = tf1.summary.FileWriterCache.get(self._output_dir)
+
+    def after_create_session(self, session, coord) -> None:
+        self._trigger.reset(int(session.run(self._step_read)))
+
+    def before_run(self, run_context):
+        self._fetching = self._trigger.should_fetch()
+        return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
+
+    def after_run(self, run_context, run_values) -> None:
+        if not self._fetching:
+            self._trigger.skip()
+            return
+        started_at = int(run_values.results["step"])
+        if self._trigger.observe(started_at):
+            value = float(run_values.results["rate"])
+            self._writer.add_summary(
+                tf1.Summary(value=[tf1.Summary.Value(tag=self._tag, simple_value=value)]),
+                started_at + 1)
+
+    def end(self, session) -> None:
+        self._writer.flush()

@@ -1,0 +1,62 @@
+"""Deciding, without a fetch, which runs a periodic hook should look at.
+
+A hook that logs every N steps needs the step only on the runs it logs. It reads
+the step once per session, estimates it afterwards as `last known + runs since`
+(an upper bound when some runs do not train), and fetches the real step only on
+the runs the estimate selects, re-synchronising there. Other runs cost nothing.
+"""
+
+import time
+from typing import Optional
+
+
+class StepTrigger:
+    """Fires every `every_n_steps` global steps and/or every `every_n_secs` seconds."""
+
+    def __init__(self, every_n_steps: Optional[int] = None, every_n_secs: Optional[float] = None):
+        if every_n_steps is None and every_n_secs is None:
+            raise ValueError("one of `every_n_steps` and `every_n_secs` must be set")
+        if every_n_steps is not None and (isinstance(every_n_steps, bool) or
+                                          not isinstance(every_n_steps, int) or every_n_steps < 1):
+            raise ValueError(f"`every_n_steps` must be an integer >= 1, got {every_n_steps!r}")
+        if every_n_secs is not None and not every_n_secs > 0:
+            raise ValueError(f"`every_n_secs` must be > 0, got {every_n_secs!r}")
+        self.every_n_steps, self.every_n_secs = every_n_steps, every_n_secs
+        self._known: Optional[int] = None
+        self._runs_since = 0
+        self._next_step: Optional[int] = None
+        self._next_time = 0.0
+
+    def reset(self, step: int) -> None:
+        """Starts from a known step (a new session); the first run is due."""
+        self._known, self._runs_since = step, 0
+        self._next_step = step if self.every_n_steps is not None else None
+        self._next_time = 0.0
+
+    def should_fetch(self) -> bool:
+        """Whether the coming run may be due: fetch the step with it, then `observe`."""
+        if self._known is None:
+            return True
+        if self.every_n_steps is not None and self._known + self._runs_since >= self._next_step:
+            return True
+        return self.every_n_secs is not None and time.monotonic() >= self._next_time
+
+    def skip(self) -> None:
+        """Records a run that was not looked at."""
+        self._runs_since += 1
+
+    def observe(self, step: int) -> bool:
+        """Records a looked-at run that started at `step`; True if it is due."""
+        self._known, self._runs_since = step + 1, 0
+        due = self.every_n_steps is not None and (self._next_step is None or
+                                                  step >= self._next_step)
+        now = time.monotonic()
+        if self.every_n_secs is not None and now >= self._next_time:
+            due = True
+        if due:
+            if self.every_n_steps is not None:
+                n = self.every_n_steps
+                self._next_step = (step // n + 1) * n
+            if self.every_n_secs is not None:
+                self._next_time = now + self.every_n_secs
+        return due
