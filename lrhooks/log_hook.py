@@ -167,6 +167,7 @@ class TrainingLogHook(tf1.train.SessionRunHook):
         if self._last_time is not None and step > self._last_logged:
             speed = (step - self._last_logged) / (now - self._last_time)
         self._last_time, self._last_logged = now, step
+        self._last_values, self._last_speed = values, speed
         line = format_line(step, self._last_step, values, speed, self._batch_size)
         if self._live:
             self._stream.write("\r\x1b[K" + format_progress(step, self._last_step, values, speed))
@@ -181,5 +182,10 @@ class TrainingLogHook(tf1.train.SessionRunHook):
 
     def end(self, session) -> None:
         if self._live:
+            # Finish the live line at the final step, with the last values seen.
+            step = int(session.run(self._step_read))
+            if self._last_logged is not None and step != self._last_logged:
+                self._stream.write("\r\x1b[K" + format_progress(
+                    step, self._last_step, self._last_values, self._last_speed))
             self._stream.write("\n")
             self._stream.flush()

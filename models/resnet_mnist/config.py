@@ -35,6 +35,7 @@ class TrainConfig:
     save_checkpoints_steps: Optional[int] = 500
     save_summaries_steps: int = 100
     log_every_n_steps: int = 100
+    progress: str = "auto"  # live progress line on a terminal: auto|always|never
     device: str = "auto"
     data_format: str = "auto"
     log_device_placement: bool = False
@@ -102,6 +103,9 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                          lower_bound=1, flag_values=fv)
     flags.DEFINE_integer("log_every_n_steps", 100, "Log a line every N steps.", lower_bound=1,
                          flag_values=fv)
+    flags.DEFINE_enum("progress", "auto", ("auto", "always", "never"),
+                      "A live progress line instead of log lines: auto = on an interactive "
+                      "terminal, not under CI.", flag_values=fv)
     flags.DEFINE_enum("device", "auto", DEVICES,
                       "Where the model runs (soft placement falls back to CPU).",
                       flag_values=fv)
@@ -150,7 +154,8 @@ def config_from_flags(values: Mapping[str, Any]) -> TrainConfig:
         train_steps=values["train_steps"],
         save_checkpoints_steps=values["save_checkpoints_steps"],
         save_summaries_steps=values["save_summaries_steps"],
-        log_every_n_steps=values["log_every_n_steps"], device=values["device"],
+        log_every_n_steps=values["log_every_n_steps"], progress=values["progress"],
+        device=values["device"],
         data_format=values["data_format"], log_device_placement=values["log_device_placement"],
         seed=values["seed"], intra_op_threads=values["intra_op_threads"],
         inter_op_threads=values["inter_op_threads"])

@@ -109,9 +109,11 @@ def build_graph(config: config_lib.TrainConfig, hparams: model_lib.HParams, devi
             lrhooks.LearningRateSetterHook(config.schedule),
             tf1.train.StopAtStepHook(last_step=config.train_steps),
             tf1.train.NanTensorHook(outputs.loss),
-            tf1.train.LoggingTensorHook(
-                {"step": global_step, "loss": outputs.loss, "precision": outputs.precision,
-                 "learning_rate": rate}, every_n_iter=config.log_every_n_steps),
+            lrhooks.TrainingLogHook(
+                outputs.loss, {"precision": outputs.precision},
+                every_n_steps=config.log_every_n_steps, batch_size=config.batch_size,
+                last_step=config.train_steps, output_dir=config.train_dir,
+                progress=config.progress),
         ]
         eval_hook = None
         if test_data is not None:
@@ -165,7 +167,7 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
                 checkpoint_dir=config.train_dir, hooks=built.hooks, chief_only_hooks=[],
                 save_checkpoint_steps=config.save_checkpoints_steps, save_checkpoint_secs=None,
                 save_summaries_steps=config.save_summaries_steps,
-                log_step_count_steps=config.log_every_n_steps,
+                log_step_count_steps=None,  # TrainingLogHook reports the speed
                 config=session_config(config)) as session:
             while not session.should_stop():
                 _, final_loss = session.run([built.outputs.train_op, built.outputs.loss])

@@ -1,0 +1,198 @@
+"""Records runs for TensorBoard's HParams dashboard, from plain values.
+
+Layout: one directory per training run under a parent, evaluation in `eval/`::
+
+    runs/<run_name>/        training events (learning_rate, ...) + hparams
+    runs/<run_name>/eval/   evaluation events (precision, ...)
+
+Point TensorBoard at the parent (`tensorboard --logdir runs`): the HParams
+plugin finds a metric `(tag, group)` of a session as the scalar `tag` of the
+run `<session run>/<group>` (`"eval"` -> `runs/<run_name>/eval`; group `""` is
+the session's own directory). Pointed at one run directory, the session run is
+`.` and its metrics are looked up in `./eval`, which matches no run, so no
+metric values appear.
+
+The plugin uses ONE experiment config (hparam names and types, metrics): that
+of the first run it finds holding one; configs are not merged. Writing the same
+config into every run directory therefore works whichever run is found first;
+give all runs the same hparam names and metrics. Without any config the plugin
+infers one from the sessions, listing every scalar tag as a metric. The plugin
+keeps the first session start (and end) per run: values written again to a
+run, e.g. on resume, are ignored.
+
+Each call writes a new event file with its own name (existing files are never
+touched) and returns once the clock has entered the next second, so that event
+files made later (the trainer's) sort after it: TensorBoard reads a run's files
+in name order and stops reading a file once a later-named one exists. Write
+the session start before training opens its summary writer, the end after it
+finished.
+"""
+
+import math
+import os
+import time
+import uuid
+from typing import Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import tensorflow as tf
+from tensorboard.plugins.hparams import api_pb2
+from tensorboard.plugins.hparams import summary as hparams_summary
+
+tf1 = tf.compat.v1
+
+Value = Union[bool, int, float, str]
+Metric = Tuple[str, Optional[str]]
+_STATUSES = {"success": api_pb2.STATUS_SUCCESS, "failure": api_pb2.STATUS_FAILURE,
+             "running": api_pb2.STATUS_RUNNING, "unknown": api_pb2.STATUS_UNKNOWN}
+_TYPES = {bool: api_pb2.DATA_TYPE_BOOL, int: api_pb2.DATA_TYPE_FLOAT64,
+          float: api_pb2.DATA_TYPE_FLOAT64, str: api_pb2.DATA_TYPE_STRING}
+
+
+def hparam_value(value) -> Optional[Value]:
+    """Converts a value to one the plugin stores: bool, int, float or str.
+
+    numpy scalars become Python scalars, tuples and lists a string like
+    `"16,16,32,64"`, None stays None (skipped), anything else `str(value)`.
+    """
+    if isinstance(value, (np.generic, np.ndarray)):
+        value = value.tolist()
+    for kind in (bool, int, float, str):  # also makes subclasses (enums) plain
+        if isinstance(value, kind):
+            return kind(value) if kind is not str else str.__str__(value)
+    if value is None:
+        return None
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(hparam_value(item)) for item in value)
+    return str(value)
+
+
+def _hparams(hparams: Mapping[str, object], types: bool = False) -> dict:
+    """Validated, converted hparams without the None values (types kept if `types`)."""
+    if not isinstance(hparams, Mapping):
+        raise TypeError(f"`hparams` must be a mapping of names to values, got {hparams!r}")
+    result = {}
+    for name, value in hparams.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"`hparams` keys must be non-empty strings, got {name!r}")
+        if not (types and isinstance(value, type) and value in _TYPES):
+            value = hparam_value(value)
+        if value is not None:
+            result[name] = value
+    return result
+
+
+def _metrics(metrics: Sequence[Metric]) -> list:
+    if isinstance(metrics, str) or not isinstance(metrics, Sequence):
+        raise TypeError(f"`metrics` must be a sequence of (tag, group) pairs, got {metrics!r}")
+    infos = []
+    for metric in metrics:
+        if (not isinstance(metric, (tuple, list)) or len(metric) != 2
+                or not isinstance(metric[0], str) or not metric[0]
+                or not isinstance(metric[1], (str, type(None)))):
+            raise ValueError("`metrics` items must be (tag, group) pairs: a non-empty tag "
+                             f"string and a group string or None, got {metric!r}")
+        infos.append(api_pb2.MetricInfo(name=api_pb2.MetricName(tag=metric[0],
+                                                                 group=metric[1] or "")))
+    return infos
+
+
+def _write(logdir, summaries) -> str:
+    """Writes `summaries` into a new event file in `logdir`; returns its path."""
+    if not isinstance(logdir, (str, os.PathLike)) or not os.fspath(logdir):
+        raise ValueError(f"`logdir` must be a non-empty path, got {logdir!r}")
+    logdir = os.fspath(logdir)
+    suffix = f".lrhooks-hparams.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    with tf.Graph().as_default():
+        writer = tf1.summary.FileWriter(logdir, filename_suffix=suffix)
+        for summary in summaries:
+            writer.add_summary(summary, global_step=0)
+        writer.close()
+    now = time.time()
+    time.sleep(math.floor(now) + 1 - now + 0.001)  # later event files sort after this one
+    path, = [os.path.join(logdir, name) for name in os.listdir(logdir) if name.endswith(suffix)]
+    return path
+
+
+def _experiment_summary(hparams: dict, metrics, description, time_created_secs):
+    infos = [api_pb2.HParamInfo(name=name, type=_TYPES[value if isinstance(value, type)
+                                                      else type(value)])
+             for name, value in hparams.items()]
+    if not isinstance(description, str):
+        raise TypeError(f"`description` must be a string, got {description!r}")
+    return hparams_summary.experiment_pb(infos, _metrics(metrics), description=description,
+                                         time_created_secs=time_created_secs)
+
+
+def write_experiment(logdir, hparams: Mapping[str, object],
+                     metrics: Sequence[Metric] = (("precision", "eval"),), *,
+                     description: str = "", time_created_secs: Optional[float] = None) -> str:
+    """Writes the experiment config: hparam names and types, and the metrics.
+
+    Domains are left open, so the dashboard filters no session out.
+
+    Args:
+      logdir: Directory to write into (a run directory, or the parent).
+      hparams: Names to example values (converted by `hparam_value`; None is
+        skipped) or to their types: bool, int, float or str.
+      metrics: `(tag, group)` pairs: the scalar `tag` in the run `group`
+        below each session's run (`""` or None: the session's own run).
+      description: Markdown shown by the dashboard.
+      time_created_secs: Creation time; default now.
+
+    Returns:
+      The path of the event file written.
+
+    Raises:
+      ValueError, TypeError: A bad argument, named in the message.
+    """
+    summary = _experiment_summary(_hparams(hparams, types=True), metrics, description,
+                                  time_created_secs)
+    return _write(logdir, [summary])
+
+
+def write_session(run_dir, hparams: Mapping[str, object], trial_id: Optional[str] = None,
+                  start_time_secs: Optional[float] = None, group_name: Optional[str] = None,
+                  *, metrics: Optional[Sequence[Metric]] = None) -> str:
+    """Writes the session start: the hparam values of the run in `run_dir`.
+
+    Args:
+      run_dir: The run's directory (a subdirectory of the directory TensorBoard
+        is pointed at).
+      hparams: Names to values, converted by `hparam_value`; None is skipped.
+      trial_id: Same as `group_name` (the name `summary_v2.hparams` uses).
+      start_time_secs: Start time; default now.
+      group_name: Sessions with the same group name form one row of the
+        dashboard, with averaged metrics. Default: the run's own name.
+      metrics: If given, the experiment config for these hparams and metrics
+        (as `write_experiment`) is written into the same file.
+
+    Returns:
+      The path of the event file written.
+
+    Raises:
+      ValueError, TypeError: A bad argument, named in the message.
+    """
+    values = _hparams(hparams)
+    for arg, name in ((trial_id, "trial_id"), (group_name, "group_name")):
+        if not isinstance(arg, (str, type(None))):
+            raise TypeError(f"`{name}` must be a string or None, got {arg!r}")
+    if trial_id is not None and group_name is not None and trial_id != group_name:
+        raise ValueError(f"`trial_id` ({trial_id!r}) and `group_name` ({group_name!r}) name "
+                         "the same thing: pass one")
+    summaries = [] if metrics is None else [_experiment_summary(values, metrics, "", None)]
+    summaries.append(hparams_summary.session_start_pb(
+        values, group_name=group_name or trial_id or "", start_time_secs=start_time_secs))
+    return _write(run_dir, summaries)
+
+
+def write_session_end(run_dir, status: str = "success",
+                      end_time_secs: Optional[float] = None) -> str:
+    """Writes the session end: `status` is success, failure, running or unknown.
+
+    Returns:
+      The path of the event file written.
+    """
+    if status not in _STATUSES:
+        raise ValueError(f"`status` must be one of {', '.join(_STATUSES)}, got {status!r}")
+    return _write(run_dir, [hparams_summary.session_end_pb(_STATUSES[status], end_time_secs)])

@@ -1,0 +1,353 @@
+"""Review a learning-rate schedule before training: a terminal chart, key points, TensorBoard.
+
+    python -m lrhooks.preview --lr_schedule=piecewise_constant --lr_boundaries=2000,3000 \\
+        --lr_values=0.1,0.01,0.001 --steps=3500 [--logdir=runs/preview] [--log_scale]
+    python -m lrhooks.preview --trainer_flagfile=models/resnet_mnist/configs/resnet.flags
+
+The schedule flags are the trainer's (`lrhooks.schedule_flags`). `--trainer_flagfile=F` reads a
+trainer flagfile, keeps its schedule flags (and its `--train_steps` as the default `--steps`) and
+ignores the rest; flags on the command line override it.
+
+Label convention: the value at step `s` is `schedule(s)`, the rate of the run that moves
+`global_step` from `s` to `s + 1`. In training, TF's `SummarySaverHook` records that same rate at
+step `s + 1`, so a training run's `learning_rate` chart is this one moved right by one step.
+
+The library functions (`render_chart`, `key_points`, `write_series`) never read flags.
+"""
+
+import bisect
+import math
+import operator
+import os
+import sys
+import uuid
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from absl import app
+from absl import flags
+
+from lrhooks import schedule_flags
+
+MIN_WIDTH, MIN_HEIGHT = 8, 3
+EXACT_SCAN_STEPS = 1_000_000  # key_points evaluates every step up to this many steps
+MAX_TABLE_BREAKPOINTS = 20
+_SAMPLES_PER_COLUMN = 8  # evenly spaced steps per chart column, besides breakpoints
+_MAX_COLUMN_BREAKPOINTS = 32
+TENSORBOARD_SAMPLES = 1000  # TensorBoard's default number of points per scalar chart
+
+ScheduleFn = Callable[[int], float]
+
+
+def _count(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"`{name}` must be an integer >= {minimum}, got {value!r}")
+    value = operator.index(value)
+    if value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value}")
+    return value
+
+
+def _rate(schedule: ScheduleFn, step: int) -> float:
+    rate = float(schedule(step))
+    if not math.isfinite(rate) or rate < 0:
+        raise ValueError(f"the schedule gives {rate!r} at step {step} (the hook would stop there)")
+    return rate
+
+
+def _breakpoints(schedule: ScheduleFn, steps: int) -> Tuple[int, ...]:
+    """`schedule.breakpoints(steps)`, or () for a plain callable."""
+    method = getattr(schedule, "breakpoints", None)
+    return tuple(method(steps)) if method is not None else ()
+
+
+def _spread(items: Sequence[int], count: int) -> List[int]:
+    """At most `count` (>= 2) items, evenly chosen, first and last included."""
+    if len(items) <= count:
+        return list(items)
+    return [items[(len(items) - 1) * i // (count - 1)] for i in range(count)]
+
+
+def render_chart(schedule: ScheduleFn, steps: int, width: int = 72, height: int = 16,
+                 log_scale: bool = False) -> str:
+    """Plots `schedule(step)` for steps `[0, steps)` as plain ASCII, `height + 2` lines.
+
+    Column `c` covers steps `[c * steps // width, (c + 1) * steps // width)` (at least its first
+    step: with fewer steps than columns, neighbouring columns repeat a step). It is drawn from its
+    lowest to its highest rate, sampled at its first and last step, a few steps in between and
+    every breakpoint in it with its predecessor, so each jump shows in the column of its step.
+    '*' marks a sampled rate, '|' joins it to the previous column's last rate (a jump) or fills
+    a steep change within the column. Rows are labelled with the highest, middle and lowest rate
+    (%.6g), columns with their first step: 0, the middle one, and `steps - 1`. Lines are at most
+    `label width + 2 + width` characters. With `log_scale`, rates are on a log axis; zero rates
+    then get the bottom row, labelled 0.
+
+    Raises:
+      ValueError: Bad arguments, or a rate that is not finite or is negative.
+    """
+    steps = _count(steps, "steps", 1)
+    width, height = _count(width, "width", MIN_WIDTH), _count(height, "height", MIN_HEIGHT)
+    points = _breakpoints(schedule, steps)
+    columns = []  # per column: its (step, rate) samples in step order
+    for c in range(width):
+        first = c * steps // width
+        end = max(first + 1, (c + 1) * steps // width)
+        picked = {first + (end - 1 - first) * i // (_SAMPLES_PER_COLUMN - 1)
+                  for i in range(_SAMPLES_PER_COLUMN)}
+        inside = points[bisect.bisect_left(points, first):bisect.bisect_left(points, end)]
+        for b in _spread(inside, _MAX_COLUMN_BREAKPOINTS):
+            picked.update(s for s in (b - 1, b) if s >= first)
+        columns.append([(s, _rate(schedule, s)) for s in sorted(picked)])
+    rates = [r for column in columns for _, r in column]
+    hi, lo = max(rates), min(rates)
+    positive = [r for r in rates if r > 0]
+    log_scale = log_scale and bool(positive)
+    zero_row = log_scale and lo == 0  # the bottom row is reserved for 0
+    last = height - 2 if zero_row else height - 1  # the lowest row for the range [low, hi]
+    low = min(positive) if log_scale else lo
+    scale = math.log10 if log_scale else (lambda v: v)
+
+    def row(rate: float) -> int:
+        if zero_row and rate == 0:
+            return height - 1
+        if hi == low:
+            return last // 2
+        return round((scale(hi) - scale(rate)) / (scale(hi) - scale(low)) * last)
+
+    def value(r: int) -> float:  # the rate at the centre of row r
+        v = scale(hi) - (scale(hi) - scale(low)) * r / last
+        return 10 ** v if log_scale else v
+
+    labels: Dict[int, str] = ({last // 2: "%.6g" % hi} if hi == low else
+                              {0: "%.6g" % hi, last // 2: "%.6g" % value(last // 2),
+                               last: "%.6g" % low})
+    if zero_row:
+        labels[height - 1] = "0"
+    grid = [[" "] * width for _ in range(height)]
+    previous = None
+    for c, column in enumerate(columns):
+        own = {row(r) for _, r in column}
+        top, bottom = min(own), max(own)
+        if previous is not None:  # join the previous column's last rate, exclusive
+            top, bottom = min(top, previous + 1), max(bottom, previous - 1)
+        for r in range(top, bottom + 1):
+            grid[r][c] = "*" if r in own else "|"
+        previous = row(column[-1][1])
+    label_width = max(len(text) for text in labels.values())
+    lines = [f"{labels.get(r, ''):>{label_width}} |{''.join(cells).rstrip()}"
+             for r, cells in enumerate(grid)]
+    middle, end_label = width // 2, str(steps - 1)
+    axis, ticks = ["-"] * width, [" "] * width
+    ticks[0] = "0"
+    if width - len(end_label) >= 2:
+        ticks[width - len(end_label):] = end_label
+        axis[width - 1] = "+"
+    mid_label = str(middle * steps // width)
+    if middle >= 2 and middle + len(mid_label) < width - len(end_label):
+        ticks[middle:middle + len(mid_label)] = mid_label
+        axis[middle] = "+"
+    lines.append(" " * label_width + " +" + "".join(axis))
+    lines.append(" " * (label_width + 2) + "".join(ticks).rstrip())
+    return "\n".join(lines)
+
+
+def key_points(schedule: ScheduleFn, steps: int) -> List[Tuple[str, int, float]]:
+    """The rows `(name, step, rate)` of the key-point table, for steps `[0, steps)`.
+
+    In order: ("start", 0, ...), ("breakpoint", b, ...) for every `b` in
+    `schedule.breakpoints(steps)`, ("min", ...), ("max", ...) at the first step reaching the
+    extreme, and ("end", steps - 1, ...). Min and max are exact: up to `EXACT_SCAN_STEPS` steps
+    every step is evaluated; beyond, the first and last step, the breakpoints with their
+    predecessors and `EXACT_SCAN_STEPS` evenly spaced steps, which is exact for every schedule
+    that is monotone between breakpoints (all built-ins except `linear_cosine_decay` with
+    `num_periods > 0.5`, where the extremes can be off by the sample spacing).
+
+    Raises:
+      ValueError: Bad `steps`, or a rate that is not finite or is negative.
+    """
+    steps = _count(steps, "steps", 1)
+    points = _breakpoints(schedule, steps)
+    if steps <= EXACT_SCAN_STEPS:
+        candidates = range(steps)
+    else:
+        candidates = sorted({0, steps - 1, *points, *(b - 1 for b in points if b > 0),
+                             *(i * (steps - 1) // (EXACT_SCAN_STEPS - 1)
+                               for i in range(EXACT_SCAN_STEPS))})
+    low = high = None
+    for step in candidates:
+        rate = _rate(schedule, step)
+        if low is None or rate < low[1]:
+            low = (step, rate)
+        if high is None or rate > high[1]:
+            high = (step, rate)
+    return ([("start", 0, _rate(schedule, 0))]
+            + [("breakpoint", b, _rate(schedule, b)) for b in points]
+            + [("min", *low), ("max", *high), ("end", steps - 1, _rate(schedule, steps - 1))])
+
+
+def format_key_points(rows: Sequence[Tuple[str, int, float]],
+                      max_breakpoints: int = MAX_TABLE_BREAKPOINTS) -> str:
+    """The key points as a text table, showing at most `max_breakpoints` breakpoint rows."""
+    total = sum(1 for name, _, _ in rows if name == "breakpoint")
+    step_width = max(4, *(len(str(step)) for _, step, _ in rows))
+    lines, seen = [f"{'point':<10}  {'step':>{step_width}}  rate"], 0
+    for name, step, rate in rows:
+        if name == "breakpoint":
+            seen += 1
+            if seen > max_breakpoints:
+                if seen == total:
+                    lines.append(f"... {total - max_breakpoints} more breakpoints omitted")
+                continue
+        lines.append(f"{name:<10}  {step:>{step_width}}  {rate:.6g}")
+    return "\n".join(lines)
+
+
+def series_steps(schedule: ScheduleFn, steps: int, max_points: int = 10_000) -> List[int]:
+    """The steps `write_series` writes: all of them, or if more than `max_points`, every k-th
+    step (k = ceil(steps / max_points)), the last step, every breakpoint and its predecessor."""
+    steps, max_points = _count(steps, "steps", 1), _count(max_points, "max_points", 1)
+    if steps <= max_points:
+        return list(range(steps))
+    points = _breakpoints(schedule, steps)
+    return sorted({*range(0, steps, -(-steps // max_points)), steps - 1, *points,
+                   *(b - 1 for b in points if b > 0)})
+
+
+def write_series(schedule: ScheduleFn, steps: int, logdir: str, tag: str = "learning_rate",
+                 max_points: int = 10_000) -> int:
+    """Writes `schedule(s)` at step `s` as scalar `tag` into a new event file in `logdir`.
+
+    The value at step label `s` is `schedule(s)` (the plan; see the module docstring for how
+    training labels it). Steps are `series_steps(schedule, steps, max_points)`, so jumps are
+    exact even when downsampled; breakpoints come on top of `max_points`. The file name ends in a
+    fresh unique suffix, so existing event files are never appended to or overwritten. Note that
+    TensorBoard shows `TENSORBOARD_SAMPLES` random points per chart unless started with
+    `--samples_per_plugin=scalars=N`.
+
+    Returns:
+      The number of points written.
+
+    Raises:
+      ValueError: Bad arguments, or a rate that is not finite or is negative.
+      OSError: `logdir` cannot be written.
+    """
+    return _write_series(schedule, steps, logdir, tag, max_points)[0]
+
+
+def _write_series(schedule, steps, logdir, tag, max_points) -> Tuple[int, str]:
+    """`write_series`, also returning the event file's path."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel  (only needed here)
+    if not isinstance(tag, str) or not tag:
+        raise ValueError(f"`tag` must be a non-empty string, got {tag!r}")
+    chosen = series_steps(schedule, steps, max_points)
+    rates = [_rate(schedule, s) for s in chosen]  # fail before creating a file
+    suffix = f".{os.getpid()}.{uuid.uuid4().hex[:12]}.preview"
+    try:
+        with tf.Graph().as_default():
+            writer = tf.compat.v1.summary.FileWriter(logdir, filename_suffix=suffix)
+            try:
+                for step, rate in zip(chosen, rates):
+                    writer.add_summary(tf.compat.v1.Summary(value=[
+                        tf.compat.v1.Summary.Value(tag=tag, simple_value=rate)]), step)
+            finally:
+                writer.close()
+    except tf.errors.OpError as error:
+        raise OSError(f"cannot write an event file to {logdir}: {error.message}") from None
+    [path] = [os.path.join(logdir, n) for n in os.listdir(logdir) if n.endswith(suffix)]
+    return len(chosen), path
+
+
+# ---------------------------------------------------------------------------- the command line
+
+FLAGS = flags.FLAGS
+
+
+def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """Defines the schedule flags (shared with the trainer) and the preview's own flags."""
+    fv = flag_values
+    schedule_flags.define_schedule_flags(fv)
+    flags.DEFINE_integer("steps", None, "Steps to preview: [0, steps). Required unless "
+                         "--trainer_flagfile sets --train_steps.", lower_bound=1, flag_values=fv)
+    flags.DEFINE_string("logdir", None, "Also write the curve as the 'learning_rate' scalar to a "
+                        "new event file here (for TensorBoard).", flag_values=fv)
+    flags.DEFINE_integer("width", 72, "Chart columns.", lower_bound=MIN_WIDTH, flag_values=fv)
+    flags.DEFINE_integer("height", 16, "Chart rows.", lower_bound=MIN_HEIGHT, flag_values=fv)
+    flags.DEFINE_bool("log_scale", False, "Log-scale rate axis.", flag_values=fv)
+    flags.DEFINE_string("trainer_flagfile", None, "A trainer flagfile: its schedule flags (and "
+                        "--train_steps as --steps) apply, its other flags are ignored; "
+                        "command-line flags override it.", flag_values=fv)
+    flags.mark_flag_as_required("steps", flag_values=fv)
+
+
+def _flag_name(arg: str) -> str:
+    return arg.lstrip("-").split("=", 1)[0]
+
+
+def trainer_args(lines: Sequence[str], fv: flags.FlagValues) -> Tuple[List[str], Optional[str]]:
+    """From expanded trainer flagfile lines: (the schedule flag args, the --train_steps value)."""
+    kept, train_steps, i = [], None, 0
+    while i < len(lines):
+        arg, name = lines[i], _flag_name(lines[i])
+        base = name[2:] if name.startswith("no") and name[2:] in fv else name
+        takes_next = (arg.startswith("-") and "=" not in arg and i + 1 < len(lines)
+                      and not lines[i + 1].startswith("-")
+                      and not (base in fv and fv[base].boolean))
+        value_args = lines[i:i + 2] if takes_next else lines[i:i + 1]
+        if arg.startswith("-") and base in schedule_flags.FLAG_NAMES:
+            kept.extend(value_args)
+        elif arg.startswith("-") and name == "train_steps" and len(value_args) + ("=" in arg) > 1:
+            train_steps = arg.split("=", 1)[1] if "=" in arg else value_args[-1]
+        i += len(value_args)
+    return kept, train_steps
+
+
+def parse_flags(argv: List[str]) -> List[str]:
+    """absl flags parser: the command line with a --trainer_flagfile's schedule flags first."""
+    try:
+        args = FLAGS.read_flags_from_files(argv[1:], force_gnu=True)
+        path = None
+        for i, arg in enumerate(args):
+            if _flag_name(arg) == "trainer_flagfile" and arg.startswith("-"):
+                path = arg.split("=", 1)[1] if "=" in arg else (args[i + 1:i + 2] or [None])[0]
+        if path:
+            kept, train_steps = trainer_args(FLAGS.read_flags_from_files([f"--flagfile={path}"]),
+                                             FLAGS)
+            if train_steps is not None and not any(_flag_name(a) == "steps" for a in args):
+                kept.append(f"--steps={train_steps}")
+            args = kept + args
+    except flags.Error as error:
+        sys.stderr.write(f"FATAL Flags parsing error: {error}\n")
+        sys.exit(1)
+    return app.parse_flags_with_usage([argv[0]] + args)
+
+
+def main(argv: List[str]) -> int:
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    schedule = schedule_flags.schedule_from_flags(FLAGS.flag_values_dict())
+    steps = FLAGS.steps
+    try:
+        print(f"{schedule!r}, steps 0..{steps - 1}")
+        print("the rate at step s is schedule(s), the rate of the run from step s to s + 1")
+        print(render_chart(schedule, steps, FLAGS.width, FLAGS.height, FLAGS.log_scale))
+        print("each column: its rates from lowest to highest ('*'); '|' joins a jump\n")
+        print(format_key_points(key_points(schedule, steps)))
+        if FLAGS.logdir:
+            existing = os.path.isdir(FLAGS.logdir) and any(
+                "tfevents" in name for name in os.listdir(FLAGS.logdir))
+            count, path = _write_series(schedule, steps, FLAGS.logdir, "learning_rate", 10_000)
+            print(f"\nwrote {count} points of 'learning_rate' to {path}: "
+                  "the value at step s is schedule(s) (training records it at step s + 1)")
+            if existing:
+                print(f"note: {FLAGS.logdir} already had event files; TensorBoard merges them")
+            if count > TENSORBOARD_SAMPLES:
+                print(f"tensorboard --logdir={FLAGS.logdir} "
+                      f"--samples_per_plugin=scalars={count} shows every point")
+    except (ValueError, OSError) as error:
+        print(f"preview: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main, flags_parser=parse_flags)
