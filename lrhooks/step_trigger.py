@@ -1,5 +1,9 @@
 """Deciding, without a fetch, which runs a periodic hook should look at.
 
+A run is due when the step it moves to (the step it started at + 1) reaches a
+multiple of `every_n_steps`, so a hook logging every 100 steps reports steps
+100, 200, ... (and the first run of each session).
+
 A hook that logs every N steps needs the step only on the runs it logs. It reads
 the step once per session, estimates it afterwards as `last known + runs since`
 (an upper bound when some runs do not train), and fetches the real step only on
@@ -30,14 +34,15 @@ class StepTrigger:
     def reset(self, step: int) -> None:
         """Starts from a known step (a new session); the first run is due."""
         self._known, self._runs_since = step, 0
-        self._next_step = step if self.every_n_steps is not None else None
+        self._next_step = step + 1 if self.every_n_steps is not None else None
         self._next_time = 0.0
 
     def should_fetch(self) -> bool:
         """Whether the coming run may be due: fetch the step with it, then `observe`."""
         if self._known is None:
             return True
-        if self.every_n_steps is not None and self._known + self._runs_since >= self._next_step:
+        if (self.every_n_steps is not None and
+                self._known + self._runs_since + 1 >= self._next_step):
             return True
         return self.every_n_secs is not None and time.monotonic() >= self._next_time
 
@@ -49,14 +54,14 @@ class StepTrigger:
         """Records a looked-at run that started at `step`; True if it is due."""
         self._known, self._runs_since = step + 1, 0
         due = self.every_n_steps is not None and (self._next_step is None or
-                                                  step >= self._next_step)
+                                                  step + 1 >= self._next_step)
         now = time.monotonic()
         if self.every_n_secs is not None and now >= self._next_time:
             due = True
         if due:
             if self.every_n_steps is not None:
                 n = self.every_n_steps
-                self._next_step = (step // n + 1) * n
+                self._next_step = ((step + 1) // n + 1) * n
             if self.every_n_secs is not None:
                 self._next_time = now + self.every_n_secs
         return due

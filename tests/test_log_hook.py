@@ -77,8 +77,8 @@ def test_logs_every_n_steps_with_the_applied_rate(extra_runs):
                                    last_step=10, progress="never", log_fn=lines.append)
     _train(hook, extra_runs=extra_runs)
     steps = [int(re.match(r"step (\d+)/10", line).group(1)) for line in lines]
-    # Logged on the runs that start at steps 0, 3, 6, 9 (shown as steps done: 1, 4, 7, 10).
-    assert steps == [1, 4, 7, 10]
+    # The first run, then the runs that reach a multiple of 3 (shown as steps done).
+    assert steps == [1, 3, 6, 9]
     rates = [float(re.search(r"  lr (\S+)", line).group(1)) for line in lines]
     assert rates == [SCHEDULE(s - 1) for s in steps]
     assert all("loss " in line and "weight " in line for line in lines)
@@ -92,8 +92,8 @@ def test_live_line_goes_to_the_terminal():
     _train(hook, steps=6)
     output = terminal.getvalue()
     assert lines == []  # the live line replaces the log lines
-    # Runs starting at 0, 2, 4 (shown as 1, 3, 5), then the final step when the session ends.
-    assert re.findall(r"\r\x1b\[K(\d+)/6 \[", output) == ["1", "3", "5", "6"]
+    # The first run, then every 2 steps; step 6 is the last run's.
+    assert re.findall(r"\r\x1b\[K(\d+)/6 \[", output) == ["1", "2", "4", "6"]
     assert output.endswith("\n")
 
 
@@ -106,7 +106,7 @@ def test_summaries_of_examples_per_second(tmp_path):
     acc = event_accumulator.EventAccumulator(str(tmp_path))
     acc.Reload()
     events = acc.Scalars("examples/sec")
-    assert [e.step for e in events] == [3, 5]  # from the second logged run on
+    assert [e.step for e in events] == [2, 4, 6]  # from the second logged run on
     assert all(e.value > 0 for e in events)
 
 
