@@ -41,6 +41,7 @@ class TrainConfig:
     log_device_placement: bool = False
     seed: int = 0
     eval_every_n_steps: int = 0  # > 0: evaluate on the test set in-process (benchmarks)
+    final_eval: bool = True  # evaluate the last checkpoint on the whole test set at the end
     eval_batch_size: int = 1000
     intra_op_threads: int = 0
     inter_op_threads: int = 0
@@ -111,6 +112,9 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                       flag_values=fv)
     flags.DEFINE_enum("data_format", "auto", DATA_FORMATS,
                       "Conv layout; auto: NCHW on GPU, NHWC on CPU.", flag_values=fv)
+    flags.DEFINE_bool("final_eval", True, "After training, evaluate the last checkpoint on the "
+                      "whole test set (written to TRAIN_DIR/eval, as eval.py does).",
+                      flag_values=fv)
     flags.DEFINE_bool("log_device_placement", False, "Log where each op runs.", flag_values=fv)
     flags.DEFINE_integer("seed", 0, "Random seed (shuffling, initialisation).", flag_values=fv)
     flags.DEFINE_integer("intra_op_threads", 0, "0: TensorFlow's default.", lower_bound=0,
@@ -157,7 +161,8 @@ def config_from_flags(values: Mapping[str, Any]) -> TrainConfig:
         log_every_n_steps=values["log_every_n_steps"], progress=values["progress"],
         device=values["device"],
         data_format=values["data_format"], log_device_placement=values["log_device_placement"],
-        seed=values["seed"], intra_op_threads=values["intra_op_threads"],
+        seed=values["seed"], final_eval=values["final_eval"],
+        intra_op_threads=values["intra_op_threads"],
         inter_op_threads=values["inter_op_threads"])
 
 

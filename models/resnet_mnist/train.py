@@ -21,6 +21,7 @@ from absl import logging
 import lrhooks
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
+from models.resnet_mnist import eval as eval_lib
 from models.resnet_mnist import evaluation
 from models.resnet_mnist import model as model_lib
 
@@ -38,6 +39,7 @@ class TrainResult:
     final_loss: Optional[float]
     wall_seconds: float
     eval_history: List[evaluation.EvalRecord]
+    final_precision: Optional[float] = None  # with config.final_eval
 
 
 def resolve_device(device: str) -> str:
@@ -173,9 +175,14 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
                 _, final_loss = session.run([built.outputs.train_op, built.outputs.loss])
             step = session.run_step_fn(
                 lambda step_context: step_context.session.run(built.global_step))
+    final_precision = None
+    if config.final_eval:
+        final_precision = eval_lib.run(config.data_dir, config.train_dir, eval_once=True,
+                                       batch_size=config.eval_batch_size)[1]
     return TrainResult(int(step), None if final_loss is None else float(final_loss),
                        time.perf_counter() - started,
-                       built.eval_hook.history if built.eval_hook is not None else [])
+                       built.eval_hook.history if built.eval_hook is not None else [],
+                       final_precision)
 
 
 def main(argv):

@@ -35,7 +35,7 @@ def tiny_data(tmp_path_factory):
 def tiny_config(data_dir, train_dir, **overrides):
     values = dict(data_dir=str(data_dir), train_dir=str(train_dir), hparams=TINY_RESNET,
                   schedule=SCHEDULE, batch_size=8, train_steps=5, save_checkpoints_steps=100,
-                  save_summaries_steps=1, log_every_n_steps=2)
+                  save_summaries_steps=1, log_every_n_steps=2, final_eval=False)
     values.update(overrides)
     return config_lib.TrainConfig(**values)
 
@@ -68,8 +68,10 @@ def test_train_eval_resume(tiny_data, tmp_path):
     assert 0.0 <= precision <= 1.0 and best == precision
     assert read_scalars(str(train_dir / "eval"), "precision") == {5: pytest.approx(precision)}
 
-    resumed = train_lib.train(tiny_config(tiny_data, train_dir, train_steps=8))
+    resumed = train_lib.train(tiny_config(tiny_data, train_dir, train_steps=8, final_eval=True))
     assert resumed.global_step == 8
+    assert read_scalars(str(train_dir / "eval"), "precision")[8] == pytest.approx(
+        resumed.final_precision)
     rates = read_scalars(str(train_dir), "learning_rate")
     # Summaries record the rate of the run at step s (written as s + 1 by the saver hook).
     assert rates, "no learning_rate summary was written"
