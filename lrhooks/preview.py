@@ -326,10 +326,10 @@ def main(argv: List[str]) -> int:
     schedule = schedule_flags.schedule_from_flags(FLAGS.flag_values_dict())
     steps = FLAGS.steps
     try:
-        print(f"{schedule!r}, steps 0..{steps - 1}")
-        print("the rate at step s is schedule(s), the rate of the run from step s to s + 1")
+        print(f"{schedule!r} over steps 0..{steps - 1}\n"
+              "(the rate at step s is schedule(s), used by the run from step s to s + 1)\n")
         print(render_chart(schedule, steps, FLAGS.width, FLAGS.height, FLAGS.log_scale))
-        print("each column: its rates from lowest to highest ('*'); '|' joins a jump\n")
+        print("'*': the rates in a column (lowest to highest); '|': a jump or steep change\n")
         print(format_key_points(key_points(schedule, steps)))
         if FLAGS.logdir:
             existing = os.path.isdir(FLAGS.logdir) and any(

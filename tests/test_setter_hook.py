@@ -1,15 +1,12 @@
 """LearningRateSetterHook: exact on every run, in every mode, across restores."""
 
 import math
-import os
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
 import lrhooks
 from lrhooks import schedules
-from tests import graph_fixtures
 from tests.graph_fixtures import KINDS, build
 
 tf1 = tf.compat.v1

@@ -19,7 +19,6 @@ from typing import Optional
 import tensorflow as tf
 from absl import app
 from absl import flags
-from absl import logging
 
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
