@@ -39,6 +39,7 @@ ScheduleFn = Callable[[int], float]
 
 
 def _count(value, name: str, minimum: int) -> int:
+    """Checks for an integer >= `minimum` (not a bool)."""
     if isinstance(value, bool):
         raise TypeError(f"`{name}` must be an integer >= {minimum}, got {value!r}")
     value = operator.index(value)
@@ -48,6 +49,7 @@ def _count(value, name: str, minimum: int) -> int:
 
 
 def _rate(schedule: ScheduleFn, step: int) -> float:
+    """`schedule(step)` as a float; ValueError if it is not finite or is negative."""
     rate = float(schedule(step))
     if not math.isfinite(rate) or rate < 0:
         raise ValueError(f"the schedule gives {rate!r} at step {step} (the hook would stop there)")
@@ -60,26 +62,28 @@ def _breakpoints(schedule: ScheduleFn, steps: int) -> Tuple[int, ...]:
     return tuple(method(steps)) if method is not None else ()
 
 
-def _spread(items: Sequence[int], count: int) -> List[int]:
-    """At most `count` (>= 2) items, evenly chosen, first and last included."""
-    if len(items) <= count:
-        return list(items)
-    return [items[(len(items) - 1) * i // (count - 1)] for i in range(count)]
-
-
 def render_chart(schedule: ScheduleFn, steps: int, width: int = 72, height: int = 16,
                  log_scale: bool = False) -> str:
-    """Plots `schedule(step)` for steps `[0, steps)` as plain ASCII, `height + 2` lines.
+    """Plots `schedule(step)` for steps `[0, steps)` as plain ASCII.
 
-    Column `c` covers steps `[c * steps // width, (c + 1) * steps // width)` (at least its first
-    step: with fewer steps than columns, neighbouring columns repeat a step). It is drawn from its
-    lowest to its highest rate, sampled at its first and last step, a few steps in between and
-    every breakpoint in it with its predecessor, so each jump shows in the column of its step.
-    '*' marks a sampled rate, '|' joins it to the previous column's last rate (a jump) or fills
-    a steep change within the column. Rows are labelled with the highest, middle and lowest rate
-    (%.6g), columns with their first step: 0, the middle one, and `steps - 1`. Lines are at most
-    `label width + 2 + width` characters. With `log_scale`, rates are on a log axis; zero rates
-    then get the bottom row, labelled 0.
+    Column `c` covers steps `[c * steps // width, (c + 1) * steps // width)` (at least one: with
+    fewer steps than columns, neighbours repeat a step). It samples its first and last step, a few
+    in between and its breakpoints with their predecessors, so a jump shows in its step's column.
+    '*' marks the sampled rates (lowest to highest), '|' a jump from the previous column's last
+    rate or a steep change within the column. Rows are labelled with the highest, middle and
+    lowest rate (%.6g), columns with their first step: 0, the middle one and `steps - 1`. Lines
+    are at most `label width + 2 + width` characters.
+
+    Args:
+      schedule: A `lrhooks.schedules.Schedule`, or any callable `step -> rate` (then without
+        breakpoints).
+      steps: The number of steps, >= 1.
+      width: Plot columns, >= `MIN_WIDTH`.
+      height: Plot rows, >= `MIN_HEIGHT`.
+      log_scale: A log rate axis; zero rates then get the bottom row, labelled 0.
+
+    Returns:
+      The chart, `height + 2` lines without a final newline.
 
     Raises:
       ValueError: Bad arguments, or a rate that is not finite or is negative.
@@ -94,7 +98,7 @@ def render_chart(schedule: ScheduleFn, steps: int, width: int = 72, height: int 
         picked = {first + (end - 1 - first) * i // (_SAMPLES_PER_COLUMN - 1)
                   for i in range(_SAMPLES_PER_COLUMN)}
         inside = points[bisect.bisect_left(points, first):bisect.bisect_left(points, end)]
-        for b in _spread(inside, _MAX_COLUMN_BREAKPOINTS):
+        for b in (*inside[::-(-len(inside) // _MAX_COLUMN_BREAKPOINTS) or 1], *inside[-1:]):
             picked.update(s for s in (b - 1, b) if s >= first)
         columns.append([(s, _rate(schedule, s)) for s in sorted(picked)])
     rates = [r for column in columns for _, r in column]
@@ -138,11 +142,13 @@ def render_chart(schedule: ScheduleFn, steps: int, width: int = 72, height: int 
     middle, end_label = width // 2, str(steps - 1)
     axis, ticks = ["-"] * width, [" "] * width
     ticks[0] = "0"
-    if width - len(end_label) >= 2:
+    if steps > 1 and width - len(end_label) >= 2:
         ticks[width - len(end_label):] = end_label
         axis[width - 1] = "+"
-    mid_label = str(middle * steps // width)
-    if middle >= 2 and middle + len(mid_label) < width - len(end_label):
+    mid_step = middle * steps // width
+    mid_label = str(mid_step)
+    if (0 < mid_step < steps - 1 and middle >= 2
+            and middle + len(mid_label) < width - len(end_label)):
         ticks[middle:middle + len(mid_label)] = mid_label
         axis[middle] = "+"
     lines.append(" " * label_width + " +" + "".join(axis))
@@ -160,6 +166,13 @@ def key_points(schedule: ScheduleFn, steps: int) -> List[Tuple[str, int, float]]
     predecessors and `EXACT_SCAN_STEPS` evenly spaced steps, which is exact for every schedule
     that is monotone between breakpoints (all built-ins except `linear_cosine_decay` with
     `num_periods > 0.5`, where the extremes can be off by the sample spacing).
+
+    Args:
+      schedule: As for `render_chart`.
+      steps: The number of steps, >= 1.
+
+    Returns:
+      The rows, rates as Python floats.
 
     Raises:
       ValueError: Bad `steps`, or a rate that is not finite or is negative.
@@ -217,11 +230,18 @@ def write_series(schedule: ScheduleFn, steps: int, logdir: str, tag: str = "lear
     """Writes `schedule(s)` at step `s` as scalar `tag` into a new event file in `logdir`.
 
     The value at step label `s` is `schedule(s)` (the plan; see the module docstring for how
-    training labels it). Steps are `series_steps(schedule, steps, max_points)`, so jumps are
-    exact even when downsampled; breakpoints come on top of `max_points`. The file name ends in a
-    fresh unique suffix, so existing event files are never appended to or overwritten. Note that
-    TensorBoard shows `TENSORBOARD_SAMPLES` random points per chart unless started with
-    `--samples_per_plugin=scalars=N`.
+    training labels it). The file name ends in a fresh unique suffix, so existing event files are
+    never appended to or overwritten. TensorBoard shows `TENSORBOARD_SAMPLES` random points per
+    chart unless started with `--samples_per_plugin=scalars=N`.
+
+    Args:
+      schedule: As for `render_chart`.
+      steps: The number of steps, >= 1.
+      logdir: The directory (created if needed).
+      tag: The scalar's tag.
+      max_points: Above this many steps, write `series_steps(schedule, steps, max_points)`:
+        every k-th step plus all breakpoints and their predecessors (on top of `max_points`),
+        so jumps stay exact.
 
     Returns:
       The number of points written.
@@ -321,6 +341,7 @@ def parse_flags(argv: List[str]) -> List[str]:
 
 
 def main(argv: List[str]) -> int:
+    """Prints the chart and the key points; with --logdir, writes the event file."""
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     schedule = schedule_flags.schedule_from_flags(FLAGS.flag_values_dict())
