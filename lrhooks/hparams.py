@@ -9,13 +9,14 @@ Point TensorBoard at the parent (`tensorboard --logdir runs`): the HParams
 plugin finds a metric `(tag, group)` of a session as the scalar `tag` of the
 run `<session run>/<group>` (`"eval"` -> `runs/<run_name>/eval`; group `""` is
 the session's own directory). Pointed at one run directory, the session run is
-`.` and its metrics are looked up in `./eval`, which matches no run, so no
-metric values appear.
+`.` and an `eval` metric is looked up in the run `./eval`, which does not exist
+(the run is `eval`): it shows no value.
 
 The plugin uses ONE experiment config (hparam names and types, metrics): that
 of the first run it finds holding one; configs are not merged. Writing the same
 config into every run directory therefore works whichever run is found first;
-give all runs the same hparam names and metrics. Without any config the plugin
+give all runs the same hparam names and metrics. A config in the parent itself
+(run `.`, written before the runs) is found first and wins. Without any config the plugin
 infers one from the sessions, listing every scalar tag as a metric. The plugin
 keeps the first session start (and end) per run: values written again to a
 run, e.g. on resume, are ignored.
@@ -108,10 +109,15 @@ def _write(logdir, summaries) -> str:
         for summary in summaries:
             writer.add_summary(summary, global_step=0)
         writer.close()
-    now = time.time()
-    time.sleep(math.floor(now) + 1 - now + 0.001)  # later event files sort after this one
+    _wait_for_next_second()
     path, = [os.path.join(logdir, name) for name in os.listdir(logdir) if name.endswith(suffix)]
     return path
+
+
+def _wait_for_next_second() -> None:
+    """Event files made from now on have a later time in their name, so sort after."""
+    now = time.time()
+    time.sleep(math.floor(now) + 1 - now + 0.001)
 
 
 def _experiment_summary(hparams: dict, metrics, description, time_created_secs):

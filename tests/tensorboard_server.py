@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 HOST = "127.0.0.1"
 
@@ -84,8 +84,15 @@ def _stop(process: subprocess.Popen, timeout: float = 10) -> None:
 
 
 @contextlib.contextmanager
-def serve(logdir, startup_timeout: float = 60, reload_interval: int = 1) -> Iterator[Server]:
+def serve(logdir, startup_timeout: float = 60, reload_interval: int = 1,
+          extra_args: Sequence[str] = ()) -> Iterator[Server]:
     """Runs TensorBoard on `logdir` at a free 127.0.0.1 port until the block ends.
+
+    Args:
+      logdir: The directory TensorBoard reads (usually the parent of the runs).
+      startup_timeout: Seconds to wait for the server to answer.
+      reload_interval: Seconds between the server's reloads of the logdir.
+      extra_args: More command-line flags for `tensorboard.main`.
 
     Raises:
       ServerError: It exited or did not answer `/data/runs` within `startup_timeout`.
@@ -93,7 +100,7 @@ def serve(logdir, startup_timeout: float = 60, reload_interval: int = 1) -> Iter
     port = free_port()
     command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir),
                "--host", HOST, "--port", str(port), "--load_fast=false",
-               f"--reload_interval={reload_interval}"]
+               f"--reload_interval={reload_interval}", *extra_args]
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)

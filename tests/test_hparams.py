@@ -18,6 +18,20 @@ tf1 = tf.compat.v1
 FLOAT, STRING, BOOL = api_pb2.DATA_TYPE_FLOAT64, api_pb2.DATA_TYPE_STRING, api_pb2.DATA_TYPE_BOOL
 
 
+REAL_WAIT = hparams._wait_for_next_second
+
+
+@pytest.fixture(autouse=True)
+def no_wait(monkeypatch):
+    """Skips the wait for the next second (about 1 s a write); see `real_wait`."""
+    monkeypatch.setattr(hparams, "_wait_for_next_second", lambda: None)
+
+
+@pytest.fixture
+def real_wait(no_wait, monkeypatch):
+    monkeypatch.setattr(hparams, "_wait_for_next_second", REAL_WAIT)
+
+
 def read(path):
     """{tag: HParamsPluginData content} of the hparams summaries in an event file or dir."""
     acc = event_accumulator.EventAccumulator(
@@ -128,7 +142,7 @@ def test_session_end(tmp_path, status, expected):
     assert (info.status, info.end_time_secs) == (expected, 99.0)
 
 
-def test_never_touches_existing_event_files(tmp_path):
+def test_never_touches_existing_event_files(tmp_path, real_wait):
     with tf.Graph().as_default():
         writer = tf1.summary.FileWriter(str(tmp_path))
         writer.add_summary(tf1.Summary(value=[tf1.Summary.Value(tag="loss", simple_value=1.0)]), 1)
@@ -143,7 +157,7 @@ def test_never_touches_existing_event_files(tmp_path):
     assert (tmp_path / existing).read_bytes() == before
 
 
-def test_training_files_made_afterwards_sort_after_and_stay_live(tmp_path):
+def test_training_files_made_afterwards_sort_after_and_stay_live(tmp_path, real_wait):
     """TensorBoard stops reading a run's event file once a later-named file exists:
     the trainer's file, opened right after write_session, must sort after it."""
     ours = os.path.basename(hparams.write_session(tmp_path, {"x": 1}))
@@ -165,6 +179,17 @@ def test_training_files_made_afterwards_sort_after_and_stay_live(tmp_path):
     multiplexer.Reload()
     assert [e.step for e in multiplexer.Tensors(".", "lr")] == [1, 2]
     assert metadata.SESSION_START_INFO_TAG in multiplexer.PluginRunToTagToContent("hparams")["."]
+
+
+def test_tensorboard_keeps_the_first_session_start_of_a_run(tmp_path, real_wait):
+    """What a resumed run that writes its session start again gets."""
+    hparams.write_session(tmp_path, {"x": 1})
+    hparams.write_session(tmp_path, {"x": 2})
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    content = multiplexer.PluginRunToTagToContent("hparams")["."][metadata.SESSION_START_INFO_TAG]
+    assert plain(metadata.parse_session_start_info_plugin_data(content).hparams["x"]) == 1
 
 
 @pytest.mark.parametrize("call,message", [
