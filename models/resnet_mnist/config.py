@@ -195,3 +195,22 @@ def read_train_steps(train_dir: str) -> Optional[int]:
         return None
     with open(path) as f:
         return json.load(f).get("train_steps")
+
+
+def tensorboard_hparams(config: TrainConfig, hparams: model_lib.HParams) -> Dict[str, Any]:
+    """The run's schedule and main settings, as recorded for TensorBoard's HParams dashboard."""
+    schedule = config.schedule
+    return {
+        "lr_schedule": getattr(schedule, "_FACTORY", "") or type(schedule).__name__,
+        "schedule": repr(schedule),
+        "initial_learning_rate": float(schedule(0)),
+        "model": hparams.model,
+        "optimizer": hparams.optimizer,
+        "batch_size": config.batch_size,
+        "train_steps": config.train_steps,
+        "weight_decay_rate": hparams.weight_decay_rate,
+        "num_residual_units": hparams.num_residual_units,
+        "filters": ",".join(str(f) for f in hparams.filters),
+        "max_shift": config.max_shift,
+        "data_format": hparams.data_format,
+    }

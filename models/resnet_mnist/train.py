@@ -19,6 +19,7 @@ from absl import flags
 from absl import logging
 
 import lrhooks
+from lrhooks import hparams as lrhooks_hparams
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import eval as eval_lib
@@ -27,6 +28,8 @@ from models.resnet_mnist import model as model_lib
 
 tf1 = tf.compat.v1
 FLAGS = flags.FLAGS
+# The HParams dashboard's metric: 'precision' in TRAIN_DIR/eval (final eval and eval.py).
+HPARAMS_METRICS = [("precision", "eval")]
 
 
 class UserError(Exception):
@@ -163,6 +166,28 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     # A different shuffle after each restart: seeded by the step the run resumes from.
     built = build_graph(config, hparams, device, train_data, test_data,
                         shuffle_seed=config.seed + restored)
+    # Before training opens its event file (see lrhooks.hparams on file order).
+    lrhooks_hparams.write_session(config.train_dir, config_lib.tensorboard_hparams(config, hparams),
+                                  metrics=HPARAMS_METRICS)
+    final_loss = None
+    status = "failure"
+    try:
+        final_loss, step = _train_loop(config, built)
+        status = "success"
+    finally:
+        lrhooks_hparams.write_session_end(config.train_dir, status)
+    final_precision = None
+    if config.final_eval:
+        final_precision = eval_lib.run(config.data_dir, config.train_dir, eval_once=True,
+                                       batch_size=config.eval_batch_size)[1]
+    return TrainResult(int(step), None if final_loss is None else float(final_loss),
+                       time.perf_counter() - started,
+                       built.eval_hook.history if built.eval_hook is not None else [],
+                       final_precision)
+
+
+def _train_loop(config: config_lib.TrainConfig, built: TrainGraph):
+    """Runs the MonitoredTrainingSession; returns (last loss, final global step)."""
     final_loss = None
     with built.graph.as_default():
         with tf1.train.MonitoredTrainingSession(
@@ -175,14 +200,8 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
                 _, final_loss = session.run([built.outputs.train_op, built.outputs.loss])
             step = session.run_step_fn(
                 lambda step_context: step_context.session.run(built.global_step))
-    final_precision = None
-    if config.final_eval:
-        final_precision = eval_lib.run(config.data_dir, config.train_dir, eval_once=True,
-                                       batch_size=config.eval_batch_size)[1]
-    return TrainResult(int(step), None if final_loss is None else float(final_loss),
-                       time.perf_counter() - started,
-                       built.eval_hook.history if built.eval_hook is not None else [],
-                       final_precision)
+        tf1.summary.FileWriterCache.get(config.train_dir).flush()
+    return final_loss, step
 
 
 def main(argv):

@@ -185,3 +185,32 @@ def test_cli_reports_data_errors_in_one_line(tmp_path, make_data, message):
     assert done.returncode == 1
     assert "train: error:" in done.stderr and message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_two_trainer_runs_side_by_side_in_a_real_tensorboard(tiny_data, tmp_path):
+    """The trainer's learning_rate series and HParams data, read through TensorBoard's HTTP API."""
+    from tests import tensorboard_server
+    runs = {"piecewise": SCHEDULE, "exponential": schedules.exponential_decay(0.1, 2, 0.5)}
+    for name, schedule in runs.items():
+        train_lib.train(tiny_config(tiny_data, tmp_path / name, schedule=schedule, final_eval=True))
+    groups_request = {"allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
+                                          "STATUS_RUNNING"], "startIndex": 0, "sliceSize": 10}
+    with tensorboard_server.serve(tmp_path) as server:
+        def ready():
+            groups = server.post_json("/data/plugin/hparams/session_groups",
+                                      groups_request)["sessionGroups"]
+            return groups if len(groups) == 2 and all(g["metricValues"] for g in groups) else None
+        groups = tensorboard_server.wait_for(ready, timeout=30, what="two HParams sessions")
+        for name, schedule in runs.items():
+            points = server.get_json("/data/plugin/scalars/scalars", run=name,
+                                     tag="learning_rate")
+            assert [step for _, step, _ in points] == [1, 2, 3, 4, 5]
+            for _, label, value in points:
+                assert value == pytest.approx(schedule(label - 1), rel=1e-6)
+    by_name = {group["name"]: group for group in groups}
+    assert sorted(by_name) == sorted(runs)
+    for name, schedule in runs.items():
+        assert by_name[name]["hparams"]["schedule"] == repr(schedule)
+        (metric,) = by_name[name]["metricValues"]
+        assert metric["name"] == {"group": "eval", "tag": "precision"}
+        assert metric["trainingStep"] == 5 and 0.0 <= metric["value"] <= 1.0
