@@ -6,6 +6,11 @@ at `schedule(s)`, which is what `tf.compat.v1.train.piecewise_constant(global_st
 a fresh session, the first run after restoring a checkpoint at any step, and
 after other code ran the session without training.
 
+Stateful schedules (e.g. reduce-on-plateau) expose an integer attribute
+`version` that changes whenever their rate for some step may have changed; the
+hook then refills the in-graph window (graph mode) or recomputes the rate
+before the next run (other modes). Pure schedules need nothing.
+
 The hook picks one of three modes from what `learning_rate` is:
 
 * `"graph"`: a tensor made by `lrhooks.learning_rate()`. The rate is looked up
@@ -177,13 +182,16 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         self._step = int(self._step)
 
     def _rate(self, step: int):
-        if self._cached[0] != step:
+        key = (step, getattr(self._schedule, "version", None))
+        if self._cached[0] != key:
             value = rate_tensor.check_rate(self._schedule, step)
-            self._cached = (step, self._dtype(value))
+            self._cached = (key, self._dtype(value))
         return self._cached[1]
 
     def before_run(self, run_context: tf1.train.SessionRunContext):
         if self.mode == "graph":
+            if getattr(self._schedule, "version", None) != self._filled_version:
+                self._refill(run_context.session)  # a stateful schedule changed its rates
             return None
         self._pending = self._counter.increment(run_context.original_args.fetches)
         rate = self._rate(self._step)
@@ -220,6 +228,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         session.run(source.table_assign, {source.table_feed: source.window(start)})
         source.take_fallback_steps()
         self._seen_fallbacks = source.fallback_count
+        self._filled_version = getattr(self._schedule, "version", None)
 
 
 def _static_value(tensor: tf.Tensor) -> Optional[np.generic]:

@@ -353,3 +353,29 @@ def test_bad_schedule_value_in_graph_mode_raises_at_that_step(value):
             with pytest.raises(tf.errors.OpError,
                                match=rf"BadAt\(6, {value}\) gave {value} at step 6"):
                 sess.run(model.train_op)
+
+
+class _Switchable:
+    """A stateful schedule: `version` changes when its rates do."""
+
+    def __init__(self):
+        self.rate, self.version = 0.1, 0
+
+    def __call__(self, step):
+        return self.rate
+
+    def set(self, rate):
+        self.rate, self.version = rate, self.version + 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stateful_schedule_change_applies_to_the_next_run(kind):
+    schedule = _Switchable()
+    model = build(kind)
+    with model.graph.as_default():
+        hook = lrhooks.LearningRateSetterHook(schedule, model.rate)
+        with tf1.train.MonitoredSession(hooks=[hook]) as sess:
+            rows = run_and_record(sess, model, 3)
+            schedule.set(0.02)
+            rows += run_and_record(sess, model, 3)
+    assert [round(r[1], 6) for r in rows] == [0.1, 0.1, 0.1, 0.02, 0.02, 0.02]
