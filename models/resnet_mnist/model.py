@@ -342,6 +342,27 @@ class _Builder:
         return self.fully_connected("logit", x, hps.num_classes)
 
 
+NON_FINITE_MESSAGE = "non-finite loss or gradients"
+
+
+def _checked_finite(grads, loss, global_step, learning_rate):
+    """Makes the update wait for a check that the loss and gradient norm are finite.
+
+    A failing check aborts the run before any variable changes, with an
+    InvalidArgumentError whose message holds NON_FINITE_MESSAGE, the step, the
+    learning rate and the loss: NaN weights are never computed, so never saved.
+    """
+    present = [g for g in grads if g is not None]
+    norm = tf.linalg.global_norm(present)
+    finite = tf.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
+    check = tf.debugging.Assert(
+        finite, [NON_FINITE_MESSAGE, "step", global_step.read_value(), "learning_rate",
+                 tf.convert_to_tensor(learning_rate), "loss", loss, "gradient_norm", norm],
+        summarize=1, name="check_finite")
+    with tf.control_dependencies([check]):
+        return [None if g is None else tf.identity(g) for g in grads]
+
+
 def build_model(
     images: tf.Tensor,
     labels: tf.Tensor,
@@ -350,6 +371,7 @@ def build_model(
     mode: str,
     learning_rate: Optional[tf.Tensor] = None,
     global_step: Optional[tf.Variable] = None,
+    check_finite: bool = True,
 ) -> ModelOutputs:
     """Builds the model, loss, metrics and, in train mode, summaries and the train op.
 
@@ -367,6 +389,8 @@ def build_model(
         in eval mode.
       global_step: Step variable the train op increments; default
         `tf.compat.v1.train.get_or_create_global_step()`.
+      check_finite: In train mode, abort a run whose loss or gradient norm is NaN or
+        infinite before it updates any variable (see `_checked_finite`).
 
     Returns:
       ModelOutputs.
@@ -410,6 +434,8 @@ def build_model(
         optimizer = make_optimizer(hparams, learning_rate)
         trainable = tf1.trainable_variables()
         grads = tf.gradients(loss, trainable)
+        if check_finite:
+            grads = _checked_finite(grads, loss, global_step, learning_rate)
         apply_op = optimizer.apply_gradients(
             zip(grads, trainable), global_step=global_step, name="train_step"
         )

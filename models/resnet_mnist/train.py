@@ -19,11 +19,13 @@ from absl import flags
 from absl import logging
 
 import lrhooks
+from lrhooks import event_files
 from lrhooks import hparams as lrhooks_hparams
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import eval as eval_lib
 from models.resnet_mnist import evaluation
+from models.resnet_mnist import faults
 from models.resnet_mnist import model as model_lib
 
 tf1 = tf.compat.v1
@@ -43,6 +45,7 @@ class TrainResult:
     wall_seconds: float
     eval_history: List[evaluation.EvalRecord]
     final_precision: Optional[float] = None  # with config.final_eval
+    stopped_by_signal: Optional[int] = None  # SIGTERM/SIGINT: stopped early, checkpoint saved
 
 
 def resolve_device(device: str) -> str:
@@ -74,6 +77,21 @@ def _check_train_dir(train_dir: str) -> None:
         os.remove(probe)
     except OSError as error:
         raise UserError(f"--train_dir {train_dir!r} is not writable: {error.strerror}") from None
+
+
+def _check_checkpoint(train_dir: str, built: "TrainGraph") -> None:
+    """Refuses a train_dir whose checkpoint belongs to another model configuration."""
+    checkpoint = tf.train.latest_checkpoint(train_dir)
+    if checkpoint is None:
+        return
+    with built.graph.as_default():
+        variables = tf1.global_variables()
+    problems = faults.checkpoint_mismatches(checkpoint, variables)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UserError(f"--train_dir {train_dir!r} holds a checkpoint of another model "
+                        f"configuration: {problems[0]}{more}; use a new --train_dir or the "
+                        "flags of that run")
 
 
 def _restored_step(train_dir: str) -> int:
@@ -113,7 +131,6 @@ def build_graph(config: config_lib.TrainConfig, hparams: model_lib.HParams, devi
         hooks = [
             lrhooks.LearningRateSetterHook(config.schedule),
             tf1.train.StopAtStepHook(last_step=config.train_steps),
-            tf1.train.NanTensorHook(outputs.loss),
             lrhooks.TrainingLogHook(
                 outputs.loss, {"precision": outputs.precision},
                 every_n_steps=config.log_every_n_steps, batch_size=config.batch_size,
@@ -162,20 +179,36 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     hparams = dataclasses.replace(
         config.hparams, data_format=resolve_data_format(config.data_format, device)).validate()
     restored = _restored_step(config.train_dir)
-    config_lib.write_config(config, hparams)
     # A different shuffle after each restart: seeded by the step the run resumes from.
     built = build_graph(config, hparams, device, train_data, test_data,
                         shuffle_seed=config.seed + restored)
+    _check_checkpoint(config.train_dir, built)
+    # A run killed while writing leaves a torn last record: cut it before writing again.
+    for path in event_files.truncate_torn_records(config.train_dir):
+        logging.warning("cut a torn record off the end of %s", path)
+    config_lib.write_config(config, hparams)
     # Before training opens its event file (see lrhooks.hparams on file order).
     lrhooks_hparams.write_session(config.train_dir, config_lib.tensorboard_hparams(config, hparams),
                                   metrics=HPARAMS_METRICS)
     final_loss = None
     status = "failure"
     try:
-        final_loss, step = _train_loop(config, built)
-        status = "success"
+        with faults.SignalStop() as stop:
+            built.hooks.append(stop.hook)
+            final_loss, step = _train_loop(config, built)
+        status = "success" if stop.received is None else "unknown"
+    except tf.errors.InvalidArgumentError as error:
+        message = faults.non_finite_message(error)
+        if message is None:
+            raise
+        raise faults.NonFiniteError(message) from None
     finally:
         lrhooks_hparams.write_session_end(config.train_dir, status)
+    if stop.received is not None:
+        logging.warning("stopped by signal %d at step %d; checkpoint written", stop.received,
+                        step)
+        return TrainResult(int(step), final_loss, time.perf_counter() - started, [], None,
+                           stop.received)
     final_precision = None
     if config.final_eval:
         final_precision = eval_lib.run(config.data_dir, config.train_dir, eval_once=True,
@@ -217,7 +250,15 @@ def main(argv):
         result = train(config)
     except UserError as error:
         print(f"train: error: {error}", file=sys.stderr)
-        return 1
+        return faults.EXIT_BAD_INPUT
+    except faults.NonFiniteError as error:
+        print(f"train: error: {error}", file=sys.stderr)
+        return faults.EXIT_NON_FINITE
+    if result.stopped_by_signal is not None:
+        print(f"train: stopped by signal {result.stopped_by_signal} at step "
+              f"{result.global_step}; a checkpoint was written: run the same command to "
+              "continue", file=sys.stderr)
+        return 128 + result.stopped_by_signal
     logging.info("done: global_step %d, loss %s, %.1f s", result.global_step, result.final_loss,
                  result.wall_seconds)
     return 0

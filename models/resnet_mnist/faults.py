@@ -1,0 +1,96 @@
+"""What the trainer does when things go wrong: signals, diverged training, foreign checkpoints.
+
+Exit codes of `python -m models.resnet_mnist.train`:
+
+  0            trained to --train_steps
+  1            bad input: flags, flagfile, data, --train_dir, a checkpoint of another model
+  3            the loss or the gradients became NaN or infinite: nothing was saved after the
+               last good checkpoint
+  128 + N      stopped by signal N (130 for SIGINT, 143 for SIGTERM) after writing a
+               checkpoint at the current step; run the same command again to continue
+"""
+
+import re
+import signal
+import threading
+from typing import Dict, List, Optional
+
+import tensorflow as tf
+
+from models.resnet_mnist import model as model_lib
+
+tf1 = tf.compat.v1
+
+EXIT_BAD_INPUT = 1
+EXIT_NON_FINITE = 3
+
+
+class NonFiniteError(RuntimeError):
+    """Training produced a NaN or infinite loss or gradient."""
+
+
+class SignalStop:
+    """Turns SIGTERM/SIGINT into a clean stop of a MonitoredSession loop.
+
+    Use as a context manager around the training loop and pass `hook` in the
+    session's hooks: the first signal requests a stop after the current run
+    (MonitoredTrainingSession then writes its final checkpoint while closing);
+    a second signal interrupts at once.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self):
+        self.received: Optional[int] = None
+        self._previous: Dict[int, object] = {}
+        stop = self
+
+        class _Hook(tf1.train.SessionRunHook):
+            def after_run(self, run_context, run_values):
+                if stop.received is not None:
+                    run_context.request_stop()
+
+        self.hook = _Hook()
+
+    def _handle(self, signum, frame):
+        if self.received is not None:
+            raise KeyboardInterrupt(f"second signal {signum}")
+        self.received = signum
+
+    def __enter__(self) -> "SignalStop":
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+
+def non_finite_message(error: tf.errors.OpError) -> Optional[str]:
+    """A one-line description of a failed finiteness check, or None for other errors."""
+    text = error.message if hasattr(error, "message") else str(error)
+    if model_lib.NON_FINITE_MESSAGE not in text:
+        return None
+    values = dict(re.findall(r"\[(step|learning_rate|loss|gradient_norm)\] \[([^\]]*)\]", text))
+    return (f"the loss or gradients became non-finite at step {values.get('step', '?')} "
+            f"(learning rate {values.get('learning_rate', '?')}, loss {values.get('loss', '?')}, "
+            f"gradient norm {values.get('gradient_norm', '?')}); nothing was saved after the "
+            "last checkpoint: lower the learning rate and run again")
+
+
+def checkpoint_mismatches(checkpoint: str, variables: List[tf.Variable]) -> List[str]:
+    """Differences between a checkpoint and the model's global variables, one line each."""
+    saved = dict(tf.train.list_variables(checkpoint))
+    problems = []
+    for var in variables:
+        name = var.op.name
+        shape = var.shape.as_list()
+        if name not in saved:
+            problems.append(f"variable {name!r} of this model is not in the checkpoint")
+        elif list(saved[name]) != shape:
+            problems.append(f"variable {name!r} has shape {list(saved[name])} in the checkpoint "
+                            f"and {shape} in this model")
+    return problems

@@ -1,0 +1,60 @@
+"""Torn event files are cut back to their last complete record."""
+
+import os
+
+import pytest
+import tensorflow as tf
+
+from lrhooks import event_files
+
+tf1 = tf.compat.v1
+
+
+def write_events(logdir, n):
+    with tf.Graph().as_default():
+        writer = tf1.summary.FileWriter(str(logdir))
+        for step in range(n):
+            writer.add_summary(tf1.Summary(value=[tf1.Summary.Value(tag="x", simple_value=step)]),
+                               step)
+        writer.close()
+    (name,) = [n for n in os.listdir(logdir) if "tfevents" in n]
+    return os.path.join(logdir, name)
+
+
+def read_steps(path):
+    return [e.step for e in tf1.train.summary_iterator(path) if e.summary.value]
+
+
+@pytest.mark.parametrize("cut", [1, 5, 13, 20])
+def test_torn_tail_is_cut_and_complete_records_kept(tmp_path, cut):
+    path = write_events(tmp_path, 6)
+    size = os.path.getsize(path)
+    good, records = event_files.valid_prefix(path)
+    assert (good, records) == (size, 7)  # the file version record + 6 summaries
+    with open(path, "ab") as f:  # a writer killed in the middle of a record
+        f.write(open(path, "rb").read()[-30:][:cut])
+    if cut >= 12:  # a torn header reads as a clean end; a torn body is an error
+        with pytest.raises(tf.errors.DataLossError):
+            read_steps(path)
+    assert event_files.truncate_torn_records(str(tmp_path)) == [path]
+    assert os.path.getsize(path) == size
+    assert read_steps(path) == list(range(6))
+    assert event_files.truncate_torn_records(str(tmp_path)) == []  # nothing left to do
+
+
+def test_corrupt_payload_is_cut(tmp_path):
+    path = write_events(tmp_path, 3)
+    data = bytearray(open(path, "rb").read())
+    data[-6] ^= 0xFF  # flip a byte of the last record's payload
+    open(path, "wb").write(bytes(data))
+    event_files.truncate_torn_records(str(tmp_path))
+    assert read_steps(path) == [0, 1]
+
+
+def test_subdirectories_and_missing_dirs_are_left_alone(tmp_path):
+    (tmp_path / "eval").mkdir()
+    path = write_events(tmp_path / "eval", 2)
+    with open(path, "ab") as f:
+        f.write(b"\x01\x02")
+    assert event_files.truncate_torn_records(str(tmp_path)) == []
+    assert event_files.truncate_torn_records(str(tmp_path / "missing")) == []
