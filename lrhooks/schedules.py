@@ -648,3 +648,25 @@ def linear_cosine_decay(learning_rate: float, decay_steps: Number,
       ValueError: If an argument is out of range (see Args).
     """
     return LinearCosineDecay(learning_rate, decay_steps, num_periods, alpha, beta)
+
+
+# Composite and PyTorch-style schedules, built on the classes above in
+# `lrhooks.composite` (warmup, sequential, scaled, linear_scaling) and
+# `lrhooks.cyclic` (step_decay, multistep_decay, one_cycle, cyclic), are names
+# of this module too: `schedules.warmup(...)` works and `eval(repr(s),
+# vars(schedules))` rebuilds any schedule, nested ones included. A module
+# imported before this one is still loading here; it adds its names itself.
+import sys as _sys  # noqa: E402
+
+if "lrhooks.composite" not in _sys.modules:
+    from lrhooks.composite import (  # noqa: E402
+        LinearScaling, Scaled, Sequential, Warmup, linear_scaling, scaled, sequential, warmup)
+if "lrhooks.cyclic" not in _sys.modules:
+    from lrhooks.cyclic import (  # noqa: E402
+        Cyclic, MultiStepDecay, OneCycle, StepDecay, cyclic, multistep_decay, one_cycle,
+        step_decay)
+
+__all__ += [
+    "Warmup", "Sequential", "Scaled", "LinearScaling", "warmup", "sequential", "scaled",
+    "linear_scaling", "StepDecay", "MultiStepDecay", "OneCycle", "Cyclic", "step_decay",
+    "multistep_decay", "one_cycle", "cyclic"]
