@@ -10,7 +10,7 @@ import dataclasses
 import os
 import sys
 import time
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Sequence, Set
 
 import numpy as np
 import tensorflow as tf
@@ -161,8 +161,11 @@ def graph_devices(config: config_lib.TrainConfig) -> Dict[str, Set[str]]:
             "model": {op.device for op in ops if op.name.startswith(hparams.model + "/")}}
 
 
-def train(config: config_lib.TrainConfig) -> TrainResult:
+def train(config: config_lib.TrainConfig,
+          extra_hooks: Sequence[tf1.train.SessionRunHook] = ()) -> TrainResult:
     """Trains until `global_step == config.train_steps`, resuming from `config.train_dir`.
+
+    `extra_hooks` join the trainer's own hooks (benchmarks and tests use them).
 
     Raises:
       UserError: Unreadable or invalid data, or an unwritable train_dir.
@@ -194,7 +197,7 @@ def train(config: config_lib.TrainConfig) -> TrainResult:
     status = "failure"
     try:
         with faults.SignalStop() as stop:
-            built.hooks.append(stop.hook)
+            built.hooks.extend([stop.hook, *extra_hooks])
             final_loss, step = _train_loop(config, built)
         status = "success" if stop.received is None else "unknown"
     except tf.errors.InvalidArgumentError as error:
