@@ -222,16 +222,22 @@ def train(config: config_lib.TrainConfig,
                        final_precision)
 
 
+def monitored_session(config: config_lib.TrainConfig,
+                      built: TrainGraph) -> tf1.train.MonitoredSession:
+    """The trainer's MonitoredTrainingSession for `built` (call inside `built.graph`)."""
+    return tf1.train.MonitoredTrainingSession(
+        checkpoint_dir=config.train_dir, hooks=built.hooks, chief_only_hooks=[],
+        save_checkpoint_steps=config.save_checkpoints_steps, save_checkpoint_secs=None,
+        save_summaries_steps=config.save_summaries_steps,
+        log_step_count_steps=None,  # TrainingLogHook reports the speed
+        config=session_config(config))
+
+
 def _train_loop(config: config_lib.TrainConfig, built: TrainGraph):
     """Runs the MonitoredTrainingSession; returns (last loss, final global step)."""
     final_loss = None
     with built.graph.as_default():
-        with tf1.train.MonitoredTrainingSession(
-                checkpoint_dir=config.train_dir, hooks=built.hooks, chief_only_hooks=[],
-                save_checkpoint_steps=config.save_checkpoints_steps, save_checkpoint_secs=None,
-                save_summaries_steps=config.save_summaries_steps,
-                log_step_count_steps=None,  # TrainingLogHook reports the speed
-                config=session_config(config)) as session:
+        with monitored_session(config, built) as session:
             while not session.should_stop():
                 _, final_loss = session.run([built.outputs.train_op, built.outputs.loss])
             step = session.run_step_fn(
