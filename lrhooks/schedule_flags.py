@@ -7,7 +7,10 @@ never reads `FLAGS`: it gets a plain mapping.
 
 Flags (all prefixed `lr`):
 
-  --lr_schedule        one of SCHEDULE_NAMES
+  --lr_schedule        one of SCHEDULE_NAMES, its arguments from the flags below; or a full
+                       spec with '(' (`lrhooks.spec`), e.g.
+                       'warmup(cosine_decay(0.1, decay_steps=10000), warmup_steps=500)',
+                       and then the flags below must stay at their defaults
   --learning_rate      the initial / constant rate
   --lr_boundaries      piecewise_constant boundaries (comma-separated ints)
   --lr_values          piecewise_constant values (comma-separated floats)
@@ -19,12 +22,14 @@ A bad combination fails when the flags are parsed (a validator), with a
 one-line message naming the flag.
 """
 
+import difflib
 import re
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Iterable, Mapping
 
 from absl import flags
 
 from lrhooks import schedules
+from lrhooks import spec as spec_lib
 
 # Schedule name -> {factory argument: flag name}.
 _ARGUMENTS: Dict[str, Dict[str, str]] = {
@@ -55,41 +60,57 @@ FLAG_NAMES = ("lr_schedule", "learning_rate", "lr_boundaries", "lr_values", "lr_
               "lr_alpha", "lr_beta", "lr_num_periods", "lr_t_mul", "lr_m_mul")
 
 
+# The other schedule flags' defaults: a full --lr_schedule spec needs them left alone.
+_DEFAULTS: Dict[str, Any] = {
+    "learning_rate": 0.1, "lr_boundaries": [], "lr_values": [], "lr_decay_steps": None,
+    "lr_decay_rate": None, "lr_staircase": False, "lr_end_learning_rate": 0.0001,
+    "lr_power": 1.0, "lr_cycle": False, "lr_alpha": 0.0, "lr_beta": 0.001,
+    "lr_num_periods": 0.5, "lr_t_mul": 2.0, "lr_m_mul": 1.0}
+_EXAMPLE_SPEC = "cosine_decay(0.1, decay_steps=10000)"
+
+
 def define_schedule_flags(flag_values: flags.FlagValues = flags.FLAGS,
                           default_schedule: str = "piecewise_constant") -> None:
     """Defines the schedule flags on `flag_values`, with a parse-time validator."""
-    fv = flag_values
-    flags.DEFINE_enum("lr_schedule", default_schedule, SCHEDULE_NAMES,
-                      "Learning-rate schedule (a lrhooks.schedules function).", flag_values=fv)
-    flags.DEFINE_float("learning_rate", 0.1, "Initial (or constant) learning rate.",
-                       flag_values=fv)
-    flags.DEFINE_list("lr_boundaries", [], "piecewise_constant: step boundaries.",
-                      flag_values=fv)
-    flags.DEFINE_list("lr_values", [], "piecewise_constant: one more rate than boundaries.",
-                      flag_values=fv)
-    flags.DEFINE_float("lr_decay_steps", None,
+    fv, d = flag_values, _DEFAULTS
+    flags.DEFINE_string(
+        "lr_schedule", default_schedule,
+        f"Learning-rate schedule: one of {', '.join(SCHEDULE_NAMES)} (arguments from the other "
+        "lr flags), or a full spec (lrhooks.spec) such as 'warmup(cosine_decay(0.1, "
+        "decay_steps=10000), warmup_steps=500)' with the other lr flags left unset.",
+        flag_values=fv)
+    flags.DEFINE_float("learning_rate", d["learning_rate"],
+                       "Initial (or constant) learning rate.", flag_values=fv)
+    flags.DEFINE_list("lr_boundaries", d["lr_boundaries"], "piecewise_constant: step "
+                      "boundaries.", flag_values=fv)
+    flags.DEFINE_list("lr_values", d["lr_values"], "piecewise_constant: one more rate than "
+                      "boundaries.", flag_values=fv)
+    flags.DEFINE_float("lr_decay_steps", d["lr_decay_steps"],
                        "decay_steps (first_decay_steps for cosine_decay_restarts).",
                        flag_values=fv)
-    flags.DEFINE_float("lr_decay_rate", None, "exponential/inverse_time/natural_exp: rate.",
+    flags.DEFINE_float("lr_decay_rate", d["lr_decay_rate"],
+                       "exponential/inverse_time/natural_exp: rate.", flag_values=fv)
+    flags.DEFINE_bool("lr_staircase", d["lr_staircase"], "Decay in discrete steps.",
+                      flag_values=fv)
+    flags.DEFINE_float("lr_end_learning_rate", d["lr_end_learning_rate"],
+                       "polynomial_decay: final rate.", flag_values=fv)
+    flags.DEFINE_float("lr_power", d["lr_power"], "polynomial_decay: power.", flag_values=fv)
+    flags.DEFINE_bool("lr_cycle", d["lr_cycle"], "polynomial_decay: cycle.", flag_values=fv)
+    flags.DEFINE_float("lr_alpha", d["lr_alpha"],
+                       "cosine decays: minimum as a fraction of the rate.", flag_values=fv)
+    flags.DEFINE_float("lr_beta", d["lr_beta"], "linear_cosine_decay: beta.", flag_values=fv)
+    flags.DEFINE_float("lr_num_periods", d["lr_num_periods"], "linear_cosine_decay: periods.",
                        flag_values=fv)
-    flags.DEFINE_bool("lr_staircase", False, "Decay in discrete steps.", flag_values=fv)
-    flags.DEFINE_float("lr_end_learning_rate", 0.0001, "polynomial_decay: final rate.",
+    flags.DEFINE_float("lr_t_mul", d["lr_t_mul"], "cosine_decay_restarts: period multiplier.",
                        flag_values=fv)
-    flags.DEFINE_float("lr_power", 1.0, "polynomial_decay: power.", flag_values=fv)
-    flags.DEFINE_bool("lr_cycle", False, "polynomial_decay: cycle.", flag_values=fv)
-    flags.DEFINE_float("lr_alpha", 0.0, "cosine decays: minimum as a fraction of the rate.",
-                       flag_values=fv)
-    flags.DEFINE_float("lr_beta", 0.001, "linear_cosine_decay: beta.", flag_values=fv)
-    flags.DEFINE_float("lr_num_periods", 0.5, "linear_cosine_decay: periods.", flag_values=fv)
-    flags.DEFINE_float("lr_t_mul", 2.0, "cosine_decay_restarts: period multiplier.",
-                       flag_values=fv)
-    flags.DEFINE_float("lr_m_mul", 1.0, "cosine_decay_restarts: rate multiplier.",
+    flags.DEFINE_float("lr_m_mul", d["lr_m_mul"], "cosine_decay_restarts: rate multiplier.",
                        flag_values=fv)
 
-    def check(unused_schedule_name: str) -> bool:
+    def check(unused_schedule: str) -> bool:
         # Registered on --lr_schedule alone so that the message stays one short line;
         # absl runs validators after every flag (flagfile included) is parsed.
-        schedule_from_flags({name: fv[name].value for name in FLAG_NAMES})
+        schedule_from_flags({name: fv[name].value for name in FLAG_NAMES},
+                            explicit=[name for name in _DEFAULTS if fv[name].present])
         return True
 
     flags.register_validator("lr_schedule", check, flag_values=fv)
@@ -107,19 +128,52 @@ def _steps(value: float) -> Any:
     return int(value) if value is not None and float(value).is_integer() else value
 
 
-def schedule_from_flags(values: Mapping[str, Any]) -> schedules.Schedule:
+def _from_spec(text: str, values: Mapping[str, Any], explicit: Iterable[str]):
+    """The schedule of a full `--lr_schedule` spec; the other flags must be unset."""
+    explicit = set(explicit)
+    clashes = [f"--{name}" for name, default in _DEFAULTS.items()
+               if name in explicit or values.get(name, default) != default]
+    if clashes:
+        raise flags.ValidationError(
+            f"{', '.join(clashes)} cannot be combined with a full --lr_schedule spec "
+            "(give every argument in the spec)")
+    try:
+        return spec_lib.from_spec(text)
+    except spec_lib.SpecError as error:
+        raise flags.ValidationError(str(error)) from None
+
+
+def _unknown_name(name: str) -> flags.ValidationError:
+    if name in spec_lib.factories():
+        return flags.ValidationError(
+            f"{name} has no simple flags: give a full spec, --lr_schedule='{name}(...)'")
+    close = difflib.get_close_matches(name, SCHEDULE_NAMES, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return flags.ValidationError(
+        f"value should be one of {'|'.join(SCHEDULE_NAMES)}, or a full spec such as "
+        f"'{_EXAMPLE_SPEC}'; got {name!r}{hint}")
+
+
+def schedule_from_flags(values: Mapping[str, Any],
+                        explicit: Iterable[str] = ()) -> schedules.Schedule:
     """Builds the schedule the flag values describe.
 
     Args:
       values: Flag name -> value (e.g. `FLAGS.flag_values_dict()`).
+      explicit: Names of the flags given on the command line (or in a flagfile): with a full
+        `--lr_schedule` spec these are errors even when they repeat the default.
 
     Raises:
-      flags.ValidationError: A one-line message naming the flag at fault.
+      flags.ValidationError: A one-line message naming the flag at fault, or a `lrhooks.spec`
+        message with the column of the problem in a full spec.
     """
     name = values["lr_schedule"]
+    if not isinstance(name, str):
+        raise flags.ValidationError(f"must be a string, got {name!r}")
+    if "(" in name:
+        return _from_spec(name, values, explicit)
     if name not in _ARGUMENTS:
-        raise flags.ValidationError(
-            f"must be one of {', '.join(SCHEDULE_NAMES)}, got {name!r}")
+        raise _unknown_name(name)
     kwargs = {}
     for argument, flag in _ARGUMENTS[name].items():
         value = values[flag]

@@ -1,0 +1,337 @@
+"""Tests for `lrhooks.spec`: the schedule language, its errors, round trips and fuzzing."""
+
+import builtins
+import collections.abc
+import datetime
+import inspect
+import pathlib
+import subprocess
+import sys
+import typing
+
+import hypothesis
+import pytest
+from hypothesis import strategies as st
+
+from lrhooks import schedules
+from lrhooks import spec as spec_lib
+from lrhooks.spec import SpecError, from_spec, spec
+
+FUZZ = hypothesis.settings(max_examples=250, deadline=datetime.timedelta(seconds=10),
+                           database=None,
+                           suppress_health_check=[hypothesis.HealthCheck.too_slow])
+
+
+# ---------------------------------------------------------------------------- parsing
+
+@pytest.mark.parametrize("text, expected", [
+    ("piecewise_constant([1000, 2000], [0.1, 0.01, 0.001])",
+     schedules.piecewise_constant([1000, 2000], [0.1, 0.01, 0.001])),
+    ("exponential_decay(learning_rate=0.1, decay_steps=1000, decay_rate=0.96, staircase=True)",
+     schedules.exponential_decay(0.1, 1000, 0.96, staircase=True)),
+    ("cosine_decay(1e-1, 1_000, alpha=0)", schedules.cosine_decay(0.1, 1000, 0.0)),
+    ("  cosine_decay( 0.1 ,\n  decay_steps = 10 , )  \n", schedules.cosine_decay(0.1, 10)),
+    ("piecewise_constant((), (5E-3,))", schedules.piecewise_constant((), (0.005,))),
+    ("constant(-0.0)", schedules.constant(0.0)),
+    ("polynomial_decay(0.1, 100.5, 0, power=2, cycle=False)",
+     schedules.polynomial_decay(0.1, 100.5, 0.0, 2.0, False)),
+])
+def test_parses(text, expected):
+    assert from_spec(text) == expected
+
+
+def test_nested_example():
+    if not hasattr(schedules, "warmup"):
+        pytest.skip("lrhooks.schedules has no warmup yet")
+    text = "warmup(cosine_decay(0.1, decay_steps=10000), warmup_steps=500)"
+    schedule = from_spec(text)
+    assert schedule == schedules.warmup(schedules.cosine_decay(0.1, decay_steps=10000),
+                                        warmup_steps=500)
+    assert from_spec(spec(schedule)) == schedule
+
+
+def test_ints_stay_ints_and_floats_floats():
+    assert from_spec("cosine_decay(1, 10)").decay_steps == 10
+    assert type(from_spec("cosine_decay(1, 10)").decay_steps) is int
+    assert type(from_spec("cosine_decay(1, 10.0)").decay_steps) is float
+
+
+def test_never_evaluates_python(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("eval/exec must not be used")
+    for name in ("eval", "exec"):  # (ast.parse itself calls compile)
+        monkeypatch.setattr(builtins, name, forbidden)
+    assert from_spec("cosine_decay(0.1, 10)") == schedules.cosine_decay(0.1, 10)
+    with pytest.raises(SpecError, match="unsupported call"):
+        from_spec("__import__('os').system('echo hacked')")
+
+
+def test_factories_are_discovered_when_parsing(monkeypatch):
+    def halved(learning_rate: float) -> schedules.Schedule:
+        return schedules.constant(learning_rate / 2)
+    with pytest.raises(SpecError, match="unknown schedule 'halved'"):
+        from_spec("halved(0.5)")
+    monkeypatch.setattr(schedules, "halved", halved, raising=False)
+    monkeypatch.setattr(schedules, "__all__", [*schedules.__all__, "halved"])
+    assert "halved" in spec_lib.factories()
+    assert from_spec("halved(0.5)") == schedules.constant(0.25)
+    assert from_spec("halved(learning_rate=1)") == schedules.constant(0.5)
+
+
+def test_factories_are_the_lower_case_callables_of_all():
+    names = spec_lib.factories()
+    assert {"constant", "piecewise_constant", "cosine_decay", "linear_cosine_decay"} <= set(names)
+    assert all(name.islower() and not name.startswith("_") for name in names)
+    assert "Schedule" not in names and "CosineDecay" not in names
+
+
+# ---------------------------------------------------------------------------- errors
+
+@pytest.mark.parametrize("text, message, column", [
+    ("cosine_decy(0.1, 10)", "unknown schedule 'cosine_decy' at column 1 "
+     "(did you mean cosine_decay?)", 1),
+    ("cosine_decay(0.1, 100))", "unexpected ')' at column 23 (after 'cosine_decay(0.1, 100)')",
+     23),
+    ("cosine_decay(0.1, 100", "'(' at column 13 was never closed", 13),
+    ("cosine_decay(0.1, decay_step=10)", "cosine_decay() got an unexpected keyword argument "
+     "'decay_step' (did you mean decay_steps?) at column 19", 19),
+    ("constant(cosine_decay(0.1, decay_steps=-3))", "in cosine_decay(...) at column 10: "
+     "`decay_steps` must be an integer > 0 or a finite float > 0, got -3", 10),
+    ("cosine_decay(0.1)", "cosine_decay() missing a required argument: 'decay_steps' at "
+     "column 1; its signature: cosine_decay(learning_rate, decay_steps, alpha=0.0)", 1),
+    ("cosine_decay(0.1, 10, 0.0, 4)", "cosine_decay() too many positional arguments", 1),
+    ("cosine_decay(0.1, 10, alpha=0, alpha=0)", "got keyword argument 'alpha' twice", 32),
+    ("cosine_decay(0.1, 10, math.pi)", "unsupported 'math.pi' at column 23", 23),
+    ("cosine_decay(0.1, steps)", "unknown name 'steps' at column 19", 19),
+    ("cosine_decay(0.1, 10, alpha=true)", "unknown name 'true' at column 29 (did you mean "
+     "True?)", 29),
+    ("cosine_decay(0.1, 5 * 2)", "unsupported '5 * 2' at column 19", 19),
+    ("cosine_decay(0.1, --2)", "'-' at column 19 must be followed by a number", 19),
+    ("cosine_decay(0.1, -'x')", "'-' at column 19 must be followed by a number", 19),
+    ("cosine_decay(lambda: 0.1, 2)", "unsupported 'lambda: 0.1' at column 14", 14),
+    ("cosine_decay(0.1, [s for s in 'ab'])", "unsupported \"[s for s in 'ab']\"", 19),
+    ("cosine_decay(*[0.1, 2])", "unsupported '*[0.1, 2]' at column 14", 14),
+    ("cosine_decay(**{'a': 1})", "unsupported '**' at column 14", 14),
+    ("cosine_decay(0.1, {2})", "unsupported '{2}' at column 19", 19),
+    ("cosine_decay(0.1, 2j)", "unsupported '2j' at column 19", 19),
+    ("cosine_decay(0.1, b'2')", "unsupported \"b'2'\"", 19),
+    ("schedules.cosine_decay(0.1, 2)", "unsupported call of 'schedules.cosine_decay'", 1),
+    ("CosineDecay(0.1, 2)", "unknown schedule 'CosineDecay'", 1),
+    ("_check_step(1)", "unknown schedule '_check_step'", 1),
+    ("cosine_decay(0.1, 10)(5)", "unsupported call of 'cosine_decay(0.1, 10)'", 1),
+    ("cosine_decay", "schedule 'cosine_decay' at column 1 needs its arguments", 1),
+    ("constant(cosine_decay)", "schedule 'cosine_decay' at column 10 needs its arguments", 10),
+    ("0.1", "expected a schedule such as cosine_decay(0.1, decay_steps=1000), got '0.1'", 1),
+    ("[constant(1)]", "expected a schedule", 1),
+    ("cosine_decay(0.1 10)", "missing a comma in '0.1 10' at column 14", 14),
+    ("cosine_decay(0.1, 10,,)", "unexpected ',' at column 22", 22),
+    ("cosine_decay(0.1, 10) x", "unexpected 'x' at column 23", 23),
+    ("cosine_decay(0.1, 10, x=1, 2)", "positional argument follows keyword argument", None),
+    ("cosine_decay(0.1, 'ab", "unterminated string literal at column 19", 19),
+    ("cosine_decay(0.1,\n x)", "unknown name 'x' at line 2, column 2", 2),
+    ("\n  cosine_decay(0.1, x)", "unknown name 'x' at line 2, column 21", 21),
+    ("  cosine_decy(1, 2)", "unknown schedule 'cosine_decy' at column 3", 3),
+    ("cosine_decay('é', x)", "unknown name 'x' at column 19", 19),
+    ("polynomial_decay(0.1, 10, cycle=1)", "in polynomial_decay(...) at column 1: `cycle` must "
+     "be a bool (True or False), got 1", 1),
+    ("cosine_decay(0.1, 1e400)", "got inf", 1),
+    ("cosine_decay(0.1, 0x" + "f" * 400 + ")", "OverflowError: int too large", 1),
+    ("", "empty schedule spec", None),
+    ("cosine_decay(0.1, 10)\0", "null bytes", None),
+    ("cosine_decay(" * 250 + ")" * 250, "too many nested parentheses", None),
+    ("constant(" + "-" * 100_000 + "1)", "nested too deeply", None),
+])
+def test_errors(text, message, column):
+    with pytest.raises(SpecError) as raised:
+        from_spec(text)
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+    if column is not None:
+        assert raised.value.column == column
+
+
+def test_unknown_schedule_without_a_close_match_lists_the_schedules():
+    with pytest.raises(SpecError, match=r"unknown schedule 'zzz' at column 1 \(schedules: "
+                                        r"constant, cosine_decay, "):
+        from_spec("zzz(1)")
+
+
+def test_long_excerpts_are_cut():
+    with pytest.raises(SpecError) as raised:
+        from_spec("cosine_decay(0.1, 10, alpha=1.0)" + " " + "x" * 200)
+    assert "x" * 30 not in str(raised.value) and len(str(raised.value)) < 200
+
+
+def test_spec_error_is_a_value_error():
+    assert issubclass(SpecError, ValueError)
+    with pytest.raises(SpecError, match="must be a string"):
+        from_spec(None)
+
+
+# ---------------------------------------------------------------------------- spec()
+
+def test_spec_is_the_repr_and_round_trips():
+    schedule = schedules.exponential_decay(0.1, 1000, 0.96, staircase=True)
+    assert spec(schedule) == ("exponential_decay(learning_rate=0.1, decay_steps=1000, "
+                              "decay_rate=0.96, staircase=True)")
+    assert from_spec(spec(schedule)) == schedule
+
+
+def test_spec_rejects_what_has_no_spec():
+    class Custom(schedules.Schedule):
+        def _value(self, step):
+            return 0.0
+    with pytest.raises(SpecError, match="Custom has no spec form"):
+        spec(Custom())
+    with pytest.raises(TypeError):
+        spec("cosine_decay(0.1, 10)")
+
+
+# ---------------------------------------------------------------------------- fuzzing
+
+_RATES = st.one_of(st.floats(0.0, 10.0), st.sampled_from([0, 1, 1e-300, 5e-324, 1e300]))
+_STEPS = st.one_of(st.integers(1, 10**12), st.floats(1e-3, 1e9))
+_FRACTIONS = st.floats(0.0, 1.0)
+_BOUNDARIES = st.lists(st.integers(0, 10**9), unique=True, max_size=6).map(sorted)
+
+BASE_SCHEDULES = st.one_of(
+    st.builds(schedules.constant, _RATES),
+    _BOUNDARIES.flatmap(lambda b: st.builds(
+        schedules.piecewise_constant, st.just(b),
+        st.lists(_RATES, min_size=len(b) + 1, max_size=len(b) + 1))),
+    *(st.builds(getattr(schedules, name), _RATES, _STEPS, st.floats(0.0, 100.0), st.booleans())
+      for name in ("exponential_decay", "inverse_time_decay", "natural_exp_decay")),
+    st.builds(schedules.polynomial_decay, _RATES, _STEPS, _RATES, st.floats(0.01, 10.0),
+              st.booleans()),
+    st.builds(schedules.cosine_decay, _RATES, _STEPS, _FRACTIONS),
+    st.builds(schedules.cosine_decay_restarts, _RATES, _STEPS, st.floats(0.01, 10.0),
+              _RATES, _FRACTIONS),
+    st.builds(schedules.linear_cosine_decay, _RATES, _STEPS, st.floats(0.0, 10.0), _FRACTIONS,
+              _FRACTIONS))
+_BASE_NAMES = {"constant", "piecewise_constant", "exponential_decay", "inverse_time_decay",
+               "natural_exp_decay", "polynomial_decay", "cosine_decay",
+               "cosine_decay_restarts", "linear_cosine_decay"}
+
+
+_WORDS = st.sampled_from(["linear", "exponential", "constant", "cos", "triangular", "exp_range"])
+
+
+def _argument(name: str, hint, inner):
+    """A strategy for one argument of a factory `BASE_SCHEDULES` does not know (warmup,
+    sequential, ...), from its type hint (or its name); `inner` draws nested schedules."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union:
+        strategy = _argument(name, next(a for a in args if a is not type(None)), inner)
+        return st.none() | strategy if type(None) in args else strategy
+    if isinstance(hint, type) and issubclass(hint, schedules.Schedule) or (
+            hint is None and "schedule" in name):
+        return inner
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        return st.tuples(*(_argument(name, a, inner) for a in args))
+    if origin in (list, tuple, collections.abc.Sequence, collections.abc.Iterable):
+        item = args[0] if args else float
+        if item is int:  # boundaries, milestones: increasing
+            return st.lists(st.integers(1, 10**5), unique=True, min_size=1, max_size=3).map(
+                sorted)
+        return st.lists(_argument(name, item, inner), min_size=1, max_size=3)
+    if hint is bool:
+        return st.booleans()
+    if hint is int or (hint is None and name.endswith(("steps", "size"))):
+        return st.integers(1, 10**5)
+    if hint is str:
+        return _WORDS
+    return st.floats(0.0, 1.0)
+
+
+@st.composite
+def _later_factory_schedule(draw, inner):
+    """A schedule from a factory that `BASE_SCHEDULES` does not know, or a base one."""
+    names = sorted(set(spec_lib.factories()) - _BASE_NAMES)
+    if not names:
+        return draw(inner)
+    factory = spec_lib.factories()[draw(st.sampled_from(names))]
+    try:
+        hints = typing.get_type_hints(factory)
+    except Exception:  # pylint: disable=broad-except  (unresolvable hints: guess by name)
+        hints = {}
+    kwargs = {}
+    for param in inspect.signature(factory).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.default is not param.empty and draw(st.booleans()):
+            continue
+        kwargs[param.name] = draw(_argument(param.name, hints.get(param.name), inner))
+    try:
+        schedule = factory(**kwargs)
+    except Exception:  # pylint: disable=broad-except  (a guess the factory rejects)
+        return draw(inner)
+    return schedule if isinstance(schedule, schedules.Schedule) else draw(inner)
+
+
+ANY_SCHEDULE = st.recursive(BASE_SCHEDULES, _later_factory_schedule, max_leaves=4)
+
+
+@FUZZ
+@hypothesis.given(ANY_SCHEDULE)
+def test_round_trip(schedule):
+    text = spec(schedule)
+    assert from_spec(text) == schedule
+    assert repr(from_spec(text)) == text
+
+
+_SPEC_CHARS = st.sampled_from(list("()[],=-+.*'\" _0123456789eExjabcdz\n\t") +
+                              ["True", "None", "1e400", "0x", "cosine_decay(", "lambda", "**"])
+
+
+def _check_only_spec_errors(text):
+    try:
+        schedule = from_spec(text)
+    except SpecError as error:
+        message = str(error)
+        assert message and "\n" not in message
+        if error.column is not None:
+            assert error.column >= 1
+    else:
+        assert isinstance(schedule, schedules.Schedule)
+
+
+@FUZZ
+@hypothesis.given(st.text())
+def test_random_text_only_raises_spec_error(text):
+    _check_only_spec_errors(text)
+
+
+@FUZZ
+@hypothesis.given(st.text(alphabet=_SPEC_CHARS.map(lambda s: s[0]) | st.characters(),
+                          max_size=60).map(lambda t: "cosine_decay(" + t))
+def test_random_arguments_only_raise_spec_error(text):
+    _check_only_spec_errors(text)
+
+
+@st.composite
+def _mutated_spec(draw):
+    text = spec(draw(ANY_SCHEDULE))
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(text)))
+        edit = draw(st.sampled_from(["delete", "insert", "replace"]))
+        new = draw(_SPEC_CHARS | st.characters())
+        if edit == "delete":
+            text = text[:i] + text[i + 1:]
+        elif edit == "insert":
+            text = text[:i] + new + text[i:]
+        else:
+            text = text[:i] + new + text[i + len(new):]
+    return text
+
+
+@FUZZ
+@hypothesis.given(_mutated_spec())
+def test_mutated_specs_only_raise_spec_error(text):
+    _check_only_spec_errors(text)
+
+
+def test_no_tensorflow_import():
+    code = ("import sys, lrhooks.spec as s; s.from_spec('cosine_decay(0.1, 10)'); "
+            "sys.exit('tensorflow' in sys.modules)")
+    root = pathlib.Path(__file__).resolve().parent.parent
+    assert subprocess.run([sys.executable, "-c", code], cwd=root, timeout=60).returncode == 0
