@@ -1,0 +1,143 @@
+"""Learning-rate range test of the trainer's model: which rates train, where it diverges.
+
+`run_range_test(config)` builds the trainer's graph (`train.build_graph`) with an
+exponential ramp of rates as its schedule, trains it from freshly initialised
+weights in a plain `MonitoredSession` (no Saver is used, no checkpoint is read
+or written) until the loss diverges or `num_steps` are done, writes the curve
+for TensorBoard, prints a table and the suggested rates, and returns the
+result. It never touches `config.train_dir`: the curve goes to `output_dir`,
+by default the sibling directory `<train_dir>_range_test` (so TensorBoard on the
+runs' parent shows it beside the run). Each test replaces the event files of
+the previous one in that directory.
+"""
+
+import dataclasses
+import glob
+import os
+from typing import Callable, Optional
+
+import tensorflow as tf
+from absl import logging
+
+import lrhooks
+from lrhooks import range_test as range_test_lib
+from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import data as data_lib
+from models.resnet_mnist import faults
+from models.resnet_mnist import train as train_lib
+
+tf1 = tf.compat.v1
+RangeTestResult = range_test_lib.RangeTestResult
+OUTPUT_SUFFIX = "_range_test"
+
+
+class RangeTestError(Exception):
+    """Bad input for the range test (data, output directory): one line, no traceback."""
+
+
+def default_output_dir(train_dir: str) -> str:
+    """`<train_dir>_range_test`: next to the run, never inside it."""
+    return os.path.normpath(train_dir) + OUTPUT_SUFFIX
+
+
+def _inside(path: str, directory: str) -> bool:
+    path, directory = os.path.realpath(path), os.path.realpath(directory)
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def _prepare_output_dir(output_dir: str, train_dir: str) -> None:
+    if train_dir and (_inside(output_dir, train_dir) or _inside(train_dir, output_dir)):
+        relation = "is inside" if _inside(output_dir, train_dir) else "contains"
+        raise RangeTestError(f"the range test output directory {output_dir!r} {relation} "
+                             f"--train_dir {train_dir!r}; the test must not touch the run: "
+                             "use a directory beside it")
+    try:
+        os.makedirs(output_dir, exist_ok=True)
+        for path in glob.glob(os.path.join(output_dir, "events.out.tfevents.*")):
+            logging.info("removing the previous range test's %s", path)
+            os.remove(path)
+    except OSError as error:
+        raise RangeTestError(f"the range test output directory {output_dir!r} is not "
+                             f"writable: {error.strerror}") from None
+
+
+def run_range_test(config: config_lib.TrainConfig, min_lr: float = 1e-5, max_lr: float = 10.0,
+                   num_steps: int = 200, output_dir: Optional[str] = None, *,
+                   smoothing: float = 0.98, diverge_factor: float = 4.0,
+                   print_fn: Callable[[str], None] = print) -> RangeTestResult:
+    """Runs the range test of `config`'s model, optimizer, data and batch size.
+
+    `config.schedule`, `train_steps`, checkpoint/summary/eval settings are not
+    used; `config.train_dir` is only used for the default `output_dir`.
+
+    Args:
+      config: The trainer's configuration.
+      min_lr: First rate of the ramp (> 0).
+      max_lr: Last rate of the ramp (> min_lr).
+      num_steps: Training steps of the ramp (>= 2); the test stops earlier when
+        the loss diverges.
+      output_dir: Where the `range_test/*` scalars go; default
+        `<train_dir>_range_test`. Must neither be inside `config.train_dir` nor
+        contain it.
+      smoothing: See `lrhooks.range_test.LRRangeTestHook`.
+      diverge_factor: See `lrhooks.range_test.LRRangeTestHook`.
+      print_fn: Where the table and the suggestions go (one string).
+
+    Returns:
+      The curve, why it stopped and the suggested rates.
+
+    Raises:
+      RangeTestError: Bad ramp arguments, unreadable data or an unusable output
+        directory (one line).
+    """
+    try:
+        schedule = range_test_lib.range_test_schedule(min_lr, max_lr, num_steps)
+    except (TypeError, ValueError) as error:
+        raise RangeTestError(str(error)) from None
+    output_dir = output_dir or default_output_dir(config.train_dir)
+    try:
+        train_data = data_lib.load_mnist(config.data_dir, "train")
+    except data_lib.DataError as error:
+        raise RangeTestError(str(error)) from None
+    _prepare_output_dir(output_dir, config.train_dir)
+    device = train_lib.resolve_device(config.device)
+    hparams = dataclasses.replace(
+        config.hparams,
+        data_format=train_lib.resolve_data_format(config.data_format, device)).validate()
+    # The trainer's graph with the ramp as its schedule, no eval tower. (train_dir is set to
+    # output_dir only as a safeguard: nothing of the graph may point at the real run.)
+    test_config = dataclasses.replace(config, train_dir=output_dir, schedule=schedule,
+                                      train_steps=num_steps, eval_every_n_steps=0,
+                                      final_eval=False)
+    built = train_lib.build_graph(test_config, hparams, device, train_data, None,
+                                  shuffle_seed=config.seed)
+    hook = range_test_lib.LRRangeTestHook(schedule, built.outputs.loss, smoothing,
+                                          diverge_factor, output_dir)
+    # The trainer's log hook, without its speed summaries (the output holds the curve only).
+    hooks = [h for h in built.hooks if not isinstance(h, lrhooks.TrainingLogHook)] + [
+        lrhooks.TrainingLogHook(built.outputs.loss, {"precision": built.outputs.precision},
+                                every_n_steps=max(1, min(config.log_every_n_steps,
+                                                         num_steps // 10)),
+                                batch_size=config.batch_size, last_step=num_steps,
+                                progress=config.progress),
+        hook]
+    logging.info("range test: rates %g to %g over %d steps, curve in %s", min_lr, max_lr,
+                 num_steps, output_dir)
+    try:
+        with built.graph.as_default():
+            # A plain MonitoredSession: no checkpoint directory, no Saver hooks.
+            with tf1.train.MonitoredSession(
+                    session_creator=tf1.train.ChiefSessionCreator(
+                        config=train_lib.session_config(config)),
+                    hooks=hooks) as session:
+                while not session.should_stop():
+                    session.run(built.outputs.train_op)
+    except tf.errors.InvalidArgumentError as error:
+        if faults.non_finite_message(error) is None:
+            raise
+        hook.record_non_finite()  # the model's finiteness check stopped the run
+    finally:
+        hook.end(None)
+    result = hook.result()
+    print_fn(range_test_lib.format_curve(result, every=10))
+    return result

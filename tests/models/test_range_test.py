@@ -1,0 +1,112 @@
+"""The trainer's range test: curve written beside the run, the run's files untouched."""
+
+import math
+import os
+
+import pytest
+from tensorboard.backend.event_processing import event_accumulator
+
+from models.resnet_mnist import range_test
+from models.resnet_mnist import train as train_lib
+from tests.models.test_train import tiny_config
+from tests.models.idx_files import make_split, write_mnist
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("mnist")
+    write_mnist(directory, "train", n=48)
+    images, labels = make_split(21, seed=1)
+    write_mnist(directory, "test", images=images, labels=labels)
+    return directory
+
+
+def snapshot(directory):
+    """{relative path: (bytes, mtime_ns)} of every file and directory under `directory`."""
+    state = {".": (None, os.stat(directory).st_mtime_ns)}
+    for root, dirs, files in os.walk(directory):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            content = None
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    content = f.read()
+            state[os.path.relpath(path, directory)] = (content, os.stat(path).st_mtime_ns)
+    return state
+
+
+def test_range_test_leaves_the_run_untouched(tiny_data, tmp_path):
+    train_dir = tmp_path / "run"
+    config = tiny_config(tiny_data, train_dir)
+    train_lib.train(config)  # a checkpoint and event files to protect
+    before = snapshot(train_dir)
+    assert any(name.startswith("model.ckpt-5") for name in before)
+
+    lines = []
+    result = range_test.run_range_test(config, min_lr=1e-4, max_lr=10.0, num_steps=30,
+                                       print_fn=lines.append)
+    assert snapshot(train_dir) == before
+
+    output_dir = tmp_path / "run_range_test"  # the default: a sibling of the run
+    assert range_test.default_output_dir(str(train_dir)) == str(output_dir)
+    assert 2 <= len(result.records) <= 30
+    assert [r.step for r in result.records] == list(range(len(result.records)))
+    assert result.records[0].rate == 1e-4
+    assert result.stop_reason in ("completed", "diverged", "non_finite")
+    if result.suggested_rate is not None:
+        assert 1e-4 <= result.suggested_rate <= 10.0
+    text = lines[0]
+    assert text.splitlines()[0].split() == ["step", "rate", "loss", "smoothed"]
+    assert f"stopped: {result.stop_reason}" in text
+
+    acc = event_accumulator.EventAccumulator(str(output_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    rates = acc.Scalars("range_test/learning_rate")
+    assert [e.step for e in rates] == [r.step for r in result.records]
+    assert [e.value for e in rates] == pytest.approx([r.rate for r in result.records], rel=1e-6)
+    assert len(acc.Scalars("range_test/smoothed_loss")) == result.usable + (
+        result.stop_reason == "diverged")
+    assert not (output_dir / "checkpoint").exists()  # no Saver ran
+
+    # A second test replaces the first one's curve.
+    again = range_test.run_range_test(config, min_lr=1e-4, max_lr=10.0, num_steps=5,
+                                      print_fn=lines.append)
+    assert snapshot(train_dir) == before
+    events = [n for n in os.listdir(output_dir) if n.startswith("events.out.tfevents")]
+    acc = event_accumulator.EventAccumulator(str(output_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    assert len(acc.Scalars("range_test/learning_rate")) == len(again.records)
+    assert len(events) == 1  # the curve only: no speed summaries, no graph
+
+
+def test_output_dir_inside_train_dir_is_refused(tiny_data, tmp_path):
+    train_dir = tmp_path / "run"
+    train_dir.mkdir()
+    config = tiny_config(tiny_data, train_dir)
+    with pytest.raises(range_test.RangeTestError, match=r"'\S+' is inside --train_dir"):
+        range_test.run_range_test(config, num_steps=5, output_dir=str(train_dir / "lr"))
+    with pytest.raises(range_test.RangeTestError, match=r"contains --train_dir"):
+        range_test.run_range_test(config, num_steps=5, output_dir=str(tmp_path))
+    assert os.listdir(train_dir) == []
+    with pytest.raises(range_test.RangeTestError,
+                       match=r"^`min_lr` must be < `max_lr`, got min_lr=1.0 and max_lr=0.1$"):
+        range_test.run_range_test(config, min_lr=1.0, max_lr=0.1)
+
+
+def test_bad_data_is_one_line(tmp_path):
+    config = tiny_config(tmp_path / "nothing", tmp_path / "run")
+    with pytest.raises(range_test.RangeTestError) as error:
+        range_test.run_range_test(config, num_steps=5)
+    assert "\n" not in str(error.value)
+
+
+def test_model_finiteness_check_ends_the_test(tiny_data, tmp_path):
+    # With divergence detection out of the way, the model's own finiteness check raises.
+    config = tiny_config(tiny_data, tmp_path / "run")
+    result = range_test.run_range_test(config, min_lr=1e-2, max_lr=1e9, num_steps=30,
+                                       output_dir=str(tmp_path / "lr"), diverge_factor=1e300,
+                                       print_fn=lambda text: None)
+    assert result.stop_reason == "non_finite"
+    assert math.isnan(result.records[-1].loss) and result.usable == len(result.records) - 1
+    assert result.suggested_rate is not None and result.suggested_rate < result.records[-1].rate
+    assert not (tmp_path / "run").exists()
