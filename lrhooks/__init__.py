@@ -13,6 +13,16 @@ __version__ = "0.1.0"
 # Public name -> module that defines it (imported on first access).
 _LAZY = {
     "schedules": None,
+    "spec": None,
+    "plateau": None,
+    "range_test": None,
+    "preview": None,
+    "hparams": None,
+    "event_files": None,
+    "from_spec": "lrhooks.spec",
+    "ReduceLROnPlateau": "lrhooks.plateau",
+    "PlateauHook": "lrhooks.plateau",
+    "LRRangeTestHook": "lrhooks.range_test",
         "LearningRateSetterHook": "lrhooks.setter_hook",
         "learning_rate": "lrhooks.rate_tensor",
         "LEARNING_RATE_COLLECTION": "lrhooks.rate_tensor",

@@ -122,6 +122,17 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_integer("inter_op_threads", 0, "0: TensorFlow's default.", lower_bound=0,
                          flag_values=fv)
     schedule_flags.define_schedule_flags(fv)
+    flags.DEFINE_bool("lr_range_test", False, "Instead of training, run a learning-rate range "
+                      "test from fresh weights (never touches --train_dir), print the curve and "
+                      "the suggested rate.", flag_values=fv)
+    flags.DEFINE_float("range_test_min_lr", 1e-5, "Range test: first rate of the ramp.",
+                       flag_values=fv)
+    flags.DEFINE_float("range_test_max_lr", 10.0, "Range test: last rate of the ramp.",
+                       flag_values=fv)
+    flags.DEFINE_integer("range_test_steps", 200, "Range test: steps of the ramp (stops earlier "
+                         "on divergence).", lower_bound=2, flag_values=fv)
+    flags.DEFINE_string("range_test_dir", None, "Range test: where the curve goes (default: "
+                        "<train_dir>_range_test).", flag_values=fv)
     flags.register_validator(
         "filters", lambda value: _filters(value) is not None,
         message="--filters must be 4 comma-separated positive integers", flag_values=fv)

@@ -255,6 +255,16 @@ def main(argv):
     except ValueError as error:  # a flag combination the validators could not see
         print(f"train: error: {error}", file=sys.stderr)
         return 1
+    if FLAGS.lr_range_test:
+        # Imported here: range_test imports this module.
+        from models.resnet_mnist import range_test  # pylint: disable=import-outside-toplevel
+        try:
+            range_test.run_range_test(config, FLAGS.range_test_min_lr, FLAGS.range_test_max_lr,
+                                      FLAGS.range_test_steps, FLAGS.range_test_dir)
+        except range_test.RangeTestError as error:
+            print(f"train: error: {error}", file=sys.stderr)
+            return faults.EXIT_BAD_INPUT
+        return 0
     try:
         result = train(config)
     except UserError as error:

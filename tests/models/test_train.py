@@ -214,3 +214,15 @@ def test_two_trainer_runs_side_by_side_in_a_real_tensorboard(tiny_data, tmp_path
         (metric,) = by_name[name]["metricValues"]
         assert metric["name"] == {"group": "eval", "tag": "precision"}
         assert metric["trainingStep"] == 5 and 0.0 <= metric["value"] <= 1.0
+
+
+def test_cli_lr_range_test_prints_a_suggestion_and_leaves_train_dir_alone(tiny_data, tmp_path):
+    done = run_cli("models.resnet_mnist.train", f"--data_dir={tiny_data}",
+                   f"--train_dir={tmp_path / 'run'}", "--model=resnet", "--num_residual_units=1",
+                   "--filters=4,4,8,8", "--batch_size=8", "--lr_boundaries=5",
+                   "--lr_values=0.1,0.01", "--lr_range_test", "--range_test_steps=20",
+                   "--range_test_min_lr=1e-4", "--range_test_max_lr=10")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "suggest" in done.stdout.lower()
+    assert not (tmp_path / "run").exists()
+    assert any("tfevents" in p.name for p in (tmp_path / "run_range_test").iterdir())
