@@ -203,11 +203,12 @@ def test_weight_decay_covers_conv_and_fc_weights_only(variant):
         assert set(decayed) == weights
         assert [v.op.name for v in tf1.get_collection(model.WEIGHT_DECAY_COLLECTION)] == decayed
         assert not any(n.endswith(("/biases", "/beta", "/gamma")) for n in decayed)
-        # The L2Loss ops read exactly those variables.
+        # The L2Loss ops of the loss read exactly those variables (the finiteness check's
+        # global_norm of the gradients has L2Loss ops of its own, outside losses/).
         graph = tf1.get_default_graph()
         l2_inputs = set()
         for op in graph.get_operations():
-            if op.type == "L2Loss" and "gradients" not in op.name:
+            if op.type == "L2Loss" and op.name.startswith("losses/"):
                 read = op.inputs[0].op
                 assert read.type == "ReadVariableOp"
                 l2_inputs.add(read.inputs[0].op.name)
@@ -426,3 +427,24 @@ def test_make_optimizer_types():
         assert type(opt) is cls
     assert model.make_optimizer(model.HParams(optimizer="nesterov"), lr)._use_nesterov
     assert not model.make_optimizer(model.HParams(optimizer="mom"), lr)._use_nesterov
+
+
+def test_non_finite_loss_aborts_the_run_before_any_update():
+    hp = VARIANTS["cnn"]
+    with tf.Graph().as_default():
+        images, labels = _batch()
+        images_in = tf1.placeholder(tf.float32, images.shape)
+        out = model.build_model(images_in, tf.constant(labels), hp, mode="train",
+                                learning_rate=tf.constant(0.1))
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            before = sess.run(tf1.global_variables())
+            bad = images.copy()
+            bad[0, 0, 0, 0] = np.nan
+            with pytest.raises(tf.errors.InvalidArgumentError, match=model.NON_FINITE_MESSAGE):
+                sess.run(out.train_op, {images_in: bad})
+            after = sess.run(tf1.global_variables())
+            sess.run(out.train_op, {images_in: images})  # a finite batch still trains
+            assert sess.run(out.global_step) == 1
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
