@@ -1,0 +1,351 @@
+"""Between-graph replicated training: cluster flags/TF_CONFIG, placement, and real clusters.
+
+The cluster tests run one ps and two workers as separate processes on free
+127.0.0.1 ports (TensorFlow itself binds them on all interfaces); each worker
+trains a one-weight model with an lrhooks schedule through `cluster.py` only.
+"""
+
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import tensorflow as tf
+
+import lrhooks
+from lrhooks import schedules
+from models.resnet_mnist import cluster as cluster_lib
+
+tf1 = tf.compat.v1
+REPO = pathlib.Path(__file__).resolve().parents[2]
+RATES = (0.1, 0.01, 0.001)
+SCHEDULE = schedules.piecewise_constant([5, 10], list(RATES))
+PS, WORKERS = ("127.0.0.1:2222",), ("127.0.0.1:2223", "127.0.0.1:2224")
+
+
+# ------------------------------------------------------------------ config
+def test_flags_make_a_worker_config():
+    config = cluster_lib.from_values("worker", 1, ["127.0.0.1:2222"],
+                                     "127.0.0.1:2223, 127.0.0.1:2224", tf_config_env=None)
+    assert config == cluster_lib.ClusterConfig("worker", 1, PS, WORKERS)
+    assert config.is_distributed and not config.is_chief
+    assert (config.num_workers, config.num_ps) == (2, 1)
+    assert config.worker_device == "/job:worker/task:1"
+    assert config.cluster_spec().as_dict() == {"ps": list(PS), "worker": list(WORKERS)}
+    assert cluster_lib.from_values("worker", 0, PS, WORKERS).is_chief
+    assert not cluster_lib.from_values("ps", 0, PS, WORKERS).is_chief
+
+
+def test_no_flags_and_no_tf_config_is_a_local_run():
+    for env in (None, "", "  ", '{"cluster": {}}', "{}"):
+        config = cluster_lib.from_values("", 0, [], "", env)
+        assert config == cluster_lib.ClusterConfig()
+        assert not config.is_distributed and config.is_chief and config.worker_device == ""
+
+
+def test_tf_config_is_read_when_no_flag_is_set():
+    env = ('{"cluster": {"ps": ["127.0.0.1:2222"], "worker": ["127.0.0.1:2223", '
+           '"127.0.0.1:2224"]}, "task": {"type": "worker", "index": 1}}')
+    assert (cluster_lib.from_values(None, 0, None, None, env) ==
+            cluster_lib.ClusterConfig("worker", 1, PS, WORKERS))
+    # The flags win over TF_CONFIG.
+    assert cluster_lib.from_values("ps", 0, PS, WORKERS, env).job_name == "ps"
+
+
+@pytest.mark.parametrize("job, index, ps, workers, message", [
+    ("chief", 0, PS, WORKERS, "--job_name must be ps or worker, got 'chief'"),
+    ("", 0, PS, (), "--ps_hosts needs --job_name=ps or --job_name=worker"),
+    ("", 0, (), WORKERS, "--worker_hosts needs --job_name=ps or --job_name=worker"),
+    ("worker", -1, PS, WORKERS, "--task_index must be >= 0, got -1"),
+    ("ps", 0, (), WORKERS, "--ps_hosts is required with --job_name=ps"),
+    ("worker", 0, PS, (), "--worker_hosts is required with --job_name=worker"),
+    ("worker", 3, PS, WORKERS, "--task_index 3 is out of range for 2 --worker_hosts"),
+    ("ps", 1, PS, WORKERS, "--task_index 1 is out of range for 1 --ps_hosts"),
+    ("worker", 0, ("localhost",), WORKERS, "--ps_hosts entry 'localhost' is not host:port"),
+    ("worker", 0, PS, ("h:0",), "--worker_hosts entry 'h:0' is not host:port"),
+    ("worker", 0, PS, (":2223",), "--worker_hosts entry ':2223' is not host:port"),
+    ("worker", 0, PS, ("h:99999",), "--worker_hosts entry 'h:99999' is not host:port"),
+    ("worker", 0, PS, ("h:1", "h:1"), "--worker_hosts lists h:1 twice"),
+    ("worker", 0, PS, PS, "--worker_hosts lists 127.0.0.1:2222 and in --ps_hosts"),
+])
+def test_flag_errors_are_one_line_naming_the_flag(job, index, ps, workers, message):
+    with pytest.raises(ValueError) as raised:
+        cluster_lib.from_values(job, index, ps, workers)
+    assert str(raised.value).startswith(message) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("env, message", [
+    ("{not json", "TF_CONFIG: not valid JSON: "),
+    ("[1]", "TF_CONFIG: must be a JSON object, got list"),
+    ('{"cluster": ["a"]}', "TF_CONFIG: 'cluster' must be an object"),
+    ('{"cluster": {"chief": ["h:1"], "worker": ["h:2"]}, "task": {"type": "chief"}}',
+     "TF_CONFIG: cluster job 'chief' is not supported"),
+    ('{"cluster": {"ps": "h:1", "worker": ["h:2"]}, "task": {"type": "ps"}}',
+     "TF_CONFIG: cluster.ps must be a list of host:port strings"),
+    ('{"cluster": {"ps": ["h:1"], "worker": ["h:2"]}}', "TF_CONFIG: has a 'cluster' but no 'task'"),
+    ('{"cluster": {"ps": ["h:1"], "worker": ["h:2"]}, "task": {"type": "worker", "index": "0"}}',
+     "TF_CONFIG: task.index must be an integer, got '0'"),
+    ('{"cluster": {"ps": ["h:1"], "worker": ["h:2"]}, "task": {"type": "worker", "index": 2}}',
+     "TF_CONFIG: --task_index 2 is out of range for 1 --worker_hosts"),
+    ('{"cluster": {"worker": ["h:2"]}, "task": {"type": "worker", "index": 0}}',
+     "TF_CONFIG: --ps_hosts is required with --job_name=worker"),
+])
+def test_tf_config_errors_are_one_line(env, message):
+    with pytest.raises(ValueError) as raised:
+        cluster_lib.from_values("", 0, None, None, env)
+    assert str(raised.value).startswith(message) and "\n" not in str(raised.value)
+
+
+def test_server_configs_filter_devices():
+    worker = cluster_lib.server_config(
+        cluster_lib.ClusterConfig("worker", 1, PS, WORKERS),
+        tf1.ConfigProto(intra_op_parallelism_threads=2, device_filters=["/job:ps"]))
+    assert list(worker.device_filters) == ["/job:ps", "/job:worker/task:1"]
+    assert worker.allow_soft_placement and worker.intra_op_parallelism_threads == 2
+    ps = cluster_lib.server_config(cluster_lib.ClusterConfig("ps", 0, PS, WORKERS))
+    assert list(ps.device_filters) == ["/job:ps/task:0"] and ps.device_count["GPU"] == 0
+
+
+# --------------------------------------------------------------- placement
+def test_device_setter_puts_variables_on_ps_and_ops_on_the_worker():
+    cluster = cluster_lib.ClusterConfig("worker", 1, ("127.0.0.1:1", "127.0.0.1:2"), WORKERS)
+    with tf.Graph().as_default() as graph:
+        with cluster_lib.replica_scope(cluster):
+            with tf.device("/device:CPU:0"):
+                global_step = tf1.train.get_or_create_global_step()
+                rate = lrhooks.learning_rate()
+                batch = tf1.data.make_one_shot_iterator(
+                    tf.data.Dataset.from_tensors(tf.ones([2, 3])).repeat()).get_next()
+            with tf.device("/device:GPU:0"):  # a model on the worker's GPU: variables on ps CPU
+                weights = tf1.get_variable("w", [3, 1])
+                loss = tf.reduce_sum(tf.matmul(batch, weights))
+            train_op = tf1.train.MomentumOptimizer(rate, 0.9).minimize(loss, global_step)
+    handles = {op.name: op.device for op in graph.get_operations() if op.type == "VarHandleOp"}
+    assert handles["global_step"] == "/job:ps/task:0/device:CPU:0"
+    assert handles["learning_rate_window/table"].startswith("/job:ps/task:")
+    assert handles["w"] in ("/job:ps/task:0/device:CPU:0", "/job:ps/task:1/device:CPU:0")
+    assert handles["w/Momentum"].startswith("/job:ps/task:")
+    assert {device[:len("/job:ps/task:0")] for device in handles.values()} == {
+        "/job:ps/task:0", "/job:ps/task:1"}  # round-robin over the ps tasks
+    assert global_step.device == "/job:ps/task:0/device:CPU:0"
+    assert batch.device == "/job:worker/task:1/device:CPU:0"
+    assert loss.op.inputs[0].op.device == "/job:worker/task:1/device:GPU:0"
+    assert rate.device.startswith("/job:worker/task:1")
+    assert train_op.device == global_step.device  # the step increment, colocated
+    with tf.Graph().as_default(), cluster_lib.replica_scope(cluster_lib.ClusterConfig()):
+        assert tf1.train.get_or_create_global_step().device == ""  # local: no placement
+
+
+def test_free_ports_are_distinct_and_bindable_on_localhost():
+    ports = cluster_lib.free_ports(4)
+    assert len(set(ports)) == 4 and all(0 < port < 65536 for port in ports)
+
+
+# ----------------------------------------------------------- real clusters
+TASK_SCRIPT = textwrap.dedent('''
+    """One task of a test cluster (see tests/models/test_cluster.py)."""
+    import argparse, os, sys, time
+    import tensorflow as tf
+    import lrhooks
+    from models.resnet_mnist import cluster as cluster_lib
+
+    tf1 = tf.compat.v1
+    SCHEDULE = lrhooks.schedules.piecewise_constant([5, 10], [0.1, 0.01, 0.001])
+
+    parser = argparse.ArgumentParser()
+    for name in ("job", "ps_hosts", "worker_hosts", "train_dir", "mode"):
+        parser.add_argument("--" + name, default="")
+    parser.add_argument("--index", type=int, default=0)
+    parser.add_argument("--last_step", type=int, default=20)
+    parser.add_argument("--step_sleep", type=float, default=0.0)
+    parser.add_argument("--ps_timeout", type=float, default=60)
+    parser.add_argument("--signal_timeout", type=float, default=60)
+    args = parser.parse_args()
+    cluster = cluster_lib.from_values(args.job, args.index, args.ps_hosts, args.worker_hosts)
+    server = cluster_lib.start_server(cluster)
+    if args.job == "ps":
+        sys.exit(cluster_lib.run_ps(server, cluster, timeout_secs=args.ps_timeout))
+    if args.mode == "signal_twice":
+        sys.exit(0 if cluster_lib.signal_done(server, cluster, args.signal_timeout) and
+                 cluster_lib.signal_done(server, cluster, args.signal_timeout) else 1)
+    with cluster_lib.done_signal(server, cluster), tf.Graph().as_default():
+        with cluster_lib.replica_scope(cluster):
+            global_step = tf1.train.get_or_create_global_step()
+            rate = lrhooks.learning_rate()
+            weight = tf1.get_variable("w", initializer=1.0)
+            train_op = tf1.train.GradientDescentOptimizer(rate).minimize(
+                tf.square(weight - 3.0), global_step=global_step)
+        # SummarySaverHook labels a run with a read of the step taken after it, when other
+        # workers may have moved it: this series is written, but not exact.
+        lrhooks.rate_summary(rate, tag="saver_learning_rate")
+        exact = lrhooks.LearningRateSummaryHook(args.train_dir, every_n_steps=1)
+        cluster_lib.wait_for_chief(server, cluster, timeout_secs=60)
+        runs = 0
+        with tf1.train.MonitoredTrainingSession(
+                master=server.target, is_chief=cluster.is_chief,
+                checkpoint_dir=args.train_dir if cluster.is_chief else None,
+                save_summaries_steps=1, save_checkpoint_steps=5, log_step_count_steps=None,
+                hooks=[tf1.train.StopAtStepHook(last_step=args.last_step),
+                       lrhooks.LearningRateSetterHook(SCHEDULE)],
+                chief_only_hooks=[exact], config=cluster_lib.server_config(cluster)) as session:
+            print("JOINED", session.run_step_fn(
+                lambda step_context: step_context.session.run(global_step)), flush=True)
+            while not session.should_stop():
+                session.run(train_op)
+                runs += 1
+                time.sleep(args.step_sleep)
+    print("RUNS", runs, flush=True)
+''')
+
+
+class Cluster:
+    """One ps and `num_workers` workers of TASK_SCRIPT, with logs; kill() ends them all."""
+
+    def __init__(self, tmp_path: pathlib.Path, num_workers: int = 2, **args):
+        self.dir = tmp_path
+        self.script = tmp_path / "task.py"
+        self.script.write_text(TASK_SCRIPT)
+        ports = cluster_lib.free_ports(1 + num_workers)
+        self.args = dict(ps_hosts=f"127.0.0.1:{ports[0]}",
+                         worker_hosts=",".join(f"127.0.0.1:{p}" for p in ports[1:]),
+                         train_dir=str(tmp_path / "train"), **args)
+        self.processes = {}  # name -> (Popen, log path)
+
+    def start(self, job: str, index: int, name: str = "", **args) -> subprocess.Popen:
+        name = name or f"{job}{index}"
+        values = dict(self.args, job=job, index=index, **args)
+        log = self.dir / f"{name}.log"
+        env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2",
+                   CUDA_VISIBLE_DEVICES="")
+        with open(log, "w") as out:
+            process = subprocess.Popen(
+                [sys.executable, str(self.script), *(f"--{k}={v}" for k, v in values.items())],
+                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.processes[name] = (process, log)
+        return process
+
+    def log(self, name: str) -> str:
+        return self.processes[name][1].read_text()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {name} (exit {p.poll()}):\n{log.read_text()[-2500:]}"
+                         for name, (p, log) in self.processes.items())
+
+    def wait(self, name: str, timeout: float) -> int:
+        try:
+            return self.processes[name][0].wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{name} still running after {timeout} s\n{self.logs()}")
+
+    def wait_for_line(self, name: str, prefix: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [line for line in self.log(name).splitlines() if line.startswith(prefix)]
+            if found:
+                return found[-1]
+            if self.processes[name][0].poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{name} printed no {prefix!r}\n{self.logs()}")
+
+    def kill(self):
+        for process, _ in self.processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+
+
+@pytest.fixture
+def make_cluster(tmp_path):
+    clusters = []
+
+    def make(**args):
+        clusters.append(Cluster(tmp_path, **args))
+        return clusters[-1]
+
+    yield make
+    for cluster in clusters:
+        cluster.kill()
+
+
+def checkpoint_step(train_dir) -> int:
+    checkpoint = tf.train.latest_checkpoint(str(train_dir))
+    return -1 if checkpoint is None else int(tf.train.load_variable(checkpoint, "global_step"))
+
+
+def series(train_dir, tag):
+    """(label, value) of every `tag` record; a killed chief may leave a torn last record."""
+    points = []
+    for name in sorted(os.listdir(train_dir)):
+        if "tfevents" in name:
+            try:
+                for event in tf1.train.summary_iterator(os.path.join(train_dir, name)):
+                    points += [(event.step, v.simple_value) for v in event.summary.value
+                               if v.tag == tag]
+            except tf.errors.DataLossError:
+                pass
+    return points
+
+
+def check_finished(cluster, last_step, chief="worker0"):
+    train_dir = cluster.args["train_dir"]
+    assert checkpoint_step(train_dir) >= last_step, cluster.logs()
+    exact = series(train_dir, "learning_rate")
+    assert len(exact) >= int(cluster.log(chief).split("RUNS")[-1]), cluster.logs()
+    for label, value in exact:  # the run that left the shared step at `label` used this rate
+        assert value == pytest.approx(SCHEDULE(label - 1), rel=1e-6), (label, value)
+    saver = series(train_dir, "saver_learning_rate")
+    assert saver and all(any(value == pytest.approx(rate, rel=1e-6) for rate in RATES)
+                         for _, value in saver)
+
+
+def test_one_ps_two_workers_train_and_all_exit(make_cluster):
+    cluster = make_cluster(last_step=20, step_sleep=0.2)
+    cluster.start("ps", 0)
+    cluster.start("worker", 0)
+    cluster.start("worker", 1)
+    for name in ("worker0", "worker1", "ps0"):  # the ps exits once both workers are done
+        assert cluster.wait(name, timeout=90) == 0, cluster.logs()
+    runs = [int(cluster.wait_for_line(f"worker{i}", "RUNS", 1).split()[1]) for i in (0, 1)]
+    assert all(r > 0 for r in runs) and sum(runs) >= 20, (runs, cluster.logs())
+    check_finished(cluster, 20)
+
+
+@pytest.mark.parametrize("victim", [1, 0], ids=["worker", "chief"])
+def test_killed_worker_restarts_rejoins_and_the_ps_still_exits(make_cluster, victim):
+    cluster = make_cluster(last_step=150, step_sleep=0.1)
+    cluster.start("ps", 0)
+    processes = [cluster.start("worker", 0), cluster.start("worker", 1)]
+    cluster.wait_for_line(f"worker{victim}", "JOINED", timeout=60)
+    time.sleep(1.5)  # mid-run, after the chief's first checkpoints
+    processes[victim].send_signal(signal.SIGKILL)
+    processes[victim].wait(timeout=30)
+    restarted = f"worker{victim}-restarted"
+    cluster.start("worker", victim, name=restarted)
+    joined = int(cluster.wait_for_line(restarted, "JOINED", timeout=60).split()[1])
+    for name in (f"worker{1 - victim}", restarted, "ps0"):
+        assert cluster.wait(name, timeout=90) == 0, cluster.logs()
+    # It rejoined a running job (a restarted chief restores the last checkpoint: the shared
+    # step goes back to it, and the job goes on from there).
+    assert 0 < joined < 150, cluster.logs()
+    check_finished(cluster, 150, chief="worker0-restarted" if victim == 0 else "worker0")
+
+
+def test_ps_gives_up_on_a_worker_that_never_signals(make_cluster):
+    cluster = make_cluster(ps_timeout=2, signal_timeout=3)
+    cluster.start("ps", 0)
+    # Worker 0 signals twice (as a restarted worker might); worker 1 does not, in time.
+    cluster.start("worker", 0, mode="signal_twice")
+    assert cluster.wait("worker0", timeout=60) == 0, cluster.logs()
+    done = time.monotonic()
+    assert cluster.wait("ps0", timeout=60) == 1, cluster.logs()
+    assert time.monotonic() - done < 20
+    assert "workers [1] did not finish within 2 s" in cluster.log("ps0")
+    # A worker whose ps is gone is not held up by it: the signal gives up after its timeout.
+    cluster.start("worker", 1, mode="signal_twice")
+    assert cluster.wait("worker1", timeout=60) == 1, cluster.logs()
+    assert "could not tell the ps tasks it is done: no answer within 3 s" in cluster.log("worker1")
