@@ -14,6 +14,7 @@ from absl import flags
 
 from lrhooks import schedule_flags
 from lrhooks import schedules
+from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import model as model_lib
 
 DEVICES = ("auto", "cpu", "gpu")
@@ -45,6 +46,7 @@ class TrainConfig:
     eval_batch_size: int = 1000
     intra_op_threads: int = 0
     inter_op_threads: int = 0
+    cluster: cluster_lib.ClusterConfig = cluster_lib.ClusterConfig()  # local by default
 
     def to_json(self) -> Dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -117,6 +119,16 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                       flag_values=fv)
     flags.DEFINE_bool("log_device_placement", False, "Log where each op runs.", flag_values=fv)
     flags.DEFINE_integer("seed", 0, "Random seed (shuffling, initialisation).", flag_values=fv)
+    flags.DEFINE_string("job_name", "", "Distributed: ps or worker; empty: local (or TF_CONFIG).",
+                        flag_values=fv)
+    flags.DEFINE_integer("task_index", 0, "Distributed: index within --job_name; worker 0 is "
+                         "the chief.", lower_bound=0, flag_values=fv)
+    flags.DEFINE_list("ps_hosts", [], "Distributed: host:port of the ps tasks.", flag_values=fv)
+    flags.DEFINE_list("worker_hosts", [], "Distributed: host:port of the workers.",
+                      flag_values=fv)
+    flags.DEFINE_float("ps_timeout_secs", 3600, "A ps exits with status 1 if workers are still "
+                       "unfinished this long after the first finished.", lower_bound=0,
+                       flag_values=fv)
     flags.DEFINE_integer("intra_op_threads", 0, "0: TensorFlow's default.", lower_bound=0,
                          flag_values=fv)
     flags.DEFINE_integer("inter_op_threads", 0, "0: TensorFlow's default.", lower_bound=0,
@@ -158,8 +170,11 @@ def hparams_from_flags(values: Mapping[str, Any]) -> model_lib.HParams:
 
 def config_from_flags(values: Mapping[str, Any]) -> TrainConfig:
     """The TrainConfig the flag values describe."""
+    cluster = cluster_lib.from_values(values["job_name"], values["task_index"],
+                                      values["ps_hosts"], values["worker_hosts"],
+                                      os.environ.get("TF_CONFIG"))
     for name in ("data_dir", "train_dir"):
-        if not values[name]:
+        if not values[name] and cluster.job_name != "ps":
             raise ValueError(f"--{name} is required")
     return TrainConfig(
         data_dir=values["data_dir"], train_dir=values["train_dir"],
@@ -174,7 +189,7 @@ def config_from_flags(values: Mapping[str, Any]) -> TrainConfig:
         data_format=values["data_format"], log_device_placement=values["log_device_placement"],
         seed=values["seed"], final_eval=values["final_eval"],
         intra_op_threads=values["intra_op_threads"],
-        inter_op_threads=values["inter_op_threads"])
+        inter_op_threads=values["inter_op_threads"], cluster=cluster)
 
 
 def write_config(config: TrainConfig, hparams: model_lib.HParams) -> None:

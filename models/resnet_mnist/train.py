@@ -21,6 +21,7 @@ from absl import logging
 import lrhooks
 from lrhooks import event_files
 from lrhooks import hparams as lrhooks_hparams
+from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import eval as eval_lib
@@ -111,13 +112,19 @@ class TrainGraph:
     outputs: model_lib.ModelOutputs
     hooks: List[tf1.train.SessionRunHook]
     eval_hook: Optional[evaluation.InProcessEvalHook]
+    chief_hooks: List[tf1.train.SessionRunHook] = dataclasses.field(default_factory=list)
 
 
 def build_graph(config: config_lib.TrainConfig, hparams: model_lib.HParams, device: str,
                 train_data, test_data=None, shuffle_seed: int = 0) -> TrainGraph:
-    """Builds the input pipeline (on the CPU), the model (on `device`) and the hooks."""
+    """Builds the input pipeline (on the CPU), the model (on `device`) and the hooks.
+
+    In a cluster, variables (global step, rate window, weights) go to the ps tasks and
+    everything else to this worker (`cluster.replica_scope`).
+    """
+    cluster = config.cluster
     graph = tf.Graph()
-    with graph.as_default():
+    with graph.as_default(), cluster_lib.replica_scope(cluster):
         tf1.set_random_seed(config.seed)
         with tf.device("/device:CPU:0"):
             global_step = tf1.train.get_or_create_global_step()
@@ -127,14 +134,22 @@ def build_graph(config: config_lib.TrainConfig, hparams: model_lib.HParams, devi
         with tf.device(device):
             outputs = model_lib.build_model(batch_images, batch_labels, hparams, mode="train",
                                             learning_rate=rate, global_step=global_step)
-        lrhooks.rate_summary(rate)  # tagged exactly "learning_rate"
+        chief_hooks = []
+        if cluster.is_distributed:
+            # SummarySaverHook labels summaries with a step read after the run, which other
+            # workers move: record the rate with the exact step it was computed from instead.
+            chief_hooks.append(lrhooks.LearningRateSummaryHook(
+                config.train_dir, every_n_steps=config.save_summaries_steps))
+        else:
+            lrhooks.rate_summary(rate)  # tagged exactly "learning_rate"
         hooks = [
             lrhooks.LearningRateSetterHook(config.schedule),
             tf1.train.StopAtStepHook(last_step=config.train_steps),
             lrhooks.TrainingLogHook(
                 outputs.loss, {"precision": outputs.precision},
                 every_n_steps=config.log_every_n_steps, batch_size=config.batch_size,
-                last_step=config.train_steps, output_dir=config.train_dir,
+                last_step=config.train_steps,
+                output_dir=config.train_dir if cluster.is_chief else None,
                 progress=config.progress),
         ]
         eval_hook = None
@@ -145,7 +160,7 @@ def build_graph(config: config_lib.TrainConfig, hparams: model_lib.HParams, devi
             eval_hook = evaluation.InProcessEvalHook(tower, config.eval_every_n_steps,
                                                      config.train_steps)
             hooks.append(eval_hook)
-    return TrainGraph(graph, global_step, rate, outputs, hooks, eval_hook)
+    return TrainGraph(graph, global_step, rate, outputs, hooks, eval_hook, chief_hooks)
 
 
 def graph_devices(config: config_lib.TrainConfig) -> Dict[str, Set[str]]:
@@ -162,43 +177,51 @@ def graph_devices(config: config_lib.TrainConfig) -> Dict[str, Set[str]]:
 
 
 def train(config: config_lib.TrainConfig,
-          extra_hooks: Sequence[tf1.train.SessionRunHook] = ()) -> TrainResult:
+          extra_hooks: Sequence[tf1.train.SessionRunHook] = (),
+          server: Optional[tf.distribute.Server] = None) -> TrainResult:
     """Trains until `global_step == config.train_steps`, resuming from `config.train_dir`.
 
-    `extra_hooks` join the trainer's own hooks (benchmarks and tests use them).
+    `extra_hooks` join the trainer's own hooks (benchmarks and tests use them). In a cluster,
+    `server` is this worker's `tf.distribute.Server`; only the chief (worker 0) checks and
+    writes `train_dir`.
 
     Raises:
       UserError: Unreadable or invalid data, or an unwritable train_dir.
     """
     started = time.perf_counter()
+    chief = config.cluster.is_chief
     try:
         train_data = data_lib.load_mnist(config.data_dir, "train")
         test_data = (data_lib.load_mnist(config.data_dir, "test")
-                     if config.eval_every_n_steps else None)
+                     if config.eval_every_n_steps and chief else None)
     except data_lib.DataError as error:
         raise UserError(str(error)) from None
-    _check_train_dir(config.train_dir)
+    if chief:
+        _check_train_dir(config.train_dir)
     device = resolve_device(config.device)
     hparams = dataclasses.replace(
         config.hparams, data_format=resolve_data_format(config.data_format, device)).validate()
-    restored = _restored_step(config.train_dir)
-    # A different shuffle after each restart: seeded by the step the run resumes from.
+    restored = _restored_step(config.train_dir) if chief else 0
+    # A different shuffle after each restart (seeded by the step the run resumes from) and
+    # on each worker.
     built = build_graph(config, hparams, device, train_data, test_data,
-                        shuffle_seed=config.seed + restored)
-    _check_checkpoint(config.train_dir, built)
-    # A run killed while writing leaves a torn last record: cut it before writing again.
-    for path in event_files.truncate_torn_records(config.train_dir):
-        logging.warning("cut a torn record off the end of %s", path)
-    config_lib.write_config(config, hparams)
-    # Before training opens its event file (see lrhooks.hparams on file order).
-    lrhooks_hparams.write_session(config.train_dir, config_lib.tensorboard_hparams(config, hparams),
-                                  metrics=HPARAMS_METRICS)
+                        shuffle_seed=config.seed + restored + 7919 * config.cluster.task_index)
+    if chief:
+        _check_checkpoint(config.train_dir, built)
+        # A run killed while writing leaves a torn last record: cut it before writing again.
+        for path in event_files.truncate_torn_records(config.train_dir):
+            logging.warning("cut a torn record off the end of %s", path)
+        config_lib.write_config(config, hparams)
+        # Before training opens its event file (see lrhooks.hparams on file order).
+        lrhooks_hparams.write_session(config.train_dir,
+                                      config_lib.tensorboard_hparams(config, hparams),
+                                      metrics=HPARAMS_METRICS)
     final_loss = None
     status = "failure"
     try:
         with faults.SignalStop() as stop:
             built.hooks.extend([stop.hook, *extra_hooks])
-            final_loss, step = _train_loop(config, built)
+            final_loss, step = _train_loop(config, built, server)
         status = "success" if stop.received is None else "unknown"
     except tf.errors.InvalidArgumentError as error:
         message = faults.non_finite_message(error)
@@ -206,14 +229,15 @@ def train(config: config_lib.TrainConfig,
             raise
         raise faults.NonFiniteError(message) from None
     finally:
-        lrhooks_hparams.write_session_end(config.train_dir, status)
+        if chief:
+            lrhooks_hparams.write_session_end(config.train_dir, status)
     if stop.received is not None:
         logging.warning("stopped by signal %d at step %d; checkpoint written", stop.received,
                         step)
         return TrainResult(int(step), final_loss, time.perf_counter() - started, [], None,
                            stop.received)
     final_precision = None
-    if config.final_eval:
+    if config.final_eval and chief:
         final_precision = eval_lib.run(config.data_dir, config.train_dir, eval_once=True,
                                        batch_size=config.eval_batch_size)[1]
     return TrainResult(int(step), None if final_loss is None else float(final_loss),
@@ -222,27 +246,39 @@ def train(config: config_lib.TrainConfig,
                        final_precision)
 
 
-def monitored_session(config: config_lib.TrainConfig,
-                      built: TrainGraph) -> tf1.train.MonitoredSession:
-    """The trainer's MonitoredTrainingSession for `built` (call inside `built.graph`)."""
+def monitored_session(config: config_lib.TrainConfig, built: TrainGraph,
+                      server: Optional[tf.distribute.Server] = None
+                      ) -> tf1.train.MonitoredSession:
+    """The trainer's MonitoredTrainingSession for `built` (call inside `built.graph`).
+
+    Checkpoints and summaries are written by the chief only (MonitoredTrainingSession's
+    own hooks are chief-only); the rate hook runs on every worker.
+    """
+    cluster = config.cluster
     return tf1.train.MonitoredTrainingSession(
-        checkpoint_dir=config.train_dir, hooks=built.hooks, chief_only_hooks=[],
+        master=server.target if server is not None else "", is_chief=cluster.is_chief,
+        checkpoint_dir=config.train_dir if cluster.is_chief else None,
+        hooks=built.hooks, chief_only_hooks=built.chief_hooks,
         save_checkpoint_steps=config.save_checkpoints_steps, save_checkpoint_secs=None,
         save_summaries_steps=config.save_summaries_steps,
         log_step_count_steps=None,  # TrainingLogHook reports the speed
-        config=session_config(config))
+        config=cluster_lib.server_config(cluster, session_config(config)))
 
 
-def _train_loop(config: config_lib.TrainConfig, built: TrainGraph):
+def _train_loop(config: config_lib.TrainConfig, built: TrainGraph,
+                server: Optional[tf.distribute.Server] = None):
     """Runs the MonitoredTrainingSession; returns (last loss, final global step)."""
     final_loss = None
     with built.graph.as_default():
-        with monitored_session(config, built) as session:
+        if server is not None:
+            cluster_lib.wait_for_chief(server, config.cluster)
+        with monitored_session(config, built, server) as session:
             while not session.should_stop():
                 _, final_loss = session.run([built.outputs.train_op, built.outputs.loss])
             step = session.run_step_fn(
                 lambda step_context: step_context.session.run(built.global_step))
-        tf1.summary.FileWriterCache.get(config.train_dir).flush()
+        if config.cluster.is_chief:
+            tf1.summary.FileWriterCache.get(config.train_dir).flush()
     return final_loss, step
 
 
@@ -265,8 +301,13 @@ def main(argv):
             print(f"train: error: {error}", file=sys.stderr)
             return faults.EXIT_BAD_INPUT
         return 0
+    cluster = config.cluster
+    server = cluster_lib.start_server(cluster) if cluster.is_distributed else None
+    if cluster.job_name == "ps":
+        return cluster_lib.run_ps(server, cluster, timeout_secs=FLAGS.ps_timeout_secs)
     try:
-        result = train(config)
+        with cluster_lib.done_signal(server, cluster):  # lets the ps tasks exit
+            result = train(config, server=server)
     except UserError as error:
         print(f"train: error: {error}", file=sys.stderr)
         return faults.EXIT_BAD_INPUT
