@@ -14,12 +14,11 @@ here is also in `lrhooks.schedules`. This module never imports TensorFlow.
 
 import bisect
 import math
-import operator
 from typing import Iterable, Optional, Sequence, Tuple
 
 from lrhooks import schedules as _schedules
-from lrhooks.schedules import (Schedule, _arg, _check_step, _flag, _positive, _real,
-                               _schedule)
+from lrhooks.schedules import (Schedule, _arg, _check_step, _choice, _count, _flag,
+                               _positive, _real, _schedule)
 
 __all__ = ["Warmup", "Sequential", "Scaled", "LinearScaling", "warmup", "sequential",
            "scaled", "linear_scaling"]
@@ -29,34 +28,9 @@ __all__ = ["Warmup", "Sequential", "Scaled", "LinearScaling", "warmup", "sequent
 # Validation helpers.
 # ---------------------------------------------------------------------------
 
-def _count(name: str, value, element: Optional[str] = None) -> int:
-    """Checks for an integer > 0 (`name`, or `element` of it); returns an int."""
-    what = f"`{name}`" + ("" if element is None else f" {element}")
-    if isinstance(value, bool):
-        raise TypeError(f"{what} must be an integer > 0, got {value!r}")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{what} must be an integer > 0, got {value!r}") from None
-    if value <= 0:
-        raise ValueError(f"{what} must be an integer > 0, got {value}")
-    return value
-
-
 def _nonnegative(name: str, value) -> int:
     """Checks for an integer >= 0; returns an int."""
     return _check_step(value, name)
-
-
-def _choice(*options: str):
-    """A check that the value is one of the strings `options`."""
-    allowed = ", ".join(repr(o) for o in options)
-
-    def check(name: str, value) -> str:
-        if not isinstance(value, str) or value not in options:
-            raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}")
-        return value
-    return check
 
 
 def _schedule_arg(name: str, value, element: Optional[str] = None) -> Schedule:

@@ -29,41 +29,15 @@ validated when built, with an evaluable `repr`; every name here is also in
 import bisect
 import math
 import numbers
-import operator
 from typing import Iterable, Optional, Sequence, Tuple
 
 from lrhooks import schedules as _schedules
-from lrhooks.schedules import (Number, Schedule, _arg, _check_step, _first_step, _flag,
-                               _positive, _pow, _real, _schedule, _steps)
+from lrhooks.schedules import (Number, Schedule, _arg, _check_step, _choice, _count,
+                               _first_step, _flag, _positive, _pow, _real, _schedule,
+                               _steps)
 
 __all__ = ["StepDecay", "MultiStepDecay", "OneCycle", "Cyclic", "step_decay",
            "multistep_decay", "one_cycle", "cyclic"]
-
-
-# `_count` and `_choice` are also in lrhooks.composite; not imported from there,
-# so that this module can be imported before it (see the end of this module).
-def _count(name: str, value) -> int:
-    """Checks for an integer > 0; returns an int."""
-    if isinstance(value, bool):
-        raise TypeError(f"`{name}` must be an integer > 0, got {value!r}")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"`{name}` must be an integer > 0, got {value!r}") from None
-    if value <= 0:
-        raise ValueError(f"`{name}` must be an integer > 0, got {value}")
-    return value
-
-
-def _choice(*options: str):
-    """A check that the value is one of the strings `options`."""
-    allowed = ", ".join(repr(o) for o in options)
-
-    def check(name: str, value) -> str:
-        if not isinstance(value, str) or value not in options:
-            raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}")
-        return value
-    return check
 
 
 def _decayed(learning_rate: float, gamma: float, k: int) -> float:

@@ -115,6 +115,31 @@ def _first_step(predicate, guess: float) -> int:
     return step
 
 
+def _count(name: str, value, element: Optional[str] = None) -> int:
+    """Checks for an integer > 0 (`name`, or `element` of it); returns an int."""
+    what = f"`{name}`" + ("" if element is None else f" {element}")
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be an integer > 0, got {value!r}")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what} must be an integer > 0, got {value!r}") from None
+    if value <= 0:
+        raise ValueError(f"{what} must be an integer > 0, got {value}")
+    return value
+
+
+def _choice(*options: str):
+    """A check that the value is one of the strings `options`."""
+    allowed = ", ".join(repr(o) for o in options)
+
+    def check(name: str, value) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}")
+        return value
+    return check
+
+
 class Schedule(abc.ABC):
     """A learning rate as a pure function of the global step (an int >= 0).
 
