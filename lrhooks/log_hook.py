@@ -17,7 +17,7 @@ import tensorflow as tf
 from absl import logging
 
 from lrhooks import graph_lookup
-from lrhooks.step_trigger import StepTrigger
+from lrhooks.step_trigger import PeriodicFetchHook
 
 tf1 = tf.compat.v1
 TensorLike = Union[str, tf.Tensor, tf.Variable]
@@ -85,7 +85,7 @@ def use_live_progress(mode: str, stream: TextIO) -> bool:
     return interactive and os.environ.get("CI", "").lower() not in ("true", "1")
 
 
-class TrainingLogHook(tf1.train.SessionRunHook):
+class TrainingLogHook(PeriodicFetchHook):
     """Logs step, applied learning rate, loss, named tensors, speed and time left."""
 
     def __init__(self, loss: Optional[TensorLike] = None,
@@ -119,7 +119,7 @@ class TrainingLogHook(tf1.train.SessionRunHook):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 1):
                 raise ValueError(f"`{name}` must be an integer >= 1 or None, got {value!r}")
-        self._trigger = StepTrigger(every_n_steps, every_n_secs)
+        super().__init__(every_n_steps, every_n_secs, owner="TrainingLogHook")
         self._loss, self._tensors = loss, dict(tensors or {})
         self._batch_size, self._last_step = batch_size, last_step
         self._rate_arg, self._output_dir = learning_rate, output_dir
@@ -128,6 +128,7 @@ class TrainingLogHook(tf1.train.SessionRunHook):
         self._log = log_fn or (lambda line: logging.info("%s", line))
 
     def begin(self) -> None:
+        super().begin()
         graph = tf1.get_default_graph()
         rate, step = graph_lookup.telemetry_tensors(graph, self._rate_arg)
         fetches: Dict[str, object] = {}
@@ -138,27 +139,14 @@ class TrainingLogHook(tf1.train.SessionRunHook):
         for name, tensor in self._tensors.items():
             fetches[name] = graph_lookup.resolve_rate(graph, tensor, f"tensors[{name!r}]")
         self._fetches = {"step": step, "values": fetches}
-        self._step_read = graph_lookup.read_global_step_tensor(
-            graph_lookup.get_global_step_or_raise(graph, owner="TrainingLogHook"))
         self._writer = (tf1.summary.FileWriterCache.get(self._output_dir)
                         if self._output_dir else None)
 
     def after_create_session(self, session, coord) -> None:
-        self._trigger.reset(int(session.run(self._step_read)))
+        super().after_create_session(session, coord)
         self._last_time = self._last_logged = None
 
-    def before_run(self, run_context):
-        self._fetching = self._trigger.should_fetch()
-        return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
-
-    def after_run(self, run_context, run_values) -> None:
-        if not self._fetching:
-            self._trigger.skip()
-            return
-        results = run_values.results
-        started_at = int(results["step"])
-        if not self._trigger.observe(started_at):
-            return
+    def _due(self, started_at, results, run_context) -> None:
         self._report(started_at + 1, results["values"])
 
     def _report(self, step: int, values: Mapping[str, object]) -> None:

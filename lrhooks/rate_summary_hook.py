@@ -16,12 +16,12 @@ from typing import Optional, Union
 import tensorflow as tf
 
 from lrhooks import graph_lookup
-from lrhooks.step_trigger import StepTrigger
+from lrhooks.step_trigger import PeriodicFetchHook
 
 tf1 = tf.compat.v1
 
 
-class LearningRateSummaryHook(tf1.train.SessionRunHook):
+class LearningRateSummaryHook(PeriodicFetchHook):
     """Writes the learning rate each recorded run applied to `output_dir`."""
 
     def __init__(self, output_dir: str,
@@ -45,10 +45,11 @@ class LearningRateSummaryHook(tf1.train.SessionRunHook):
             raise ValueError(f"`output_dir` must be a directory, got {output_dir!r}")
         if not isinstance(tag, str) or not tag:
             raise ValueError(f"`tag` must be a non-empty string, got {tag!r}")
+        super().__init__(every_n_steps, every_n_secs, owner="LearningRateSummaryHook")
         self._output_dir, self._rate_arg, self._tag = output_dir, learning_rate, tag
-        self._trigger = StepTrigger(every_n_steps, every_n_secs)
 
     def begin(self) -> None:
+        super().begin()
         graph = tf1.get_default_graph()
         rate, step = graph_lookup.telemetry_tensors(graph, self._rate_arg)
         if rate is None:
@@ -57,27 +58,12 @@ class LearningRateSummaryHook(tf1.train.SessionRunHook):
                 "single rate tensor made by lrhooks.learning_rate(): pass the rate tensor, "
                 "variable or its name")
         self._fetches = {"rate": rate, "step": step}
-        self._step_read = graph_lookup.read_global_step_tensor(
-            graph_lookup.get_global_step_or_raise(graph, owner="LearningRateSummaryHook"))
         self._writer = tf1.summary.FileWriterCache.get(self._output_dir)
 
-    def after_create_session(self, session, coord) -> None:
-        self._trigger.reset(int(session.run(self._step_read)))
-
-    def before_run(self, run_context):
-        self._fetching = self._trigger.should_fetch()
-        return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
-
-    def after_run(self, run_context, run_values) -> None:
-        if not self._fetching:
-            self._trigger.skip()
-            return
-        started_at = int(run_values.results["step"])
-        if self._trigger.observe(started_at):
-            value = float(run_values.results["rate"])
-            self._writer.add_summary(
-                tf1.Summary(value=[tf1.Summary.Value(tag=self._tag, simple_value=value)]),
-                started_at + 1)
+    def _due(self, started_at, results, run_context) -> None:
+        summary = tf1.Summary(value=[tf1.Summary.Value(tag=self._tag,
+                                                       simple_value=float(results["rate"]))])
+        self._writer.add_summary(summary, started_at + 1)
 
     def end(self, session) -> None:
         self._writer.flush()

@@ -11,7 +11,13 @@ the runs the estimate selects, re-synchronising there. Other runs cost nothing.
 """
 
 import time
-from typing import Optional
+from typing import Any, Mapping, Optional
+
+import tensorflow as tf
+
+from lrhooks import graph_lookup
+
+tf1 = tf.compat.v1
 
 
 class StepTrigger:
@@ -65,3 +71,40 @@ class StepTrigger:
             if self.every_n_secs is not None:
                 self._next_time = now + self.every_n_secs
         return due
+
+
+class PeriodicFetchHook(tf1.train.SessionRunHook):
+    """Base of hooks that fetch something on every N-th step only.
+
+    Subclasses set `self._fetches` (a dict that must hold "step": the read of the
+    step the run starts at) in `begin()` after calling `super().begin()`, and
+    implement `_due(started_at, results, run_context)`, called for the runs due.
+    """
+
+    def __init__(self, every_n_steps: Optional[int], every_n_secs: Optional[float], owner: str):
+        self._trigger = StepTrigger(every_n_steps, every_n_secs)
+        self._owner = owner
+        self._fetches: Mapping[str, Any] = {}
+
+    def begin(self) -> None:
+        graph = tf1.get_default_graph()
+        self._step_read = graph_lookup.read_global_step_tensor(
+            graph_lookup.get_global_step_or_raise(graph, owner=self._owner))
+
+    def after_create_session(self, session, coord) -> None:
+        self._trigger.reset(int(session.run(self._step_read)))
+
+    def before_run(self, run_context):
+        self._fetching = self._trigger.should_fetch()
+        return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
+
+    def after_run(self, run_context, run_values) -> None:
+        if not self._fetching:
+            self._trigger.skip()
+            return
+        started_at = int(run_values.results["step"])
+        if self._trigger.observe(started_at):
+            self._due(started_at, run_values.results, run_context)
+
+    def _due(self, started_at: int, results: Mapping[str, Any], run_context) -> None:
+        raise NotImplementedError
