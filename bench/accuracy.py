@@ -16,10 +16,13 @@ import os
 import pathlib
 import platform
 import shutil
+import sys
 import tempfile
 
 import tensorflow as tf
 from absl import flags
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import train as train_lib

@@ -11,11 +11,15 @@ samples and their drift after a warm-up. A leak shows as memory or descriptors g
 import argparse
 import dataclasses
 import os
+import pathlib
 import shutil
+import sys
 import tempfile
 import time
 
 from absl import flags
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import train as train_lib

@@ -61,6 +61,7 @@ import time
 from typing import Dict, List, Optional, Sequence
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # run from a checkout
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -69,6 +70,7 @@ from absl import flags  # noqa: E402
 import lrhooks  # noqa: E402
 from lrhooks import rate_tensor  # noqa: E402
 from bench import keras_resnet  # noqa: E402
+
 from models.resnet_mnist import config as config_lib  # noqa: E402
 from models.resnet_mnist import data as data_lib  # noqa: E402
 from models.resnet_mnist import faults  # noqa: E402
