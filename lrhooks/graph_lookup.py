@@ -133,10 +133,11 @@ def check_float_scalar(target: Union[tf.Tensor, tf.Variable], name: str) -> None
 def telemetry_tensors(graph: tf.Graph, learning_rate=None):
     """What a logging/summary hook fetches to report the rate a run applied.
 
-    Returns `(rate, step)`: `rate` is the tensor (or variable) to fetch, or None
-    when `learning_rate` is None and the graph has no `lrhooks.learning_rate()`
-    tensor; `step` is the exact step read the rate was computed from for such a
-    tensor (so the pair is consistent), else a plain read of the global step.
+    Returns `(rate, step, exact)`: `rate` is the tensor (or variable) to fetch,
+    or None when `learning_rate` is None and the graph has no
+    `lrhooks.learning_rate()` tensor; `step` is the exact step read the rate was
+    computed from for such a tensor (`exact` True), else a plain read of the
+    global step, which races with the optimizer's increment (`exact` False).
     """
     from lrhooks import rate_tensor  # pylint: disable=import-outside-toplevel
     global_step = get_global_step_or_raise(graph, owner="this hook")
@@ -144,10 +145,10 @@ def telemetry_tensors(graph: tf.Graph, learning_rate=None):
     if learning_rate is None:
         found = graph.get_collection(rate_tensor.LEARNING_RATE_COLLECTION)
         if len(found) != 1:
-            return None, step
+            return None, step, False
         learning_rate = found[0]
     target = resolve_rate(graph, learning_rate)
     source = rate_tensor.source_of(target) if isinstance(target, tf.Tensor) else None
     if source is not None:
-        step = source.step_tensor
-    return target, step
+        return target, source.step_tensor, True
+    return target, step, False

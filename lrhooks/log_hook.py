@@ -130,7 +130,8 @@ class TrainingLogHook(PeriodicFetchHook):
     def begin(self) -> None:
         super().begin()
         graph = tf1.get_default_graph()
-        rate, step = graph_lookup.telemetry_tensors(graph, self._rate_arg)
+        rate, step, self._exact_step_fetch = graph_lookup.telemetry_tensors(
+            graph, self._rate_arg)
         fetches: Dict[str, object] = {}
         if rate is not None:
             fetches["lr"] = rate

@@ -51,7 +51,8 @@ class LearningRateSummaryHook(PeriodicFetchHook):
     def begin(self) -> None:
         super().begin()
         graph = tf1.get_default_graph()
-        rate, step = graph_lookup.telemetry_tensors(graph, self._rate_arg)
+        rate, step, self._exact_step_fetch = graph_lookup.telemetry_tensors(
+            graph, self._rate_arg)
         if rate is None:
             raise RuntimeError(
                 "LearningRateSummaryHook was given no `learning_rate` and the graph has no "

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Optional
 import tensorflow as tf
 
 from lrhooks import graph_lookup
+from lrhooks.step_writes import StepWriteCounter
 
 tf1 = tf.compat.v1
 
@@ -76,33 +77,51 @@ class StepTrigger:
 class PeriodicFetchHook(tf1.train.SessionRunHook):
     """Base of hooks that fetch something on every N-th step only.
 
-    Subclasses set `self._fetches` (a dict that must hold "step": the read of the
-    step the run starts at) in `begin()` after calling `super().begin()`, and
-    implement `_due(started_at, results, run_context)`, called for the runs due.
+    Subclasses set `self._fetches` (a dict holding "step") in `begin()` after
+    calling `super().begin()`, set `self._exact_step_fetch = True` when that
+    "step" is the very read the run's computation used (the step behind a
+    `lrhooks.learning_rate()` tensor), and implement
+    `_due(started_at, results, run_context)`, called for the runs due.
+
+    Which step a run starts at: a plain fetch of `global_step` races with the
+    optimizer's increment in the same run, so unless the fetched step is exact,
+    the hook counts instead, as `LearningRateSetterHook` does: it reads the
+    step once per session and adds what each run's fetches increment
+    (`lrhooks.step_writes`), reading it after a run whose writes it cannot count.
     """
 
     def __init__(self, every_n_steps: Optional[int], every_n_secs: Optional[float], owner: str):
         self._trigger = StepTrigger(every_n_steps, every_n_secs)
         self._owner = owner
         self._fetches: Mapping[str, Any] = {}
+        self._exact_step_fetch = False
 
     def begin(self) -> None:
         graph = tf1.get_default_graph()
-        self._step_read = graph_lookup.read_global_step_tensor(
-            graph_lookup.get_global_step_or_raise(graph, owner=self._owner))
+        global_step = graph_lookup.get_global_step_or_raise(graph, owner=self._owner)
+        self._step_read = graph_lookup.read_global_step_tensor(global_step)
+        self._counter = StepWriteCounter(graph, global_step)
 
     def after_create_session(self, session, coord) -> None:
-        self._trigger.reset(int(session.run(self._step_read)))
+        self._step = int(session.run(self._step_read))
+        self._trigger.reset(self._step)
 
     def before_run(self, run_context):
+        self._increment = self._counter.increment(run_context.original_args.fetches)
         self._fetching = self._trigger.should_fetch()
         return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
 
     def after_run(self, run_context, run_values) -> None:
+        started_at = self._step
+        if self._fetching and self._exact_step_fetch:
+            started_at = int(run_values.results["step"])
+        if self._increment is None:
+            self._step = int(run_context.session.run(self._step_read))
+        else:
+            self._step = started_at + self._increment
         if not self._fetching:
             self._trigger.skip()
             return
-        started_at = int(run_values.results["step"])
         if self._trigger.observe(started_at):
             self._due(started_at, run_values.results, run_context)
 
