@@ -72,7 +72,6 @@ class RateSource:
         self.owner: Optional[object] = None  # the hook that bound `schedule`
         self.dtype = np.float32
         self._lock = threading.Lock()
-        self._fallback_steps: List[int] = []
         self.fallback_count = 0  # read without the lock by the hook after each run
 
     def fallback(self, step: np.ndarray) -> np.ndarray:
@@ -86,15 +85,8 @@ class RateSource:
             )
         value = check_rate(self.schedule, step)
         with self._lock:
-            self._fallback_steps.append(step)
             self.fallback_count += 1
         return np.asarray(value, dtype=self.dtype)
-
-    def take_fallback_steps(self) -> List[int]:
-        """Returns and clears the steps the fallback served since the last call."""
-        with self._lock:
-            steps, self._fallback_steps = self._fallback_steps, []
-        return steps
 
     def window(self, start: int) -> np.ndarray:
         """The table contents for a window starting at `start`.

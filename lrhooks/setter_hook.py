@@ -226,7 +226,6 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         start = int(session.run(self._step_read))
         source = self._source
         session.run(source.table_assign, {source.table_feed: source.window(start)})
-        source.take_fallback_steps()
         self._seen_fallbacks = source.fallback_count
         self._filled_version = getattr(self._schedule, "version", None)
 
