@@ -13,6 +13,7 @@ import tensorflow as tf
 
 import lrhooks
 from lrhooks import schedules
+from tests.event_series import scalar_series
 
 tf1 = tf.compat.v1
 
@@ -78,12 +79,7 @@ def test_estimator_exact_across_a_restart_with_summaries(tmp_path):
         assert rate == pytest.approx(SCHEDULE(step), rel=1e-6), (step, rate)
     assert second.rows[0] == (5, pytest.approx(SCHEDULE(5)))  # not the initial rate
 
-    series = {}
-    for name in os.listdir(tmp_path):
-        if "tfevents" in name:
-            for event in tf1.train.summary_iterator(os.path.join(tmp_path, name)):
-                series.update({event.step: v.simple_value for v in event.summary.value
-                               if v.tag == "learning_rate"})
+    series = scalar_series(tmp_path, "learning_rate")
     assert sorted(series) == list(range(1, 11))
     for label, value in series.items():
         assert value == pytest.approx(SCHEDULE(label - 1), rel=1e-6), (label, value)
@@ -120,12 +116,7 @@ def test_the_readme_example_trains_and_records_the_rate(tmp_path):
     spec.loader.exec_module(example)
     estimator = example.main(str(tmp_path), max_steps=160)
     assert estimator.get_variable_value("global_step") == 160
-    series = {}
-    for name in os.listdir(tmp_path):
-        if "tfevents" in name:
-            for event in tf1.train.summary_iterator(os.path.join(tmp_path, name)):
-                series.update({event.step: v.simple_value for v in event.summary.value
-                               if v.tag == "learning_rate"})
+    series = scalar_series(tmp_path, "learning_rate")
     assert series, "no learning_rate summary"
     for label, value in series.items():
         assert value == pytest.approx(example.SCHEDULE(label - 1), rel=1e-6), (label, value)

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from lrhooks import schedules
 from models.resnet_mnist import cluster as cluster_lib
+from tests.event_series import scalar_series
 from tests.models.idx_files import make_split, write_mnist
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -87,12 +88,7 @@ def test_ps_and_two_workers_train_and_exit_cleanly(tmp_path):
     assert {n: p.returncode for n, p in processes.items()} == {n: 0 for n in ROLES}, logs
     checkpoint = tf.train.latest_checkpoint(str(train_dir))
     assert int(tf.train.load_variable(checkpoint, "global_step")) >= 40
-    series = {}
-    for name in os.listdir(train_dir):
-        if "tfevents" in name:
-            for event in tf.compat.v1.train.summary_iterator(str(train_dir / name)):
-                series.update({event.step: v.simple_value for v in event.summary.value
-                               if v.tag == "learning_rate"})
+    series = scalar_series(train_dir, "learning_rate")
     assert len(series) >= 10, logs  # the chief records its own runs
     for label, value in series.items():  # exact against the shared step other workers move
         assert value == pytest.approx(SCHEDULE(label - 1), rel=1e-6), (label, value)

@@ -16,6 +16,7 @@ import pytest
 import tensorflow as tf
 
 from lrhooks import schedules
+from tests.event_series import scalar_points
 from tests.models.idx_files import idx_bytes, make_split, write_mnist
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -70,15 +71,7 @@ def checkpoint_step(train_dir):
 
 def learning_rate_series(train_dir):
     """(label, value) of every learning_rate record of every event file; raises on corruption."""
-    points = []
-    if not os.path.isdir(train_dir):
-        return points
-    for name in sorted(os.listdir(train_dir)):
-        if "tfevents" in name:
-            for event in tf.compat.v1.train.summary_iterator(os.path.join(train_dir, name)):
-                points += [(event.step, v.simple_value) for v in event.summary.value
-                           if v.tag == "learning_rate"]
-    return points
+    return scalar_points(train_dir, "learning_rate")
 
 
 def test_kill_9_at_several_moments_then_restart(data_dir, tmp_path):

@@ -16,6 +16,7 @@ from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import eval as eval_lib
 from models.resnet_mnist import model as model_lib
 from models.resnet_mnist import train as train_lib
+from tests.event_series import scalar_series
 from tests.models.idx_files import make_split, write_mnist
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -42,14 +43,7 @@ def tiny_config(data_dir, train_dir, **overrides):
 
 def read_scalars(logdir, tag):
     """{step: value} of a scalar tag in the event files under `logdir` (not recursive)."""
-    values = {}
-    for name in sorted(os.listdir(logdir)):
-        if name.startswith("events.out.tfevents"):
-            for event in tf.compat.v1.train.summary_iterator(os.path.join(logdir, name)):
-                for value in event.summary.value:
-                    if value.tag == tag:
-                        values[event.step] = value.simple_value
-    return values
+    return scalar_series(logdir, tag)
 
 
 def test_train_eval_resume(tiny_data, tmp_path):
