@@ -34,7 +34,7 @@ import tensorflow as tf
 
 from lrhooks import graph_lookup
 from lrhooks import schedules
-from lrhooks.step_writes import StepWriteCounter
+from lrhooks.step_writes import StepTracker
 
 tf1 = tf.compat.v1
 
@@ -272,8 +272,8 @@ class PlateauHook(tf1.train.SessionRunHook):
                                  f"{dtype.name} and shape {metric.shape}")
             self._metric = metric.read_value() if isinstance(metric, tf.Variable) else metric
             global_step = graph_lookup.get_global_step_or_raise(graph, owner="PlateauHook")
-            self._counter = StepWriteCounter(graph, global_step)
-            self._step_read = graph_lookup.read_global_step_tensor(global_step)
+            self._tracker = StepTracker(graph, global_step,
+                                        graph_lookup.read_global_step_tensor(global_step))
         variable_name = self._name + "/state"
         if graph_lookup.find_variable(graph, variable_name) is not None:
             raise ValueError(f"a variable {variable_name!r} already exists (another "
@@ -295,7 +295,7 @@ class PlateauHook(tf1.train.SessionRunHook):
             self._written = 0
         self._store(session)  # reports made before this session started
         if self._metric is not None:
-            self._step = int(session.run(self._step_read))
+            self._tracker.reset(session)
 
     def _store(self, session: tf1.Session) -> None:
         """Writes the schedule's state into the variable if it changed since the last write."""
@@ -309,29 +309,25 @@ class PlateauHook(tf1.train.SessionRunHook):
 
     def _due(self, new_step: int) -> bool:
         """Whether moving from the current step to `new_step` reaches a multiple of N."""
-        return new_step // self._every > self._step // self._every
+        return new_step // self._every > self._tracker.step // self._every
 
     def before_run(self, run_context: tf1.train.SessionRunContext):
         self._store(run_context.session)  # the program may have called report() itself
         if self._metric is None:
             return None
-        self._pending = self._counter.increment(run_context.original_args.fetches)
+        step = self._tracker.before_run(run_context.original_args.fetches)
+        pending = self._tracker.pending
         # pending None: the run may move the step by an unknown amount; fetch to be safe.
-        self._fetching = self._pending is None or (
-            self._pending > 0 and self._due(self._step + self._pending))
+        self._fetching = pending is None or (pending > 0 and self._due(step + pending))
         return tf1.train.SessionRunArgs(self._metric) if self._fetching else None
 
     def after_run(self, run_context: tf1.train.SessionRunContext,
                   run_values: tf1.train.SessionRunValues) -> None:
         if self._metric is None:
             return
-        if self._pending is None:
-            new_step = int(run_context.session.run(self._step_read))
-        else:
-            new_step = self._step + self._pending
-        due = self._fetching and self._due(new_step)
-        self._step = new_step
-        if due:
+        previous = self._tracker.step
+        new_step = self._tracker.after_run(run_context.session)
+        if self._fetching and new_step // self._every > previous // self._every:
             self._schedule.report(float(run_values.results))
             self._store(run_context.session)
 

@@ -40,7 +40,7 @@ import tensorflow as tf
 
 from lrhooks import graph_lookup
 from lrhooks import rate_tensor
-from lrhooks.step_writes import StepWriteCounter
+from lrhooks.step_writes import StepTracker
 
 tf1 = tf.compat.v1
 
@@ -100,7 +100,6 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         self._requested = learning_rate
         self._step_tracking = step_tracking
         self.mode: Optional[str] = None
-        self._step: Optional[int] = None
         self._cached = (None, None)
         self.assignments = 0  # variable mode: how many times the variable was assigned
 
@@ -130,7 +129,6 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         self._dtype = target.dtype.base_dtype.as_numpy_dtype
         if isinstance(target, tf.Variable):
             self.mode = "variable"
-            self._variable = target
             with tf1.name_scope("lrhooks_rate_setter"):
                 self._assign_feed = tf1.placeholder(target.dtype.base_dtype, [], name="rate")
                 self._assign_op = target.assign(self._assign_feed, read_value=False)
@@ -148,7 +146,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         if tracking == "auto":
             tracking = "fetch" if "/job:" in (global_step.device or "") else "count"
         self.step_tracking = tracking
-        self._counter = StepWriteCounter(graph, global_step)
+        self._tracker = StepTracker(graph, global_step, self._step_read)
         if tracking == "fetch":
             self._fetch = self._step_read
 
@@ -174,12 +172,9 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         if self.mode == "graph":
             self._refill(session)
             return
+        self._tracker.reset(session)
         if self.mode == "variable":
-            self._step, current = session.run([self._step_read, self._variable_read])
-            self._current = self._dtype(current)
-        else:
-            self._step = session.run(self._step_read)
-        self._step = int(self._step)
+            self._current = self._dtype(session.run(self._variable_read))
 
     def _rate(self, step: int):
         key = (step, getattr(self._schedule, "version", None))
@@ -193,8 +188,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
             if getattr(self._schedule, "version", None) != self._filled_version:
                 self._refill(run_context.session)  # a stateful schedule changed its rates
             return None
-        self._pending = self._counter.increment(run_context.original_args.fetches)
-        rate = self._rate(self._step)
+        rate = self._rate(self._tracker.before_run(run_context.original_args.fetches))
         if self.mode == "variable":
             if rate != self._current:
                 run_context.session.run(self._assign_op, {self._assign_feed: rate})
@@ -212,15 +206,8 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
             if self._source.fallback_count != self._seen_fallbacks:  # cheap, no lock
                 self._refill(run_context.session)
             return
-        if self._pending is None:
-            self._step = int(run_context.session.run(self._step_read))
-            return
-        expected = self._step + self._pending
-        if self._fetch is not None:
-            seen = int(run_values.results)
-            if seen not in (self._step, expected):
-                expected = seen  # Another writer moved the step.
-        self._step = expected
+        seen = int(run_values.results) if self._fetch is not None else None
+        self._tracker.after_run(run_context.session, seen=seen)  # seen: other writers
 
     def _refill(self, session: tf1.Session) -> None:
         start = int(session.run(self._step_read))

@@ -16,7 +16,7 @@ from typing import Any, Mapping, Optional
 import tensorflow as tf
 
 from lrhooks import graph_lookup
-from lrhooks.step_writes import StepWriteCounter
+from lrhooks.step_writes import StepTracker
 
 tf1 = tf.compat.v1
 
@@ -100,25 +100,21 @@ class PeriodicFetchHook(tf1.train.SessionRunHook):
         graph = tf1.get_default_graph()
         global_step = graph_lookup.get_global_step_or_raise(graph, owner=self._owner)
         self._step_read = graph_lookup.read_global_step_tensor(global_step)
-        self._counter = StepWriteCounter(graph, global_step)
+        self._tracker = StepTracker(graph, global_step, self._step_read)
 
     def after_create_session(self, session, coord) -> None:
-        self._step = int(session.run(self._step_read))
-        self._trigger.reset(self._step)
+        self._trigger.reset(self._tracker.reset(session))
 
     def before_run(self, run_context):
-        self._increment = self._counter.increment(run_context.original_args.fetches)
+        self._tracker.before_run(run_context.original_args.fetches)
         self._fetching = self._trigger.should_fetch()
         return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
 
     def after_run(self, run_context, run_values) -> None:
-        started_at = self._step
+        started_at = self._tracker.step
         if self._fetching and self._exact_step_fetch:
             started_at = int(run_values.results["step"])
-        if self._increment is None:
-            self._step = int(run_context.session.run(self._step_read))
-        else:
-            self._step = started_at + self._increment
+        self._tracker.after_run(run_context.session, started_at=started_at)
         if not self._fetching:
             self._trigger.skip()
             return

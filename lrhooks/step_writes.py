@@ -126,3 +126,49 @@ class StepWriteCounter:
         if reached & self._other:
             return None
         return len(reached & self._unit)
+
+
+class StepTracker:
+    """Knows the step each run starts at, without fetching it in the run.
+
+    Reads the step once per session (`reset`), then adds what each run's fetches
+    increment (`StepWriteCounter`), reading the step after a run whose writes it
+    cannot count. Exact when the hooked runs are the only writers of the step.
+    """
+
+    def __init__(self, graph: tf.Graph, global_step: tf.Variable, step_read: tf.Tensor):
+        self._counter = StepWriteCounter(graph, global_step)
+        self._read = step_read
+        self.step: Optional[int] = None  # the step the next run starts at
+        self.pending: Optional[int] = 0  # how far the coming run moves it (None: unknown)
+
+    def reset(self, session) -> int:
+        """Reads the step (a new session); returns it."""
+        self.step = int(session.run(self._read))
+        return self.step
+
+    def before_run(self, fetches: Any) -> int:
+        """Analyses the coming run's fetches; returns the step it starts at."""
+        self.pending = self._counter.increment(fetches)
+        return self.step
+
+    def after_run(self, session, started_at: Optional[int] = None,
+                  seen: Optional[int] = None) -> int:
+        """Advances past the run; returns the step the next run starts at.
+
+        Args:
+          session: Read when the run's writes could not be counted.
+          started_at: The exact step the run started at, when the caller knows it
+            (e.g. the step read behind a `lrhooks.learning_rate()` tensor).
+          seen: A step fetched with the run; a value that neither the start nor
+            the counted end explains means another writer moved the step.
+        """
+        start = self.step if started_at is None else started_at
+        if self.pending is None:
+            self.step = int(session.run(self._read))
+            return self.step
+        expected = start + self.pending
+        if seen is not None and seen not in (start, expected):
+            expected = seen
+        self.step = expected
+        return self.step
