@@ -13,7 +13,7 @@ import tensorflow as tf
 
 import lrhooks
 from lrhooks import schedules
-from tests.event_series import scalar_series
+from tests.support.events import scalar_series
 
 tf1 = tf.compat.v1
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 import lrhooks
 from lrhooks.plateau import PlateauHook, ReduceLROnPlateau
-from tests.graph_fixtures import build
+from tests.support.graphs import build
 
 tf1 = tf.compat.v1
 NAN = math.nan

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import lrhooks
 from lrhooks import schedules
-from tests.graph_fixtures import KINDS, build
+from tests.support.graphs import KINDS, build
 
 tf1 = tf.compat.v1
 

@@ -15,7 +15,7 @@ import tensorflow as tf
 import lrhooks
 from lrhooks import hparams
 from lrhooks import schedules
-from tests import tensorboard_server
+from tests.support import tensorboard_server
 
 tf1 = tf.compat.v1
 

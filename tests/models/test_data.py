@@ -10,7 +10,7 @@ import tensorflow as tf
 from models.resnet_mnist import data
 from models.resnet_mnist.data import DataError
 
-from tests.models.idx_files import idx_bytes, make_split, write_file, write_idx, write_mnist
+from tests.support.idx_files import idx_bytes, make_split, write_file, write_idx, write_mnist
 
 # ---------------------------------------------------------------- helpers
 

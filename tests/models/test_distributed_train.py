@@ -11,8 +11,8 @@ import tensorflow as tf
 
 from lrhooks import schedules
 from models.resnet_mnist import cluster as cluster_lib
-from tests.event_series import scalar_series
-from tests.models.idx_files import make_split, write_mnist
+from tests.support.events import scalar_series
+from tests.support.idx_files import make_split, write_mnist
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SCHEDULE = schedules.piecewise_constant([10, 20], [0.05, 0.02, 0.01])

@@ -16,8 +16,8 @@ import pytest
 import tensorflow as tf
 
 from lrhooks import schedules
-from tests.event_series import scalar_points
-from tests.models.idx_files import idx_bytes, make_split, write_mnist
+from tests.support.events import scalar_points
+from tests.support.idx_files import idx_bytes, make_split, write_mnist
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SCHEDULE = schedules.piecewise_constant([30, 60], [0.05, 0.02, 0.01])

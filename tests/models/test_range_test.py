@@ -9,7 +9,7 @@ from tensorboard.backend.event_processing import event_accumulator
 from models.resnet_mnist import range_test
 from models.resnet_mnist import train as train_lib
 from tests.models.test_train import tiny_config
-from tests.models.idx_files import make_split, write_mnist
+from tests.support.idx_files import make_split, write_mnist
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import eval as eval_lib
 from models.resnet_mnist import model as model_lib
 from models.resnet_mnist import train as train_lib
-from tests.event_series import scalar_series
-from tests.models.idx_files import make_split, write_mnist
+from tests.support.events import scalar_series
+from tests.support.idx_files import make_split, write_mnist
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TINY_RESNET = model_lib.HParams(num_residual_units=1, filters=(4, 4, 8, 8))
@@ -183,7 +183,7 @@ def test_cli_reports_data_errors_in_one_line(tmp_path, make_data, message):
 
 def test_two_trainer_runs_side_by_side_in_a_real_tensorboard(tiny_data, tmp_path):
     """The trainer's learning_rate series and HParams data, read through TensorBoard's HTTP API."""
-    from tests import tensorboard_server
+    from tests.support import tensorboard_server
     runs = {"piecewise": SCHEDULE, "exponential": schedules.exponential_decay(0.1, 2, 0.5)}
     for name, schedule in runs.items():
         train_lib.train(tiny_config(tiny_data, tmp_path / name, schedule=schedule, final_eval=True))

@@ -1,0 +1,1 @@
+"""Test-support package: fixtures, graph builders and readers shared by the tests."""
