@@ -1,49 +1,99 @@
 """lrhooks: exact learning-rate schedules and training hooks for tf.compat.v1 loops.
 
-`lrhooks.schedules` is pure Python and never imports TensorFlow. Everything that
-touches a graph (`LearningRateSetterHook`, `learning_rate`, ...) is loaded
-lazily on first use, so `import lrhooks.schedules` stays TensorFlow-free.
+The public API, by group. Names marked (lazy) load their module on first use,
+because it imports TensorFlow (or TensorBoard); everything else is imported
+with the package, which therefore never imports TensorFlow or absl itself:
+`import lrhooks, lrhooks.schedules` is cheap.
+
+Schedules (pure Python):
+  schedules                the schedule values: `lrhooks.schedules.cosine_decay(...)`, ...
+  Schedule                 their base class
+  StatefulSchedule         the protocol of schedules whose rates change (a `version`)
+  ReduceLROnPlateau        the reduce-on-plateau schedule (its hook: `plateau.PlateauHook`)
+  spec, from_spec          the schedule flag language: one string per schedule
+  SpecError                what `from_spec` raises
+  checks                   the argument checks every schedule, hook and program uses
+
+Graph side (lazy):
+  LearningRateSetterHook   applies a schedule to a graph, exactly
+  learning_rate            the in-graph rate tensor the setter hook drives
+  LEARNING_RATE_COLLECTION the graph collection of such tensors
+  rate_summary             the `learning_rate` summary of a rate tensor, tagged exactly
+  scalar_summary           a scalar summary tagged exactly
+
+Telemetry (lazy):
+  TrainingLogHook          a log line (and a live progress line) every N steps
+  LearningRateSummaryHook  the applied rate in TensorBoard without a summary op
+  hparams                  runs for TensorBoard's HParams dashboard
+  event_files              cutting torn records off event files
+
+Tools:
+  plateau, PlateauHook             reduce-on-plateau: the hook and its checkpointed state (lazy)
+  range_test, LRRangeTestHook      the learning-rate range test (lazy)
+  preview                          chart, key points and series of a schedule
+                                   (`python -m lrhooks.preview`)
 """
 
 import importlib
+import warnings
 from typing import Any
+
+from lrhooks import checks
+from lrhooks import preview
+from lrhooks import schedules
+from lrhooks import spec
+from lrhooks.schedules import ReduceLROnPlateau, Schedule, StatefulSchedule
+from lrhooks.spec import SpecError, from_spec
 
 __version__ = "0.1.0"
 
-# Public name -> module that defines it (imported on first access).
+# Public name -> (module, attribute); attribute None: the module itself. Loaded on first use.
 _LAZY = {
-    "schedules": None,
-    "spec": None,
-    "plateau": None,
-    "range_test": None,
-    "preview": None,
-    "hparams": None,
-    "event_files": None,
-    "from_spec": "lrhooks.spec",
-    "ReduceLROnPlateau": "lrhooks.plateau",
-    "PlateauHook": "lrhooks.plateau",
-    "LRRangeTestHook": "lrhooks.range_test",
-        "LearningRateSetterHook": "lrhooks.setter_hook",
-        "learning_rate": "lrhooks.rate_tensor",
-        "LEARNING_RATE_COLLECTION": "lrhooks.rate_tensor",
-        "get_global_step_or_raise": "lrhooks.graph_lookup",
-    "rate_summary": "lrhooks.summaries",
-    "TrainingLogHook": "lrhooks.log_hook",
-    "LearningRateSummaryHook": "lrhooks.rate_summary_hook",
-    "scalar_summary": "lrhooks.summaries",
+    # Graph side.
+    "LearningRateSetterHook": ("lrhooks.setter_hook", "LearningRateSetterHook"),
+    "learning_rate": ("lrhooks.rate_tensor", "learning_rate"),
+    "LEARNING_RATE_COLLECTION": ("lrhooks.rate_tensor", "LEARNING_RATE_COLLECTION"),
+    "rate_summary": ("lrhooks.summaries", "rate_summary"),
+    "scalar_summary": ("lrhooks.summaries", "scalar_summary"),
+    # Telemetry.
+    "TrainingLogHook": ("lrhooks.log_hook", "TrainingLogHook"),
+    "LearningRateSummaryHook": ("lrhooks.rate_summary_hook", "LearningRateSummaryHook"),
+    "hparams": ("lrhooks.hparams", None),
+    "event_files": ("lrhooks.event_files", None),
+    # Tools.
+    "plateau": ("lrhooks.plateau", None),
+    "PlateauHook": ("lrhooks.plateau", "PlateauHook"),
+    "range_test": ("lrhooks.range_test", None),
+    "LRRangeTestHook": ("lrhooks.range_test", "LRRangeTestHook"),
 }
 
-__all__ = ["__version__", *_LAZY]
+# Names that left the API, still reachable for one release (with a DeprecationWarning).
+_DEPRECATED = {
+    "get_global_step_or_raise": ("lrhooks.graph_lookup", "get_global_step_or_raise"),
+}
+
+__all__ = [
+    "__version__",
+    # Schedules.
+    "schedules", "Schedule", "StatefulSchedule", "ReduceLROnPlateau", "spec", "from_spec",
+    "SpecError", "checks",
+    # Graph side, telemetry and tools (lazy).
+    *_LAZY,
+    "preview",
+]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _DEPRECATED:
+        warnings.warn(f"lrhooks.{name} is internal and leaves the package namespace; use "
+                      f"{'.'.join(_DEPRECATED[name])}", DeprecationWarning, stacklevel=2)
+        module_name, attribute = _DEPRECATED[name]
+        return getattr(importlib.import_module(module_name), attribute)
     if name not in _LAZY:
         raise AttributeError(f"module 'lrhooks' has no attribute {name!r}")
-    module_name = _LAZY[name]
-    if module_name is None:  # A submodule.
-        value = importlib.import_module(f"lrhooks.{name}")
-    else:
-        value = getattr(importlib.import_module(module_name), name)
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
     globals()[name] = value
     return value
 

@@ -40,6 +40,8 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import summary as hparams_summary
 
+from lrhooks import checks
+
 tf1 = tf.compat.v1
 
 Value = Union[bool, int, float, str]
@@ -130,8 +132,7 @@ def _experiment_summary(hparams: dict, metrics, description, time_created_secs):
                                          time_created_secs=time_created_secs)
 
 
-def write_experiment(logdir, hparams: Mapping[str, object],
-                     metrics: Sequence[Metric] = (("precision", "eval"),), *,
+def write_experiment(logdir, hparams: Mapping[str, object], metrics: Sequence[Metric], *,
                      description: str = "", time_created_secs: Optional[float] = None) -> str:
     """Writes the experiment config: hparam names and types, and the metrics.
 
@@ -142,7 +143,8 @@ def write_experiment(logdir, hparams: Mapping[str, object],
       hparams: Names to example values (converted by `hparam_value`; None is
         skipped) or to their types: bool, int, float or str.
       metrics: `(tag, group)` pairs: the scalar `tag` in the run `group`
-        below each session's run (`""` or None: the session's own run).
+        below each session's run (`""` or None: the session's own run), e.g.
+        `[("precision", "eval")]`. The program names them: there is no default.
       description: Markdown shown by the dashboard.
       time_created_secs: Creation time; default now.
 
@@ -199,6 +201,5 @@ def write_session_end(run_dir, status: str = "success",
     Returns:
       The path of the event file written.
     """
-    if status not in _STATUSES:
-        raise ValueError(f"`status` must be one of {', '.join(_STATUSES)}, got {status!r}")
+    checks.choice("status", status, tuple(_STATUSES))
     return _write(run_dir, [hparams_summary.session_end_pb(_STATUSES[status], end_time_secs)])

@@ -8,7 +8,6 @@ counter increment.
 """
 
 import math
-import os
 import sys
 import time
 from typing import Callable, Dict, Mapping, Optional, TextIO, Union
@@ -16,6 +15,7 @@ from typing import Callable, Dict, Mapping, Optional, TextIO, Union
 import tensorflow as tf
 from absl import logging
 
+from lrhooks import checks
 from lrhooks import graph_lookup
 from lrhooks.step_trigger import PeriodicFetchHook
 
@@ -76,13 +76,16 @@ def format_progress(step: int, last_step: Optional[int], values: Mapping[str, ob
 
 
 def use_live_progress(mode: str, stream: TextIO) -> bool:
-    """Live line only on an interactive terminal and never under CI."""
+    """Whether to draw the live line: "always", "never", or ("auto") iff `stream` is a terminal.
+
+    The library reads no environment: a program that must not draw it (e.g. under CI)
+    passes "never".
+    """
     if mode == "always":
         return True
     if mode == "never":
         return False
-    interactive = hasattr(stream, "isatty") and stream.isatty()
-    return interactive and os.environ.get("CI", "").lower() not in ("true", "1")
+    return bool(hasattr(stream, "isatty") and stream.isatty())
 
 
 class TrainingLogHook(PeriodicFetchHook):
@@ -107,18 +110,15 @@ class TrainingLogHook(PeriodicFetchHook):
           learning_rate: The rate tensor to report; default: the `lrhooks.learning_rate()`
             tensor if the graph has one.
           output_dir: If set, also write `examples/sec` (or `steps/sec`) summaries there.
-          progress: "auto" (a live line on an interactive terminal, not under CI),
-            "always" or "never".
+          progress: "auto" (a live line iff `stream` is an interactive terminal),
+            "always" or "never" (e.g. a program's choice under CI).
           stream: Where the live line goes (default: sys.stderr).
           log_fn: Where log lines go (default: absl `logging.info`).
         """
-        if progress not in PROGRESS_MODES:
-            raise ValueError(f"`progress` must be one of {', '.join(PROGRESS_MODES)}, "
-                             f"got {progress!r}")
+        checks.choice("progress", progress, PROGRESS_MODES)
         for name, value in (("batch_size", batch_size), ("last_step", last_step)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or value < 1):
-                raise ValueError(f"`{name}` must be an integer >= 1 or None, got {value!r}")
+            if value is not None:
+                checks.positive_count(name, value)
         super().__init__(every_n_steps, every_n_secs, owner="TrainingLogHook")
         self._loss, self._tensors = loss, dict(tensors or {})
         self._batch_size, self._last_step = batch_size, last_step

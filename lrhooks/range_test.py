@@ -19,84 +19,21 @@ trains the model into divergence.
 
 import dataclasses
 import math
-import numbers
 from typing import Callable, List, Optional, Union
 
 import tensorflow as tf
 
+from lrhooks import checks
 from lrhooks import graph_lookup
-from lrhooks import schedules
+from lrhooks.schedules._range_test import LRRangeTestSchedule, range_test_schedule
 from lrhooks.step_writes import StepWriteCounter
 
 tf1 = tf.compat.v1
+
+__all__ = ["LRRangeTestSchedule", "range_test_schedule", "RangeTestRecord", "RangeTestResult",
+           "analyze", "format_curve", "LRRangeTestHook", "TAGS"]
+
 TAGS = ("range_test/learning_rate", "range_test/loss", "range_test/smoothed_loss")
-
-
-def _positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a finite number > 0, got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
-    return value
-
-
-def _integer(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer >= {low}, got {value!r}")
-    if value < low:
-        raise ValueError(f"`{name}` must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class LRRangeTestSchedule(schedules.Schedule):
-    """The exponential ramp of a range test; see `range_test_schedule`."""
-
-    _FACTORY = "range_test_schedule"
-
-    min_lr: float
-    max_lr: float
-    num_steps: int
-    start_step: int = 0
-
-    def __post_init__(self):
-        object.__setattr__(self, "min_lr", _positive("min_lr", self.min_lr))
-        object.__setattr__(self, "max_lr", _positive("max_lr", self.max_lr))
-        if not self.min_lr < self.max_lr:
-            raise ValueError(f"`min_lr` must be < `max_lr`, got min_lr={self.min_lr!r} and "
-                             f"max_lr={self.max_lr!r}")
-        object.__setattr__(self, "num_steps", _integer("num_steps", self.num_steps, 2))
-        object.__setattr__(self, "start_step", _integer("start_step", self.start_step, 0))
-
-    def _value(self, step: int) -> float:
-        i = step - self.start_step
-        if i <= 0:
-            return self.min_lr
-        if i >= self.num_steps - 1:
-            return self.max_lr
-        return self.min_lr * (self.max_lr / self.min_lr) ** (i / (self.num_steps - 1))
-
-
-def range_test_schedule(min_lr: float, max_lr: float, num_steps: int,
-                        start_step: int = 0) -> LRRangeTestSchedule:
-    """The exponential ramp from `min_lr` to `max_lr` over `num_steps` steps.
-
-        rate(step) = min_lr * (max_lr / min_lr) ** (i / (num_steps - 1)),  i = step - start_step
-
-    for `0 <= i <= num_steps - 1` (exactly `min_lr` at i = 0 and `max_lr` at the
-    last step); `min_lr` before `start_step`, `max_lr` after the ramp.
-
-    Args:
-      min_lr: The first rate, a finite number > 0.
-      max_lr: The last rate, a finite number > `min_lr`.
-      num_steps: Steps of the ramp, an integer >= 2.
-      start_step: The global step the ramp starts at (0 for a fresh model).
-
-    Raises:
-      TypeError, ValueError: An argument is out of range (one line naming it).
-    """
-    return LRRangeTestSchedule(min_lr, max_lr, num_steps, start_step)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,18 +157,12 @@ class LRRangeTestHook(tf1.train.SessionRunHook):
         if not callable(schedule):
             raise TypeError(f"`schedule` must be callable as schedule(step) -> rate, "
                             f"got {schedule!r}")
-        if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not (
-                0 <= smoothing < 1):
-            raise ValueError(f"`smoothing` must be a number in [0, 1), got {smoothing!r}")
-        if isinstance(diverge_factor, bool) or not isinstance(diverge_factor, numbers.Real) or \
-                not (1 < diverge_factor < math.inf):
-            raise ValueError(f"`diverge_factor` must be a finite number > 1, "
-                             f"got {diverge_factor!r}")
+        self._beta = checks.interval("smoothing", smoothing, 0.0, 1.0, high_open=True)
+        self._factor = checks.real("diverge_factor", diverge_factor, 1.0, strict=True)
         if start_step is None:
             start_step = getattr(schedule, "start_step", 0)
-        self._start = _integer("start_step", start_step, 0)
+        self._start = checks.non_negative_count("start_step", start_step)
         self._schedule, self._loss_arg = schedule, loss
-        self._beta, self._factor = float(smoothing), float(diverge_factor)
         self._num_steps = getattr(schedule, "num_steps", None)
         self._output_dir = output_dir
         self._writer = None

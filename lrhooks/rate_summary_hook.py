@@ -15,6 +15,7 @@ from typing import Optional, Union
 
 import tensorflow as tf
 
+from lrhooks import checks
 from lrhooks import graph_lookup
 from lrhooks.step_trigger import PeriodicFetchHook
 
@@ -43,8 +44,7 @@ class LearningRateSummaryHook(PeriodicFetchHook):
         """
         if not output_dir:
             raise ValueError(f"`output_dir` must be a directory, got {output_dir!r}")
-        if not isinstance(tag, str) or not tag:
-            raise ValueError(f"`tag` must be a non-empty string, got {tag!r}")
+        checks.non_empty_string("tag", tag)
         super().__init__(every_n_steps, every_n_secs, owner="LearningRateSummaryHook")
         self._output_dir, self._rate_arg, self._tag = output_dir, learning_rate, tag
 

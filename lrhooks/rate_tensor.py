@@ -17,13 +17,14 @@ gather and a compare; the Python fallback runs only when a step falls outside
 the window (then the hook moves the window).
 """
 
-import math
 import threading
 import weakref
 from typing import Callable, List, Optional
 
 import numpy as np
 import tensorflow as tf
+
+from lrhooks import checks
 
 tf1 = tf.compat.v1
 
@@ -35,21 +36,6 @@ _HEADER = 2  # table[0] = first step of the window, table[1] = number of valid e
 # Graph -> the RateSource objects created in it. Kept beside the graph (not in a
 # collection) so that meta-graph export never tries to serialize Python objects.
 _SOURCES: "weakref.WeakKeyDictionary[tf.Graph, List[RateSource]]" = weakref.WeakKeyDictionary()
-
-
-def check_rate(schedule: Callable[[int], float], step: int) -> float:
-    """Returns `schedule(step)` as a float, or raises if it is not a usable rate.
-
-    Raises:
-      ValueError: The schedule gave NaN, an infinity or a negative value at `step`.
-    """
-    value = float(schedule(step))
-    if not (value >= 0 and value != math.inf):  # also catches NaN
-        raise ValueError(
-            f"learning-rate schedule {schedule!r} gave {value} at step {step}; "
-            "a learning rate must be finite and >= 0"
-        )
-    return value
 
 
 class RateSource:
@@ -83,7 +69,7 @@ class RateSource:
                 "driven by a LearningRateSetterHook: pass `lrhooks.LearningRateSetterHook"
                 "(schedule)` in the session's hooks"
             )
-        value = check_rate(self.schedule, step)
+        value = checks.schedule_rate(self.schedule, step)
         with self._lock:
             self.fallback_count += 1
         return np.asarray(value, dtype=self.dtype)
@@ -97,7 +83,7 @@ class RateSource:
         rates = [start, 0.0]
         for step in range(start, start + self.table_size):
             try:
-                rates.append(check_rate(self.schedule, step))
+                rates.append(checks.schedule_rate(self.schedule, step))
             except ValueError:
                 break
         rates[1] = len(rates) - _HEADER
@@ -131,10 +117,10 @@ def learning_rate(
       value `global_step` has when the run starts.
 
     Raises:
-      ValueError: `table_size` is not a positive integer or `dtype` not floating.
+      TypeError: `table_size` is not an integer.
+      ValueError: `table_size` is not > 0 or `dtype` not floating.
     """
-    if isinstance(table_size, bool) or not isinstance(table_size, int) or table_size <= 0:
-        raise ValueError(f"`table_size` must be an integer > 0, got {table_size!r}")
+    table_size = checks.positive_count("table_size", table_size)
     dtype = tf.as_dtype(dtype)
     if not dtype.is_floating:
         raise ValueError(f"`dtype` must be a floating dtype, got {dtype.name}")

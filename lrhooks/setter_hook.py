@@ -6,9 +6,9 @@ at `schedule(s)`, which is what `tf.compat.v1.train.piecewise_constant(global_st
 a fresh session, the first run after restoring a checkpoint at any step, and
 after other code ran the session without training.
 
-Stateful schedules (e.g. reduce-on-plateau) expose an integer attribute
-`version` that changes whenever their rate for some step may have changed; the
-hook then refills the in-graph window (graph mode) or recomputes the rate
+Stateful schedules (`lrhooks.schedules.StatefulSchedule`, e.g.
+reduce-on-plateau) expose an integer attribute `version` that changes whenever
+their rate for some step may have changed; the hook then refills the in-graph window (graph mode) or recomputes the rate
 before the next run (other modes). Pure schedules need nothing.
 
 The hook picks one of three modes from what `learning_rate` is:
@@ -38,8 +38,10 @@ from typing import Any, Callable, Optional, Union
 import numpy as np
 import tensorflow as tf
 
+from lrhooks import checks
 from lrhooks import graph_lookup
 from lrhooks import rate_tensor
+from lrhooks.schedules import StatefulSchedule
 from lrhooks.step_writes import StepTracker
 
 tf1 = tf.compat.v1
@@ -93,12 +95,9 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
             raise TypeError(
                 "`learning_rate` must be a tf.Tensor, a tf.Variable, a tensor/variable name or "
                 f"None, got {type(learning_rate).__name__}: {learning_rate!r}")
-        if step_tracking not in _STEP_TRACKING:
-            raise ValueError(f"`step_tracking` must be one of {', '.join(_STEP_TRACKING)}, "
-                             f"got {step_tracking!r}")
+        self._step_tracking = checks.choice("step_tracking", step_tracking, _STEP_TRACKING)
         self._schedule = schedule
         self._requested = learning_rate
-        self._step_tracking = step_tracking
         self.mode: Optional[str] = None
         self._cached = (None, None)
         self.assignments = 0  # variable mode: how many times the variable was assigned
@@ -177,15 +176,15 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
             self._current = self._dtype(session.run(self._variable_read))
 
     def _rate(self, step: int):
-        key = (step, getattr(self._schedule, "version", None))
+        key = (step, self._version())
         if self._cached[0] != key:
-            value = rate_tensor.check_rate(self._schedule, step)
+            value = checks.schedule_rate(self._schedule, step)
             self._cached = (key, self._dtype(value))
         return self._cached[1]
 
     def before_run(self, run_context: tf1.train.SessionRunContext):
         if self.mode == "graph":
-            if getattr(self._schedule, "version", None) != self._filled_version:
+            if self._version() != self._filled_version:
                 self._refill(run_context.session)  # a stateful schedule changed its rates
             return None
         rate = self._rate(self._tracker.before_run(run_context.original_args.fetches))
@@ -214,7 +213,11 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         source = self._source
         session.run(source.table_assign, {source.table_feed: source.window(start)})
         self._seen_fallbacks = source.fallback_count
-        self._filled_version = getattr(self._schedule, "version", None)
+        self._filled_version = self._version()
+
+    def _version(self) -> Optional[int]:
+        """The schedule's `version` if it is a `StatefulSchedule`, else None (never changes)."""
+        return self._schedule.version if isinstance(self._schedule, StatefulSchedule) else None
 
 
 def _static_value(tensor: tf.Tensor) -> Optional[np.generic]:

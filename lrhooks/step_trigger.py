@@ -15,6 +15,7 @@ from typing import Any, Mapping, Optional
 
 import tensorflow as tf
 
+from lrhooks import checks
 from lrhooks import graph_lookup
 from lrhooks.step_writes import StepTracker
 
@@ -27,12 +28,9 @@ class StepTrigger:
     def __init__(self, every_n_steps: Optional[int] = None, every_n_secs: Optional[float] = None):
         if every_n_steps is None and every_n_secs is None:
             raise ValueError("one of `every_n_steps` and `every_n_secs` must be set")
-        if every_n_steps is not None and (isinstance(every_n_steps, bool) or
-                                          not isinstance(every_n_steps, int) or every_n_steps < 1):
-            raise ValueError(f"`every_n_steps` must be an integer >= 1, got {every_n_steps!r}")
-        if every_n_secs is not None and not every_n_secs > 0:
-            raise ValueError(f"`every_n_secs` must be > 0, got {every_n_secs!r}")
-        self.every_n_steps, self.every_n_secs = every_n_steps, every_n_secs
+        self.every_n_steps = checks.every_n_steps(every_n_steps, allow_none=True)
+        self.every_n_secs = (None if every_n_secs is None
+                             else checks.positive("every_n_secs", every_n_secs))
         self._known: Optional[int] = None
         self._runs_since = 0
         self._next_step: Optional[int] = None

@@ -10,6 +10,8 @@ from typing import Optional
 
 import tensorflow as tf
 
+from lrhooks import checks
+
 tf1 = tf.compat.v1
 
 
@@ -21,8 +23,7 @@ def scalar_summary(tag: str, value: tf.Tensor, collections: Optional[list] = Non
       value: A real scalar tensor.
       collections: Graph collections to add the op to (default: SUMMARIES).
     """
-    if not isinstance(tag, str) or not tag:
-        raise ValueError(f"`tag` must be a non-empty string, got {tag!r}")
+    checks.non_empty_string("tag", tag)
     with tf.name_scope("summary_" + tag.replace("/", "_")):
         summary = tf.raw_ops.ScalarSummary(tags=tf.constant(tag), values=value)
     for key in collections if collections is not None else [tf1.GraphKeys.SUMMARIES]:

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from lrhooks import event_files
+from tests.support import events
 
 tf1 = tf.compat.v1
 
@@ -21,8 +22,7 @@ def write_events(logdir, n):
     return os.path.join(logdir, name)
 
 
-def read_steps(path):
-    return [e.step for e in tf1.train.summary_iterator(path) if e.summary.value]
+read_steps = events.record_steps
 
 
 @pytest.mark.parametrize("cut", [1, 5, 13, 20])

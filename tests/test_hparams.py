@@ -5,13 +5,13 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.backend.event_processing import plugin_event_multiplexer
 from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import metadata
 
 from lrhooks import hparams
 from lrhooks import schedules
+from tests.support import events
 
 tf1 = tf.compat.v1
 
@@ -34,12 +34,7 @@ def real_wait(no_wait, monkeypatch):
 
 def read(path):
     """{tag: HParamsPluginData content} of the hparams summaries in an event file or dir."""
-    acc = event_accumulator.EventAccumulator(
-        str(path), size_guidance={event_accumulator.TENSORS: 0})
-    acc.Reload()
-    return {tag: acc.SummaryMetadata(tag).plugin_data.content
-            for tag in acc.Tags()[event_accumulator.TENSORS]
-            if acc.SummaryMetadata(tag).plugin_data.plugin_name == metadata.PLUGIN_NAME}
+    return events.plugin_contents(path, metadata.PLUGIN_NAME)
 
 
 def experiment_of(path):
@@ -99,9 +94,13 @@ def test_experiment_round_trip(tmp_path):
     assert experiment.time_created_secs > 0
 
 
-def test_default_metric_is_eval_precision(tmp_path):
-    experiment = experiment_of(hparams.write_experiment(tmp_path, {"a": 1}))
-    assert [(m.name.tag, m.name.group) for m in experiment.metric_infos] == [("precision", "eval")]
+def test_metrics_have_no_default(tmp_path):
+    # The library does not know any program's metric: the caller names them.
+    with pytest.raises(TypeError, match="metrics"):
+        hparams.write_experiment(tmp_path, {"a": 1})  # pylint: disable=no-value-for-parameter
+    assert os.listdir(tmp_path) == []
+    experiment = experiment_of(hparams.write_experiment(tmp_path, {"a": 1}, [("loss", "")]))
+    assert [(m.name.tag, m.name.group) for m in experiment.metric_infos] == [("loss", "")]
 
 
 def test_session_round_trip(tmp_path):
@@ -197,7 +196,7 @@ def test_tensorboard_keeps_the_first_session_start_of_a_run(tmp_path, real_wait)
      "`hparams` keys must be non-empty strings, got ''"),
     (lambda d: hparams.write_session(d, {3: 1}),
      "`hparams` keys must be non-empty strings, got 3"),
-    (lambda d: hparams.write_experiment(d, [("a", 1)]),
+    (lambda d: hparams.write_experiment(d, [("a", 1)], [("precision", "eval")]),
      "`hparams` must be a mapping of names to values, got [('a', 1)]"),
     (lambda d: hparams.write_experiment(d, {"a": 1}, metrics=("precision", "eval")),
      "`metrics` items must be (tag, group) pairs: a non-empty tag string and a group string "
@@ -210,14 +209,14 @@ def test_tensorboard_keeps_the_first_session_start_of_a_run(tmp_path, real_wait)
     (lambda d: hparams.write_experiment(d, {"a": 1}, metrics=[("precision", 1)]),
      "`metrics` items must be (tag, group) pairs: a non-empty tag string and a group string "
      "or None, got ('precision', 1)"),
-    (lambda d: hparams.write_experiment(d, {"a": 1}, description=None),
+    (lambda d: hparams.write_experiment(d, {"a": 1}, [("loss", "")], description=None),
      "`description` must be a string, got None"),
     (lambda d: hparams.write_session(d, {"a": 1}, trial_id="t", group_name="g"),
      "`trial_id` ('t') and `group_name` ('g') name the same thing: pass one"),
     (lambda d: hparams.write_session(d, {"a": 1}, trial_id=7),
      "`trial_id` must be a string or None, got 7"),
     (lambda d: hparams.write_session_end(d, "done"),
-     "`status` must be one of success, failure, running, unknown, got 'done'"),
+     "`status` must be one of 'success', 'failure', 'running', 'unknown', got 'done'"),
     (lambda d: hparams.write_session("", {"a": 1}),
      "`logdir` must be a non-empty path, got ''"),
 ])

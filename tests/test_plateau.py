@@ -83,9 +83,9 @@ def test_state_round_trip_and_repr():
     (dict(learning_rate="0.1"), TypeError, r"^`learning_rate` must be a finite number >= 0, "),
     (dict(learning_rate=-1.0), ValueError, r"^`learning_rate` must be a finite number >= 0, "),
     (dict(mode="mean"), ValueError, r"^`mode` must be one of 'min', 'max', got 'mean'$"),
-    (dict(factor=1.0), ValueError, r"^`factor` must be a number in \(0, 1\), got 1.0$"),
-    (dict(factor=0), ValueError, r"^`factor` must be a number in \(0, 1\), got 0.0$"),
-    (dict(factor=True), TypeError, r"^`factor` must be a number in \(0, 1\), got True$"),
+    (dict(factor=1.0), ValueError, r"^`factor` must be a finite number in \(0, 1\), got 1.0$"),
+    (dict(factor=0), ValueError, r"^`factor` must be a finite number in \(0, 1\), got 0.0$"),
+    (dict(factor=True), TypeError, r"^`factor` must be a finite number in \(0, 1\), got True$"),
     (dict(patience=-1), ValueError, r"^`patience` must be an integer >= 0, got -1$"),
     (dict(patience=2.0), TypeError, r"^`patience` must be an integer >= 0, got 2.0$"),
     (dict(threshold=NAN), ValueError, r"^`threshold` must be a finite number >= 0, got nan$"),
@@ -113,8 +113,11 @@ def test_report_and_load_state_errors():
         schedule.load_state({**good, "num_bad": 1.5})
     with pytest.raises(ValueError, match=r"^`state` best must be a number or an infinity"):
         schedule.load_state({**good, "best": NAN})
-    with pytest.raises(ValueError, match=r"^`state rate` must be a finite number >= 0"):
+    with pytest.raises(ValueError, match=r"^`state` rate gave -1.0; a learning rate must be "
+                       r"finite and >= 0$"):
         schedule.load_state({**good, "rate": -1.0})
+    with pytest.raises(ValueError, match=r"^`state` rate gave nan; a learning rate must be "):
+        schedule.load_state({**good, "rate": NAN})
     with pytest.raises(TypeError, match=r"^`step` must be an integer >= 0, got 1.5$"):
         schedule(1.5)
 
@@ -238,8 +241,10 @@ def test_hook_errors():
         PlateauHook(lambda step: 0.1)
     with pytest.raises(TypeError, match=r"^`metric` must be a tf.Tensor, .*got float: 1.0$"):
         PlateauHook(schedule, 1.0)
-    with pytest.raises(ValueError, match=r"^`every_n_steps` must be an integer >= 1, got 0$"):
+    with pytest.raises(ValueError, match=r"^`every_n_steps` must be an integer > 0, got 0$"):
         PlateauHook(schedule, "loss", every_n_steps=0)
+    with pytest.raises(TypeError, match=r"^`every_n_steps` must be an integer > 0, got True$"):
+        PlateauHook(schedule, "loss", every_n_steps=True)
     with pytest.raises(ValueError, match=r"^`name` must be a non-empty string, got ''$"):
         PlateauHook(schedule, name="")
     model = build("graph")

@@ -11,7 +11,9 @@ import pytest
 from absl import flags
 
 from lrhooks import preview
+from lrhooks.preview import cli as preview_cli
 from lrhooks import schedules
+from tests.support import events
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 PIECEWISE = schedules.piecewise_constant([10, 20], [0.1, 0.01, 0.001])
@@ -117,9 +119,9 @@ def test_chart_rejects_bad_arguments(kwargs, error):
 
 def test_non_finite_rate_is_an_error():
     growing = schedules.exponential_decay(1.0, 1, 10.0)  # 10 ** step: inf past step 308
-    with pytest.raises(ValueError, match=r"gives inf at step \d+"):
+    with pytest.raises(ValueError, match=r"gave inf at step \d+; a learning rate must be "):
         preview.render_chart(growing, 400)
-    with pytest.raises(ValueError, match="gives inf at step 309"):
+    with pytest.raises(ValueError, match="gave inf at step 309; a learning rate must be "):
         preview.key_points(growing, 400)
 
 
@@ -178,9 +180,7 @@ def test_format_key_points_caps_breakpoints():
 # ---------------------------------------------------------------------------- write_series
 
 def _read(logdir, tag="learning_rate"):
-    from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
-    accumulator = event_accumulator.EventAccumulator(str(logdir), size_guidance={"scalars": 0})
-    return [(event.step, event.value) for event in accumulator.Reload().Scalars(tag)]
+    return events.scalars(logdir, tag)
 
 
 def test_write_series_every_step(tmp_path):
@@ -217,7 +217,8 @@ def test_write_series_errors(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(OSError, match="cannot write an event file"):
         preview.write_series(PIECEWISE, 30, str(tmp_path / "file"))
-    with pytest.raises(ValueError, match="gives inf"):  # before any file is made
+    with pytest.raises(ValueError, match=r"gave inf at step \d+; a learning rate must be "):
+        # before any file is made
         preview.write_series(schedules.exponential_decay(1.0, 1, 10.0), 400, str(tmp_path / "x"))
     assert not (tmp_path / "x").exists()
 
@@ -279,14 +280,31 @@ def test_cli_trainer_flagfile(tmp_path):
     assert f"{schedules.exponential_decay(0.2, 10, 0.5)!r} over steps 0..24" in result.stdout
 
 
-def test_trainer_args():
+def test_flagfile_schedule_args_keeps_schedule_flags_and_train_steps_only():
     fv = flags.FlagValues()
-    preview.define_flags(fv)
+    preview_cli.define_flags(fv)
     lines = ["--model=cnn", "--lr_values", "0.1,0.01", "--nolr_staircase", "--train_steps",
              "300", "--data_dir=x", "--lr_schedule=piecewise_constant", "--use_bottleneck"]
-    assert preview.trainer_args(lines, fv) == (
+    assert preview_cli.flagfile_schedule_args(lines, fv) == (
         ["--lr_values", "0.1,0.01", "--nolr_staircase", "--lr_schedule=piecewise_constant"],
         "300")
+    assert preview_cli.flagfile_schedule_args(["--anything=1", "--lr_power", "2"], fv) == (
+        ["--lr_power", "2"], None)  # no --train_steps: None
+
+
+def test_library_functions_import_without_absl_or_tensorflow():
+    code = ("import sys; from lrhooks.preview import render_chart, key_points; "
+            "from lrhooks import schedules; "
+            "print(render_chart(schedules.constant(0.1), 10)); "
+            "bad = [m for m in ('absl', 'tensorflow') if m in sys.modules]; assert not bad, bad")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_old_cli_names_are_reachable_from_the_package():
+    assert preview.trainer_args is preview_cli.flagfile_schedule_args
+    assert preview.define_flags is preview_cli.define_flags and preview.main is preview_cli.main
 
 
 def test_cli_shipped_trainer_flagfiles():

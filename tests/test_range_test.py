@@ -5,51 +5,27 @@ import math
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorboard.backend.event_processing import event_accumulator
 
 import lrhooks
 from lrhooks.range_test import (LRRangeTestHook, RangeTestRecord, analyze, format_curve,
                                 range_test_schedule)
+from tests.support import events
 
 tf1 = tf.compat.v1
 
 
-def test_ramp_golden_values():
-    ramp = range_test_schedule(1e-3, 1.0, 4)
-    assert [ramp(s) for s in range(6)] == pytest.approx([1e-3, 1e-2, 1e-1, 1.0, 1.0, 1.0],
-                                                        rel=1e-12)
-    assert ramp(0) == 1e-3 and ramp(3) == 1.0  # exact ends
-    ramp = range_test_schedule(1e-5, 10.0, 200)
-    assert ramp(100) == pytest.approx(1e-5 * 1e6 ** (100 / 199), rel=1e-12)
-    shifted = range_test_schedule(0.01, 1.0, 3, start_step=10)
-    assert [shifted(s) for s in (0, 10, 11, 12, 13)] == pytest.approx([0.01, 0.01, 0.1, 1, 1])
-    assert repr(ramp) == "range_test_schedule(min_lr=1e-05, max_lr=10.0, num_steps=200, " \
-                         "start_step=0)"
-    assert ramp == range_test_schedule(1e-5, 10, 200) and len({ramp, eval(repr(ramp))}) == 1
-    assert isinstance(ramp, lrhooks.schedules.Schedule)
-
-
-@pytest.mark.parametrize("args, error, message", [
-    ((0, 1.0, 10), ValueError, r"^`min_lr` must be a finite number > 0, got 0.0$"),
-    ((-1e-3, 1.0, 10), ValueError, r"^`min_lr` must be a finite number > 0, got -0.001$"),
-    (("1e-3", 1.0, 10), TypeError, r"^`min_lr` must be a finite number > 0, got '1e-3'$"),
-    ((1e-3, math.inf, 10), ValueError, r"^`max_lr` must be a finite number > 0, got inf$"),
-    ((1.0, 1.0, 10), ValueError, r"^`min_lr` must be < `max_lr`, got min_lr=1.0 and max_lr=1.0$"),
-    ((1e-3, 1.0, 1), ValueError, r"^`num_steps` must be an integer >= 2, got 1$"),
-    ((1e-3, 1.0, 10.0), TypeError, r"^`num_steps` must be an integer >= 2, got 10.0$"),
-    ((1e-3, 1.0, True), TypeError, r"^`num_steps` must be an integer >= 2, got True$"),
-    ((1e-3, 1.0, 10, -1), ValueError, r"^`start_step` must be an integer >= 0, got -1$"),
-])
-def test_ramp_errors(args, error, message):
-    with pytest.raises(error, match=message):
-        range_test_schedule(*args)
-
-
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(schedule=0.1), TypeError, r"^`schedule` must be callable as schedule\(step\) -> rate"),
-    (dict(smoothing=1.0), ValueError, r"^`smoothing` must be a number in \[0, 1\), got 1.0$"),
-    (dict(smoothing=-0.1), ValueError, r"^`smoothing` must be a number in \[0, 1\), got -0.1$"),
-    (dict(diverge_factor=1), ValueError, r"^`diverge_factor` must be a finite number > 1, got 1$"),
+    (dict(smoothing=1.0), ValueError,
+     r"^`smoothing` must be a finite number in \[0, 1\), got 1.0$"),
+    (dict(smoothing=-0.1), ValueError,
+     r"^`smoothing` must be a finite number in \[0, 1\), got -0.1$"),
+    (dict(smoothing=True), TypeError,
+     r"^`smoothing` must be a finite number in \[0, 1\), got True$"),
+    (dict(diverge_factor=1), ValueError,
+     r"^`diverge_factor` must be a finite number > 1, got 1.0$"),
+    (dict(diverge_factor=math.inf), ValueError,
+     r"^`diverge_factor` must be a finite number > 1, got inf$"),
     (dict(start_step=-2), ValueError, r"^`start_step` must be an integer >= 0, got -2$"),
 ])
 def test_hook_errors(kwargs, error, message):
@@ -113,13 +89,11 @@ def test_smoothing_and_divergence_stop(tmp_path):
     assert result.min_loss_rate == pytest.approx(r[int(np.argmin(s))], rel=1e-6)
     assert result.min_loss_suggestion == pytest.approx(result.min_loss_rate / 10)
 
-    acc = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={"scalars": 0})
-    acc.Reload()
-    assert set(acc.Tags()["scalars"]) == {"range_test/learning_rate", "range_test/loss",
-                                          "range_test/smoothed_loss"}
-    curve = {e.step: e.value for e in acc.Scalars("range_test/smoothed_loss")}
+    assert events.tags(tmp_path) == {"range_test/learning_rate", "range_test/loss",
+                                     "range_test/smoothed_loss"}
+    curve = dict(events.scalars(tmp_path, "range_test/smoothed_loss"))
     assert curve == pytest.approx(dict(enumerate(smoothed[:first_div + 1])), rel=1e-6)
-    rates = [e.value for e in acc.Scalars("range_test/learning_rate")]
+    rates = [value for _, value in events.scalars(tmp_path, "range_test/learning_rate")]
     assert rates == pytest.approx([rec.rate for rec in result.records], rel=1e-6)
 
 

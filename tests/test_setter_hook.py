@@ -288,7 +288,7 @@ def test_one_rate_tensor_one_hook():
     ((0.1,), {}, TypeError, r"`schedule` must be callable.*got 0.1.*schedules.constant"),
     ((PIECEWISE, 3), {}, TypeError, r"`learning_rate` must be a tf.Tensor.*got int: 3"),
     ((PIECEWISE,), {"step_tracking": "always"}, ValueError,
-     r"`step_tracking` must be one of auto, count, fetch, got 'always'"),
+     r"^`step_tracking` must be one of 'auto', 'count', 'fetch', got 'always'$"),
 ])
 def test_constructor_errors(args, kwargs, error, pattern):
     with pytest.raises(error, match=pattern):

@@ -7,10 +7,10 @@ label L must be schedule(L - 1).
 
 import pytest
 import tensorflow as tf
-from tensorboard.backend.event_processing import event_accumulator
 
 import lrhooks
 from lrhooks import schedules
+from tests.support import events
 
 tf1 = tf.compat.v1
 SCHEDULE = schedules.piecewise_constant([3, 6, 10], [0.1, 0.05, 0.01, 0.001])
@@ -18,9 +18,7 @@ STEPS = 14
 
 
 def read_series(logdir, tag="learning_rate"):
-    acc = event_accumulator.EventAccumulator(str(logdir), size_guidance={"scalars": 0})
-    acc.Reload()
-    return {event.step: event.value for event in acc.Scalars(tag)}
+    return dict(events.scalars(logdir, tag))
 
 
 def assert_series_is_schedule(series, expected_labels):
@@ -121,10 +119,11 @@ def test_exact_tag_even_when_the_name_is_taken():
 @pytest.mark.parametrize("kwargs, pattern", [
     ({"output_dir": ""}, r"`output_dir` must be a directory, got ''"),
     ({"output_dir": "x", "tag": ""}, r"`tag` must be a non-empty string, got ''"),
-    ({"output_dir": "x", "every_n_steps": 0}, r"`every_n_steps` must be an integer >= 1, got 0"),
+    ({"output_dir": "x", "every_n_steps": 0}, r"`every_n_steps` must be an integer > 0, got 0"),
     ({"output_dir": "x", "every_n_steps": None},
      r"one of `every_n_steps` and `every_n_secs` must be set"),
-    ({"output_dir": "x", "every_n_secs": -1.0}, r"`every_n_secs` must be > 0, got -1.0"),
+    ({"output_dir": "x", "every_n_secs": -1.0},
+     r"`every_n_secs` must be a finite number > 0, got -1.0"),
 ])
 def test_summary_hook_argument_errors(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):

@@ -1,32 +1,21 @@
-"""Review a learning-rate schedule before training: a terminal chart, key points, TensorBoard.
+"""The preview's library functions: chart, key points and TensorBoard series of a schedule.
 
-    python -m lrhooks.preview --lr_schedule=piecewise_constant --lr_boundaries=2000,3000 \\
-        --lr_values=0.1,0.01,0.001 --steps=3500 [--logdir=runs/preview] [--log_scale]
-    python -m lrhooks.preview --trainer_flagfile=models/resnet_mnist/configs/resnet.flags
-
-The schedule flags are the trainer's (`lrhooks.schedule_flags`). `--trainer_flagfile=F` reads a
-trainer flagfile, keeps its schedule flags (and its `--train_steps` as the default `--steps`) and
-ignores the rest; flags on the command line override it.
-
-Label convention: the value at step `s` is `schedule(s)`, the rate of the run that moves
-`global_step` from `s` to `s + 1`. In training, TF's `SummarySaverHook` records that same rate at
-step `s + 1`, so a training run's `learning_rate` chart is this one moved right by one step.
-
-The library functions (`render_chart`, `key_points`, `write_series`) never read flags.
+Re-exported by `lrhooks.preview` (import them from there). Imports neither absl nor
+TensorFlow (`write_series` imports TensorFlow when called).
 """
 
 import bisect
 import math
-import operator
 import os
-import sys
 import uuid
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
-from absl import app
-from absl import flags
+from lrhooks import checks
 
-from lrhooks import schedule_flags
+__all__ = ["render_chart", "key_points", "format_key_points", "series_steps", "write_series",
+           "write_series_file",
+           "MIN_WIDTH", "MIN_HEIGHT", "EXACT_SCAN_STEPS", "MAX_TABLE_BREAKPOINTS",
+           "TENSORBOARD_SAMPLES"]
 
 MIN_WIDTH, MIN_HEIGHT = 8, 3
 EXACT_SCAN_STEPS = 1_000_000  # key_points evaluates every step up to this many steps
@@ -38,22 +27,9 @@ TENSORBOARD_SAMPLES = 1000  # TensorBoard's default number of points per scalar 
 ScheduleFn = Callable[[int], float]
 
 
-def _count(value, name: str, minimum: int) -> int:
-    """Checks for an integer >= `minimum` (not a bool)."""
-    if isinstance(value, bool):
-        raise TypeError(f"`{name}` must be an integer >= {minimum}, got {value!r}")
-    value = operator.index(value)
-    if value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value}")
-    return value
-
-
 def _rate(schedule: ScheduleFn, step: int) -> float:
-    """`schedule(step)` as a float; ValueError if it is not finite or is negative."""
-    rate = float(schedule(step))
-    if not math.isfinite(rate) or rate < 0:
-        raise ValueError(f"the schedule gives {rate!r} at step {step} (the hook would stop there)")
-    return rate
+    """`schedule(step)` as a float; ValueError (the one rate check) if unusable."""
+    return checks.schedule_rate(schedule, step)
 
 
 def _breakpoints(schedule: ScheduleFn, steps: int) -> Tuple[int, ...]:
@@ -88,8 +64,9 @@ def render_chart(schedule: ScheduleFn, steps: int, width: int = 72, height: int 
     Raises:
       ValueError: Bad arguments, or a rate that is not finite or is negative.
     """
-    steps = _count(steps, "steps", 1)
-    width, height = _count(width, "width", MIN_WIDTH), _count(height, "height", MIN_HEIGHT)
+    steps = checks.positive_count("steps", steps)
+    width = checks.integer_at_least("width", width, MIN_WIDTH)
+    height = checks.integer_at_least("height", height, MIN_HEIGHT)
     points = _breakpoints(schedule, steps)
     columns = []  # per column: its (step, rate) samples in step order
     for c in range(width):
@@ -177,7 +154,7 @@ def key_points(schedule: ScheduleFn, steps: int) -> List[Tuple[str, int, float]]
     Raises:
       ValueError: Bad `steps`, or a rate that is not finite or is negative.
     """
-    steps = _count(steps, "steps", 1)
+    steps = checks.positive_count("steps", steps)
     points = _breakpoints(schedule, steps)
     if steps <= EXACT_SCAN_STEPS:
         candidates = range(steps)
@@ -217,7 +194,8 @@ def format_key_points(rows: Sequence[Tuple[str, int, float]],
 def series_steps(schedule: ScheduleFn, steps: int, max_points: int = 10_000) -> List[int]:
     """The steps `write_series` writes: all of them, or if more than `max_points`, every k-th
     step (k = ceil(steps / max_points)), the last step, every breakpoint and its predecessor."""
-    steps, max_points = _count(steps, "steps", 1), _count(max_points, "max_points", 1)
+    steps = checks.positive_count("steps", steps)
+    max_points = checks.positive_count("max_points", max_points)
     if steps <= max_points:
         return list(range(steps))
     points = _breakpoints(schedule, steps)
@@ -250,14 +228,14 @@ def write_series(schedule: ScheduleFn, steps: int, logdir: str, tag: str = "lear
       ValueError: Bad arguments, or a rate that is not finite or is negative.
       OSError: `logdir` cannot be written.
     """
-    return _write_series(schedule, steps, logdir, tag, max_points)[0]
+    return write_series_file(schedule, steps, logdir, tag, max_points)[0]
 
 
-def _write_series(schedule, steps, logdir, tag, max_points) -> Tuple[int, str]:
-    """`write_series`, also returning the event file's path."""
+def write_series_file(schedule: ScheduleFn, steps: int, logdir: str, tag: str = "learning_rate",
+                      max_points: int = 10_000) -> Tuple[int, str]:
+    """`write_series`, also returning the path of the event file written."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel  (only needed here)
-    if not isinstance(tag, str) or not tag:
-        raise ValueError(f"`tag` must be a non-empty string, got {tag!r}")
+    checks.non_empty_string("tag", tag)
     chosen = series_steps(schedule, steps, max_points)
     rates = [_rate(schedule, s) for s in chosen]  # fail before creating a file
     suffix = f".{os.getpid()}.{uuid.uuid4().hex[:12]}.preview"
@@ -275,100 +253,3 @@ def _write_series(schedule, steps, logdir, tag, max_points) -> Tuple[int, str]:
     [path] = [os.path.join(logdir, n) for n in os.listdir(logdir) if n.endswith(suffix)]
     return len(chosen), path
 
-
-# ---------------------------------------------------------------------------- the command line
-
-FLAGS = flags.FLAGS
-
-
-def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
-    """Defines the schedule flags (shared with the trainer) and the preview's own flags."""
-    fv = flag_values
-    schedule_flags.define_schedule_flags(fv)
-    flags.DEFINE_integer("steps", None, "Steps to preview: [0, steps). Required unless "
-                         "--trainer_flagfile sets --train_steps.", lower_bound=1, flag_values=fv)
-    flags.DEFINE_string("logdir", None, "Also write the curve as the 'learning_rate' scalar to a "
-                        "new event file here (for TensorBoard).", flag_values=fv)
-    flags.DEFINE_integer("width", 72, "Chart columns.", lower_bound=MIN_WIDTH, flag_values=fv)
-    flags.DEFINE_integer("height", 16, "Chart rows.", lower_bound=MIN_HEIGHT, flag_values=fv)
-    flags.DEFINE_bool("log_scale", False, "Log-scale rate axis.", flag_values=fv)
-    flags.DEFINE_string("trainer_flagfile", None, "A trainer flagfile: its schedule flags (and "
-                        "--train_steps as --steps) apply, its other flags are ignored; "
-                        "command-line flags override it.", flag_values=fv)
-    flags.mark_flag_as_required("steps", flag_values=fv)
-
-
-def _flag_name(arg: str) -> str:
-    return arg.lstrip("-").split("=", 1)[0]
-
-
-def trainer_args(lines: Sequence[str], fv: flags.FlagValues) -> Tuple[List[str], Optional[str]]:
-    """From expanded trainer flagfile lines: (the schedule flag args, the --train_steps value)."""
-    kept, train_steps, i = [], None, 0
-    while i < len(lines):
-        arg, name = lines[i], _flag_name(lines[i])
-        base = name[2:] if name.startswith("no") and name[2:] in fv else name
-        takes_next = (arg.startswith("-") and "=" not in arg and i + 1 < len(lines)
-                      and not lines[i + 1].startswith("-")
-                      and not (base in fv and fv[base].boolean))
-        value_args = lines[i:i + 2] if takes_next else lines[i:i + 1]
-        if arg.startswith("-") and base in schedule_flags.FLAG_NAMES:
-            kept.extend(value_args)
-        elif arg.startswith("-") and name == "train_steps" and len(value_args) + ("=" in arg) > 1:
-            train_steps = arg.split("=", 1)[1] if "=" in arg else value_args[-1]
-        i += len(value_args)
-    return kept, train_steps
-
-
-def parse_flags(argv: List[str]) -> List[str]:
-    """absl flags parser: the command line with a --trainer_flagfile's schedule flags first."""
-    try:
-        args = FLAGS.read_flags_from_files(argv[1:], force_gnu=True)
-        path = None
-        for i, arg in enumerate(args):
-            if _flag_name(arg) == "trainer_flagfile" and arg.startswith("-"):
-                path = arg.split("=", 1)[1] if "=" in arg else (args[i + 1:i + 2] or [None])[0]
-        if path:
-            kept, train_steps = trainer_args(FLAGS.read_flags_from_files([f"--flagfile={path}"]),
-                                             FLAGS)
-            if train_steps is not None and not any(_flag_name(a) == "steps" for a in args):
-                kept.append(f"--steps={train_steps}")
-            args = kept + args
-    except flags.Error as error:
-        sys.stderr.write(f"FATAL Flags parsing error: {error}\n")
-        sys.exit(1)
-    return app.parse_flags_with_usage([argv[0]] + args)
-
-
-def main(argv: List[str]) -> int:
-    """Prints the chart and the key points; with --logdir, writes the event file."""
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    schedule = schedule_flags.schedule_from_flags(FLAGS.flag_values_dict())
-    steps = FLAGS.steps
-    try:
-        print(f"{schedule!r} over steps 0..{steps - 1}\n"
-              "(the rate at step s is schedule(s), used by the run from step s to s + 1)\n")
-        print(render_chart(schedule, steps, FLAGS.width, FLAGS.height, FLAGS.log_scale))
-        print("'*': the rates in a column (lowest to highest); '|': a jump or steep change\n")
-        print(format_key_points(key_points(schedule, steps)))
-        if FLAGS.logdir:
-            existing = os.path.isdir(FLAGS.logdir) and any(
-                "tfevents" in name for name in os.listdir(FLAGS.logdir))
-            count, path = _write_series(schedule, steps, FLAGS.logdir, "learning_rate", 10_000)
-            print(f"\nwrote {count} points of 'learning_rate' to {path}: "
-                  "the value at step s is schedule(s) (training records it at step s + 1)")
-            if existing:
-                print(f"note: {FLAGS.logdir} already had event files; TensorBoard merges them")
-            if count > TENSORBOARD_SAMPLES:
-                print(f"tensorboard --logdir={FLAGS.logdir} "
-                      f"--samples_per_plugin=scalars={count} shows every point")
-    except (ValueError, OSError) as error:
-        print(f"preview: error: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    define_flags()
-    app.run(main, flags_parser=parse_flags)

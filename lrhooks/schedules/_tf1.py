@@ -1,4 +1,4 @@
-"""Learning-rate schedules as plain, immutable Python values.
+"""The `tf.compat.v1.train` family: constant, piecewise and decay schedules.
 
 Each factory has the name and argument names of its `tf.compat.v1.train`
 counterpart minus `global_step`: `tf.compat.v1.train.exponential_decay(lr,
@@ -15,77 +15,24 @@ schedule is built. This module never imports TensorFlow.
     (0.1, 0.05)
 """
 
-import abc
 import dataclasses
 import math
-import numbers
-import operator
-from typing import Iterable, Optional, Sequence, Tuple, Union
+from typing import Iterable, Sequence, Tuple
+
+from lrhooks import checks
+from lrhooks.schedules._base import (Number, Schedule, factory, field, first_step,
+                                     power_or_inf)
 
 __all__ = [
-    "Schedule", "Constant", "PiecewiseConstant", "ExponentialDecay",
-    "InverseTimeDecay", "NaturalExpDecay", "PolynomialDecay", "CosineDecay",
-    "CosineDecayRestarts", "LinearCosineDecay", "constant", "piecewise_constant",
-    "exponential_decay", "inverse_time_decay", "natural_exp_decay",
-    "polynomial_decay", "cosine_decay", "cosine_decay_restarts",
-    "linear_cosine_decay"]
+    "Constant", "PiecewiseConstant", "ExponentialDecay", "InverseTimeDecay",
+    "NaturalExpDecay", "PolynomialDecay", "CosineDecay", "CosineDecayRestarts",
+    "LinearCosineDecay", "constant", "piecewise_constant", "exponential_decay",
+    "inverse_time_decay", "natural_exp_decay", "polynomial_decay", "cosine_decay",
+    "cosine_decay_restarts", "linear_cosine_decay"]
 
-Number = Union[int, float]
 # A restart of `cosine_decay_restarts` within this relative distance of a step
 # (at most 1e-6 first_decay_steps) counts as reached: absorbs float rounding.
 _RESTART_TOLERANCE = 1e-12
-
-
-def _check_step(step, name: str = "step", element: Optional[int] = None) -> int:
-    """Checks for an integer >= 0 (`name`, or its `element`-th item)."""
-    what = f"`{name}`" + ("" if element is None else f" element {element}")
-    if isinstance(step, bool):
-        raise TypeError(f"{what} must be an integer >= 0, got {step!r}")
-    try:
-        step = operator.index(step)
-    except TypeError:
-        raise TypeError(f"{what} must be an integer >= 0, got {step!r}") from None
-    if step < 0:
-        raise ValueError(f"{what} must be an integer >= 0, got {step}")
-    return step
-
-
-def _real(name: str, value, positive: bool = False,
-          element: Optional[int] = None) -> float:
-    """Checks for a finite real number >= 0 (> 0 if `positive`); a float."""
-    what = f"`{name}`" + ("" if element is None else f" element {element}")
-    allowed = "a finite number " + ("> 0" if positive else ">= 0")
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{what} must be {allowed}, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ValueError(f"{what} must be {allowed}, got {value!r}")
-    return value
-
-
-def _steps(name: str, value) -> Number:
-    """Checks for a step count > 0: ints stay ints, other reals become floats."""
-    allowed = f"`{name}` must be an integer > 0 or a finite float > 0"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{allowed}, got {value!r}")
-    value = int(value) if isinstance(value, numbers.Integral) else float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{allowed}, got {value!r}")
-    return value
-
-
-def _flag(name: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"`{name}` must be a bool (True or False), got {value!r}")
-    return value
-
-
-def _pow(base: float, exponent: float) -> float:
-    """`base ** exponent`, but inf on overflow (as in TensorFlow)."""
-    try:
-        return base ** exponent
-    except OverflowError:
-        return math.inf
 
 
 def _last_true(predicate, guess: int) -> int:
@@ -105,108 +52,12 @@ def _last_true(predicate, guess: int) -> int:
     return lo
 
 
-def _first_step(predicate, guess: float) -> int:
-    """The smallest step >= 0 where the monotone `predicate` holds, near `guess`."""
-    step = max(0, math.ceil(guess))
-    while step > 0 and predicate(step - 1):
-        step -= 1
-    while not predicate(step):
-        step += 1
-    return step
 
-
-def _count(name: str, value, element: Optional[str] = None) -> int:
-    """Checks for an integer > 0 (`name`, or `element` of it); returns an int."""
-    what = f"`{name}`" + ("" if element is None else f" {element}")
-    if isinstance(value, bool):
-        raise TypeError(f"{what} must be an integer > 0, got {value!r}")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{what} must be an integer > 0, got {value!r}") from None
-    if value <= 0:
-        raise ValueError(f"{what} must be an integer > 0, got {value}")
-    return value
-
-
-def _choice(*options: str):
-    """A check that the value is one of the strings `options`."""
-    allowed = ", ".join(repr(o) for o in options)
-
-    def check(name: str, value) -> str:
-        if not isinstance(value, str) or value not in options:
-            raise ValueError(f"`{name}` must be one of {allowed}, got {value!r}")
-        return value
-    return check
-
-
-class Schedule(abc.ABC):
-    """A learning rate as a pure function of the global step (an int >= 0).
-
-    Subclasses are frozen dataclasses whose fields are the arguments of their
-    factory function; they implement `_value` and, where the rate jumps or
-    changes regime, `_breakpoints`.
-    """
-
-    _FACTORY = ""
-
-    def __post_init__(self):
-        for field in dataclasses.fields(self):
-            if "check" in field.metadata:
-                value = field.metadata["check"](field.name, getattr(self, field.name))
-                object.__setattr__(self, field.name, value)
-
-    def __call__(self, step: int) -> float:
-        """Returns the learning rate at `step`, an integer >= 0."""
-        return float(self._value(_check_step(step)))
-
-    @abc.abstractmethod
-    def _value(self, step: int) -> float:
-        """Returns the rate at an already validated step."""
-
-    def breakpoints(self, total_steps: int) -> Tuple[int, ...]:
-        """Returns the sorted steps in `[0, total_steps)` where behaviour changes.
-
-        These are piecewise boundaries `b` and `b + 1`, staircase steps, restart
-        steps and ends of decay; smooth schedules return `()`.
-        """
-        total_steps = _check_step(total_steps, "total_steps")
-        return tuple(sorted({s for s in self._breakpoints(total_steps)
-                             if 0 <= s < total_steps}))
-
-    def _breakpoints(self, total_steps: int) -> Iterable[int]:
-        return ()
-
-    def __repr__(self) -> str:
-        if not dataclasses.is_dataclass(self):
-            return super().__repr__()
-        args = ", ".join(f"{f.name}={getattr(self, f.name)!r}"
-                         for f in dataclasses.fields(self))
-        return f"{self._FACTORY or type(self).__name__}({args})"
-
-
-def _schedule(factory: str):
-    """Class decorator: a frozen dataclass whose repr is a `factory(...)` call."""
-    def wrap(cls):
-        cls._FACTORY = factory
-        return dataclasses.dataclass(frozen=True, repr=False)(cls)
-    return wrap
-
-
-def _arg(check, default=dataclasses.MISSING):
-    """A dataclass field validated (and normalized) by `check(name, value)`."""
-    return dataclasses.field(default=default, metadata={"check": check})
-
-
-def _positive(name: str, value) -> float:
-    return _real(name, value, positive=True)
-
-
-@_schedule("constant")
+@factory("constant")
 class Constant(Schedule):
     """`rate = learning_rate`."""
 
-    learning_rate: float = _arg(_real)
+    learning_rate: float = field(checks.real)
 
     def _value(self, step):
         return self.learning_rate
@@ -228,7 +79,7 @@ def constant(learning_rate: float) -> Constant:
     return Constant(learning_rate)
 
 
-@_schedule("piecewise_constant")
+@factory("piecewise_constant")
 class PiecewiseConstant(Schedule):
     """`values[i]` for `boundaries[i-1] < step <= boundaries[i]` (TF's rule)."""
 
@@ -241,9 +92,9 @@ class PiecewiseConstant(Schedule):
             if isinstance(seq, (str, bytes)) or not isinstance(seq, Iterable):
                 raise TypeError(f"`{name}` must be a sequence, got {seq!r}")
             object.__setattr__(self, name, tuple(seq))
-        boundaries = tuple(_check_step(b, "boundaries", element=i)
+        boundaries = tuple(checks.non_negative_count("boundaries", b, element=i)
                            for i, b in enumerate(self.boundaries))
-        values = tuple(_real("values", v, element=i) for i, v in enumerate(self.values))
+        values = tuple(checks.real("values", v, element=i) for i, v in enumerate(self.values))
         if any(b <= a for a, b in zip(boundaries, boundaries[1:])):
             raise ValueError(
                 f"`boundaries` must be strictly increasing, got {boundaries!r}")
@@ -290,10 +141,10 @@ def piecewise_constant(boundaries: Sequence[int],
 class _Decay(Schedule):
     """Fields and checks shared by exponential, inverse-time and natural-exp."""
 
-    learning_rate: float = _arg(_real)
-    decay_steps: Number = _arg(_steps)
-    decay_rate: float = _arg(_real)
-    staircase: bool = _arg(_flag, False)
+    learning_rate: float = field(checks.real)
+    decay_steps: Number = field(checks.positive_steps)
+    decay_rate: float = field(checks.real)
+    staircase: bool = field(checks.flag, False)
 
     def _p(self, step: int) -> float:
         p = step / self.decay_steps
@@ -303,16 +154,16 @@ class _Decay(Schedule):
         if not self.staircase:
             return ()
         count = int(total_steps // self.decay_steps) + 1
-        return (_first_step(lambda s, k=k: self._p(s) >= k, k * self.decay_steps)
+        return (first_step(lambda s, k=k: self._p(s) >= k, k * self.decay_steps)
                 for k in range(1, count + 1))
 
 
-@_schedule("exponential_decay")
+@factory("exponential_decay")
 class ExponentialDecay(_Decay):
     """`learning_rate * decay_rate ** p`, `p = step / decay_steps` (floored)."""
 
     def _value(self, step):
-        return self.learning_rate * _pow(self.decay_rate, self._p(step))
+        return self.learning_rate * power_or_inf(self.decay_rate, self._p(step))
 
 
 def exponential_decay(learning_rate: float, decay_steps: Number, decay_rate: float,
@@ -338,7 +189,7 @@ def exponential_decay(learning_rate: float, decay_steps: Number, decay_rate: flo
     return ExponentialDecay(learning_rate, decay_steps, decay_rate, staircase)
 
 
-@_schedule("inverse_time_decay")
+@factory("inverse_time_decay")
 class InverseTimeDecay(_Decay):
     """`learning_rate / (1 + decay_rate * p)`, `p = step / decay_steps` (floored)."""
 
@@ -369,7 +220,7 @@ def inverse_time_decay(learning_rate: float, decay_steps: Number, decay_rate: fl
     return InverseTimeDecay(learning_rate, decay_steps, decay_rate, staircase)
 
 
-@_schedule("natural_exp_decay")
+@factory("natural_exp_decay")
 class NaturalExpDecay(_Decay):
     """`learning_rate * exp(-decay_rate * p)`, `p = step / decay_steps` (floored)."""
 
@@ -402,7 +253,7 @@ def natural_exp_decay(learning_rate: float, decay_steps: Number, decay_rate: flo
     return NaturalExpDecay(learning_rate, decay_steps, decay_rate, staircase)
 
 
-@_schedule("polynomial_decay")
+@factory("polynomial_decay")
 class PolynomialDecay(Schedule):
     """`(learning_rate - end_learning_rate) * (1 - p) ** power + end_learning_rate`.
 
@@ -410,11 +261,11 @@ class PolynomialDecay(Schedule):
     `p = step / (decay_steps * max(1, ceil(step / decay_steps)))`.
     """
 
-    learning_rate: float = _arg(_real)
-    decay_steps: Number = _arg(_steps)
-    end_learning_rate: float = _arg(_real, 0.0001)
-    power: float = _arg(_positive, 1.0)
-    cycle: bool = _arg(_flag, False)
+    learning_rate: float = field(checks.real)
+    decay_steps: Number = field(checks.positive_steps)
+    end_learning_rate: float = field(checks.real, 0.0001)
+    power: float = field(checks.positive, 1.0)
+    cycle: bool = field(checks.flag, False)
 
     def _multiplier(self, step: int) -> int:
         return 1 if step == 0 else math.ceil(step / self.decay_steps)
@@ -432,7 +283,7 @@ class PolynomialDecay(Schedule):
         if not self.cycle:
             return (math.ceil(self.decay_steps),)
         count = int(total_steps // self.decay_steps) + 1
-        jumps = [_first_step(lambda s, k=k: self._multiplier(s) > k,
+        jumps = [first_step(lambda s, k=k: self._multiplier(s) > k,
                              k * self.decay_steps) for k in range(1, count + 1)]
         return jumps + [s - 1 for s in jumps]
 
@@ -469,16 +320,16 @@ def polynomial_decay(learning_rate: float, decay_steps: Number,
                            cycle)
 
 
-@_schedule("cosine_decay")
+@factory("cosine_decay")
 class CosineDecay(Schedule):
     """`learning_rate * ((1 - alpha) * 0.5 * (1 + cos(pi * p)) + alpha)`.
 
     Here `p = min(step, decay_steps) / decay_steps`.
     """
 
-    learning_rate: float = _arg(_real)
-    decay_steps: Number = _arg(_steps)
-    alpha: float = _arg(_real, 0.0)
+    learning_rate: float = field(checks.real)
+    decay_steps: Number = field(checks.positive_steps)
+    alpha: float = field(checks.real, 0.0)
 
     def _value(self, step):
         p = min(step, self.decay_steps) / self.decay_steps
@@ -511,21 +362,21 @@ def cosine_decay(learning_rate: float, decay_steps: Number,
     return CosineDecay(learning_rate, decay_steps, alpha)
 
 
-@_schedule("cosine_decay_restarts")
+@factory("cosine_decay_restarts")
 class CosineDecayRestarts(Schedule):
     """SGDR: `learning_rate * ((1 - alpha) * 0.5 * m_mul ** i * (1 + cos(pi * p))
     + alpha)` in period `i` (of `first_decay_steps * t_mul ** i` steps)."""
 
-    learning_rate: float = _arg(_real)
-    first_decay_steps: Number = _arg(_steps)
-    t_mul: float = _arg(_positive, 2.0)
-    m_mul: float = _arg(_real, 1.0)
-    alpha: float = _arg(_real, 0.0)
+    learning_rate: float = field(checks.real)
+    first_decay_steps: Number = field(checks.positive_steps)
+    t_mul: float = field(checks.positive, 2.0)
+    m_mul: float = field(checks.real, 1.0)
+    alpha: float = field(checks.real, 0.0)
 
     def _sum(self, i: int) -> float:
         """`S(i)`: where period `i` starts, in units of `first_decay_steps`."""
         t = self.t_mul
-        return float(i) if t == 1.0 else (1.0 - _pow(t, i)) / (1.0 - t)
+        return float(i) if t == 1.0 else (1.0 - power_or_inf(t, i)) / (1.0 - t)
 
     def _restart(self, step: int) -> Tuple[int, float]:
         """Returns `(i, p)`: the period index and the fraction of it done."""
@@ -552,19 +403,19 @@ class CosineDecayRestarts(Schedule):
 
     def _value(self, step):
         i, p = self._restart(step)
-        cosine = 0.5 * _pow(self.m_mul, i) * (1.0 + math.cos(math.pi * p))
+        cosine = 0.5 * power_or_inf(self.m_mul, i) * (1.0 + math.cos(math.pi * p))
         return self.learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
 
     def _start(self, k: int) -> int:
         """The first step of period `k`."""
-        return _first_step(lambda s: self._index(s) >= k,
+        return first_step(lambda s: self._index(s) >= k,
                            self.first_decay_steps * self._sum(k))
 
     def _breakpoints(self, total_steps):
         t, first, k = self.t_mul, self.first_decay_steps, 1
         end = total_steps if t >= 1.0 else min(total_steps, math.ceil(first / (1 - t)))
         while first * self._sum(k) < end:
-            if first * _pow(t, k) >= 1.0:  # Period k lasts a step or more.
+            if first * power_or_inf(t, k) >= 1.0:  # Period k lasts a step or more.
                 yield self._start(k)
                 k += 1
                 continue
@@ -624,18 +475,18 @@ def cosine_decay_restarts(learning_rate: float, first_decay_steps: Number,
     return CosineDecayRestarts(learning_rate, first_decay_steps, t_mul, m_mul, alpha)
 
 
-@_schedule("linear_cosine_decay")
+@factory("linear_cosine_decay")
 class LinearCosineDecay(Schedule):
     """`learning_rate * ((alpha + 1 - p) * 0.5 * (1 + cos(2 pi num_periods p)) + beta)`.
 
     Here `p = min(step, decay_steps) / decay_steps`.
     """
 
-    learning_rate: float = _arg(_real)
-    decay_steps: Number = _arg(_steps)
-    num_periods: float = _arg(_real, 0.5)
-    alpha: float = _arg(_real, 0.0)
-    beta: float = _arg(_real, 0.001)
+    learning_rate: float = field(checks.real)
+    decay_steps: Number = field(checks.positive_steps)
+    num_periods: float = field(checks.real, 0.5)
+    alpha: float = field(checks.real, 0.0)
+    beta: float = field(checks.real, 0.001)
 
     def _value(self, step):
         step = min(step, self.decay_steps)
@@ -673,25 +524,3 @@ def linear_cosine_decay(learning_rate: float, decay_steps: Number,
       ValueError: If an argument is out of range (see Args).
     """
     return LinearCosineDecay(learning_rate, decay_steps, num_periods, alpha, beta)
-
-
-# Composite and PyTorch-style schedules, built on the classes above in
-# `lrhooks.composite` (warmup, sequential, scaled, linear_scaling) and
-# `lrhooks.cyclic` (step_decay, multistep_decay, one_cycle, cyclic), are names
-# of this module too: `schedules.warmup(...)` works and `eval(repr(s),
-# vars(schedules))` rebuilds any schedule, nested ones included. A module
-# imported before this one is still loading here; it adds its names itself.
-import sys as _sys  # noqa: E402
-
-if "lrhooks.composite" not in _sys.modules:
-    from lrhooks.composite import (  # noqa: E402
-        LinearScaling, Scaled, Sequential, Warmup, linear_scaling, scaled, sequential, warmup)
-if "lrhooks.cyclic" not in _sys.modules:
-    from lrhooks.cyclic import (  # noqa: E402
-        Cyclic, MultiStepDecay, OneCycle, StepDecay, cyclic, multistep_decay, one_cycle,
-        step_decay)
-
-__all__ += [
-    "Warmup", "Sequential", "Scaled", "LinearScaling", "warmup", "sequential", "scaled",
-    "linear_scaling", "StepDecay", "MultiStepDecay", "OneCycle", "Cyclic", "step_decay",
-    "multistep_decay", "one_cycle", "cyclic"]

@@ -1,13 +1,15 @@
-"""Tests for `lrhooks.schedules`: golden tables, TensorFlow parity, validation."""
+"""The tf.compat.v1.train family of `lrhooks.schedules`: parity with TensorFlow's own ops.
+
+Golden tables, validation messages and the value semantics of every factory are in
+`test_schedule_conformance.py`; this file compares the schedules with the real TF functions
+and checks what only this family has (exact regime indices, overflow, numpy arguments).
+"""
 
 import dataclasses
 import fractions
 import math
-import pathlib
 import random
-import re
 import struct
-import subprocess
 import sys
 
 import hypothesis
@@ -16,146 +18,9 @@ from hypothesis import strategies as st
 
 from lrhooks import schedules
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # ---------------------------------------------------------------------------
-# 1. Golden tables, computed by hand from the documented formulas.
-# ---------------------------------------------------------------------------
-
-_COS = lambda x: math.cos(math.pi * x)  # noqa: E731  cos(pi * x)
-
-GOLDEN = [
-    (schedules.constant(0.1), [(0, 0.1), (1, 0.1), (10**12, 0.1)]),
-    # TF's rule: step <= 10 -> 1.0; 10 < step <= 20 -> 0.5; step > 20 -> 0.1.
-    (schedules.piecewise_constant([10, 20], [1.0, 0.5, 0.1]),
-     [(0, 1.0), (9, 1.0), (10, 1.0), (11, 0.5), (20, 0.5), (21, 0.1),
-      (10**9, 0.1)]),
-    (schedules.piecewise_constant([0], [0.3, 0.2]), [(0, 0.3), (1, 0.2)]),
-    (schedules.piecewise_constant([], [0.7]), [(0, 0.7), (5, 0.7)]),
-    # 0.1 * 0.5 ** (step / 10)
-    (schedules.exponential_decay(0.1, 10, 0.5),
-     [(0, 0.1), (5, 0.1 / math.sqrt(2.0)), (10, 0.05), (20, 0.025),
-      (15, 0.05 / math.sqrt(2.0))]),
-    # 0.1 * 0.5 ** floor(step / 10): changes exactly at multiples of 10.
-    (schedules.exponential_decay(0.1, 10, 0.5, staircase=True),
-     [(0, 0.1), (9, 0.1), (10, 0.05), (19, 0.05), (20, 0.025), (29, 0.025),
-      (30, 0.0125)]),
-    # Float decay_steps 2.5: floor(4 / 2.5) = 1, floor(5 / 2.5) = 2.
-    (schedules.exponential_decay(1.0, 2.5, 0.5, staircase=True),
-     [(2, 1.0), (3, 0.5), (4, 0.5), (5, 0.25)]),
-    # decay_rate > 1 grows: 1.0 * 2 ** (step / 10).
-    (schedules.exponential_decay(1.0, 10, 2.0), [(10, 2.0), (30, 8.0)]),
-    # 1 / (1 + 0.5 * step / 10)
-    (schedules.inverse_time_decay(1.0, 10, 0.5),
-     [(0, 1.0), (5, 1 / 1.25), (10, 1 / 1.5), (20, 0.5), (60, 0.25)]),
-    # 1 / (1 + 0.5 * floor(step / 10))
-    (schedules.inverse_time_decay(1.0, 10, 0.5, staircase=True),
-     [(9, 1.0), (10, 1 / 1.5), (19, 1 / 1.5), (20, 0.5), (21, 0.5)]),
-    # exp(-0.5 * step / 10)
-    (schedules.natural_exp_decay(1.0, 10, 0.5),
-     [(0, 1.0), (5, math.exp(-0.25)), (10, math.exp(-0.5)), (20, math.exp(-1.0))]),
-    # 2 * exp(-0.5 * floor(step / 10))
-    (schedules.natural_exp_decay(2.0, 10, 0.5, staircase=True),
-     [(9, 2.0), (10, 2 * math.exp(-0.5)), (19, 2 * math.exp(-0.5)),
-      (20, 2 * math.exp(-1.0))]),
-    # (1 - 0.1) * (1 - min(step, 10) / 10) ** 2 + 0.1
-    (schedules.polynomial_decay(1.0, 10, end_learning_rate=0.1, power=2.0),
-     [(0, 1.0), (5, 0.9 * 0.25 + 0.1), (9, 0.9 * 0.01 + 0.1), (10, 0.1),
-      (11, 0.1), (1000, 0.1)]),
-    # Default end_learning_rate=0.0001, power=1: (1 - 1e-4) * (1 - step/4) + 1e-4.
-    (schedules.polynomial_decay(1.0, 4), [(1, 0.9999 * 0.75 + 0.0001), (4, 0.0001)]),
-    # cycle: m = 1 at step 0, else ceil(step / 10); p = step / (10 * m); 1 - p.
-    (schedules.polynomial_decay(1.0, 10, end_learning_rate=0.0, cycle=True),
-     [(0, 1.0), (5, 0.5), (10, 0.0),   # m = 1
-      (11, 1 - 11 / 20), (20, 0.0),    # m = 2: 0.45, then the end again
-      (21, 1 - 21 / 30), (30, 0.0)]),  # m = 3: 0.3
-    # 0.9 * 0.5 * (1 + cos(pi * min(step, 100) / 100)) + 0.1
-    (schedules.cosine_decay(1.0, 100, alpha=0.1),
-     [(0, 1.0), (25, 0.45 * (1 + math.sqrt(0.5)) + 0.1), (50, 0.55),
-      (100, 0.1), (101, 0.1), (10**6, 0.1)]),
-    # Periods 10, 20, 40 start at 10, 30, 70; peak m_mul ** i = 0.5 ** i.
-    (schedules.cosine_decay_restarts(1.0, 10, t_mul=2.0, m_mul=0.5),
-     [(0, 1.0), (5, 0.5), (9, 0.5 * (1 + _COS(0.9))),
-      (10, 0.5), (20, 0.25), (29, 0.25 * (1 + _COS(19 / 20))),
-      (30, 0.25), (69, 0.125 * (1 + _COS(39 / 40))),
-      (70, 0.125),                     # float64 TF gives 0 here (see below)
-      (150, 0.0625)]),
-    # alpha = 0.2: 0.8 * (peak part) + 0.2.
-    (schedules.cosine_decay_restarts(2.0, 10, t_mul=2.0, m_mul=0.5, alpha=0.2),
-     [(0, 2.0), (9, 2 * (0.8 * 0.5 * (1 + _COS(0.9)) + 0.2)),
-      (10, 2 * (0.8 * 0.5 + 0.2)), (70, 2 * (0.8 * 0.125 + 0.2))]),
-    # t_mul = 3: periods 10, 30, 90 start at 10, 40, 130.
-    (schedules.cosine_decay_restarts(1.0, 10, t_mul=3.0, m_mul=1.0),
-     [(10, 1.0), (25, 0.5), (39, 0.5 * (1 + _COS(29 / 30))), (40, 1.0),
-      (130, 1.0)]),
-    # t_mul = 6: periods 10, 60, 360 start at 10, 70, 430 (float32 TF misses them).
-    (schedules.cosine_decay_restarts(1.0, 10, t_mul=6.0, m_mul=0.5),
-     [(10, 0.5), (69, 0.25 * (1 + _COS(59 / 60))), (70, 0.25), (430, 0.125)]),
-    # t_mul = 10: periods 10, 100, 1000 start at 10, 110, 1110. At step 1110,
-    # log(1 - 111 * (1 - 10)) / log(10) = log(1000) / log(10) evaluates to
-    # 2.9999999999999996 in float64, so TF's floor() alone would give i = 2.
-    (schedules.cosine_decay_restarts(1.0, 10, t_mul=10.0, m_mul=0.5),
-     [(110, 0.25), (1109, 0.125 * (1 + _COS(999 / 1000))), (1110, 0.125)]),
-    # t_mul = 1: restart every 10 steps, p = step / 10 - floor(step / 10).
-    (schedules.cosine_decay_restarts(1.0, 10, t_mul=1.0, m_mul=0.5),
-     [(10, 0.5), (15, 0.25), (20, 0.25), (35, 0.0625)]),
-    # Far out: f = 10**8 + 0.5 periods, so p = 0.5 (no restart snapping).
-    (schedules.cosine_decay_restarts(1.0, 10**4, t_mul=1.0),
-     [(10**12 + 5000, 0.5), (10**12, 1.0), (10**12 - 2500, 0.5 * (1 + _COS(0.75)))]),
-    # t_mul = 1.1: period 1 is 11 steps, so step 21 restarts (1.1 ** 1 = 1.21 peak).
-    (schedules.cosine_decay_restarts(1.0, 10, t_mul=1.1, m_mul=1.1),
-     [(20, 0.55 * (1 + _COS(10 / 11))), (21, 1.21)]),
-    # t_mul = 0.5: periods 10, 5, 2.5, 1.25 start at 10, 15, 17.5, 18.75;
-    # step 19 is in period 4 (starts 18.75, lasts 0.625): p = 0.25 / 0.625.
-    (schedules.cosine_decay_restarts(1.0, 10, t_mul=0.5, m_mul=1.0),
-     [(14, 0.5 * (1 + _COS(4 / 5))), (15, 1.0), (18, 0.5 * (1 + _COS(0.5 / 1.25))),
-      (19, 0.5 * (1 + _COS(0.4)))]),
-    # (0 + (100 - s) / 100) * 0.5 * (1 + cos(pi * s / 100)) + 0.001 with s = min(step, 100).
-    (schedules.linear_cosine_decay(1.0, 100),
-     [(0, 1.001), (50, 0.5 * 0.5 + 0.001), (100, 0.001), (200, 0.001)]),
-    # num_periods=1, alpha=0.5, beta=0.01: cos(2 * pi * s / 100).
-    (schedules.linear_cosine_decay(2.0, 100, num_periods=1.0, alpha=0.5, beta=0.01),
-     [(0, 2 * 1.51), (25, 2 * (1.25 * 0.5 + 0.01)), (50, 2 * 0.01),
-      (75, 2 * (0.75 * 0.5 + 0.01)), (100, 2 * (0.5 + 0.01))]),
-]
-
-
-@pytest.mark.parametrize(
-    "schedule,step,expected",
-    [(s, step, want) for s, rows in GOLDEN for step, want in rows],
-    ids=[f"{s!r}@{step}" for s, rows in GOLDEN for step, _ in rows])
-def test_golden(schedule, step, expected):
-    got = schedule(step)
-    assert type(got) is float
-    assert got == pytest.approx(expected, rel=1e-12, abs=1e-15)
-
-
-@pytest.mark.parametrize("schedule,total_steps,expected", [
-    (schedules.constant(1.0), 100, ()),
-    (schedules.piecewise_constant([10, 20], [1.0, 0.5, 0.1]), 100, (10, 11, 20, 21)),
-    (schedules.piecewise_constant([10, 20], [1.0, 0.5, 0.1]), 21, (10, 11, 20)),
-    (schedules.exponential_decay(1.0, 10, 0.5), 100, ()),
-    (schedules.exponential_decay(1.0, 10, 0.5, staircase=True), 35, (10, 20, 30)),
-    (schedules.natural_exp_decay(1.0, 2.5, 0.5, staircase=True), 9, (3, 5, 8)),
-    (schedules.inverse_time_decay(1.0, 10, 0.5, staircase=True), 10, ()),
-    (schedules.polynomial_decay(1.0, 10), 100, (10,)),
-    (schedules.polynomial_decay(1.0, 10, cycle=True), 25, (10, 11, 20, 21)),
-    (schedules.cosine_decay(1.0, 10), 100, (10,)),
-    (schedules.cosine_decay(1.0, 10), 10, ()),
-    (schedules.linear_cosine_decay(1.0, 10.5), 100, (11,)),
-    (schedules.cosine_decay_restarts(1.0, 10), 200, (10, 30, 70, 150)),
-    (schedules.cosine_decay_restarts(1.0, 10, t_mul=6.0), 1000, (10, 70, 430)),
-    (schedules.cosine_decay_restarts(1.0, 10, t_mul=1.0), 35, (10, 20, 30)),
-    (schedules.cosine_decay_restarts(1.0, 10, t_mul=1.1), 40, (10, 21, 34)),
-    # Restarts at 10, 15, 17.5, 18.75, 19.375, ... -> limit 20.
-    (schedules.cosine_decay_restarts(1.0, 10, t_mul=0.5), 100, (10, 15, 18, 19)),
-])
-def test_breakpoints(schedule, total_steps, expected):
-    assert schedule.breakpoints(total_steps) == expected
-
-
-# ---------------------------------------------------------------------------
-# 2. Parity with TensorFlow's own tf.compat.v1.train functions.
+# 1. Parity with TensorFlow's own tf.compat.v1.train functions.
 # ---------------------------------------------------------------------------
 
 NUM_STEPS = 1500
@@ -490,111 +355,8 @@ def test_t_mul_below_one_is_undefined_where_tensorflow_returns_nan():
 
 
 # ---------------------------------------------------------------------------
-# 3. Validation: every error message.
+# 2. What only this family has: numpy arguments, overflow, random schedules.
 # ---------------------------------------------------------------------------
-
-_NUMBER = "must be a finite number >= 0, got "
-_POSITIVE = "must be a finite number > 0, got "
-_STEPS = "must be an integer > 0 or a finite float > 0, got "
-
-
-@pytest.mark.parametrize("make,error,message", [
-    (lambda: schedules.constant(-0.1), ValueError, "`learning_rate` " + _NUMBER + "-0.1"),
-    (lambda: schedules.constant(math.nan), ValueError, "`learning_rate` " + _NUMBER + "nan"),
-    (lambda: schedules.constant(math.inf), ValueError, "`learning_rate` " + _NUMBER + "inf"),
-    (lambda: schedules.constant(True), TypeError, "`learning_rate` " + _NUMBER + "True"),
-    (lambda: schedules.constant("0.1"), TypeError, "`learning_rate` " + _NUMBER + "'0.1'"),
-    (lambda: schedules.constant(None), TypeError, "`learning_rate` " + _NUMBER + "None"),
-    (lambda: schedules.piecewise_constant(5, [1.0]), TypeError,
-     "`boundaries` must be a sequence, got 5"),
-    (lambda: schedules.piecewise_constant([1], "ab"), TypeError,
-     "`values` must be a sequence, got 'ab'"),
-    (lambda: schedules.piecewise_constant([1, 2.5], [1.0, 1.0, 1.0]), TypeError,
-     "`boundaries` element 1 must be an integer >= 0, got 2.5"),
-    (lambda: schedules.piecewise_constant([False], [1.0, 1.0]), TypeError,
-     "`boundaries` element 0 must be an integer >= 0, got False"),
-    (lambda: schedules.piecewise_constant([-1], [1.0, 1.0]), ValueError,
-     "`boundaries` element 0 must be an integer >= 0, got -1"),
-    (lambda: schedules.piecewise_constant([10, 10], [1.0, 1.0, 1.0]), ValueError,
-     "`boundaries` must be strictly increasing, got (10, 10)"),
-    (lambda: schedules.piecewise_constant([10, 5], [1.0, 1.0, 1.0]), ValueError,
-     "`boundaries` must be strictly increasing, got (10, 5)"),
-    (lambda: schedules.piecewise_constant([10], [1.0]), ValueError,
-     "`values` must have len(boundaries) + 1 = 2 elements, got 1: (1.0,)"),
-    (lambda: schedules.piecewise_constant([10], [1.0, -2.0]), ValueError,
-     "`values` element 1 " + _NUMBER + "-2.0"),
-    (lambda: schedules.exponential_decay(0.1, -3, 0.5), ValueError,
-     "`decay_steps` " + _STEPS + "-3"),
-    (lambda: schedules.exponential_decay(0.1, 0, 0.5), ValueError,
-     "`decay_steps` " + _STEPS + "0"),
-    (lambda: schedules.inverse_time_decay(0.1, 0.0, 0.5), ValueError,
-     "`decay_steps` " + _STEPS + "0.0"),
-    (lambda: schedules.natural_exp_decay(0.1, math.nan, 0.5), ValueError,
-     "`decay_steps` " + _STEPS + "nan"),
-    (lambda: schedules.cosine_decay(0.1, math.inf), ValueError,
-     "`decay_steps` " + _STEPS + "inf"),
-    (lambda: schedules.cosine_decay(0.1, True), TypeError, "`decay_steps` " + _STEPS + "True"),
-    (lambda: schedules.cosine_decay(0.1, "10"), TypeError, "`decay_steps` " + _STEPS + "'10'"),
-    (lambda: schedules.exponential_decay(0.1, 10, -0.5), ValueError,
-     "`decay_rate` " + _NUMBER + "-0.5"),
-    (lambda: schedules.inverse_time_decay(0.1, 10, math.inf), ValueError,
-     "`decay_rate` " + _NUMBER + "inf"),
-    (lambda: schedules.exponential_decay(0.1, 10, 0.5, staircase=1), TypeError,
-     "`staircase` must be a bool (True or False), got 1"),
-    (lambda: schedules.polynomial_decay(0.1, 10, end_learning_rate=-1), ValueError,
-     "`end_learning_rate` " + _NUMBER + "-1.0"),
-    (lambda: schedules.polynomial_decay(0.1, 10, power=0), ValueError,
-     "`power` " + _POSITIVE + "0.0"),
-    (lambda: schedules.polynomial_decay(0.1, 10, power=math.nan), ValueError,
-     "`power` " + _POSITIVE + "nan"),
-    (lambda: schedules.polynomial_decay(0.1, 10, power=False), TypeError,
-     "`power` " + _POSITIVE + "False"),
-    (lambda: schedules.polynomial_decay(0.1, 10, cycle="yes"), TypeError,
-     "`cycle` must be a bool (True or False), got 'yes'"),
-    (lambda: schedules.cosine_decay(0.1, 10, alpha=-0.1), ValueError,
-     "`alpha` " + _NUMBER + "-0.1"),
-    (lambda: schedules.cosine_decay_restarts(0.1, 0), ValueError,
-     "`first_decay_steps` " + _STEPS + "0"),
-    (lambda: schedules.cosine_decay_restarts(0.1, 10, t_mul=0.0), ValueError,
-     "`t_mul` " + _POSITIVE + "0.0"),
-    (lambda: schedules.cosine_decay_restarts(0.1, 10, t_mul=-2.0), ValueError,
-     "`t_mul` " + _POSITIVE + "-2.0"),
-    (lambda: schedules.cosine_decay_restarts(0.1, 10, m_mul=-1.0), ValueError,
-     "`m_mul` " + _NUMBER + "-1.0"),
-    (lambda: schedules.cosine_decay_restarts(0.1, 10, alpha=math.inf), ValueError,
-     "`alpha` " + _NUMBER + "inf"),
-    (lambda: schedules.linear_cosine_decay(0.1, 10, num_periods=-0.5), ValueError,
-     "`num_periods` " + _NUMBER + "-0.5"),
-    (lambda: schedules.linear_cosine_decay(0.1, 10, alpha=math.nan), ValueError,
-     "`alpha` " + _NUMBER + "nan"),
-    (lambda: schedules.linear_cosine_decay(0.1, 10, beta=-0.001), ValueError,
-     "`beta` " + _NUMBER + "-0.001"),
-    (lambda: schedules.ExponentialDecay(0.1, -1, 0.5), ValueError,
-     "`decay_steps` " + _STEPS + "-1"),
-])
-def test_validation_messages(make, error, message):
-    with pytest.raises(error, match="^" + re.escape(message) + "$") as info:
-        make()
-    assert type(info.value) is error
-
-
-@pytest.mark.parametrize("step,error,message", [
-    (-1, ValueError, "`step` must be an integer >= 0, got -1"),
-    (1.0, TypeError, "`step` must be an integer >= 0, got 1.0"),
-    (True, TypeError, "`step` must be an integer >= 0, got True"),
-    ("3", TypeError, "`step` must be an integer >= 0, got '3'"),
-    (None, TypeError, "`step` must be an integer >= 0, got None"),
-])
-def test_step_validation(step, error, message):
-    schedule = schedules.constant(0.1)
-    with pytest.raises(error, match="^" + re.escape(message) + "$"):
-        schedule(step)
-
-
-@pytest.mark.parametrize("total_steps,error", [(-1, ValueError), (2.0, TypeError)])
-def test_breakpoints_validation(total_steps, error):
-    with pytest.raises(error, match=r"^`total_steps` must be an integer >= 0, got "):
-        schedules.exponential_decay(0.1, 10, 0.5, True).breakpoints(total_steps)
 
 
 def test_accepts_numpy_scalars_and_normalizes_them():
@@ -650,13 +412,11 @@ def test_any_valid_schedule_is_finite_and_round_trips(schedule, step, total_step
 
 
 # ---------------------------------------------------------------------------
-# 4. Values: repr round trip, equality, hashing, immutability.
+# 3. Values: repr round trip of the random cases, equality, hashing.
 # ---------------------------------------------------------------------------
 
-ALL_SCHEDULES = [s for s, _ in GOLDEN] + [s for _, s in TF_CASES]
 
-
-@pytest.mark.parametrize("schedule", ALL_SCHEDULES, ids=repr)
+@pytest.mark.parametrize("schedule", [s for _, s in TF_CASES], ids=[c for c, _ in TF_CASES])
 def test_repr_round_trips(schedule):
     text = repr(schedule)
     assert text.startswith(_TF_NAMES.get(type(schedule), text.split("(")[0]) + "(")
@@ -683,61 +443,3 @@ def test_equality_and_hashing():
     assert len({a, schedules.cosine_decay(0.1, 1000, alpha=0.01),
                 schedules.piecewise_constant([1], [1, 2]),
                 schedules.piecewise_constant((1,), (1.0, 2.0))}) == 2
-
-
-@pytest.mark.parametrize("schedule", [s for s, _ in GOLDEN], ids=repr)
-def test_immutable(schedule):
-    name = dataclasses.fields(schedule)[0].name
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        setattr(schedule, name, 0.5)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        schedule.new_attribute = 1
-
-
-def test_schedule_base_class():
-    assert all(isinstance(s, schedules.Schedule) for s in ALL_SCHEDULES)
-    with pytest.raises(TypeError):
-        schedules.Schedule()
-
-    class Halving(schedules.Schedule):
-        def _value(self, step):
-            return 1.0 / 2 ** step
-
-    assert Halving()(3) == 0.125 and Halving().breakpoints(10) == ()
-    assert repr(Halving()).startswith("<")
-    with pytest.raises(TypeError, match=r"^`step` must be an integer >= 0, got 0\.5$"):
-        Halving()(0.5)
-
-
-def test_factories_have_the_tensorflow_argument_names():
-    import inspect
-
-    tf_args = {  # tf.compat.v1.train signatures without global_step and name.
-        "piecewise_constant": ["boundaries", "values"],  # TF calls the step `x`.
-        "exponential_decay": ["learning_rate", "decay_steps", "decay_rate", "staircase"],
-        "inverse_time_decay": ["learning_rate", "decay_steps", "decay_rate", "staircase"],
-        "natural_exp_decay": ["learning_rate", "decay_steps", "decay_rate", "staircase"],
-        "polynomial_decay": ["learning_rate", "decay_steps", "end_learning_rate",
-                             "power", "cycle"],
-        "cosine_decay": ["learning_rate", "decay_steps", "alpha"],
-        "cosine_decay_restarts": ["learning_rate", "first_decay_steps", "t_mul",
-                                  "m_mul", "alpha"],
-        "linear_cosine_decay": ["learning_rate", "decay_steps", "num_periods",
-                                "alpha", "beta"],
-    }
-    for name, args in tf_args.items():
-        assert list(inspect.signature(getattr(schedules, name)).parameters) == args
-        assert getattr(schedules, name).__doc__.count("Args:") == 1
-
-
-# ---------------------------------------------------------------------------
-# 5. The module is TensorFlow-free.
-# ---------------------------------------------------------------------------
-
-def test_module_does_not_import_tensorflow():
-    code = ("import sys, lrhooks.schedules; "
-            "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; "
-            "assert 'numpy' not in sys.modules, 'numpy imported'")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
