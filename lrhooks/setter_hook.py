@@ -8,8 +8,9 @@ after other code ran the session without training.
 
 Stateful schedules (`lrhooks.schedules.StatefulSchedule`, e.g.
 reduce-on-plateau) expose an integer attribute `version` that changes whenever
-their rate for some step may have changed; the hook then refills the in-graph window (graph mode) or recomputes the rate
-before the next run (other modes). Pure schedules need nothing.
+their rate for some step may have changed; the hook then refills the in-graph
+window (graph mode) or recomputes the rate before the next run (other modes).
+Pure schedules need nothing.
 
 The hook picks one of three modes from what `learning_rate` is:
 

@@ -1,6 +1,9 @@
-"""No import cycles: the static import graph of each package (tests/support/imports.py)."""
+"""Imports: no cycle in the static import graph of each package (tests/support/imports.py),
+and the TensorFlow-free part of lrhooks imports neither TensorFlow nor absl."""
 
 import pathlib
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -46,3 +49,13 @@ def test_no_cycle_in_a_tree(tmp_path):
                       "pkg/b.py": "import json\n"})
     assert imports.find_cycles(imports.import_graph("pkg", tmp_path)) == []
     assert imports.find_cycles({"x": {"x"}}) == [["x"]]
+
+
+def test_schedules_import_neither_tensorflow_nor_absl_nor_numpy():
+    code = ("import sys, lrhooks, lrhooks.schedules, lrhooks.spec, lrhooks.checks, "
+            "lrhooks.preview; "
+            "bad = [m for m in ('tensorflow', 'absl', 'numpy') if m in sys.modules]; "
+            "assert not bad, bad")
+    result = subprocess.run([sys.executable, "-c", code], cwd=imports.REPO_ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
