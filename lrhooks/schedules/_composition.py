@@ -258,18 +258,25 @@ def sequential(parts: Sequence[Tuple[int, Schedule]],
 # scaled, linear_scaling
 # ---------------------------------------------------------------------------
 
-@factory("scaled")
-class Scaled(Schedule):
-    """`schedule(step) * factor`."""
+class _TimesFactor(Schedule):
+    """`schedule(step) * factor`, with the breakpoints of `schedule`.
 
-    schedule: Schedule = field(_schedule_arg)
-    factor: float = field(checks.positive)
+    Subclasses provide `schedule` (a field) and `factor` (a field or a property).
+    """
 
     def _value(self, step):
         return self.schedule(step) * self.factor
 
     def _breakpoints(self, total_steps):
         return self.schedule.breakpoints(total_steps)
+
+
+@factory("scaled")
+class Scaled(_TimesFactor):
+    """`schedule(step) * factor`."""
+
+    schedule: Schedule = field(_schedule_arg)
+    factor: float = field(checks.positive)
 
 
 def scaled(schedule: Schedule, factor: float) -> Scaled:
@@ -290,7 +297,7 @@ def scaled(schedule: Schedule, factor: float) -> Scaled:
 
 
 @factory("linear_scaling")
-class LinearScaling(Schedule):
+class LinearScaling(_TimesFactor):
     """`schedule(step) * (global_batch_size / reference_batch_size)`."""
 
     schedule: Schedule = field(_schedule_arg)
@@ -301,12 +308,6 @@ class LinearScaling(Schedule):
     def factor(self) -> float:
         """`global_batch_size / reference_batch_size`."""
         return self.global_batch_size / self.reference_batch_size
-
-    def _value(self, step):
-        return self.schedule(step) * self.factor
-
-    def _breakpoints(self, total_steps):
-        return self.schedule.breakpoints(total_steps)
 
 
 def linear_scaling(schedule: Schedule, global_batch_size: int,
