@@ -33,12 +33,16 @@ import tensorflow as tf
 
 from lrhooks import checks
 from lrhooks import graph_lookup
-from lrhooks.schedules._plateau import MODES, STATE_KEYS, THRESHOLD_MODES, ReduceLROnPlateau
+from lrhooks.schedules import ReduceLROnPlateau
 from lrhooks.step_writes import StepTracker
 
 tf1 = tf.compat.v1
 
 __all__ = ["ReduceLROnPlateau", "PlateauHook", "MODES", "THRESHOLD_MODES", "STATE_KEYS"]
+
+MODES = ReduceLROnPlateau.MODES
+THRESHOLD_MODES = ReduceLROnPlateau.THRESHOLD_MODES
+STATE_KEYS = ReduceLROnPlateau.STATE_KEYS
 
 
 class PlateauHook(tf1.train.SessionRunHook):

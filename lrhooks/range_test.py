@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from lrhooks import checks
 from lrhooks import graph_lookup
-from lrhooks.schedules._range_test import LRRangeTestSchedule, range_test_schedule
+from lrhooks.schedules import LRRangeTestSchedule, range_test_schedule
 from lrhooks.step_writes import StepWriteCounter
 
 tf1 = tf.compat.v1

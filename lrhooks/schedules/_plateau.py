@@ -51,8 +51,14 @@ class ReduceLROnPlateau(Schedule, StatefulSchedule):
 
     Attributes:
       version: Incremented on each reduction and each `load_state`, for
-        `LearningRateSetterHook`.
+        `LearningRateSetterHook` (the `StatefulSchedule` protocol).
+      MODES, THRESHOLD_MODES: The allowed `mode` and `threshold_mode` values.
+      STATE_KEYS: The keys of `state()`, in the order a checkpoint stores them.
     """
+
+    MODES = MODES
+    THRESHOLD_MODES = THRESHOLD_MODES
+    STATE_KEYS = STATE_KEYS
 
     def __init__(self, learning_rate: float, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
