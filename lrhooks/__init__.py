@@ -16,8 +16,12 @@ Schedules (pure Python):
 
 Graph side (lazy):
   LearningRateSetterHook   applies a schedule to a graph, exactly
-  learning_rate            the in-graph rate tensor the setter hook drives
-  LEARNING_RATE_COLLECTION the graph collection of such tensors
+  learning_rate            the in-graph rate tensor: self-driving with `schedule=`, else
+                           driven by the setter hook
+  scheduled_value          the same for any scheduled hyperparameter (momentum, ...)
+  LEARNING_RATE_COLLECTION the graph collection of rate tensors
+  SCHEDULED_VALUE_COLLECTION the graph collection of every scheduled value
+  UnscheduledValueError, StepNotIncrementedError  raised (inside a run) by a scheduled value
   rate_summary             the `learning_rate` summary of a rate tensor, tagged exactly
   scalar_summary           a scalar summary tagged exactly
 
@@ -52,7 +56,11 @@ _LAZY = {
     # Graph side.
     "LearningRateSetterHook": ("lrhooks.setter_hook", "LearningRateSetterHook"),
     "learning_rate": ("lrhooks.rate_tensor", "learning_rate"),
+    "scheduled_value": ("lrhooks.rate_tensor", "scheduled_value"),
     "LEARNING_RATE_COLLECTION": ("lrhooks.rate_tensor", "LEARNING_RATE_COLLECTION"),
+    "SCHEDULED_VALUE_COLLECTION": ("lrhooks.rate_tensor", "SCHEDULED_VALUE_COLLECTION"),
+    "UnscheduledValueError": ("lrhooks.rate_tensor", "UnscheduledValueError"),
+    "StepNotIncrementedError": ("lrhooks.rate_tensor", "StepNotIncrementedError"),
     "rate_summary": ("lrhooks.summaries", "rate_summary"),
     "scalar_summary": ("lrhooks.summaries", "scalar_summary"),
     # Telemetry.

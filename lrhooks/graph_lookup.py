@@ -9,6 +9,8 @@ from typing import List, Optional, Union
 
 import tensorflow as tf
 
+from lrhooks import step_writes
+
 tf1 = tf.compat.v1
 
 _VARIABLE_OP_TYPES = frozenset({"VarHandleOp", "VariableV2", "Variable"})
@@ -17,7 +19,10 @@ _VARIABLE_OP_TYPES = frozenset({"VarHandleOp", "VariableV2", "Variable"})
 def get_global_step_or_raise(
     graph: Optional[tf.Graph] = None, owner: str = "LearningRateSetterHook"
 ) -> tf.Variable:
-    """Returns the graph's global step variable.
+    """Returns the step variable the graph's hooks track.
+
+    The registered global step; else the step of the graph's scheduled values
+    (made with `global_step=` an unregistered variable), when they share one.
 
     Args:
       graph: The graph to look in (default: the default graph).
@@ -26,21 +31,25 @@ def get_global_step_or_raise(
     Raises:
       RuntimeError: The graph has no global step.
     """
+    from lrhooks import rate_tensor  # pylint: disable=import-outside-toplevel
     graph = graph or tf1.get_default_graph()
     global_step = tf1.train.get_global_step(graph)
-    if global_step is None:
-        raise RuntimeError(
-            f"{owner} needs a global step in the graph, but there is none: create it "
-            "with `tf.compat.v1.train.get_or_create_global_step()` before building "
-            "the train op, and pass it to `optimizer.apply_gradients(..., "
-            "global_step=global_step)`."
-        )
-    return global_step
+    if global_step is not None:
+        return global_step
+    steps = {id(s.global_step): s.global_step for s in rate_tensor.sources(graph)}
+    if len(steps) == 1:
+        return next(iter(steps.values()))
+    raise RuntimeError(
+        f"{owner} needs a global step in the graph, but there is none: create it "
+        "with `tf.compat.v1.train.get_or_create_global_step()` before building "
+        "the train op, and pass it to `optimizer.apply_gradients(..., "
+        "global_step=global_step)`."
+    )
 
 
 def read_global_step_tensor(global_step: tf.Variable) -> tf.Tensor:
-    """Returns a tensor that reads the current value of `global_step`."""
-    return tf.identity(global_step.read_value(), name="lrhooks_global_step_read")
+    """Returns the graph's one cached tensor that reads `global_step`."""
+    return step_writes.global_step_read(global_step)
 
 
 def close_names(graph: tf.Graph, name: str, limit: int = 5) -> List[str]:
@@ -130,25 +139,62 @@ def check_float_scalar(target: Union[tf.Tensor, tf.Variable], name: str) -> None
         raise ValueError(f"`learning_rate` {name!r} must be a float scalar, got shape {shape}")
 
 
-def telemetry_tensors(graph: tf.Graph, learning_rate=None):
-    """What a logging/summary hook fetches to report the rate a run applied.
+def value_label(name: str) -> str:
+    """The log column of a scheduled value: "lr" for the learning rate, else its name."""
+    return "lr" if name == "learning_rate" else name
 
-    Returns `(rate, step, exact)`: `rate` is the tensor (or variable) to fetch,
-    or None when `learning_rate` is None and the graph has no
-    `lrhooks.learning_rate()` tensor; `step` is the exact step read the rate was
-    computed from for such a tensor (`exact` True), else a plain read of the
-    global step, which races with the optimizer's increment (`exact` False).
+
+def telemetry_tensors(graph: tf.Graph, learning_rate=None):
+    """What a logging/summary hook fetches to report the values a run applied.
+
+    Returns `(values, step, exact)`: `values` maps each value's name to the
+    tensor (or variable) to fetch: `{"learning_rate": learning_rate}` when one
+    is given, else every tensor made by `lrhooks.scheduled_value()` /
+    `lrhooks.learning_rate()` in the graph, by name (empty when there is none).
+    `step` is the graph's one step read: the very read those tensors are
+    computed from (`exact` True), else a read that races with the optimizer's
+    increment (`exact` False, for a rate given as a variable or a fed tensor).
     """
     from lrhooks import rate_tensor  # pylint: disable=import-outside-toplevel
     global_step = get_global_step_or_raise(graph, owner="this hook")
     step = read_global_step_tensor(global_step)
-    if learning_rate is None:
-        found = graph.get_collection(rate_tensor.LEARNING_RATE_COLLECTION)
-        if len(found) != 1:
-            return None, step, False
-        learning_rate = found[0]
-    target = resolve_rate(graph, learning_rate)
-    source = rate_tensor.source_of(target) if isinstance(target, tf.Tensor) else None
-    if source is not None:
-        return target, source.step_tensor, True
-    return target, step, False
+    if learning_rate is not None:
+        target = resolve_rate(graph, learning_rate)
+        source = rate_tensor.source_of(target) if isinstance(target, tf.Tensor) else None
+        exact = source is not None and source.step_tensor is step
+        return {"learning_rate" if source is None else source.name: target}, step, exact
+    values = {}
+    for source in rate_tensor.sources(graph):
+        if source.global_step is not global_step:
+            continue
+        name, n = source.name, 1
+        while name in values:  # two values of one name: learning_rate, learning_rate_2
+            n += 1
+            name = f"{source.name}_{n}"
+        values[name] = source.tensor
+    return values, step, bool(values)
+
+
+_ENQUEUE_OPS = frozenset({"QueueEnqueueV2", "QueueEnqueueManyV2", "QueueEnqueue",
+                          "QueueEnqueueMany"})
+
+
+def feeds_a_queue(target: Union[tf.Tensor, tf.Variable]) -> bool:
+    """Whether `target` flows (by data or control edges) into a queue's enqueue op.
+
+    Such consumers run in queue-runner threads (e.g. the apply ops of
+    `SyncReplicasOptimizer` run in the chief's queue runner), which a hook can
+    neither feed nor time.
+    """
+    pending = [target.op]
+    seen = set()
+    while pending:
+        op = pending.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if op.type in _ENQUEUE_OPS:
+            return True
+        pending.extend(c for out in op.outputs for c in out.consumers())
+        pending.extend(op._control_outputs)  # pylint: disable=protected-access
+    return False

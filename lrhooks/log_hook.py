@@ -7,6 +7,7 @@ fetched in that run). Only the logged runs fetch anything; the others cost a
 counter increment.
 """
 
+import logging as py_logging
 import math
 import sys
 import time
@@ -75,6 +76,23 @@ def format_progress(step: int, last_step: Optional[int], values: Mapping[str, ob
     return f"{head}[{'#' * done}{'.' * (bar_width - done)}] {tail}"[:width]
 
 
+def log_line(line: str, stream: Optional[TextIO] = None) -> None:
+    """Logs `line` through absl when absl logging is set up, else writes it to `stream`.
+
+    absl drops INFO lines until a program parses its flags (`app.run`), so a
+    program that never does would see no log lines at all: there the line
+    goes to `stream` (default: sys.stderr) instead.
+    """
+    handler = logging.get_absl_handler()
+    if (handler in py_logging.getLogger().handlers and
+            logging.get_absl_logger().isEnabledFor(py_logging.INFO)):
+        logging.info("%s", line)
+        return
+    stream = stream or sys.stderr
+    stream.write(line + "\n")
+    stream.flush()
+
+
 def use_live_progress(mode: str, stream: TextIO) -> bool:
     """Whether to draw the live line: "always", "never", or ("auto") iff `stream` is a terminal.
 
@@ -89,7 +107,12 @@ def use_live_progress(mode: str, stream: TextIO) -> bool:
 
 
 class TrainingLogHook(PeriodicFetchHook):
-    """Logs step, applied learning rate, loss, named tensors, speed and time left."""
+    """Logs step, applied learning rate, loss, named tensors, speed and time left.
+
+    Every scheduled value of the graph (`lrhooks.learning_rate()`,
+    `lrhooks.scheduled_value("momentum", ...)`, ...) is its own column: "lr"
+    for the learning rate, else the value's name.
+    """
 
     def __init__(self, loss: Optional[TensorLike] = None,
                  tensors: Optional[Mapping[str, TensorLike]] = None, *,
@@ -113,7 +136,8 @@ class TrainingLogHook(PeriodicFetchHook):
           progress: "auto" (a live line iff `stream` is an interactive terminal),
             "always" or "never" (e.g. a program's choice under CI).
           stream: Where the live line goes (default: sys.stderr).
-          log_fn: Where log lines go (default: absl `logging.info`).
+          log_fn: Where log lines go (default: absl `logging.info` when absl
+            logging is set up, else sys.stderr; see `log_line`).
         """
         checks.choice("progress", progress, PROGRESS_MODES)
         for name, value in (("batch_size", batch_size), ("last_step", last_step)):
@@ -125,16 +149,15 @@ class TrainingLogHook(PeriodicFetchHook):
         self._rate_arg, self._output_dir = learning_rate, output_dir
         self._stream = stream or sys.stderr
         self._live = use_live_progress(progress, self._stream)
-        self._log = log_fn or (lambda line: logging.info("%s", line))
+        self._log = log_fn or log_line
 
     def begin(self) -> None:
         super().begin()
         graph = tf1.get_default_graph()
-        rate, step, self._exact_step_fetch = graph_lookup.telemetry_tensors(
+        values, step, self._exact_step_fetch = graph_lookup.telemetry_tensors(
             graph, self._rate_arg)
-        fetches: Dict[str, object] = {}
-        if rate is not None:
-            fetches["lr"] = rate
+        fetches: Dict[str, object] = {graph_lookup.value_label(name): tensor
+                                      for name, tensor in values.items()}
         if self._loss is not None:
             fetches["loss"] = graph_lookup.resolve_rate(graph, self._loss, "loss")
         for name, tensor in self._tensors.items():

@@ -33,6 +33,7 @@ import tensorflow as tf
 
 from lrhooks import checks
 from lrhooks import graph_lookup
+from lrhooks import rate_tensor
 from lrhooks.schedules import ReduceLROnPlateau
 from lrhooks.step_writes import StepTracker
 
@@ -102,8 +103,7 @@ class PlateauHook(tf1.train.SessionRunHook):
                                  f"{dtype.name} and shape {metric.shape}")
             self._metric = metric.read_value() if isinstance(metric, tf.Variable) else metric
             global_step = graph_lookup.get_global_step_or_raise(graph, owner="PlateauHook")
-            self._tracker = StepTracker(graph, global_step,
-                                        graph_lookup.read_global_step_tensor(global_step))
+            self._tracker = StepTracker(global_step)
         variable_name = self._name + "/state"
         if graph_lookup.find_variable(graph, variable_name) is not None:
             raise ValueError(f"a variable {variable_name!r} already exists (another "
@@ -128,7 +128,13 @@ class PlateauHook(tf1.train.SessionRunHook):
             self._tracker.reset(session)
 
     def _store(self, session: tf1.Session) -> None:
-        """Writes the schedule's state into the variable if it changed since the last write."""
+        """Writes the schedule's state into the variable if it changed since the last write.
+
+        Also empties the in-graph window of every value bound to the schedule
+        whose rate changed (`lrhooks.learning_rate(schedule=...)`), so the next
+        run applies the new rate.
+        """
+        rate_tensor.invalidate_windows(self._schedule, session)
         if self._schedule.reports == self._written:
             return
         state = self._schedule.state()

@@ -26,7 +26,7 @@ import tensorflow as tf
 from lrhooks import checks
 from lrhooks import graph_lookup
 from lrhooks.schedules import LRRangeTestSchedule, range_test_schedule
-from lrhooks.step_writes import StepWriteCounter
+from lrhooks.step_writes import StepTracker
 
 tf1 = tf.compat.v1
 
@@ -177,26 +177,23 @@ class LRRangeTestHook(tf1.train.SessionRunHook):
         global_step = graph_lookup.get_global_step_or_raise(graph, owner="LRRangeTestHook")
         # The step is read once per session and then counted (a step fetched with the
         # training run would race with the optimizer's increment).
-        self._counter = StepWriteCounter(graph, global_step)
-        self._step_read = graph_lookup.read_global_step_tensor(global_step)
+        self._tracker = StepTracker(global_step)
         if self._output_dir and self._writer is None:
             self._writer = tf1.summary.FileWriter(self._output_dir)
 
     def after_create_session(self, session, coord) -> None:
-        self._step = int(session.run(self._step_read))
+        self._step = self._tracker.reset(session)
 
     def before_run(self, run_context):
-        self._pending = self._counter.increment(run_context.original_args.fetches)
-        if self._pending == 0 or self._usable is not None:
+        self._started = self._tracker.before_run(run_context.original_args.fetches)
+        if self._tracker.pending == 0 or self._usable is not None:
             return None  # cannot train (e.g. an evaluation), or the test is over
-        self._started = self._step
         return tf1.train.SessionRunArgs(self._loss)
 
     def after_run(self, run_context, run_values) -> None:
-        if self._pending == 0 or self._usable is not None:
+        self._step = self._tracker.after_run(run_context.session)
+        if self._tracker.pending == 0 or self._usable is not None:
             return
-        self._step = (self._step + self._pending if self._pending is not None
-                      else int(run_context.session.run(self._step_read)))
         step = self._started
         if step < self._start:
             return

@@ -1,35 +1,48 @@
-"""`lrhooks.learning_rate()`: a rate tensor that is exact by construction and nearly free.
+"""Scheduled values in the graph: `lrhooks.learning_rate()` and `lrhooks.scheduled_value()`.
 
-Model code calls `lrhooks.learning_rate()` where it would have written
-`tf.constant(0.1)` or `tf.compat.v1.train.piecewise_constant(global_step, ...)`.
-The tensor it returns looks the rate up *in the graph* from the step the run
-starts at:
+Model code calls `lrhooks.learning_rate(schedule=S)` where it would have written
+`tf.constant(0.1)` or `tf.compat.v1.train.piecewise_constant(global_step, ...)`,
+and `lrhooks.scheduled_value("momentum", S)` for any other scheduled
+hyperparameter. The tensor looks its value up *in the graph* from the step the
+run starts at:
 
-    rate = table[global_step - base]          if base <= global_step < base + n
-         = schedule(global_step)  (py_func)   otherwise
+    value = table[global_step - base]             if base <= global_step < base + n
+          = schedule(global_step)  (numpy_function)  otherwise
 
-`table` is a small local variable that `LearningRateSetterHook` fills with the
-schedule's values for a window of `table_size` steps, and refills rarely. The
-rate is read from the same `global_step` value the optimizer increments, in the
-same run, so it is exact on every run: after a restore, after runs that do not
-train, and when other workers move a shared `global_step`. Per run it costs a
-gather and a compare; the Python fallback runs only when a step falls outside
-the window (then the hook moves the window).
+`table` is a small LOCAL variable (never checkpointed, empty after each session
+start) holding the schedule's values for a window of `table_size` steps. Out of
+the window, one `tf.numpy_function` call returns the value *and* the next
+window, and the same run stores that window in `table`. So the tensor is exact
+on every run by itself, with no hook: in a plain `Session` loop, a
+`Supervisor`, a `MonitoredTrainingSession`, an Estimator, between-graph
+replicas and `SyncReplicasOptimizer`'s queue runner. Per run it costs a read,
+a gather and a compare; Python runs about once per `table_size` steps.
+
+Without `schedule=`, a `LearningRateSetterHook(schedule)` binds the schedule in
+its `begin()` (the older way, still supported). A stateful schedule (one with a
+`version`, e.g. `ReduceLROnPlateau`) changes its values between runs: the party
+that changed it (`PlateauHook`, or the setter hook) calls
+`invalidate_windows(schedule, session)`, which empties the window of every
+value bound to that schedule, so the next run recomputes it.
 """
 
 import threading
 import weakref
-from typing import Callable, List, Optional
+from typing import Callable, Iterable, List, Optional
 
 import numpy as np
 import tensorflow as tf
 
 from lrhooks import checks
+from lrhooks import step_writes
 
 tf1 = tf.compat.v1
 
 LEARNING_RATE_COLLECTION = "lrhooks_learning_rates"
 """Graph collection that `learning_rate()` adds its rate tensors to."""
+
+SCHEDULED_VALUE_COLLECTION = "lrhooks_scheduled_values"
+"""Graph collection of every tensor made by `scheduled_value()` / `learning_rate()`."""
 
 _HEADER = 2  # table[0] = first step of the window, table[1] = number of valid entries.
 
@@ -38,107 +51,180 @@ _HEADER = 2  # table[0] = first step of the window, table[1] = number of valid e
 _SOURCES: "weakref.WeakKeyDictionary[tf.Graph, List[RateSource]]" = weakref.WeakKeyDictionary()
 
 
-class RateSource:
-    """The graph side of a rate tensor made by `learning_rate()`.
+class UnscheduledValueError(ValueError):
+    """A scheduled-value tensor ran without a schedule (no `schedule=` and no hook)."""
 
-    Holds the window variable and its assign op, and the Python fallback the
-    graph calls for steps outside the window. A `LearningRateSetterHook`
-    binds its schedule here in `begin()`.
+
+class StepNotIncrementedError(ValueError):
+    """Nothing in the graph increments the step a scheduled value is computed from."""
+
+
+class RateSource:
+    """The graph side of a tensor made by `scheduled_value()`.
+
+    Holds the window variable and the Python fallback that the graph calls for
+    steps outside the window. The schedule is bound at graph building
+    (`schedule=`) or by a `LearningRateSetterHook` in `begin()`.
     """
 
-    def __init__(self, tensor_name: str, table_size: int):
-        self.tensor: Optional[tf.Tensor] = None
-        self.step_tensor: Optional[tf.Tensor] = None  # the step read the rate is computed from
-        self.tensor_name = tensor_name
+    def __init__(self, name: str, table_size: int, global_step: tf.Variable,
+                 schedule: Optional[Callable[[int], float]]):
+        self.name = name  # the value's name: its log column and summary tag
         self.table_size = table_size
+        self.global_step = global_step
+        self.schedule = schedule
+        self.self_driving = schedule is not None  # bound when the graph was built
+        self.owner: Optional[object] = None  # the hook that bound `schedule`, if any
+        self.tensor: Optional[tf.Tensor] = None
+        self.tensor_name = name
+        self.step_tensor: Optional[tf.Tensor] = None  # the step read the value is computed from
         self.table: Optional[tf.Variable] = None
-        self.table_feed: Optional[tf.Tensor] = None
-        self.table_assign: Optional[tf.Operation] = None
-        self.schedule: Optional[Callable[[int], float]] = None
-        self.owner: Optional[object] = None  # the hook that bound `schedule`
+        self.invalidate_op: Optional[tf.Operation] = None
         self.dtype = np.float32
+        self.fallback_count = 0
+        self.filled_version = None  # the schedule's `version` when the window was computed
+        self._writers_checked = False
         self._lock = threading.Lock()
-        self.fallback_count = 0  # read without the lock by the hook after each run
 
-    def fallback(self, step: np.ndarray) -> np.ndarray:
-        """Called by the graph (py_func) for a step outside the window."""
+    def fallback(self, step: np.ndarray):
+        """Called by the graph (numpy_function) for a step outside the window.
+
+        Returns `(value, window)`; the graph stores `window` in the table.
+        """
         step = int(step)
         if self.schedule is None:
-            raise RuntimeError(
-                f"rate tensor {self.tensor_name!r} (made by lrhooks.learning_rate()) is not "
-                "driven by a LearningRateSetterHook: pass `lrhooks.LearningRateSetterHook"
-                "(schedule)` in the session's hooks"
-            )
-        value = checks.schedule_rate(self.schedule, step)
+            raise UnscheduledValueError(
+                f"scheduled value {self.tensor_name!r} has no schedule: make it with "
+                f"`lrhooks.learning_rate(schedule=...)` (or `scheduled_value({self.name!r}, "
+                "schedule)`), or pass `lrhooks.LearningRateSetterHook(schedule)` in the "
+                "session's hooks")
+        if not self._writers_checked:
+            self._check_step_is_incremented()
         with self._lock:
+            version = getattr(self.schedule, "version", None)
+            value = checks.schedule_rate(self.schedule, step)
+            window = self.window(step)
             self.fallback_count += 1
-        return np.asarray(value, dtype=self.dtype)
+            self.filled_version = version
+        return np.asarray(value, dtype=self.dtype), window
+
+    def _check_step_is_incremented(self) -> None:
+        unit, other = step_writes.find_step_writers(self.global_step)
+        if not unit and not other:
+            raise StepNotIncrementedError(
+                f"nothing in the graph increments `global_step` {self.global_step.op.name!r} "
+                f"that {self.tensor_name!r} is computed from: pass the variable your train op "
+                "increments as `global_step=` (or pass this one to "
+                "`optimizer.minimize(..., global_step=...)`)")
+        self._writers_checked = True
 
     def window(self, start: int) -> np.ndarray:
         """The table contents for a window starting at `start`.
 
-        Stops before the first step whose rate is invalid, so that the fallback
+        Stops before the first step whose value is invalid, so that the fallback
         raises the error exactly at that step.
         """
-        rates = [start, 0.0]
+        values = [start, 0.0]
         for step in range(start, start + self.table_size):
             try:
-                rates.append(checks.schedule_rate(self.schedule, step))
+                values.append(checks.schedule_rate(self.schedule, step))
             except ValueError:
                 break
-        rates[1] = len(rates) - _HEADER
-        rates.extend([0.0] * (_HEADER + self.table_size - len(rates)))
-        return np.asarray(rates, dtype=np.float64)
+        values[1] = len(values) - _HEADER
+        values.extend([0.0] * (_HEADER + self.table_size - len(values)))
+        return np.asarray(values, dtype=np.float64)
+
+    @property
+    def stale(self) -> bool:
+        """Whether a stateful schedule changed since the window was computed."""
+        return (self.fallback_count > 0 and
+                getattr(self.schedule, "version", None) != self.filled_version)
 
 
-def learning_rate(
-    name: str = "learning_rate",
+def _check_name(name) -> str:
+    if callable(name):
+        raise TypeError(f"`name` must be a non-empty string, got {name!r} "
+                        "(pass the schedule as `schedule=`)")
+    return checks.non_empty_string("name", name)
+
+
+def _resolve_global_step(graph: tf.Graph, global_step) -> tf.Variable:
+    if global_step is None:
+        global_step = tf1.train.get_global_step(graph)
+        if global_step is None:
+            raise ValueError(
+                "`global_step` is None and the graph has no registered global step: call "
+                "`tf.compat.v1.train.get_or_create_global_step()` before building the model, "
+                "or pass `global_step=your_step_variable`")
+        return global_step
+    if not isinstance(global_step, tf.Variable) or not global_step.dtype.base_dtype.is_integer:
+        raise TypeError(f"`global_step` must be an integer tf.Variable, got {global_step!r}")
+    if global_step.graph is not graph:
+        raise ValueError(f"`global_step` {global_step.op.name!r} belongs to another graph")
+    return global_step
+
+
+def scheduled_value(
+    name: str,
+    schedule: Optional[Callable[[int], float]] = None,
     *,
     dtype: tf.DType = tf.float32,
     global_step: Optional[tf.Variable] = None,
     table_size: int = 4096,
+    collections: Iterable[str] = (),
 ) -> tf.Tensor:
-    """Creates the rate tensor that a `LearningRateSetterHook` drives.
+    """A tensor equal, in each run, to `schedule(step at the start of the run)`.
 
-    Call it in model code, inside the graph being built, and pass the result to
-    the optimizer. The tensor is added to `LEARNING_RATE_COLLECTION`, so a hook
-    built with `learning_rate=None` finds it (also when the hook is built before
-    the graph, as `tf.estimator` requires).
+    For any scheduled hyperparameter: momentum, Adam's beta1, a weight-decay
+    coefficient, a dropout rate, a second optimizer's rate. `name` is the
+    value's name: its `TrainingLogHook` column and its TensorBoard tag.
+
+    Example::
+
+        global_step = tf.compat.v1.train.get_or_create_global_step()
+        momentum = lrhooks.scheduled_value("momentum", schedules.linear_warmup(...))
 
     Args:
-      name: Name of the returned tensor (under the current name scope).
-      dtype: A floating dtype for the rate.
-      global_step: The step variable; default: the graph's global step,
-        created if missing.
-      table_size: Steps of schedule values kept in the graph at a time (> 0).
-
-    Returns:
-      A scalar tensor equal, in each run, to `schedule(global_step)` for the
-      value `global_step` has when the run starts.
+      name: The value's name, e.g. "momentum" (also the name of the tensor,
+        under the scope `<name>_window`).
+      schedule: A callable `step -> value` (e.g. from `lrhooks.schedules`),
+        bound now: the tensor then needs no hook. None: a
+        `LearningRateSetterHook(schedule, learning_rate=tensor)` binds it.
+      dtype: A floating dtype.
+      global_step: The step variable the train op increments; default: the
+        graph's registered global step (never created here).
+      table_size: Steps of values kept in the graph at a time (> 0).
+      collections: Graph collections to add the tensor to, besides
+        `SCHEDULED_VALUE_COLLECTION`.
 
     Raises:
-      TypeError: `table_size` is not an integer.
-      ValueError: `table_size` is not > 0 or `dtype` not floating.
+      ValueError: No global step (the message shows both fixes), `table_size`
+        not > 0 or a non-floating `dtype`.
+      TypeError: `name` is not a string, `schedule` not callable, `table_size`
+        not an integer, or `global_step` not an integer variable.
     """
+    name = _check_name(name)
+    if schedule is not None and not callable(schedule):
+        raise TypeError(f"`schedule` must be callable as schedule(step) -> value, "
+                        f"got {schedule!r}")
     table_size = checks.positive_count("table_size", table_size)
     dtype = tf.as_dtype(dtype)
     if not dtype.is_floating:
         raise ValueError(f"`dtype` must be a floating dtype, got {dtype.name}")
     graph = tf1.get_default_graph()
-    if global_step is None:
-        global_step = tf1.train.get_or_create_global_step(graph)
+    global_step = _resolve_global_step(graph, global_step)
+    step = step_writes.global_step_read(global_step)
     with tf1.variable_scope(None, default_name=name + "_window"):
-        source = RateSource(name, table_size)
+        source = RateSource(name, table_size, global_step, schedule)
         source.dtype = dtype.as_numpy_dtype
+        source.step_tensor = step
         initial = np.zeros(_HEADER + table_size, dtype=np.float64)
         source.table = tf1.get_variable(
             "table", initializer=tf.constant(initial), trainable=False,
             collections=[tf1.GraphKeys.LOCAL_VARIABLES], use_resource=True)
-        source.table_feed = tf1.placeholder(tf.float64, [_HEADER + table_size], name="table_feed")
-        source.table_assign = source.table.assign(source.table_feed, read_value=False)
+        source.invalidate_op = source.table.assign(tf.constant(initial), read_value=False,
+                                                   name="invalidate")
         table = source.table.value()
-        step = global_step.value() if hasattr(global_step, "value") else global_step
-        source.step_tensor = step
         offset = step - tf.cast(table[0], step.dtype)
         in_window = tf.logical_and(offset >= 0, offset < tf.cast(table[1], step.dtype))
 
@@ -146,23 +232,82 @@ def learning_rate(
             return tf.cast(tf.gather(table, offset + _HEADER), dtype)
 
         def from_schedule():
-            value = tf1.py_func(source.fallback, [step], dtype, stateful=True,
-                                name="schedule_fallback")
-            value.set_shape([])
-            return value
+            value, window = tf.numpy_function(source.fallback, [step], [dtype, tf.float64],
+                                              stateful=True, name="schedule_fallback")
+            window.set_shape([_HEADER + table_size])
+            store = source.table.assign(window, read_value=False)
+            with tf.control_dependencies([store]):
+                return tf.reshape(value, [])
 
-        rate = tf1.cond(in_window, from_table, from_schedule)
-    rate = tf.identity(rate, name=name)
-    source.tensor = rate
-    source.tensor_name = rate.name
+        value = tf.identity(tf1.cond(in_window, from_table, from_schedule), name=name)
+    source.tensor = value
+    source.tensor_name = value.name
     _SOURCES.setdefault(graph, []).append(source)
-    graph.add_to_collection(LEARNING_RATE_COLLECTION, rate)
-    return rate
+    for key in (SCHEDULED_VALUE_COLLECTION, *collections):
+        graph.add_to_collection(key, value)
+    return value
+
+
+def learning_rate(
+    name: str = "learning_rate",
+    *,
+    schedule: Optional[Callable[[int], float]] = None,
+    dtype: tf.DType = tf.float32,
+    global_step: Optional[tf.Variable] = None,
+    table_size: int = 4096,
+) -> tf.Tensor:
+    """The learning-rate tensor: `scheduled_value(name, schedule)` in `LEARNING_RATE_COLLECTION`.
+
+    With `schedule=`, the tensor drives itself: no hook is needed, in any TF1
+    loop (plain `Session.run`, `Supervisor`, `MonitoredTrainingSession`,
+    Estimator). Without it, pass `lrhooks.LearningRateSetterHook(schedule)` in
+    the session's hooks. Either way the tensor is found through
+    `LEARNING_RATE_COLLECTION` (also by a hook built before the graph, as
+    `tf.estimator` requires); its op is `<name>_window/<name>`, so the root
+    name `learning_rate` stays free for `tf.summary.scalar("learning_rate", rate)`.
+
+    Args:
+      name: The rate's name (its log column is "lr" and its tag `name`).
+      schedule: A callable `step -> rate`, bound now; or None for a hook to bind.
+      dtype: A floating dtype for the rate.
+      global_step: The step variable; default: the graph's registered global step.
+      table_size: Steps of schedule values kept in the graph at a time (> 0).
+
+    Returns:
+      A scalar tensor equal, in each run, to `schedule(global_step)` for the
+      value `global_step` has when the run starts.
+
+    Raises:
+      ValueError: No global step (the message shows both fixes), `table_size`
+        is not > 0 or `dtype` not floating.
+      TypeError: `table_size` is not an integer.
+    """
+    return scheduled_value(name, schedule, dtype=dtype, global_step=global_step,
+                           table_size=table_size, collections=(LEARNING_RATE_COLLECTION,))
 
 
 def source_of(tensor: tf.Tensor) -> Optional[RateSource]:
-    """Returns the RateSource behind a tensor made by `learning_rate()`, else None."""
+    """Returns the RateSource behind a tensor made by `scheduled_value()`, else None."""
     for source in _SOURCES.get(tensor.graph, ()):
         if source.tensor is tensor:
             return source
     return None
+
+
+def sources(graph: tf.Graph) -> List[RateSource]:
+    """The RateSources of `graph`, in creation order."""
+    return list(_SOURCES.get(graph, ()))
+
+
+def invalidate_windows(schedule: Callable[[int], float], session) -> int:
+    """Empties the window of each value bound to `schedule` whose schedule changed.
+
+    Call it after changing a stateful schedule (one with `version`), in the
+    session that runs the graph; the next run recomputes those values.
+    Returns how many windows were emptied.
+    """
+    stale = [s.invalidate_op for s in _SOURCES.get(session.graph, ())
+             if s.schedule is schedule and s.stale]
+    if stale:
+        session.run(stale)
+    return len(stale)

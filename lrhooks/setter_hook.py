@@ -17,8 +17,9 @@ The hook picks one of three modes from what `learning_rate` is:
 * `"graph"`: a tensor made by `lrhooks.learning_rate()`. The rate is looked up
   in the graph from the step the run starts at (see `lrhooks.rate_tensor`), so
   it is exact even when other workers move a shared `global_step`. The hook
-  only refills the in-graph window of values, about once per `table_size`
-  steps. Cheapest mode.
+  binds its schedule to the tensor in `begin()`; the tensor refills its own
+  window. A tensor made with `schedule=` needs no hook at all; a hook given
+  for it is accepted when its schedule is the same.
 * `"variable"`: a `tf.Variable`. The hook assigns the variable before a run,
   only when the rate changes; the value is saved in checkpoints.
 * `"feed"`: a feedable tensor (a placeholder, a `placeholder_with_default`, a
@@ -110,22 +111,22 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
     # ----------------------------------------------------------------- begin
     def begin(self) -> None:
         graph = tf1.get_default_graph()
-        global_step = graph_lookup.get_global_step_or_raise(graph)
-        self._step_read = graph_lookup.read_global_step_tensor(global_step)
         target = self._resolve(graph)
         self._source = None
         self._fetch = None
         source = rate_tensor.source_of(target) if isinstance(target, tf.Tensor) else None
         if source is not None:
             self.mode = "graph"
-            if source.owner is not None and source.owner is not self:
-                raise ValueError(f"rate tensor {source.tensor_name!r} is already driven by "
-                                 "another LearningRateSetterHook; use one hook per rate tensor")
-            source.schedule, source.owner = self._schedule, self
-            self._source = source
+            self._bind(source)
             return
+        global_step = graph_lookup.get_global_step_or_raise(graph)
         name = target.op.name if isinstance(target, tf.Variable) else target.name
         graph_lookup.check_float_scalar(target, name)
+        if graph_lookup.feeds_a_queue(target):
+            raise ValueError(
+                f"`learning_rate` {name!r} is consumed by ops that a queue runner runs (e.g. "
+                "SyncReplicasOptimizer's chief queue runner), which no hook can feed or time: "
+                "make the rate with `lrhooks.learning_rate(schedule=...)`")
         self._dtype = target.dtype.base_dtype.as_numpy_dtype
         if isinstance(target, tf.Variable):
             self.mode = "variable"
@@ -146,9 +147,25 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         if tracking == "auto":
             tracking = "fetch" if "/job:" in (global_step.device or "") else "count"
         self.step_tracking = tracking
-        self._tracker = StepTracker(graph, global_step, self._step_read)
+        self._tracker = StepTracker(global_step)
         if tracking == "fetch":
-            self._fetch = self._step_read
+            self._fetch = self._tracker.read
+
+    def _bind(self, source: rate_tensor.RateSource) -> None:
+        """Graph mode: binds the schedule to the tensor (or checks the one bound at building)."""
+        if source.self_driving:
+            if source.schedule is not self._schedule and source.schedule != self._schedule:
+                raise ValueError(
+                    f"`schedule` {self._schedule!r} differs from the schedule "
+                    f"{source.schedule!r} that {source.tensor_name!r} was made with; drop the "
+                    "hook (the tensor drives itself) or pass it the same schedule")
+        elif source.owner is not None and source.owner is not self:
+            raise ValueError(f"rate tensor {source.tensor_name!r} is already driven by "
+                             "another LearningRateSetterHook; use one hook per rate tensor")
+        else:
+            source.schedule, source.owner = self._schedule, self
+        self._source = source
+        self._stateful = isinstance(self._schedule, StatefulSchedule)
 
     def _resolve(self, graph: tf.Graph) -> Union[tf.Tensor, tf.Variable]:
         if self._requested is not None:
@@ -170,8 +187,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
     # ------------------------------------------------------------- sessions
     def after_create_session(self, session: tf1.Session, coord: Any) -> None:
         if self.mode == "graph":
-            self._refill(session)
-            return
+            return  # the tensor fills its own window on the first run
         self._tracker.reset(session)
         if self.mode == "variable":
             self._current = self._dtype(session.run(self._variable_read))
@@ -185,8 +201,8 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
 
     def before_run(self, run_context: tf1.train.SessionRunContext):
         if self.mode == "graph":
-            if self._version() != self._filled_version:
-                self._refill(run_context.session)  # a stateful schedule changed its rates
+            if self._stateful and self._source.stale:  # a stateful schedule changed its rates
+                rate_tensor.invalidate_windows(self._schedule, run_context.session)
             return None
         rate = self._rate(self._tracker.before_run(run_context.original_args.fetches))
         if self.mode == "variable":
@@ -203,18 +219,9 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
     def after_run(self, run_context: tf1.train.SessionRunContext,
                   run_values: tf1.train.SessionRunValues) -> None:
         if self.mode == "graph":
-            if self._source.fallback_count != self._seen_fallbacks:  # cheap, no lock
-                self._refill(run_context.session)
             return
         seen = int(run_values.results) if self._fetch is not None else None
         self._tracker.after_run(run_context.session, seen=seen)  # seen: other writers
-
-    def _refill(self, session: tf1.Session) -> None:
-        start = int(session.run(self._step_read))
-        source = self._source
-        session.run(source.table_assign, {source.table_feed: source.window(start)})
-        self._seen_fallbacks = source.fallback_count
-        self._filled_version = self._version()
 
     def _version(self) -> Optional[int]:
         """The schedule's `version` if it is a `StatefulSchedule`, else None (never changes)."""

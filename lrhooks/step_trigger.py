@@ -97,24 +97,28 @@ class PeriodicFetchHook(tf1.train.SessionRunHook):
     def begin(self) -> None:
         graph = tf1.get_default_graph()
         global_step = graph_lookup.get_global_step_or_raise(graph, owner=self._owner)
-        self._step_read = graph_lookup.read_global_step_tensor(global_step)
-        self._tracker = StepTracker(graph, global_step, self._step_read)
+        self._tracker = StepTracker(global_step)
+        self._step_read = self._tracker.read
 
     def after_create_session(self, session, coord) -> None:
         self._trigger.reset(self._tracker.reset(session))
 
     def before_run(self, run_context):
         self._tracker.before_run(run_context.original_args.fetches)
-        self._fetching = self._trigger.should_fetch()
+        # A run that cannot move the step (an evaluation through the same session)
+        # is never looked at: it would label its values with a step it did not train.
+        self._fetching = self._tracker.pending != 0 and self._trigger.should_fetch()
         return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
 
     def after_run(self, run_context, run_values) -> None:
         started_at = self._tracker.step
         if self._fetching and self._exact_step_fetch:
             started_at = int(run_values.results["step"])
+        trains = self._tracker.pending != 0
         self._tracker.after_run(run_context.session, started_at=started_at)
         if not self._fetching:
-            self._trigger.skip()
+            if trains:
+                self._trigger.skip()
             return
         if self._trigger.observe(started_at):
             self._due(started_at, run_values.results, run_context)

@@ -11,9 +11,31 @@ case the hook reads the step after the run.
 """
 
 import collections
+import weakref
 from typing import Any, Dict, FrozenSet, Iterable, Optional, Tuple
 
 import tensorflow as tf
+
+# Graph -> {global step op name -> the one step-read tensor of that graph}.
+_STEP_READS: "weakref.WeakKeyDictionary[tf.Graph, Dict[str, tf.Tensor]]" = (
+    weakref.WeakKeyDictionary())
+
+
+def global_step_read(global_step: tf.Variable) -> tf.Tensor:
+    """The one cached tensor that reads `global_step` in its graph.
+
+    Every scheduled value and every hook of the graph uses this same read, so a
+    run that fetches it gets the very step its scheduled values were computed
+    from. Built outside any control-flow, dependency or name scope.
+    """
+    graph = global_step.graph
+    reads = _STEP_READS.setdefault(graph, {})
+    read = reads.get(global_step.op.name)
+    if read is None:
+        with graph.as_default(), graph.name_scope(None), tf.control_dependencies(None):
+            read = tf.identity(global_step.read_value(), name="lrhooks_global_step_read")
+        reads[global_step.op.name] = read
+    return read
 
 # Ops that forward a resource handle or ref unchanged.
 _FORWARDING = frozenset({"Identity", "RefIdentity", "Enter", "RefEnter", "Switch", "RefSwitch",
@@ -131,16 +153,25 @@ class StepWriteCounter:
 class StepTracker:
     """Knows the step each run starts at, without fetching it in the run.
 
+    The one answer to "which step does this run start at" for every hook of
+    lrhooks (setter, periodic log/summary hooks, plateau, range test) and for
+    programs' own hooks (e.g. an in-process evaluation hook).
+
     Reads the step once per session (`reset`), then adds what each run's fetches
     increment (`StepWriteCounter`), reading the step after a run whose writes it
     cannot count. Exact when the hooked runs are the only writers of the step.
     """
 
-    def __init__(self, graph: tf.Graph, global_step: tf.Variable, step_read: tf.Tensor):
-        self._counter = StepWriteCounter(graph, global_step)
-        self._read = step_read
+    def __init__(self, global_step: tf.Variable):
+        self._counter = StepWriteCounter(global_step.graph, global_step)
+        self._read = global_step_read(global_step)
         self.step: Optional[int] = None  # the step the next run starts at
         self.pending: Optional[int] = 0  # how far the coming run moves it (None: unknown)
+
+    @property
+    def read(self) -> tf.Tensor:
+        """The graph's cached step read (fetch it to read the step)."""
+        return self._read
 
     def reset(self, session) -> int:
         """Reads the step (a new session); returns it."""

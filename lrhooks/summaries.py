@@ -31,6 +31,16 @@ def scalar_summary(tag: str, value: tf.Tensor, collections: Optional[list] = Non
     return summary
 
 
-def rate_summary(rate: tf.Tensor, tag: str = "learning_rate") -> tf.Tensor:
-    """The `learning_rate` scalar summary of a rate tensor (see `scalar_summary`)."""
+def rate_summary(rate: tf.Tensor, tag: Optional[str] = None) -> tf.Tensor:
+    """The scalar summary of a rate or scheduled value, tagged exactly (see `scalar_summary`).
+
+    Args:
+      rate: A rate tensor, or any tensor made by `lrhooks.scheduled_value()`.
+      tag: The tag; default: the value's name for a `scheduled_value()` tensor
+        (`learning_rate`, `momentum`, ...), else "learning_rate".
+    """
+    if tag is None:
+        from lrhooks import rate_tensor  # pylint: disable=import-outside-toplevel
+        source = rate_tensor.source_of(rate) if isinstance(rate, tf.Tensor) else None
+        tag = source.name if source is not None else "learning_rate"
     return scalar_summary(tag, rate)

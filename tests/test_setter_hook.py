@@ -269,15 +269,18 @@ def test_no_rate_in_collection():
 
 def test_two_rates_in_collection():
     with tf.Graph().as_default():
+        tf1.train.get_or_create_global_step()
         lrhooks.learning_rate(name="a")
         lrhooks.learning_rate(name="b")
         hook = lrhooks.LearningRateSetterHook(PIECEWISE)
-        with pytest.raises(RuntimeError, match=r"has 2 rate tensors \(a:0, b:0\)"):
+        with pytest.raises(RuntimeError,
+                           match=r"has 2 rate tensors \(a_window/a:0, b_window/b:0\)"):
             hook.begin()
 
 
 def test_one_rate_tensor_one_hook():
     with tf.Graph().as_default():
+        tf1.train.get_or_create_global_step()
         lrhooks.learning_rate()
         lrhooks.LearningRateSetterHook(PIECEWISE).begin()
         with pytest.raises(ValueError, match=r"already driven by another LearningRateSetterHook"):
@@ -307,7 +310,10 @@ def test_graph_rate_without_hook_says_so():
     model = build("graph")
     with model.graph.as_default():
         with tf1.train.MonitoredSession() as sess:
-            with pytest.raises(tf.errors.OpError, match=r"not driven by a LearningRateSetterHook"):
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match=r"UnscheduledValueError: scheduled value "
+                                     r"'learning_rate_window/learning_rate:0' has no schedule: "
+                                     r"make it with `lrhooks.learning_rate\(schedule=...\)`"):
                 sess.run(model.train_op)
 
 

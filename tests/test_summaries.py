@@ -107,7 +107,9 @@ def test_summary_hook_every_n_steps(tmp_path):
 
 def test_exact_tag_even_when_the_name_is_taken():
     with tf.Graph().as_default() as graph:
-        rate = lrhooks.learning_rate()  # an op called "learning_rate" exists now
+        tf1.train.get_or_create_global_step()
+        tf.identity(0.1, name="learning_rate")  # an op called "learning_rate" exists now
+        rate = lrhooks.learning_rate()
         lrhooks.rate_summary(rate)
         summary = graph.get_collection(tf1.GraphKeys.SUMMARIES)[0]
         with tf1.Session() as sess:
