@@ -110,7 +110,7 @@ class RateSource:
 
     def _check_step_is_incremented(self) -> None:
         unit, other = step_writes.find_step_writers(self.global_step)
-        if not unit and not other:
+        if not unit and not step_writes.training_writers(self.global_step, other):
             raise StepNotIncrementedError(
                 f"nothing in the graph increments `global_step` {self.global_step.op.name!r} "
                 f"that {self.tensor_name!r} is computed from: pass the variable your train op "

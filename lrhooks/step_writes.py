@@ -89,6 +89,24 @@ def find_step_writers(global_step: tf.Variable) -> Tuple[FrozenSet[tf.Operation]
     return frozenset(unit), frozenset(other)
 
 
+_RESTORES = frozenset({"RestoreV2", "Restore", "RestoreSlice"})
+
+
+def training_writers(global_step: tf.Variable,
+                     writers: Iterable[tf.Operation]) -> FrozenSet[tf.Operation]:
+    """The `writers` of `global_step` other than its initializer and checkpoint restores."""
+    def restores(op: tf.Operation) -> bool:
+        if op.type not in ("AssignVariableOp", "Assign") or len(op.inputs) < 2:
+            return False
+        value = op.inputs[1].op
+        while value.type == "Identity" and value.inputs:
+            value = value.inputs[0].op
+        return value.type in _RESTORES
+
+    return frozenset(op for op in writers
+                     if op is not global_step.initializer and not restores(op))
+
+
 def _flatten_fetches(fetches: Any) -> list:
     return tf.nest.flatten(fetches)
 

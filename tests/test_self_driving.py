@@ -1,0 +1,344 @@
+"""Self-driving scheduled values: exact in every TF1 loop with no hook, and their errors.
+
+Every test measures what the optimizer's apply op actually received, run by run
+(`tests.support.recording.RecordingMomentum` records the `lr` and `momentum`
+inputs of `ResourceApplyMomentum` in the run of the update, with the step that
+run started at), against `schedule(step at the start of the run)`, across a stop
+and a restore at step 6, which is not a boundary.
+"""
+
+import dataclasses
+import io
+import os
+import threading
+
+import pytest
+import tensorflow as tf
+
+import lrhooks
+from lrhooks import schedules
+from lrhooks.log_hook import log_line
+from tests.support.events import scalar_points
+from tests.support.recording import RecordingMomentum
+
+tf1 = tf.compat.v1
+
+RATE = schedules.piecewise_constant([4, 9], [0.1, 0.01, 0.001])
+MOMENTUM = schedules.piecewise_constant([5], [0.9, 0.5])
+STOP, LAST = 6, 13  # stop and restore at 6 (no boundary), train on to 13
+
+
+@dataclasses.dataclass
+class Model:
+    global_step: tf.Variable
+    rate: tf.Tensor
+    momentum: object
+    train_op: tf.Operation
+    loss: tf.Tensor
+    optimizer: RecordingMomentum
+
+
+def build(momentum_schedule=None, global_step=None, **rate_kwargs) -> Model:
+    """A one-weight model on the default graph; the rate (and momentum) drive themselves."""
+    registered = global_step is None
+    if registered:
+        global_step = tf1.train.get_or_create_global_step()
+    step_arg = {} if registered else {"global_step": global_step}
+    rate = lrhooks.learning_rate(schedule=RATE, table_size=3, **step_arg, **rate_kwargs)
+    momentum = (lrhooks.scheduled_value("momentum", momentum_schedule, table_size=2, **step_arg)
+                if momentum_schedule is not None else 0.9)
+    weight = tf1.get_variable("w", initializer=1.0)
+    loss = tf.square(weight - 3.0)
+    optimizer = RecordingMomentum(rate, momentum, global_step)
+    train_op = optimizer.minimize(loss, global_step=global_step)
+    return Model(global_step, rate, momentum, train_op, loss, optimizer)
+
+
+def assert_exact(records, first, last, momentum_schedule=None):
+    assert [r[0] for r in records] == list(range(first, last)), records
+    for step, lr, momentum in records:
+        assert lr == pytest.approx(RATE(step), rel=1e-6), (step, lr)
+        expected = momentum_schedule(step) if momentum_schedule is not None else 0.9
+        assert momentum == pytest.approx(expected, rel=1e-6), (step, momentum)
+
+
+def initialize(sess):
+    sess.run([tf1.global_variables_initializer(), tf1.local_variables_initializer()])
+
+
+# ---------------------------------------------------------------- the loops
+@pytest.mark.parametrize("momentum_schedule", [None, MOMENTUM])
+def test_plain_session_loop_across_stop_and_restore(tmp_path, momentum_schedule):
+    path = str(tmp_path / "model.ckpt")
+    with tf.Graph().as_default() as graph:
+        model = build(momentum_schedule)
+        apply_op = next(op for op in graph.get_operations() if op.type == "ResourceApplyMomentum")
+        saver = tf1.train.Saver()
+        with tf1.Session() as sess:
+            initialize(sess)
+            for _ in range(STOP):
+                # The lr input of the apply op, fetched in the very run that trains.
+                _, fetched_lr = sess.run([model.train_op, apply_op.inputs[2]])
+                assert fetched_lr == pytest.approx(model.optimizer.records[-1][1])
+            saver.save(sess, path)
+    first = model.optimizer.sorted_records()
+    with tf.Graph().as_default():
+        model = build(momentum_schedule)
+        with tf1.Session() as sess:
+            tf1.train.Saver().restore(sess, path)
+            sess.run(tf1.local_variables_initializer())
+            while sess.run(model.global_step) < LAST:
+                sess.run(model.train_op)
+    assert_exact(first + model.optimizer.sorted_records(), 0, LAST, momentum_schedule)
+
+
+def test_restore_inside_a_live_session_is_exact(tmp_path):
+    path = str(tmp_path / "model.ckpt")
+    with tf.Graph().as_default():
+        model = build()
+        saver = tf1.train.Saver()
+        with tf1.Session() as sess:
+            initialize(sess)
+            for _ in range(STOP):
+                sess.run(model.train_op)
+            saver.save(sess, path)
+            for _ in range(5):
+                sess.run(model.train_op)
+            saver.restore(sess, path)  # the step goes back to 6; the window stays filled
+            for _ in range(4):
+                sess.run(model.train_op)
+    records = model.optimizer.records
+    assert [r[0] for r in records] == list(range(11)) + [6, 7, 8, 9]
+    assert all(lr == pytest.approx(RATE(step), rel=1e-6) for step, lr, _ in records)
+
+
+def test_supervisor_across_stop_and_restore(tmp_path):
+    logdir = str(tmp_path / "sv")
+    records = []
+    for last in (STOP, LAST):
+        with tf.Graph().as_default():
+            model = build(MOMENTUM)
+            supervisor = tf1.train.Supervisor(logdir=logdir, global_step=model.global_step,
+                                              save_model_secs=0, save_summaries_secs=0,
+                                              summary_op=None)
+            with supervisor.managed_session() as sess:
+                while sess.run(model.global_step) < last:
+                    sess.run(model.train_op)
+                supervisor.saver.save(sess, os.path.join(logdir, "model.ckpt"),
+                                      global_step=model.global_step)
+        records += model.optimizer.sorted_records()
+    assert_exact(records, 0, LAST, MOMENTUM)
+
+
+def run_monitored(checkpoint_dir, last_step, evaluate_every=0, hooks=(), momentum=MOMENTUM):
+    with tf.Graph().as_default():
+        model = build(momentum)
+        with tf1.train.MonitoredTrainingSession(
+                checkpoint_dir=checkpoint_dir, save_summaries_steps=None,
+                save_checkpoint_secs=None, save_checkpoint_steps=1000, log_step_count_steps=None,
+                hooks=[tf1.train.StopAtStepHook(last_step=last_step), *hooks]) as sess:
+            runs = 0
+            while not sess.should_stop():
+                if evaluate_every and runs % evaluate_every == 0:
+                    sess.run(model.loss)  # an evaluation through the same session
+                sess.run(model.train_op)
+                runs += 1
+    return model.optimizer.sorted_records()
+
+
+@pytest.mark.parametrize("evaluate_every", [0, 2])
+def test_monitored_training_session_across_stop_and_restore(tmp_path, evaluate_every):
+    records = run_monitored(str(tmp_path), STOP, evaluate_every)
+    records += run_monitored(str(tmp_path), LAST, evaluate_every)
+    assert_exact(records, 0, LAST, MOMENTUM)
+
+
+def test_a_setter_hook_given_for_a_self_driving_rate_is_accepted(tmp_path):
+    hook = lrhooks.LearningRateSetterHook(RATE)
+    records = run_monitored(str(tmp_path), LAST, hooks=[hook], momentum=None)
+    assert hook.mode == "graph"
+    assert_exact(records, 0, LAST)
+
+
+def test_a_setter_hook_with_another_schedule_fails_in_one_line():
+    with tf.Graph().as_default():
+        build()
+        hook = lrhooks.LearningRateSetterHook(schedules.constant(0.5))
+        with pytest.raises(ValueError, match=r"^`schedule` constant\(learning_rate=0.5\) differs "
+                                             r"from the schedule .* that 'learning_rate_window/"
+                                             r"learning_rate:0' was made with; drop the hook") as e:
+            hook.begin()
+    assert "\n" not in str(e.value)
+
+
+# --------------------------------------------------------- the step variable
+def test_unregistered_step_fails_in_one_line_showing_both_fixes():
+    with tf.Graph().as_default():
+        tf.Variable(0, trainable=False, dtype=tf.int64)  # the tutorial CNN's global_step
+        with pytest.raises(ValueError, match=(
+                r"^`global_step` is None and the graph has no registered global step: call "
+                r"`tf.compat.v1.train.get_or_create_global_step\(\)` before building the model, "
+                r"or pass `global_step=your_step_variable`$")):
+            lrhooks.learning_rate(schedule=RATE)
+        assert tf1.train.get_global_step() is None  # none was created behind the user's back
+
+
+def test_unregistered_step_passed_as_global_step_is_exact():
+    with tf.Graph().as_default():
+        global_step = tf.Variable(0, trainable=False, dtype=tf.int64)
+        model = build(MOMENTUM, global_step=global_step)
+        with tf1.Session() as sess:
+            initialize(sess)
+            for _ in range(LAST):
+                sess.run(model.train_op)
+    assert_exact(model.optimizer.sorted_records(), 0, LAST, MOMENTUM)
+
+
+def test_a_step_nothing_increments_fails_before_the_first_update():
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        rate = lrhooks.learning_rate(schedule=RATE)
+        weight = tf1.get_variable("w", initializer=1.0)
+        train_op = tf1.train.GradientDescentOptimizer(rate).minimize(tf.square(weight))  # no step
+        with tf1.Session() as sess:
+            initialize(sess)
+            with pytest.raises(tf.errors.InvalidArgumentError, match=(
+                    r"StepNotIncrementedError: nothing in the graph increments `global_step` "
+                    r"'global_step' that 'learning_rate_window/learning_rate:0' is computed "
+                    r"from: pass the variable your train op increments as `global_step=`")):
+                sess.run(train_op)
+            assert sess.run(weight) == 1.0  # nothing was updated
+
+
+def test_an_unscheduled_rate_without_a_hook_names_the_fix():
+    with tf.Graph().as_default():
+        tf1.train.get_or_create_global_step()
+        rate = lrhooks.learning_rate()
+        with tf1.Session() as sess:
+            initialize(sess)
+            with pytest.raises(tf.errors.InvalidArgumentError, match=(
+                    r"UnscheduledValueError: scheduled value 'learning_rate_window/"
+                    r"learning_rate:0' has no schedule: make it with `lrhooks.learning_rate"
+                    r"\(schedule=...\)` \(or `scheduled_value\('learning_rate', schedule\)`\), "
+                    r"or pass `lrhooks.LearningRateSetterHook\(schedule\)`")):
+                sess.run(rate)
+
+
+@pytest.mark.parametrize("kwargs, error, pattern", [
+    ({"name": RATE}, TypeError,
+     r"^`name` must be a non-empty string, got .* \(pass the schedule as `schedule=`\)$"),
+    ({"name": ""}, TypeError, r"^`name` must be a non-empty string, got ''$"),
+    ({"name": "momentum", "schedule": 0.9}, TypeError,
+     r"^`schedule` must be callable as schedule\(step\) -> value, got 0.9$"),
+    ({"name": "momentum", "global_step": 3}, TypeError,
+     r"^`global_step` must be an integer tf.Variable, got 3$"),
+])
+def test_scheduled_value_argument_errors(kwargs, error, pattern):
+    with tf.Graph().as_default():
+        tf1.train.get_or_create_global_step()
+        with pytest.raises(error, match=pattern):
+            lrhooks.scheduled_value(**kwargs)
+
+
+def test_global_step_of_another_graph_is_refused():
+    with tf.Graph().as_default():
+        other = tf1.train.get_or_create_global_step()
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match=r"^`global_step` 'global_step' belongs to another "
+                                             r"graph$"):
+            lrhooks.scheduled_value("momentum", MOMENTUM, global_step=other)
+
+
+# ------------------------------------------------------------------ plateau
+def test_plateau_reduction_applies_from_the_next_run_without_a_setter_hook(tmp_path):
+    plateau = lrhooks.plateau.ReduceLROnPlateau(0.1, factor=0.5, patience=0)
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        rate = lrhooks.learning_rate(schedule=plateau, table_size=8)
+        weight = tf1.get_variable("w", initializer=1.0)
+        metric = tf1.get_variable("metric", initializer=1.0, trainable=False)  # never improves
+        optimizer = RecordingMomentum(rate, 0.9, global_step)
+        train_op = optimizer.minimize(tf.square(weight - 3.0), global_step=global_step)
+        hook = lrhooks.plateau.PlateauHook(plateau, metric=metric, every_n_steps=3)
+        with tf1.train.MonitoredSession(hooks=[hook]) as sess:
+            for _ in range(10):
+                sess.run(train_op)
+    # Reports at steps 3, 6, 9: the first sets `best`, each later one halves the rate.
+    applied = {step: lr for step, lr, _ in optimizer.sorted_records()}
+    assert applied == pytest.approx({0: 0.1, 1: 0.1, 2: 0.1, 3: 0.1, 4: 0.1, 5: 0.1,
+                                     6: 0.05, 7: 0.05, 8: 0.05, 9: 0.025})
+
+
+# -------------------------------------------------------- telemetry, by name
+def test_log_hook_and_summary_hook_show_every_scheduled_value_by_name(tmp_path):
+    lines = []
+    with tf.Graph().as_default():
+        model = build(MOMENTUM)
+        hooks = [lrhooks.TrainingLogHook(model.loss, every_n_steps=3, progress="never",
+                                         log_fn=lines.append),
+                 lrhooks.LearningRateSummaryHook(str(tmp_path), every_n_steps=3)]
+        with tf1.train.MonitoredSession(hooks=hooks) as sess:
+            for i in range(7):
+                sess.run(model.loss)  # evaluations: never logged nor recorded
+                sess.run(model.train_op)
+    # Labels are the step a run leaves (the first run, then multiples of 3).
+    assert [line.split("  ")[:3] for line in lines] == [
+        ["step 1", "lr 0.1", "momentum 0.9"], ["step 3", "lr 0.1", "momentum 0.9"],
+        ["step 6", "lr 0.01", "momentum 0.9"]]  # the run from 5 to 6 applied MOMENTUM(5)
+    for tag, schedule in (("learning_rate", RATE), ("momentum", MOMENTUM)):
+        series = scalar_points(tmp_path, tag)
+        assert [label for label, _ in series] == [1, 3, 6]
+        for label, value in series:
+            assert value == pytest.approx(schedule(label - 1), rel=1e-6), (tag, label)
+
+
+def test_rate_summary_tags_each_value_by_its_name_and_classic_summary_is_exact():
+    with tf.Graph().as_default() as graph:
+        model = build(MOMENTUM)
+        classic = tf1.summary.scalar("learning_rate", model.rate)  # the classic programs' line
+        mine = lrhooks.rate_summary(model.momentum)
+        with tf1.Session() as sess:
+            initialize(sess)
+            protos = [tf1.Summary.FromString(s) for s in sess.run([classic, mine])]
+    assert [v.tag for p in protos for v in p.value] == ["learning_rate", "momentum"]
+    assert graph.get_collection(lrhooks.SCHEDULED_VALUE_COLLECTION) == [model.rate,
+                                                                        model.momentum]
+    assert graph.get_collection(lrhooks.LEARNING_RATE_COLLECTION) == [model.rate]
+
+
+def test_training_log_hook_prints_without_absl_flags():
+    stream = io.StringIO()
+    log_line("step 3  lr 0.1", stream)  # absl drops INFO lines before flags are parsed
+    assert stream.getvalue() == "step 3  lr 0.1\n"
+
+
+def test_no_deprecation_warning_is_logged(caplog):
+    with tf.Graph().as_default():
+        model = build(MOMENTUM)
+        with tf1.Session() as sess:
+            initialize(sess)
+            sess.run(model.train_op)
+    assert not [r for r in caplog.records if "deprecat" in r.getMessage().lower()]
+
+
+# ----------------------------------------------- queue-runner-consumed rates
+def build_sync_replicas(rate):
+    global_step = tf1.train.get_or_create_global_step()
+    weight = tf1.get_variable("w", initializer=1.0)
+    optimizer = tf1.train.SyncReplicasOptimizer(tf1.train.GradientDescentOptimizer(rate),
+                                                replicas_to_aggregate=1, total_num_replicas=1)
+    return optimizer, optimizer.minimize(tf.square(weight), global_step=global_step)
+
+
+@pytest.mark.parametrize("kind", ["placeholder", "variable"])
+def test_a_fed_or_variable_rate_that_only_queue_runners_apply_fails_in_one_line(kind):
+    with tf.Graph().as_default():
+        rate = (tf1.placeholder(tf.float32, [], name="lr") if kind == "placeholder" else
+                tf1.get_variable("lr", initializer=0.1, trainable=False))
+        build_sync_replicas(rate)
+        hook = lrhooks.LearningRateSetterHook(RATE, rate)
+        with pytest.raises(ValueError, match=(
+                r"^`learning_rate` 'lr(:0)?' is consumed by ops that a queue runner runs \(e.g. "
+                r"SyncReplicasOptimizer's chief queue runner\), which no hook can feed or time: "
+                r"make the rate with `lrhooks.learning_rate\(schedule=...\)`$")):
+            hook.begin()
