@@ -9,6 +9,8 @@ so that the hook's cost is as visible as it can ever be. Variants:
   classic hook       the hand-written hook of the classic ResNet model: feeds a
                      placeholder and fetches global_step every run (one run late)
   lrhooks graph      lrhooks.learning_rate() + LearningRateSetterHook
+  self-driving rate, no hook
+                     lrhooks.learning_rate(schedule=...), no hook at all
   lrhooks variable   a tf.Variable rate, assigned when the rate changes
   lrhooks feed ...   a placeholder / tf.constant rate fed by the hook
 
@@ -69,6 +71,8 @@ def build(variant, schedule, exponential):
         elif variant == "classic hook":
             rate = tf1.placeholder(tf.float32, [])
             hooks.append(ClassicLearningRateSetterHook(rate, global_step, schedule))
+        elif variant == "self-driving rate, no hook":
+            rate = lrhooks.learning_rate(schedule=schedule)
         elif variant == "lrhooks graph":
             rate = lrhooks.learning_rate()
             hooks.append(lrhooks.LearningRateSetterHook(schedule))
@@ -89,7 +93,8 @@ def build(variant, schedule, exponential):
     return session, train_op
 
 
-VARIANTS = ["no hook", "no hook (control)", "in-graph TF", "classic hook", "lrhooks graph",
+VARIANTS = ["no hook", "no hook (control)", "in-graph TF", "classic hook",
+            "self-driving rate, no hook", "lrhooks graph",
             "lrhooks variable count", "lrhooks variable fetch",
             "lrhooks placeholder count", "lrhooks placeholder fetch",
             "lrhooks constant count"]
@@ -137,11 +142,11 @@ def main(argv=None):
                 else "piecewise_constant, 9 boundaries")
         medians = measure(exponential, args.rounds, args.steps, variants)
         print(f"\nschedule: {name}")
-        print(f"| {'variant':<26} | {'us/step':>8} | {'x no hook':>9} |")
-        print(f"|{'-' * 28}|{'-' * 10}|{'-' * 11}|")
+        print(f"| {'variant':<28} | {'us/step':>8} | {'x no hook':>9} |")
+        print(f"|{'-' * 30}|{'-' * 10}|{'-' * 11}|")
         for variant in variants:
             micros, ratio = medians[variant]
-            print(f"| {variant:<26} | {micros:8.1f} | {ratio:9.3f} |")
+            print(f"| {variant:<28} | {micros:8.1f} | {ratio:9.3f} |")
     sys.stdout.flush()
 
 
