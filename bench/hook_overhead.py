@@ -9,8 +9,8 @@ so that the hook's cost is as visible as it can ever be. Variants:
   classic hook       the hand-written hook of the classic ResNet model: feeds a
                      placeholder and fetches global_step every run (one run late)
   lrhooks graph      lrhooks.learning_rate() + LearningRateSetterHook
-  self-driving rate, no hook
-                     lrhooks.learning_rate(schedule=...), no hook at all
+  self-driving no hook
+                     lrhooks.learning_rate(schedule=...) and no hook at all
   lrhooks variable   a tf.Variable rate, assigned when the rate changes
   lrhooks feed ...   a placeholder / tf.constant rate fed by the hook
 
@@ -71,7 +71,7 @@ def build(variant, schedule, exponential):
         elif variant == "classic hook":
             rate = tf1.placeholder(tf.float32, [])
             hooks.append(ClassicLearningRateSetterHook(rate, global_step, schedule))
-        elif variant == "self-driving rate, no hook":
+        elif variant == "self-driving no hook":
             rate = lrhooks.learning_rate(schedule=schedule)
         elif variant == "lrhooks graph":
             rate = lrhooks.learning_rate()
@@ -94,7 +94,7 @@ def build(variant, schedule, exponential):
 
 
 VARIANTS = ["no hook", "no hook (control)", "in-graph TF", "classic hook",
-            "self-driving rate, no hook", "lrhooks graph",
+            "self-driving no hook", "lrhooks graph",
             "lrhooks variable count", "lrhooks variable fetch",
             "lrhooks placeholder count", "lrhooks placeholder fetch",
             "lrhooks constant count"]
