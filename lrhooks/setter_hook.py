@@ -111,6 +111,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
     # ----------------------------------------------------------------- begin
     def begin(self) -> None:
         graph = tf1.get_default_graph()
+        global_step = graph_lookup.get_global_step_or_raise(graph)
         target = self._resolve(graph)
         self._source = None
         self._fetch = None
@@ -119,7 +120,6 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
             self.mode = "graph"
             self._bind(source)
             return
-        global_step = graph_lookup.get_global_step_or_raise(graph)
         name = target.op.name if isinstance(target, tf.Variable) else target.name
         graph_lookup.check_float_scalar(target, name)
         if graph_lookup.feeds_a_queue(target):

@@ -227,7 +227,7 @@ def test_an_unscheduled_rate_without_a_hook_names_the_fix():
 @pytest.mark.parametrize("kwargs, error, pattern", [
     ({"name": RATE}, TypeError,
      r"^`name` must be a non-empty string, got .* \(pass the schedule as `schedule=`\)$"),
-    ({"name": ""}, TypeError, r"^`name` must be a non-empty string, got ''$"),
+    ({"name": ""}, ValueError, r"^`name` must be a non-empty string, got ''$"),
     ({"name": "momentum", "schedule": 0.9}, TypeError,
      r"^`schedule` must be callable as schedule\(step\) -> value, got 0.9$"),
     ({"name": "momentum", "global_step": 3}, TypeError,
