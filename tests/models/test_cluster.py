@@ -19,6 +19,7 @@ import tensorflow as tf
 import lrhooks
 from lrhooks import schedules
 from models.resnet_mnist import cluster as cluster_lib
+from tests.support.ports import free_ports
 
 tf1 = tf.compat.v1
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -141,7 +142,7 @@ def test_device_setter_puts_variables_on_ps_and_ops_on_the_worker():
 
 
 def test_free_ports_are_distinct_and_bindable_on_localhost():
-    ports = cluster_lib.free_ports(4)
+    ports = free_ports(4)
     assert len(set(ports)) == 4 and all(0 < port < 65536 for port in ports)
 
 
@@ -209,7 +210,7 @@ class Cluster:
         self.dir = tmp_path
         self.script = tmp_path / "task.py"
         self.script.write_text(TASK_SCRIPT)
-        ports = cluster_lib.free_ports(1 + num_workers)
+        ports = free_ports(1 + num_workers)
         self.args = dict(ps_hosts=f"127.0.0.1:{ports[0]}",
                          worker_hosts=",".join(f"127.0.0.1:{p}" for p in ports[1:]),
                          train_dir=str(tmp_path / "train"), **args)
