@@ -20,6 +20,7 @@ import lrhooks
 from lrhooks import schedules
 from models.resnet_mnist import cluster as cluster_lib
 from tests.support.ports import free_ports
+from tests.support.trainer_events import scalar_points_before_torn_end
 
 tf1 = tf.compat.v1
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -280,16 +281,7 @@ def checkpoint_step(train_dir) -> int:
 
 def series(train_dir, tag):
     """(label, value) of every `tag` record; a killed chief may leave a torn last record."""
-    points = []
-    for name in sorted(os.listdir(train_dir)):
-        if "tfevents" in name:
-            try:
-                for event in tf1.train.summary_iterator(os.path.join(train_dir, name)):
-                    points += [(event.step, v.simple_value) for v in event.summary.value
-                               if v.tag == tag]
-            except tf.errors.DataLossError:
-                pass
-    return points
+    return scalar_points_before_torn_end(train_dir, tag)
 
 
 def check_finished(cluster, last_step, chief="worker0"):
