@@ -25,7 +25,7 @@ from absl import flags
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from models.resnet_mnist import config as config_lib
-from models.resnet_mnist import train as train_lib
+from models.resnet_mnist import loop as loop_lib
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def run_flagfile(path: str, data_dir: str, eval_every: int, overrides):
                 f"--train_dir={train_dir}"])
         config = config_lib.config_from_flags(values.flag_values_dict())
         config = dataclasses.replace(config, eval_every_n_steps=eval_every)
-        return config, train_lib.train(config)
+        return config, loop_lib.train(config)
     finally:
         shutil.rmtree(train_dir, ignore_errors=True)
 

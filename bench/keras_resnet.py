@@ -206,7 +206,7 @@ def build_keras_model(hparams: model_lib.HParams) -> keras.Model:
 
 def make_keras_optimizer(hparams: model_lib.HParams,
                          learning_rate: float) -> keras.optimizers.Optimizer:
-    """The Keras counterpart of `model_lib.make_optimizer`.
+    """The Keras counterpart of `models.resnet_mnist.optimizer.make_optimizer`.
 
     Raises:
       ValueError: Unknown optimizer name.

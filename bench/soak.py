@@ -22,7 +22,7 @@ from absl import flags
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from models.resnet_mnist import config as config_lib
-from models.resnet_mnist import train as train_lib
+from models.resnet_mnist import loop as loop_lib
 import tensorflow as tf
 
 tf1 = tf.compat.v1
@@ -90,7 +90,7 @@ def main():
         config = dataclasses.replace(config_lib.config_from_flags(values.flag_values_dict()),
                                      train_steps=10 ** 9, final_eval=False)
         hook = SoakHook(args.minutes * 60, args.sample_secs)
-        result = train_lib.train(config, extra_hooks=[hook])
+        result = loop_lib.train(config, extra_hooks=[hook])
         files_in_dir = len(os.listdir(train_dir))
     finally:
         shutil.rmtree(train_dir, ignore_errors=True)

@@ -2,7 +2,7 @@
 
 Variants, all in one process, on the same data and the same preprocessing:
 
-  (a) bare     the `train_op` that `train.build_graph` builds, run as
+  (a) bare     the `train_op` that `graph.build_graph` builds, run as
                `session.run([train_op, loss])` in a plain `tf.compat.v1.Session`: no hooks,
                no MonitoredSession. Variables are initialized as MonitoredSession's Scaffold
                does (global + local initializers); the in-graph rate window of
@@ -11,11 +11,12 @@ Variants, all in one process, on the same data and the same preprocessing:
                before each round, outside the timing. The hook is never given to the session,
                so no hook code runs per step. The step subgraph (everything `train_op` and
                `loss` depend on) is checked to be identical to (b)'s before measuring.
-  (b) trainer  the trainer's loop: `build_graph` with ALL its hooks (rate setter, stop-at-step,
+  (b) trainer  the trainer's loop: `build_graph` with ALL its hooks (`hooks.training_hooks`:
+               rate setter, stop-at-step,
                training log) plus the trainer's signal-stop hook, inside a
                MonitoredTrainingSession with the trainer's arguments (checkpoint and summary
                intervals from the flagfile, a temporary checkpoint_dir), running
-               `session.run([train_op, loss])` as `train._train_loop` does.
+               `session.run([train_op, loss])` as `loop.run_loop` does.
   (c) keras    the same network in Keras 3 (`bench/keras_resnet.py`), `model.fit(dataset,
                steps_per_epoch=STEPS, epochs=1, callbacks=[LearningRateScheduler], verbose=0)`
                on `data.train_dataset` (the tf.data pipeline behind the trainer's input); the
@@ -67,15 +68,17 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import flags  # noqa: E402
 
-import lrhooks  # noqa: E402
 from lrhooks import rate_tensor  # noqa: E402
 from bench import keras_resnet  # noqa: E402
 
 from models.resnet_mnist import config as config_lib  # noqa: E402
 from models.resnet_mnist import data as data_lib  # noqa: E402
+from models.resnet_mnist import devices  # noqa: E402
 from models.resnet_mnist import faults  # noqa: E402
+from models.resnet_mnist import graph as graph_lib  # noqa: E402
+from models.resnet_mnist import hooks as hooks_lib  # noqa: E402
+from models.resnet_mnist import loop as loop_lib  # noqa: E402
 from models.resnet_mnist import model as model_lib  # noqa: E402
-from models.resnet_mnist import train as train_lib  # noqa: E402
 
 tf1 = tf.compat.v1
 
@@ -140,24 +143,17 @@ def step_graph(graph: tf.Graph, fetches: Sequence) -> List[str]:
         _normalized(str(library[name])) for name in used)
 
 
-def _setter_hook(built: train_lib.TrainGraph) -> lrhooks.LearningRateSetterHook:
-    hooks = [h for h in built.hooks if isinstance(h, lrhooks.LearningRateSetterHook)]
-    if len(hooks) != 1:
-        raise RuntimeError(f"expected one LearningRateSetterHook in the trainer's hooks, "
-                           f"found {len(hooks)}")
-    return hooks[0]
-
-
 class BareLoop(Loop):
     """(a): the trainer's train_op in a plain Session, no hooks (see the module docstring)."""
 
     name = "(a) bare"
 
-    def __init__(self, config: config_lib.TrainConfig, hparams: model_lib.HParams,
-                 device: str, train_data):
-        self.built = train_lib.build_graph(config, hparams, device, train_data,
+    def __init__(self, config: config_lib.TrainConfig, placement: devices.Placement,
+                 train_data):
+        self.built = graph_lib.build_graph(config, placement, train_data,
                                            shuffle_seed=config.seed)
-        self._setter = _setter_hook(self.built)  # used by hand only, never as a session hook
+        # The trainer's setter hook, used by hand only, never as a session hook.
+        self._setter = hooks_lib.training_hooks(config, self.built).setter
         self._window = rate_tensor.source_of(self.built.rate).table_size
         graph = self.built.graph
         with graph.as_default():
@@ -165,8 +161,8 @@ class BareLoop(Loop):
             init = (tf1.global_variables_initializer(), tf1.local_variables_initializer())
             self._setter.begin()  # binds the schedule to the rate window (and adds a step read)
         graph.finalize()  # as MonitoredSession does
-        self.fetches = [self.built.outputs.train_op, self.built.outputs.loss]
-        self.session = tf1.Session(graph=graph, config=train_lib.session_config(config))
+        self.fetches = [self.built.train_op, self.built.outputs.loss]
+        self.session = tf1.Session(graph=graph, config=devices.session_config(config))
         for op in init:
             self.session.run(op)
 
@@ -192,20 +188,21 @@ class TrainerLoop(Loop):
 
     name = "(b) trainer"
 
-    def __init__(self, config: config_lib.TrainConfig, hparams: model_lib.HParams,
-                 device: str, train_data, stack: contextlib.ExitStack):
+    def __init__(self, config: config_lib.TrainConfig, placement: devices.Placement,
+                 train_data, stack: contextlib.ExitStack):
         self.train_dir = tempfile.mkdtemp(prefix="lrhooks-throughput-")
         stack.callback(shutil.rmtree, self.train_dir, ignore_errors=True)
         stack.callback(tf1.summary.FileWriterCache.clear)  # closes its event files first
         config = dataclasses.replace(config, train_dir=self.train_dir)
-        self.built = train_lib.build_graph(config, hparams, device, train_data,
+        self.built = graph_lib.build_graph(config, placement, train_data,
                                            shuffle_seed=config.seed)
-        # As train.train(): the signal-stop hook joins the trainer's hooks.
+        hooks = hooks_lib.training_hooks(config, self.built)
+        # As loop.train(): the signal-stop hook joins the trainer's hooks.
         stop = stack.enter_context(faults.SignalStop())
-        self.built.hooks.append(stop.hook)
+        hooks.hooks.append(stop.hook)
         with self.built.graph.as_default():
-            self.session = train_lib.monitored_session(config, self.built)
-        self.fetches = [self.built.outputs.train_op, self.built.outputs.loss]
+            self.session = loop_lib.monitored_session(config, hooks)
+        self.fetches = [self.built.train_op, self.built.outputs.loss]
 
     def run(self, steps: int) -> float:
         session, fetches = self.session, self.fetches
@@ -268,7 +265,7 @@ class InputLoop(Loop):
                     *train_data, config.batch_size, seed=config.seed,
                     max_shift=config.max_shift))
         self.graph.finalize()
-        self.session = tf1.Session(graph=self.graph, config=train_lib.session_config(config))
+        self.session = tf1.Session(graph=self.graph, config=devices.session_config(config))
 
     def run(self, steps: int) -> float:
         session, fetches = self.session, self.fetches
@@ -343,8 +340,7 @@ def print_report(times: Dict[str, List[float]], steps: int, batch_size: int) -> 
             print(f"| {trainer + ' / ' + name:<60} | {ratio:6.3f} |")
 
 
-def build_loops(config: config_lib.TrainConfig, hparams: model_lib.HParams, device: str,
-                train_data, variants: Sequence[str], jits: Sequence[str],
+def build_loops(config: config_lib.TrainConfig, placement: devices.Placement, train_data, variants: Sequence[str], jits: Sequence[str],
                 stack: contextlib.ExitStack) -> Dict[str, Loop]:
     """The loops of `variants` (one (c) per `jits` entry), closed when `stack` exits.
 
@@ -353,17 +349,18 @@ def build_loops(config: config_lib.TrainConfig, hparams: model_lib.HParams, devi
     """
     loops: Dict[str, Loop] = {}
     if "bare" in variants:
-        loops["bare"] = BareLoop(config, hparams, device, train_data)
+        loops["bare"] = BareLoop(config, placement, train_data)
     if "trainer" in variants:
-        loops["trainer"] = TrainerLoop(config, hparams, device, train_data, stack)
+        loops["trainer"] = TrainerLoop(config, placement, train_data, stack)
     if "bare" in loops and "trainer" in loops:
         bare, trainer = loops["bare"].built, loops["trainer"].built
-        if (step_graph(bare.graph, [bare.outputs.train_op, bare.outputs.loss])
-                != step_graph(trainer.graph, [trainer.outputs.train_op, trainer.outputs.loss])):
+        if (step_graph(bare.graph, [bare.train_op, bare.outputs.loss])
+                != step_graph(trainer.graph, [trainer.train_op, trainer.outputs.loss])):
             raise RuntimeError("(a) and (b) do not run the same step graph")
     if "keras" in variants:
         for jit in jits:
-            loops[f"keras:{jit}"] = KerasLoop(config, hparams, train_data, JIT_CHOICES[jit])
+            loops[f"keras:{jit}"] = KerasLoop(config, placement.hparams, train_data,
+                                              JIT_CHOICES[jit])
     if "input" in variants:
         loops["input"] = InputLoop(config, train_data)
     for loop in loops.values():
@@ -375,7 +372,7 @@ def print_setup(config: config_lib.TrainConfig, hparams: model_lib.HParams, devi
                 loops: Sequence[Loop], flagfile: str, overrides: Sequence[str],
                 thread_note: str) -> None:
     """Versions, CPUs, threads, data formats, XLA and the trainer's intervals."""
-    jit_level = train_lib.session_config(config).graph_options.optimizer_options.global_jit_level
+    jit_level = devices.session_config(config).graph_options.optimizer_options.global_jit_level
     affinity = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                 else os.cpu_count())
     keras_loops = [loop for loop in loops if isinstance(loop, KerasLoop)]
@@ -440,22 +437,20 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     config = dataclasses.replace(config, train_steps=max(config.train_steps, needed),
                                  eval_every_n_steps=0, final_eval=False)
     thread_note = set_eager_threads(config)  # before anything runs eagerly
-    device = train_lib.resolve_device(config.device)
-    hparams = dataclasses.replace(config.hparams, data_format=train_lib.resolve_data_format(
-        config.data_format, device)).validate()
+    placement = devices.placement(config)
     try:
         train_data = data_lib.load_mnist(config.data_dir, "train")
     except data_lib.DataError as error:
         sys.exit(f"throughput: error: {error}")
 
     with contextlib.ExitStack() as stack:
-        loops = build_loops(config, hparams, device, train_data, variants, jits, stack)
+        loops = build_loops(config, placement, train_data, variants, jits, stack)
         warm = {loop.name: loop.run(args.warmup) if args.warmup else 0.0
                 for loop in loops.values()}
         times = measure({loop.name: loop for loop in loops.values()}, args.rounds, args.steps,
                         args.seed)
     print()
-    print_setup(config, hparams, device, list(loops.values()), flagfile, overrides, thread_note)
+    print_setup(config, placement.hparams, placement.device, list(loops.values()), flagfile, overrides, thread_note)
     print("warm-up: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in warm.items()))
     print(f"{args.rounds} interleaved rounds x {args.steps} steps x batch {config.batch_size}\n")
     print_report(times, args.steps, config.batch_size)

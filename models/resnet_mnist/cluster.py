@@ -13,10 +13,9 @@ when its training session closes (`done_signal`). Plain values in, no flags.
 import contextlib
 import dataclasses
 import json
-import socket
 import threading
 import time
-from typing import Any, Callable, ContextManager, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, ContextManager, Iterator, Optional, Sequence, Tuple, Union
 
 import tensorflow as tf
 from absl import logging
@@ -362,11 +361,3 @@ def run_ps(server: tf.distribute.Server, cluster: ClusterConfig,
                 deadline = deadline or time.monotonic() + timeout_secs
     return 0
 
-
-def free_ports(n: int, host: str = "127.0.0.1") -> List[int]:
-    """`n` distinct ports that were free on `host` a moment ago (for tests)."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(n)]
-        for sock in sockets:
-            sock.bind((host, 0))
-        return [sock.getsockname()[1] for sock in sockets]

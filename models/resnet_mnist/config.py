@@ -1,8 +1,9 @@
-"""Trainer configuration: absl flags in, plain frozen dataclasses out.
+"""Trainer configuration: absl flags in, one frozen `TrainConfig` out.
 
-Only this module and the `main()` functions read `FLAGS`; `train()` and
-`evaluate()` take a `TrainConfig` / plain values, so tests and benchmarks call
-them directly with a shrunken config.
+`config_from_flags` is the only reader of the trainer's flag values and of the
+environment (`TF_CONFIG`, `CI`); everything else (`loop.train`, the range test,
+the ps) takes the `TrainConfig`, so tests and benchmarks call them directly with
+a shrunken config.
 """
 
 import dataclasses
@@ -20,6 +21,19 @@ from models.resnet_mnist import model as model_lib
 DEVICES = ("auto", "cpu", "gpu")
 DATA_FORMATS = ("auto", "NHWC", "NCHW")
 CONFIG_FILE = "train_config.json"
+# Settings of the program, not of the run: left out of train_config.json.
+_NOT_RECORDED = ("range_test", "ps_timeout_secs", "under_ci")
+
+
+@dataclasses.dataclass(frozen=True)
+class RangeTestSettings:
+    """--lr_range_test and its --range_test_* flags."""
+
+    enabled: bool = False
+    min_lr: float = 1e-5
+    max_lr: float = 10.0
+    steps: int = 200
+    output_dir: Optional[str] = None  # None: <train_dir>_range_test
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,9 +61,15 @@ class TrainConfig:
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     cluster: cluster_lib.ClusterConfig = cluster_lib.ClusterConfig()  # local by default
+    ps_timeout_secs: float = cluster_lib.PS_TIMEOUT_SECS
+    range_test: RangeTestSettings = RangeTestSettings()
+    under_ci: bool = False  # $CI is true or 1: no live progress line in "auto" mode
 
     def to_json(self) -> Dict[str, Any]:
+        """The run's settings as recorded in train_config.json (program settings left out)."""
         values = dataclasses.asdict(self)
+        for name in _NOT_RECORDED:
+            del values[name]
         values["hparams"] = dataclasses.asdict(self.hparams)
         values["schedule"] = repr(self.schedule)
         return values
@@ -168,11 +188,22 @@ def hparams_from_flags(values: Mapping[str, Any]) -> model_lib.HParams:
         optimizer=values["optimizer"], momentum=values["momentum"]).validate()
 
 
-def config_from_flags(values: Mapping[str, Any]) -> TrainConfig:
-    """The TrainConfig the flag values describe."""
+def config_from_flags(values: Mapping[str, Any],
+                      environ: Optional[Mapping[str, str]] = None) -> TrainConfig:
+    """The TrainConfig the flag values and the environment describe.
+
+    Args:
+      values: `FLAGS.flag_values_dict()` of `define_flags`.
+      environ: The environment (default `os.environ`): `TF_CONFIG` (the cluster when no
+        cluster flag is set) and `CI`.
+
+    Raises:
+      ValueError: One line: a missing directory, bad hparams, schedule or cluster.
+    """
+    environ = os.environ if environ is None else environ
     cluster = cluster_lib.from_values(values["job_name"], values["task_index"],
                                       values["ps_hosts"], values["worker_hosts"],
-                                      os.environ.get("TF_CONFIG"))
+                                      environ.get("TF_CONFIG"))
     for name in ("data_dir", "train_dir"):
         if not values[name] and cluster.job_name != "ps":
             raise ValueError(f"--{name} is required")
@@ -189,7 +220,13 @@ def config_from_flags(values: Mapping[str, Any]) -> TrainConfig:
         data_format=values["data_format"], log_device_placement=values["log_device_placement"],
         seed=values["seed"], final_eval=values["final_eval"],
         intra_op_threads=values["intra_op_threads"],
-        inter_op_threads=values["inter_op_threads"], cluster=cluster)
+        inter_op_threads=values["inter_op_threads"], cluster=cluster,
+        ps_timeout_secs=values["ps_timeout_secs"],
+        range_test=RangeTestSettings(
+            enabled=values["lr_range_test"], min_lr=values["range_test_min_lr"],
+            max_lr=values["range_test_max_lr"], steps=values["range_test_steps"],
+            output_dir=values["range_test_dir"]),
+        under_ci=environ.get("CI", "").lower() in ("true", "1"))
 
 
 def write_config(config: TrainConfig, hparams: model_lib.HParams) -> None:

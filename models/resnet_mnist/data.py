@@ -10,7 +10,6 @@ inflated once when the iterator is initialised, so the GraphDef that
 stays ~6 MB instead of ~27 MB raw (~46 MB with the one-shot iterator's copy).
 """
 
-import dataclasses
 import gzip
 import os
 import zlib
@@ -202,23 +201,6 @@ def _validate(images: np.ndarray, labels: np.ndarray, img_name: str,
         raise DataError(f"{lbl_name}: label out of range at index {i}: "
                         f"{int(labels[i])}, expected 0..{NUM_CLASSES - 1} "
                         f"({bad.size} bad labels)")
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class MnistData:
-    """One validated MNIST split: uint8 images [N, 28, 28], uint8 labels [N]."""
-    images: np.ndarray
-    labels: np.ndarray
-
-    @property
-    def num_examples(self) -> int:
-        """N, as read from the files."""
-        return int(self.images.shape[0])
-
-    @classmethod
-    def load(cls, data_dir: PathLike, split: str) -> "MnistData":
-        """Same as :func:`load_mnist`, wrapped."""
-        return cls(*load_mnist(data_dir, split))
 
 
 def _check_arrays(images: np.ndarray, labels: np.ndarray,

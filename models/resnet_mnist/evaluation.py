@@ -1,6 +1,13 @@
-"""Evaluating on the whole test set: one pass, every image, last partial batch included."""
+"""Evaluating on the whole test set: one pass, every image, last partial batch included.
+
+The library side of `eval.py` (its CLI) and of the trainer's final and in-process
+evaluations: the eval tower, one pass over the test set, the `Evaluator` of
+checkpoints and `run` (once, or following the trainer), returning `EvalResult`s.
+"""
 
 import dataclasses
+import json
+import os
 import time
 from typing import List, Optional, Tuple
 
@@ -8,10 +15,12 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import model as model_lib
 
 tf1 = tf.compat.v1
+BEST_FILE = "best_precision.json"
 
 
 @dataclasses.dataclass
@@ -100,3 +109,95 @@ class InProcessEvalHook(tf1.train.SessionRunHook):
         self.history.append(EvalRecord(step, train_seconds, precision))
         logging.info("eval at step %d: precision %.4f (%.1f s of training)", step, precision,
                      train_seconds)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalResult:
+    """One evaluation of a checkpoint on the whole test set."""
+
+    step: int
+    precision: float
+    best_precision: float  # over every evaluation written to this eval_dir
+    num_images: int
+
+
+class Evaluator:
+    """Restores checkpoints into an eval graph and scores the whole test set."""
+
+    def __init__(self, data_dir: str, train_dir: str, eval_dir: str, batch_size: int):
+        hparams = config_lib.read_hparams(train_dir)
+        if hparams is None:
+            raise ValueError(f"--train_dir {train_dir!r} has no {config_lib.CONFIG_FILE}: "
+                             "is it a directory the trainer wrote?")
+        images, labels = data_lib.load_mnist(data_dir, "test")
+        self.eval_dir = eval_dir
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.global_step = tf1.train.get_or_create_global_step()
+            self.tower = build_eval_tower(images, labels, hparams, batch_size)
+            self.saver = tf1.train.Saver()
+            self.writer = tf1.summary.FileWriter(eval_dir)
+        self.best = self._read_best()
+
+    def _read_best(self) -> float:
+        path = os.path.join(self.eval_dir, BEST_FILE)
+        if os.path.exists(path):
+            with open(path) as f:
+                return float(json.load(f)["best_precision"])
+        return 0.0
+
+    def _write_best(self, step: int) -> None:
+        path = os.path.join(self.eval_dir, BEST_FILE)
+        with open(path + ".tmp", "w") as f:
+            json.dump({"best_precision": self.best, "step": step}, f)
+        os.replace(path + ".tmp", path)
+
+    def evaluate(self, checkpoint: str) -> EvalResult:
+        """Scores `checkpoint`, writes its summaries and prints its line."""
+        config = tf1.ConfigProto(allow_soft_placement=True)
+        with tf1.Session(graph=self.graph, config=config) as session:
+            self.saver.restore(session, checkpoint)
+            step = int(session.run(self.global_step))
+            precision, seen = run_eval_pass(session, self.tower)
+        self.best = max(self.best, precision)
+        summary = tf1.Summary(value=[
+            tf1.Summary.Value(tag="precision", simple_value=precision),
+            tf1.Summary.Value(tag="best_precision", simple_value=self.best)])
+        self.writer.add_summary(summary, step)
+        self.writer.flush()
+        self._write_best(step)
+        print(f"step {step}: precision {precision:.4f}, best precision {self.best:.4f} "
+              f"({seen} test images)", flush=True)
+        return EvalResult(step, precision, self.best, seen)
+
+    def close(self):
+        self.writer.close()
+
+
+def run(data_dir: str, train_dir: str, eval_dir: Optional[str] = None, eval_once: bool = True,
+        batch_size: int = 1000, interval_secs: int = 30,
+        timeout_secs: int = 3600) -> Optional[EvalResult]:
+    """Evaluates once, or follows the trainer's checkpoints; returns the last result.
+
+    Raises:
+      ValueError: No train_config.json or no checkpoint in `train_dir`, or bad data
+        (`data.DataError`); one line.
+    """
+    eval_dir = eval_dir or os.path.join(train_dir, "eval")
+    evaluator = Evaluator(data_dir, train_dir, eval_dir, batch_size)
+    last = None
+    try:
+        if eval_once:
+            checkpoint = tf.train.latest_checkpoint(train_dir)
+            if checkpoint is None:
+                raise ValueError(f"--train_dir {train_dir!r} has no checkpoint yet")
+            return evaluator.evaluate(checkpoint)
+        final_step = config_lib.read_train_steps(train_dir)
+        for checkpoint in tf.train.checkpoints_iterator(train_dir, min_interval_secs=interval_secs,
+                                                        timeout=timeout_secs):
+            last = evaluator.evaluate(checkpoint)
+            if final_step is not None and last.step >= final_step:
+                break
+        return last
+    finally:
+        evaluator.close()

@@ -1,5 +1,7 @@
 """What the trainer does when things go wrong: signals, diverged training, foreign checkpoints.
 
+The finiteness check itself is `numerics.py`.
+
 Exit codes of `python -m models.resnet_mnist.train`:
 
   0            trained to --train_steps
@@ -10,14 +12,11 @@ Exit codes of `python -m models.resnet_mnist.train`:
                checkpoint at the current step; run the same command again to continue
 """
 
-import re
 import signal
 import threading
 from typing import Dict, List, Optional
 
 import tensorflow as tf
-
-from models.resnet_mnist import model as model_lib
 
 tf1 = tf.compat.v1
 
@@ -25,8 +24,15 @@ EXIT_BAD_INPUT = 1
 EXIT_NON_FINITE = 3
 
 
+class UserError(Exception):
+    """A mistake in the user's input: reported in one line, no traceback (exit 1)."""
+
+
 class NonFiniteError(RuntimeError):
-    """Training produced a NaN or infinite loss or gradient."""
+    """Training produced a NaN or infinite loss or gradient (exit 3).
+
+    Its message is `numerics.NonFiniteRecord.describe()` of the failing run.
+    """
 
 
 class SignalStop:
@@ -67,18 +73,6 @@ class SignalStop:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
-
-
-def non_finite_message(error: tf.errors.OpError) -> Optional[str]:
-    """A one-line description of a failed finiteness check, or None for other errors."""
-    text = error.message if hasattr(error, "message") else str(error)
-    if model_lib.NON_FINITE_MESSAGE not in text:
-        return None
-    values = dict(re.findall(r"\[(step|learning_rate|loss|gradient_norm)\] \[([^\]]*)\]", text))
-    return (f"the loss or gradients became non-finite at step {values.get('step', '?')} "
-            f"(learning rate {values.get('learning_rate', '?')}, loss {values.get('loss', '?')}, "
-            f"gradient norm {values.get('gradient_norm', '?')}); nothing was saved after the "
-            "last checkpoint: lower the learning rate and run again")
 
 
 def checkpoint_mismatches(checkpoint: str, variables: List[tf.Variable]) -> List[str]:

@@ -2,12 +2,12 @@
 
 Follows the classic tensorflow/models `resnet_model.py` (pre-activation residual units, leaky
 ReLU, strided stages) and the classic deep-MNIST tutorial CNN, using only
-`tf.compat.v1.get_variable`, `tf.nn` ops and `tf.compat.v1.train` optimizers.
-`build_model` builds into the caller's graph; everything comes in as arguments and devices are
-left to the caller.
+`tf.compat.v1.get_variable` and `tf.nn` ops. `build_model` builds the network, loss and
+metrics into the caller's graph; everything comes in as arguments and devices are left to the
+caller. The optimizer and the train op are `optimizer.py`.
 
 Variable names are the same in train and eval mode (checkpoints written by a train graph restore
-into an eval graph); train mode adds only the optimizer slots (and may create the global step):
+into an eval graph); training adds only the optimizer slots (and may create the global step):
 
 * ResNet: `resnet/init/init_conv/DW`, `resnet/unit_<stage>_<i>/.../DW`, `resnet/logit/{DW,biases}`;
   batch norm `.../<bn>/{beta,gamma}` (trainable) and `.../<bn>/{moving_mean,moving_variance}`
@@ -20,7 +20,7 @@ the L2 term.
 
 import dataclasses
 import math
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -135,7 +135,7 @@ class HParams:
 
 @dataclasses.dataclass(frozen=True)
 class ModelOutputs:
-    """What `build_model` returns.
+    """What `build_model` returns (the train op is `optimizer.build_train_op`).
 
     Attributes:
       logits: float32 [B, num_classes].
@@ -143,8 +143,6 @@ class ModelOutputs:
       loss: float32 scalar, cross_entropy + weight decay.
       cross_entropy: float32 scalar, mean sparse softmax cross-entropy from the logits.
       precision: float32 scalar, batch accuracy.
-      train_op: Groups the 'train_step' apply op and `update_ops`; None in eval mode.
-      global_step: The global step variable.
       update_ops: Batch-norm moving-statistics updates made by this call (also added to
         GraphKeys.UPDATE_OPS); empty in eval mode and for the CNN.
       weight_decay_vars: The conv/FC weights in the L2 term.
@@ -155,33 +153,8 @@ class ModelOutputs:
     loss: tf.Tensor
     cross_entropy: tf.Tensor
     precision: tf.Tensor
-    train_op: Optional[tf.Operation]
-    global_step: tf.Variable
     update_ops: Tuple[tf.Operation, ...] = ()
     weight_decay_vars: Tuple[tf.Variable, ...] = ()
-
-
-def make_optimizer(hparams: HParams, learning_rate: tf.Tensor) -> tf1.train.Optimizer:
-    """Returns the `tf.compat.v1.train` optimizer named by `hparams.optimizer`.
-
-    Args:
-      hparams: Hyper-parameters.
-      learning_rate: float32 scalar tensor (a variable or float also works).
-
-    Raises:
-      ValueError: Unknown optimizer name.
-    """
-    name = hparams.optimizer
-    if name == "sgd":
-        return tf1.train.GradientDescentOptimizer(learning_rate)
-    if name in ("mom", "nesterov"):
-        nesterov = name == "nesterov"
-        return tf1.train.MomentumOptimizer(learning_rate, hparams.momentum, use_nesterov=nesterov)
-    if name == "adam":
-        return tf1.train.AdamOptimizer(
-            learning_rate, hparams.adam_beta1, hparams.adam_beta2, hparams.adam_epsilon
-        )
-    raise _invalid("optimizer", name, "one of " + ", ".join(OPTIMIZERS))
 
 
 class _Builder:
@@ -342,38 +315,14 @@ class _Builder:
         return self.fully_connected("logit", x, hps.num_classes)
 
 
-NON_FINITE_MESSAGE = "non-finite loss or gradients"
-
-
-def _checked_finite(grads, loss, global_step, learning_rate):
-    """Makes the update wait for a check that the loss and gradient norm are finite.
-
-    A failing check aborts the run before any variable changes, with an
-    InvalidArgumentError whose message holds NON_FINITE_MESSAGE, the step, the
-    learning rate and the loss: NaN weights are never computed, so never saved.
-    """
-    present = [g for g in grads if g is not None]
-    norm = tf.linalg.global_norm(present)
-    finite = tf.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
-    check = tf.debugging.Assert(
-        finite, [NON_FINITE_MESSAGE, "step", global_step.read_value(), "learning_rate",
-                 tf.convert_to_tensor(learning_rate), "loss", loss, "gradient_norm", norm],
-        summarize=1, name="check_finite")
-    with tf.control_dependencies([check]):
-        return [None if g is None else tf.identity(g) for g in grads]
-
-
 def build_model(
     images: tf.Tensor,
     labels: tf.Tensor,
     hparams: HParams,
     *,
     mode: str,
-    learning_rate: Optional[tf.Tensor] = None,
-    global_step: Optional[tf.Variable] = None,
-    check_finite: bool = True,
 ) -> ModelOutputs:
-    """Builds the model, loss, metrics and, in train mode, summaries and the train op.
+    """Builds the network, the loss and the metrics (the optimizer is `optimizer.py`).
 
     Variables live under the variable scope `hparams.model` ('resnet' or 'cnn') inside the
     caller's scope. To share them between a train and an eval tower of one graph, build the eval
@@ -383,31 +332,18 @@ def build_model(
       images: float32 [B, H, W, C] NHWC images in [0, 1] (MNIST: [B, 28, 28, 1]).
       labels: integer [B] class ids.
       hparams: Hyper-parameters; validated here.
-      mode: 'train' (batch statistics, BN updates, dropout, optimizer, summaries 'loss',
-        'cross_entropy', 'precision') or 'eval' (moving statistics, no optimizer).
-      learning_rate: float32 scalar tensor made by the caller; required in train mode, unused
-        in eval mode.
-      global_step: Step variable the train op increments; default
-        `tf.compat.v1.train.get_or_create_global_step()`.
-      check_finite: In train mode, abort a run whose loss or gradient norm is NaN or
-        infinite before it updates any variable (see `_checked_finite`).
+      mode: 'train' (batch statistics, BN updates, dropout) or 'eval' (moving statistics).
 
     Returns:
       ModelOutputs.
 
     Raises:
-      ValueError: Invalid hparams or mode, or no learning_rate in train mode.
+      ValueError: Invalid hparams or mode.
     """
     hparams.validate()
     if mode not in MODES:
         raise _invalid("mode", mode, "one of " + ", ".join(MODES))
-    training = mode == "train"
-    if training and learning_rate is None:
-        raise ValueError("`learning_rate` must be a float32 scalar tensor in train mode, got None")
-    if global_step is None:
-        global_step = tf1.train.get_or_create_global_step()
-
-    builder = _Builder(hparams, training)
+    builder = _Builder(hparams, mode == "train")
     with tf1.variable_scope(hparams.model):
         x = tf.convert_to_tensor(images, tf.float32)
         if builder.nchw:
@@ -426,22 +362,7 @@ def build_model(
         weight_decay = tf.multiply(hparams.weight_decay_rate, l2, name="weight_decay")
         loss = tf.add(cross_entropy, weight_decay, name="total_loss")
 
-    train_op = None
-    if training:
-        tf1.summary.scalar("loss", loss)
-        tf1.summary.scalar("cross_entropy", cross_entropy)
-        tf1.summary.scalar("precision", precision)
-        optimizer = make_optimizer(hparams, learning_rate)
-        trainable = tf1.trainable_variables()
-        grads = tf.gradients(loss, trainable)
-        if check_finite:
-            grads = _checked_finite(grads, loss, global_step, learning_rate)
-        apply_op = optimizer.apply_gradients(
-            zip(grads, trainable), global_step=global_step, name="train_step"
-        )
-        train_op = tf.group(apply_op, *builder.update_ops, name="train_op")
-
     return ModelOutputs(
-        logits, predictions, loss, cross_entropy, precision, train_op, global_step,
+        logits, predictions, loss, cross_entropy, precision,
         update_ops=tuple(builder.update_ops), weight_decay_vars=tuple(builder.weights),
     )  # fmt: skip

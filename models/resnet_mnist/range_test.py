@@ -1,6 +1,6 @@
 """Learning-rate range test of the trainer's model: which rates train, where it diverges.
 
-`run_range_test(config)` builds the trainer's graph (`train.build_graph`) with an
+`run_range_test(config)` builds the trainer's graph (`graph.build_graph`) with an
 exponential ramp of rates as its schedule, trains it from freshly initialised
 weights in a plain `MonitoredSession` (no Saver is used, no checkpoint is read
 or written) until the loss diverges or `num_steps` are done, writes the curve
@@ -19,12 +19,13 @@ from typing import Callable, Optional
 import tensorflow as tf
 from absl import logging
 
-import lrhooks
 from lrhooks import range_test as range_test_lib
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
-from models.resnet_mnist import faults
-from models.resnet_mnist import train as train_lib
+from models.resnet_mnist import devices
+from models.resnet_mnist import graph as graph_lib
+from models.resnet_mnist import hooks as hooks_lib
+from models.resnet_mnist import numerics
 
 tf1 = tf.compat.v1
 RangeTestResult = range_test_lib.RangeTestResult
@@ -100,27 +101,17 @@ def run_range_test(config: config_lib.TrainConfig, min_lr: float = 1e-5, max_lr:
     except data_lib.DataError as error:
         raise RangeTestError(str(error)) from None
     _prepare_output_dir(output_dir, config.train_dir)
-    device = train_lib.resolve_device(config.device)
-    hparams = dataclasses.replace(
-        config.hparams,
-        data_format=train_lib.resolve_data_format(config.data_format, device)).validate()
+    placement = devices.placement(config)
     # The trainer's graph with the ramp as its schedule, no eval tower. (train_dir is set to
     # output_dir only as a safeguard: nothing of the graph may point at the real run.)
     test_config = dataclasses.replace(config, train_dir=output_dir, schedule=schedule,
                                       train_steps=num_steps, eval_every_n_steps=0,
                                       final_eval=False)
-    built = train_lib.build_graph(test_config, hparams, device, train_data, None,
+    built = graph_lib.build_graph(test_config, placement, train_data, None,
                                   shuffle_seed=config.seed)
     hook = range_test_lib.LRRangeTestHook(schedule, built.outputs.loss, smoothing,
                                           diverge_factor, output_dir)
-    # The trainer's log hook, without its speed summaries (the output holds the curve only).
-    hooks = [h for h in built.hooks if not isinstance(h, lrhooks.TrainingLogHook)] + [
-        lrhooks.TrainingLogHook(built.outputs.loss, {"precision": built.outputs.precision},
-                                every_n_steps=max(1, min(config.log_every_n_steps,
-                                                         num_steps // 10)),
-                                batch_size=config.batch_size, last_step=num_steps,
-                                progress=config.progress),
-        hook]
+    hooks = hooks_lib.range_test_hooks(test_config, built, hook)
     logging.info("range test: rates %g to %g over %d steps, curve in %s", min_lr, max_lr,
                  num_steps, output_dir)
     try:
@@ -128,12 +119,12 @@ def run_range_test(config: config_lib.TrainConfig, min_lr: float = 1e-5, max_lr:
             # A plain MonitoredSession: no checkpoint directory, no Saver hooks.
             with tf1.train.MonitoredSession(
                     session_creator=tf1.train.ChiefSessionCreator(
-                        config=train_lib.session_config(config)),
+                        config=devices.session_config(config)),
                     hooks=hooks) as session:
                 while not session.should_stop():
-                    session.run(built.outputs.train_op)
+                    session.run(built.train_op)
     except tf.errors.InvalidArgumentError as error:
-        if faults.non_finite_message(error) is None:
+        if not numerics.is_failure(error):
             raise
         hook.record_non_finite()  # the model's finiteness check stopped the run
     finally:

@@ -19,6 +19,8 @@ import tensorflow as tf
 import lrhooks
 from lrhooks import schedules
 from models.resnet_mnist import cluster as cluster_lib
+from tests.support.ports import free_ports
+from tests.support.trainer_events import scalar_points_before_torn_end
 
 tf1 = tf.compat.v1
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -141,7 +143,7 @@ def test_device_setter_puts_variables_on_ps_and_ops_on_the_worker():
 
 
 def test_free_ports_are_distinct_and_bindable_on_localhost():
-    ports = cluster_lib.free_ports(4)
+    ports = free_ports(4)
     assert len(set(ports)) == 4 and all(0 < port < 65536 for port in ports)
 
 
@@ -209,7 +211,7 @@ class Cluster:
         self.dir = tmp_path
         self.script = tmp_path / "task.py"
         self.script.write_text(TASK_SCRIPT)
-        ports = cluster_lib.free_ports(1 + num_workers)
+        ports = free_ports(1 + num_workers)
         self.args = dict(ps_hosts=f"127.0.0.1:{ports[0]}",
                          worker_hosts=",".join(f"127.0.0.1:{p}" for p in ports[1:]),
                          train_dir=str(tmp_path / "train"), **args)
@@ -279,16 +281,7 @@ def checkpoint_step(train_dir) -> int:
 
 def series(train_dir, tag):
     """(label, value) of every `tag` record; a killed chief may leave a torn last record."""
-    points = []
-    for name in sorted(os.listdir(train_dir)):
-        if "tfevents" in name:
-            try:
-                for event in tf1.train.summary_iterator(os.path.join(train_dir, name)):
-                    points += [(event.step, v.simple_value) for v in event.summary.value
-                               if v.tag == tag]
-            except tf.errors.DataLossError:
-                pass
-    return points
+    return scalar_points_before_torn_end(train_dir, tag)
 
 
 def check_finished(cluster, last_step, chief="worker0"):

@@ -11,6 +11,7 @@ from models.resnet_mnist import data
 from models.resnet_mnist.data import DataError
 
 from tests.support.idx_files import idx_bytes, make_split, write_file, write_idx, write_mnist
+from tests.support.trainer import MnistData
 
 # ---------------------------------------------------------------- helpers
 
@@ -130,7 +131,7 @@ def test_load_mnist_idx(tmp_path, gz, split):
     np.testing.assert_array_equal(got_images, images)
     np.testing.assert_array_equal(got_labels, labels)
     assert got_images.dtype == np.uint8 and got_labels.dtype == np.uint8
-    mnist = data.MnistData.load(tmp_path, split)
+    mnist = MnistData.load(tmp_path, split)
     assert mnist.num_examples == 13 and mnist.images.shape == (13, 28, 28)
 
 
@@ -318,8 +319,8 @@ def test_data_stored_once_in_graph():
 
 
 def test_real_mnist(mnist_dir):
-    train = data.MnistData.load(mnist_dir, "train")
-    test = data.MnistData.load(mnist_dir, "test")
+    train = MnistData.load(mnist_dir, "train")
+    test = MnistData.load(mnist_dir, "test")
     assert train.num_examples == 24345  # a prefix of the official 60,000
     assert test.num_examples == 10000
     for split in (train, test):

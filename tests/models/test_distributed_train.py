@@ -10,9 +10,9 @@ import pytest
 import tensorflow as tf
 
 from lrhooks import schedules
-from models.resnet_mnist import cluster as cluster_lib
 from tests.support.events import scalar_series
 from tests.support.idx_files import make_split, write_mnist
+from tests.support.ports import free_ports
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SCHEDULE = schedules.piecewise_constant([10, 20], [0.05, 0.02, 0.01])
@@ -30,7 +30,7 @@ def cluster_command(tmp_path, train_steps):
         write_mnist(data, "train", n=64)
         images, labels = make_split(10, seed=1)
         write_mnist(data, "test", images=images, labels=labels)
-    ps_port, w0_port, w1_port = cluster_lib.free_ports(3)
+    ps_port, w0_port, w1_port = free_ports(3)
     return [sys.executable, "-m", "models.resnet_mnist.train", f"--data_dir={data}",
             f"--train_dir={tmp_path / 'run'}", "--model=resnet", "--num_residual_units=1",
             "--filters=4,4,8,8", "--batch_size=8", f"--train_steps={train_steps}",

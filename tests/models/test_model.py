@@ -1,4 +1,4 @@
-"""Tests for models/resnet_mnist/model.py (graph mode, tiny batches, CPU)."""
+"""Tests for models/resnet_mnist/model.py and optimizer.py (graph mode, tiny batches, CPU)."""
 
 import dataclasses
 import re
@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from models.resnet_mnist import graph as graph_lib
 from models.resnet_mnist import model
+from models.resnet_mnist import numerics
+from models.resnet_mnist import optimizer
 
 tf1 = tf.compat.v1
 
@@ -47,6 +50,11 @@ def _placeholders():
     return images, labels
 
 
+def _train_tower(images, labels, hparams, learning_rate, global_step=None):
+    """(ModelOutputs, optimizer.TrainOp) as the trainer builds them (summaries included)."""
+    return graph_lib.build_train_tower(images, labels, hparams, learning_rate, global_step)
+
+
 def _eval_tower(images, labels, hparams):
     with tf1.variable_scope(tf1.get_variable_scope(), reuse=True):
         return model.build_model(images, labels, hparams, mode="eval")
@@ -60,19 +68,19 @@ def _global_names():
 @pytest.mark.parametrize("mode", model.MODES)
 def test_builds_with_expected_output_shapes(variant, mode):
     with tf.Graph().as_default():
-        images, labels = _batch()
-        lr = tf.constant(0.1) if mode == "train" else None
-        out = model.build_model(
-            tf.constant(images), tf.constant(labels), DEFAULT_VARIANTS[variant],
-            mode=mode, learning_rate=lr,
-        )
+        images, labels = tf.constant(_batch()[0]), tf.constant(_batch()[1])
+        if mode == "train":
+            out, train = _train_tower(images, labels, DEFAULT_VARIANTS[variant], tf.constant(0.1))
+            assert train.global_step is tf1.train.get_global_step()
+            assert train.train_op.type == "NoOp" and train.train_op.name == "train_op"
+        else:
+            out = model.build_model(images, labels, DEFAULT_VARIANTS[variant], mode=mode)
+            assert tf1.train.get_global_step() is None  # the model alone makes no step
         assert out.logits.shape.as_list() == [BATCH, 10]
         assert out.predictions.shape.as_list() == [BATCH]
         assert out.predictions.dtype == tf.int32
         for scalar in (out.loss, out.cross_entropy, out.precision):
             assert scalar.shape.rank == 0 and scalar.dtype == tf.float32
-        assert out.global_step is tf1.train.get_global_step()
-        assert (out.train_op is None) == (mode == "eval")
         if mode == "eval" or variant == "cnn":
             assert out.update_ops == ()
         else:
@@ -86,7 +94,7 @@ def test_nchw_builds_with_same_variables_as_nhwc(variant):
         with tf.Graph().as_default():
             images, labels = _placeholders()
             hp = dataclasses.replace(VARIANTS[variant], data_format=fmt)
-            out = model.build_model(images, labels, hp, mode="train", learning_rate=0.1)
+            out, _ = _train_tower(images, labels, hp, 0.1)
             assert out.logits.shape.as_list() == [None, 10]
             ops = tf1.get_default_graph().get_operations()
             convs = [op for op in ops if op.type == "Conv2D"]
@@ -100,10 +108,8 @@ def test_every_trainable_variable_gets_nonzero_gradient(variant):
     with tf.Graph().as_default():
         tf1.set_random_seed(1)
         images, labels = _batch()
-        out = model.build_model(
-            tf.constant(images), tf.constant(labels), VARIANTS[variant],
-            mode="train", learning_rate=tf.constant(0.1),
-        )
+        out = model.build_model(tf.constant(images), tf.constant(labels), VARIANTS[variant],
+                                mode="train")
         variables = tf1.trainable_variables()
         grads = tf.gradients(out.loss, variables)
         assert all(g is not None for g in grads), [
@@ -121,7 +127,7 @@ def test_train_step_and_eval_uses_moving_statistics():
         tf1.set_random_seed(2)
         images, labels = _placeholders()
         hp = SMALL_RESNET
-        train = model.build_model(images, labels, hp, mode="train", learning_rate=tf.constant(0.1))
+        train, step = _train_tower(images, labels, hp, tf.constant(0.1))
         evaluate = _eval_tower(images, labels, hp)
         stats = tf1.get_collection(model.MOVING_STATS_COLLECTION)
         assert stats and all(v in tf1.global_variables() for v in stats)
@@ -130,9 +136,9 @@ def test_train_step_and_eval_uses_moving_statistics():
         with tf1.Session() as sess:
             sess.run(tf1.global_variables_initializer())
             before = sess.run(stats)
-            assert sess.run(train.global_step) == 0
-            sess.run(train.train_op, {images: x, labels: y})
-            assert sess.run(train.global_step) == 1
+            assert sess.run(step.global_step) == 0
+            sess.run(step.train_op, {images: x, labels: y})
+            assert sess.run(step.global_step) == 1
             after = sess.run(stats)
             for var, b, a in zip(stats, before, after):
                 assert not np.allclose(b, a), var.op.name
@@ -162,7 +168,7 @@ def test_checkpoint_from_train_graph_restores_into_eval_graph(tmp_path, optimize
     with tf.Graph().as_default():
         tf1.set_random_seed(3)
         images, labels = _placeholders()
-        train = model.build_model(images, labels, hp, mode="train", learning_rate=tf.constant(0.01))
+        _, train = _train_tower(images, labels, hp, tf.constant(0.01))
         same_graph_eval = _eval_tower(images, labels, hp)
         train_names = _global_names()
         with tf1.Session() as sess:
@@ -173,6 +179,7 @@ def test_checkpoint_from_train_graph_restores_into_eval_graph(tmp_path, optimize
             tf1.train.Saver().save(sess, path)
     with tf.Graph().as_default():
         images, labels = _placeholders()
+        global_step = tf1.train.get_or_create_global_step()  # as the evaluator does
         evaluate = model.build_model(images, labels, hp, mode="eval")
         eval_names = _global_names()
         assert eval_names <= train_names
@@ -183,7 +190,7 @@ def test_checkpoint_from_train_graph_restores_into_eval_graph(tmp_path, optimize
         assert not any("Adam" in n or "Momentum" in n for n in eval_names)
         with tf1.Session() as sess:
             tf1.train.Saver().restore(sess, path)
-            assert sess.run(evaluate.global_step) == 2
+            assert sess.run(global_step) == 2
             np.testing.assert_allclose(sess.run(evaluate.logits, {images: x}), expected, rtol=1e-5)
 
 
@@ -192,10 +199,7 @@ def test_weight_decay_covers_conv_and_fc_weights_only(variant):
     hp = dataclasses.replace(VARIANTS[variant], weight_decay_rate=0.01)
     with tf.Graph().as_default():
         images, labels = _batch()
-        out = model.build_model(
-            tf.constant(images), tf.constant(labels), hp, mode="train",
-            learning_rate=tf.constant(0.1),
-        )
+        out, _ = _train_tower(tf.constant(images), tf.constant(labels), hp, tf.constant(0.1))
         _eval_tower(tf.constant(images), tf.constant(labels), hp)  # must not duplicate entries
         weights = {v.op.name for v in tf1.trainable_variables() if v.op.name.endswith("/DW")}
         decayed = [v.op.name for v in out.weight_decay_vars]
@@ -227,7 +231,7 @@ def test_each_optimizer_trains_a_step(optimizer):
         tf1.set_random_seed(4)
         images, labels = _placeholders()
         lr = tf1.placeholder(tf.float32, [], name="learning_rate")
-        out = model.build_model(images, labels, hp, mode="train", learning_rate=lr)
+        _, out = _train_tower(images, labels, hp, lr)
         opt_type = {
             "sgd": "ResourceApplyGradientDescent",
             "mom": "ResourceApplyMomentum",
@@ -264,15 +268,13 @@ def test_loss_decreases_when_overfitting_a_fixed_batch(variant, optimizer, lr):
     with tf.Graph().as_default():
         tf1.set_random_seed(5)
         images, labels = _learnable_batch()
-        out = model.build_model(
-            tf.constant(images), tf.constant(labels), hp, mode="train",
-            learning_rate=tf.constant(lr),
-        )
+        out, train = _train_tower(tf.constant(images), tf.constant(labels), hp,
+                                  tf.constant(lr))
         with tf1.Session() as sess:
             sess.run(tf1.global_variables_initializer())
             first = sess.run(out.cross_entropy)
             for _ in range(30):
-                sess.run(out.train_op)
+                sess.run(train.train_op)
             last = sess.run(out.cross_entropy)
     assert last < 0.7 * first, (first, last)
 
@@ -281,9 +283,7 @@ def test_loss_decreases_when_overfitting_a_fixed_batch(variant, optimizer, lr):
 def test_cross_entropy_is_computed_from_logits(variant):
     with tf.Graph().as_default():
         images, labels = _placeholders()
-        out = model.build_model(
-            images, labels, VARIANTS[variant], mode="train", learning_rate=tf.constant(0.1)
-        )
+        out, _ = _train_tower(images, labels, VARIANTS[variant], tf.constant(0.1))
         ops = tf1.get_default_graph().get_operations()
         xent = [op for op in ops if op.type == "SparseSoftmaxCrossEntropyWithLogits"]
         assert len(xent) == 1
@@ -295,9 +295,7 @@ def test_dropout_only_in_train_mode():
     with tf.Graph().as_default():
         tf1.set_random_seed(6)
         images, labels = _placeholders()
-        train = model.build_model(
-            images, labels, SMALL_CNN, mode="train", learning_rate=tf.constant(0.1)
-        )
+        train, _ = _train_tower(images, labels, SMALL_CNN, tf.constant(0.1))
         graph = tf1.get_default_graph()
         n_random = sum(op.type == "RandomUniform" for op in graph.get_operations())
         evaluate = _eval_tower(images, labels, SMALL_CNN)
@@ -315,10 +313,8 @@ def test_dropout_only_in_train_mode():
 def test_train_op_groups_train_step_and_update_ops(variant):
     with tf.Graph().as_default():
         images, labels = _placeholders()
-        out = model.build_model(
-            images, labels, VARIANTS[variant], mode="train", learning_rate=tf.constant(0.1)
-        )
-        control = set(out.train_op.control_inputs)
+        out, train = _train_tower(images, labels, VARIANTS[variant], tf.constant(0.1))
+        control = set(train.train_op.control_inputs)
         steps = [op for op in control if op.name.split("/")[-1] == "train_step"]
         assert len(steps) == 1
         assert set(out.update_ops) <= control
@@ -327,14 +323,15 @@ def test_train_op_groups_train_step_and_update_ops(variant):
         assert (len(out.update_ops) > 0) == (variant == "resnet")
 
 
-def test_summaries_only_in_train_mode_and_without_learning_rate():
+def test_summaries_only_in_the_train_tower_and_without_learning_rate():
+    for mode in model.MODES:  # the model alone writes no summaries
+        with tf.Graph().as_default():
+            images, labels = _placeholders()
+            model.build_model(images, labels, SMALL_RESNET, mode=mode)
+            assert tf1.get_collection(tf1.GraphKeys.SUMMARIES) == []
     with tf.Graph().as_default():
         images, labels = _placeholders()
-        model.build_model(images, labels, SMALL_RESNET, mode="eval")
-        assert tf1.get_collection(tf1.GraphKeys.SUMMARIES) == []
-    with tf.Graph().as_default():
-        images, labels = _placeholders()
-        model.build_model(images, labels, SMALL_RESNET, mode="train", learning_rate=0.1)
+        _train_tower(images, labels, SMALL_RESNET, 0.1)
         tags = {t.op.name for t in tf1.get_collection(tf1.GraphKeys.SUMMARIES)}
         assert tags == {"loss", "cross_entropy", "precision"}
 
@@ -344,10 +341,8 @@ def test_given_global_step_is_used():
         step = tf1.get_variable("my_step", [], tf.int64, trainable=False,
                                 initializer=tf1.zeros_initializer())
         images, labels = _batch()
-        out = model.build_model(
-            tf.constant(images), tf.constant(labels), SMALL_CNN, mode="train",
-            learning_rate=tf.constant(0.1), global_step=step,
-        )
+        _, out = _train_tower(tf.constant(images), tf.constant(labels), SMALL_CNN,
+                              tf.constant(0.1), global_step=step)
         assert out.global_step is step
         assert tf1.train.get_global_step() is None
         with tf1.Session() as sess:
@@ -407,8 +402,9 @@ def test_build_model_argument_errors():
         images, labels = _placeholders()
         with pytest.raises(ValueError, match=r"^`mode` must be one of train, eval, got 'predict'$"):
             model.build_model(images, labels, SMALL_CNN, mode="predict")
+        out = model.build_model(images, labels, SMALL_CNN, mode="train")
         with pytest.raises(ValueError, match=r"^`learning_rate` must be .* in train mode"):
-            model.build_model(images, labels, SMALL_CNN, mode="train")
+            optimizer.build_train_op(out, SMALL_CNN, None)
         shrinking = dataclasses.replace(SMALL_RESNET, filters=(8, 16, 8, 8))
         with pytest.raises(ValueError, match=r"`filters` must not decrease without use_bottleneck"):
             model.build_model(images, labels, shrinking, mode="eval")
@@ -423,10 +419,14 @@ def test_make_optimizer_types():
         "adam": tf1.train.AdamOptimizer,
     }
     for name, cls in expected.items():
-        opt = model.make_optimizer(model.HParams(optimizer=name), lr)
+        opt = optimizer.make_optimizer(model.HParams(optimizer=name), lr)
         assert type(opt) is cls
-    assert model.make_optimizer(model.HParams(optimizer="nesterov"), lr)._use_nesterov
-    assert not model.make_optimizer(model.HParams(optimizer="mom"), lr)._use_nesterov
+    assert optimizer.make_optimizer(model.HParams(optimizer="nesterov"), lr)._use_nesterov
+    assert not optimizer.make_optimizer(model.HParams(optimizer="mom"), lr)._use_nesterov
+    unchecked = dataclasses.replace(model.HParams(), optimizer="rmsprop")  # not validated
+    with pytest.raises(ValueError, match=r"^`optimizer` must be one of sgd, mom, nesterov, "
+                                         r"adam, got 'rmsprop'$"):
+        optimizer.make_optimizer(unchecked, lr)
 
 
 def test_non_finite_loss_aborts_the_run_before_any_update():
@@ -434,15 +434,22 @@ def test_non_finite_loss_aborts_the_run_before_any_update():
     with tf.Graph().as_default():
         images, labels = _batch()
         images_in = tf1.placeholder(tf.float32, images.shape)
-        out = model.build_model(images_in, tf.constant(labels), hp, mode="train",
-                                learning_rate=tf.constant(0.1))
+        _, out = _train_tower(images_in, tf.constant(labels), hp, tf.constant(0.1))
         with tf1.Session() as sess:
             sess.run(tf1.global_variables_initializer())
             before = sess.run(tf1.global_variables())
             bad = images.copy()
             bad[0, 0, 0, 0] = np.nan
-            with pytest.raises(tf.errors.InvalidArgumentError, match=model.NON_FINITE_MESSAGE):
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match=numerics.NON_FINITE_MESSAGE) as raised:
                 sess.run(out.train_op, {images_in: bad})
+            assert numerics.is_failure(raised.value)
+            record = out.finite_check.read(sess)
+            assert (int(record.step), float(record.learning_rate)) == (0, pytest.approx(0.1))
+            assert np.isnan(record.gradient_norm)  # the NaN pixel's gradient
+            for name in ("step", "learning_rate", "loss", "gradient_norm"):  # as TF printed
+                text = numerics.tf_number_text(getattr(record, name))
+                assert f"[{name}] [{text}]" in raised.value.message, name
             after = sess.run(tf1.global_variables())
             sess.run(out.train_op, {images_in: images})  # a finite batch still trains
             assert sess.run(out.global_step) == 1

@@ -13,11 +13,14 @@ import tensorflow as tf
 
 from lrhooks import schedules
 from models.resnet_mnist import config as config_lib
-from models.resnet_mnist import eval as eval_lib
+from models.resnet_mnist import devices
+from models.resnet_mnist import evaluation
+from models.resnet_mnist import faults
+from models.resnet_mnist import loop
 from models.resnet_mnist import model as model_lib
-from models.resnet_mnist import train as train_lib
 from tests.support.events import scalar_series
 from tests.support.idx_files import make_split, write_mnist
+from tests.support.trainer import graph_devices
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TINY_RESNET = model_lib.HParams(num_residual_units=1, filters=(4, 4, 8, 8))
@@ -48,7 +51,7 @@ def read_scalars(logdir, tag):
 
 def test_train_eval_resume(tiny_data, tmp_path):
     train_dir = tmp_path / "run"
-    result = train_lib.train(tiny_config(tiny_data, train_dir))
+    result = loop.train(tiny_config(tiny_data, train_dir))
     assert result.global_step == 5
     assert np.isfinite(result.final_loss)
     assert tf.train.latest_checkpoint(str(train_dir)).endswith("model.ckpt-5")
@@ -56,46 +59,49 @@ def test_train_eval_resume(tiny_data, tmp_path):
     assert recorded["schedule"] == repr(SCHEDULE)
     assert config_lib.read_hparams(str(train_dir)) == TINY_RESNET
 
-    step, precision, best, seen = eval_lib.run(str(tiny_data), str(train_dir), eval_once=True,
-                                               batch_size=4)
-    assert (step, seen) == (5, 21)  # every test image, last partial batch (21 = 5*4 + 1)
-    assert 0.0 <= precision <= 1.0 and best == precision
-    assert read_scalars(str(train_dir / "eval"), "precision") == {5: pytest.approx(precision)}
+    result = evaluation.run(str(tiny_data), str(train_dir), eval_once=True, batch_size=4)
+    # Every test image, last partial batch included (21 = 5*4 + 1).
+    assert (result.step, result.num_images) == (5, 21)
+    assert result.precision * 21 == pytest.approx(round(result.precision * 21))  # k of 21
+    assert 0.0 <= result.precision <= 1.0 and result.best_precision == result.precision
+    assert read_scalars(str(train_dir / "eval"), "precision") == {
+        5: pytest.approx(result.precision)}
 
-    resumed = train_lib.train(tiny_config(tiny_data, train_dir, train_steps=8, final_eval=True))
+    resumed = loop.train(tiny_config(tiny_data, train_dir, train_steps=8, final_eval=True))
     assert resumed.global_step == 8
     assert read_scalars(str(train_dir / "eval"), "precision")[8] == pytest.approx(
         resumed.final_precision)
     rates = read_scalars(str(train_dir), "learning_rate")
-    # Summaries record the rate of the run at step s (written as s + 1 by the saver hook).
-    assert rates, "no learning_rate summary was written"
+    # Summaries record the rate of the run at step s (written as s + 1 by the saver hook):
+    # every run of both sessions, steps 0-7.
+    assert sorted(rates) == list(range(1, 9))
     assert all(value == pytest.approx(SCHEDULE(step - 1)) for step, value in rates.items())
 
 
 def test_evaluator_follows_checkpoints_until_the_last_step(tiny_data, tmp_path):
     train_dir = tmp_path / "run"
-    train_lib.train(tiny_config(tiny_data, train_dir, train_steps=4, save_checkpoints_steps=2))
-    last = eval_lib.run(str(tiny_data), str(train_dir), eval_once=False, batch_size=10,
-                        interval_secs=1, timeout_secs=5)
-    assert last[0] == 4
-    best = json.loads((train_dir / "eval" / eval_lib.BEST_FILE).read_text())
-    assert best["best_precision"] == pytest.approx(last[2])
+    loop.train(tiny_config(tiny_data, train_dir, train_steps=4, save_checkpoints_steps=2))
+    last = evaluation.run(str(tiny_data), str(train_dir), eval_once=False, batch_size=10,
+                          interval_secs=1, timeout_secs=5)
+    assert (last.step, last.num_images) == (4, 21)
+    best = json.loads((train_dir / "eval" / evaluation.BEST_FILE).read_text())
+    assert best == {"best_precision": pytest.approx(last.best_precision), "step": 4}
 
 
 def test_gpu_request_runs_on_cpu_with_soft_placement(tiny_data, tmp_path):
     config = tiny_config(tiny_data, tmp_path / "gpu", device="gpu", train_steps=2)
-    assert train_lib.session_config(config).allow_soft_placement
-    assert train_lib.resolve_device("gpu") == "/device:GPU:0"
-    assert train_lib.resolve_device("cpu") == "/device:CPU:0"
-    assert train_lib.resolve_data_format("auto", "/device:GPU:0") == "NCHW"
-    assert train_lib.resolve_data_format("auto", "/device:CPU:0") == "NHWC"
+    assert devices.session_config(config).allow_soft_placement
+    assert devices.resolve_device("gpu") == "/device:GPU:0"
+    assert devices.resolve_device("cpu") == "/device:CPU:0"
+    assert devices.resolve_data_format("auto", "/device:GPU:0") == "NCHW"
+    assert devices.resolve_data_format("auto", "/device:CPU:0") == "NHWC"
     # NCHW convolutions need a GPU: on CPU-only machines request the GPU but keep NHWC.
     config = dataclasses.replace(config, data_format="NHWC")
-    assert train_lib.train(config).global_step == 2
+    assert loop.train(config).global_step == 2
 
 
 def test_model_ops_request_the_chosen_device(tiny_data, tmp_path):
-    devices = train_lib.graph_devices(tiny_config(tiny_data, tmp_path, device="gpu",
+    devices = graph_devices(tiny_config(tiny_data, tmp_path, device="gpu",
                                                   data_format="NHWC"))
     assert "/device:GPU:0" in devices["model"]
     assert devices["input"] == {"/device:CPU:0"}
@@ -104,8 +110,8 @@ def test_model_ops_request_the_chosen_device(tiny_data, tmp_path):
 def test_unwritable_train_dir_is_a_user_error(tiny_data, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(train_lib.UserError, match=r"--train_dir .* is not writable"):
-        train_lib.train(tiny_config(tiny_data, blocker / "run"))
+    with pytest.raises(faults.UserError, match=r"--train_dir .* is not writable"):
+        loop.train(tiny_config(tiny_data, blocker / "run"))
 
 
 def test_real_mnist_few_steps(mnist_dir, tmp_path):
@@ -113,7 +119,7 @@ def test_real_mnist_few_steps(mnist_dir, tmp_path):
     config = tiny_config(mnist_dir, tmp_path, hparams=model_lib.HParams(model="cnn",
                                                                           optimizer="adam"),
                          schedule=schedules.constant(0.001), batch_size=32, train_steps=40)
-    result = train_lib.train(config)
+    result = loop.train(config)
     assert result.global_step == 40
     assert result.final_loss < 1.5  # chance level is ln(10) = 2.3
 
@@ -186,7 +192,7 @@ def test_two_trainer_runs_side_by_side_in_a_real_tensorboard(tiny_data, tmp_path
     from tests.support import tensorboard_server
     runs = {"piecewise": SCHEDULE, "exponential": schedules.exponential_decay(0.1, 2, 0.5)}
     for name, schedule in runs.items():
-        train_lib.train(tiny_config(tiny_data, tmp_path / name, schedule=schedule, final_eval=True))
+        loop.train(tiny_config(tiny_data, tmp_path / name, schedule=schedule, final_eval=True))
     groups_request = {"allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
                                           "STATUS_RUNNING"], "startIndex": 0, "sliceSize": 10}
     with tensorboard_server.serve(tmp_path) as server:

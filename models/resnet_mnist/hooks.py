@@ -1,0 +1,100 @@
+"""The one place that chooses the trainer's hooks, from the config and the built graph.
+
+`training_hooks` for a training run (every worker), with the chief-only hooks and
+the in-process eval hook; `range_test_hooks` for the range test. The progress mode
+of the log hook is resolved here, in the program (`progress_mode`).
+"""
+
+import dataclasses
+from typing import List, Optional
+
+import tensorflow as tf
+
+import lrhooks
+from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import evaluation
+from models.resnet_mnist import graph as graph_lib
+
+tf1 = tf.compat.v1
+
+
+def progress_mode(config: config_lib.TrainConfig) -> str:
+    """`--progress`, except that "auto" shows no live line under CI."""
+    if config.progress == "auto" and config.under_ci:
+        return "never"
+    return config.progress
+
+
+def log_hook(config: config_lib.TrainConfig, built: graph_lib.TrainGraph, *,
+             every_n_steps: int, last_step: int,
+             output_dir: Optional[str] = None) -> lrhooks.TrainingLogHook:
+    """The log line (loss, precision, rate, speed); speed summaries go to `output_dir`."""
+    return lrhooks.TrainingLogHook(
+        built.outputs.loss, {"precision": built.outputs.precision},
+        every_n_steps=every_n_steps, batch_size=config.batch_size, last_step=last_step,
+        output_dir=output_dir, progress=progress_mode(config))
+
+
+@dataclasses.dataclass
+class TrainerHooks:
+    """The hooks of a training run.
+
+    Attributes:
+      hooks: For every worker: rate setter, stop at `train_steps`, log, eval (if any).
+      chief_hooks: For the chief only.
+      setter: The `LearningRateSetterHook` of `hooks`.
+      eval_hook: The in-process eval hook of `hooks` (with an eval tower), else None.
+    """
+
+    hooks: List[tf1.train.SessionRunHook]
+    chief_hooks: List[tf1.train.SessionRunHook]
+    setter: lrhooks.LearningRateSetterHook
+    eval_hook: Optional[evaluation.InProcessEvalHook] = None
+
+
+def training_hooks(config: config_lib.TrainConfig,
+                   built: graph_lib.TrainGraph) -> TrainerHooks:
+    """The hooks of `config`'s training run on `built` (adds the rate summary to a local graph).
+
+    The learning rate is recorded by the summary saver in a local run (tagged exactly
+    "learning_rate"); in a cluster the saver labels summaries with a step read after the
+    run, which other workers move, so the chief's `LearningRateSummaryHook` records the
+    rate with the exact step it was computed from instead.
+    """
+    cluster = config.cluster
+    chief_hooks: List[tf1.train.SessionRunHook] = []
+    if cluster.is_distributed:
+        chief_hooks.append(lrhooks.LearningRateSummaryHook(
+            config.train_dir, every_n_steps=config.save_summaries_steps))
+    else:
+        with built.graph.as_default():
+            lrhooks.rate_summary(built.rate)
+    setter = lrhooks.LearningRateSetterHook(config.schedule)
+    hooks = [
+        setter,
+        tf1.train.StopAtStepHook(last_step=config.train_steps),
+        log_hook(config, built, every_n_steps=config.log_every_n_steps,
+                 last_step=config.train_steps,
+                 output_dir=config.train_dir if cluster.is_chief else None),
+    ]
+    eval_hook = None
+    if built.eval_tower is not None:
+        eval_hook = evaluation.InProcessEvalHook(built.eval_tower, config.eval_every_n_steps,
+                                                 config.train_steps)
+        hooks.append(eval_hook)
+    return TrainerHooks(hooks, chief_hooks, setter, eval_hook)
+
+
+def range_test_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
+                     range_hook: tf1.train.SessionRunHook) -> List[tf1.train.SessionRunHook]:
+    """The hooks of a range test: `config` holds the ramp as its schedule and its length
+    as `train_steps`. The log hook writes no speed summaries (the output holds the curve
+    only) and logs about ten times."""
+    steps = config.train_steps
+    return [
+        lrhooks.LearningRateSetterHook(config.schedule),
+        tf1.train.StopAtStepHook(last_step=steps),
+        log_hook(config, built, every_n_steps=max(1, min(config.log_every_n_steps, steps // 10)),
+                 last_step=steps),
+        range_hook,
+    ]

@@ -1,0 +1,187 @@
+"""The training run: checks of train_dir, the graph, the hooks and the session loop.
+
+`train(config)` trains until `global_step == config.train_steps`, resuming from
+`config.train_dir`; tests and benchmarks call it directly with a shrunken config.
+"""
+
+import dataclasses
+import os
+import time
+from typing import List, Optional, Sequence, Tuple
+
+import tensorflow as tf
+from absl import logging
+
+from lrhooks import event_files
+from lrhooks import hparams as lrhooks_hparams
+from models.resnet_mnist import cluster as cluster_lib
+from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import data as data_lib
+from models.resnet_mnist import devices
+from models.resnet_mnist import evaluation
+from models.resnet_mnist import faults
+from models.resnet_mnist import graph as graph_lib
+from models.resnet_mnist import hooks as hooks_lib
+from models.resnet_mnist import numerics
+
+tf1 = tf.compat.v1
+# The HParams dashboard's metric: 'precision' in TRAIN_DIR/eval (final eval and eval.py).
+HPARAMS_METRICS = [("precision", "eval")]
+
+
+@dataclasses.dataclass
+class TrainResult:
+    global_step: int
+    final_loss: Optional[float]
+    wall_seconds: float
+    eval_history: List[evaluation.EvalRecord]
+    final_precision: Optional[float] = None  # with config.final_eval
+    stopped_by_signal: Optional[int] = None  # SIGTERM/SIGINT: stopped early, checkpoint saved
+
+
+def _check_train_dir(train_dir: str) -> None:
+    try:
+        os.makedirs(train_dir, exist_ok=True)
+        probe = os.path.join(train_dir, ".write_probe")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as error:
+        raise faults.UserError(f"--train_dir {train_dir!r} is not writable: "
+                               f"{error.strerror}") from None
+
+
+def _check_checkpoint(train_dir: str, built: graph_lib.TrainGraph) -> None:
+    """Refuses a train_dir whose checkpoint belongs to another model configuration."""
+    checkpoint = tf.train.latest_checkpoint(train_dir)
+    if checkpoint is None:
+        return
+    with built.graph.as_default():
+        variables = tf1.global_variables()
+    problems = faults.checkpoint_mismatches(checkpoint, variables)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise faults.UserError(f"--train_dir {train_dir!r} holds a checkpoint of another model "
+                               f"configuration: {problems[0]}{more}; use a new --train_dir or "
+                               "the flags of that run")
+
+
+def _restored_step(train_dir: str) -> int:
+    checkpoint = tf.train.latest_checkpoint(train_dir)
+    if checkpoint is None:
+        return 0
+    return int(tf.train.load_variable(checkpoint, "global_step"))
+
+
+def train(config: config_lib.TrainConfig,
+          extra_hooks: Sequence[tf1.train.SessionRunHook] = (),
+          server: Optional[tf.distribute.Server] = None) -> TrainResult:
+    """Trains until `global_step == config.train_steps`, resuming from `config.train_dir`.
+
+    `extra_hooks` join the trainer's own hooks (benchmarks and tests use them). In a cluster,
+    `server` is this worker's `tf.distribute.Server`; only the chief (worker 0) checks and
+    writes `train_dir`.
+
+    Raises:
+      faults.UserError: Unreadable or invalid data, or an unwritable train_dir.
+      faults.NonFiniteError: The loss or gradients became NaN or infinite.
+    """
+    started = time.perf_counter()
+    chief = config.cluster.is_chief
+    try:
+        train_data = data_lib.load_mnist(config.data_dir, "train")
+        test_data = (data_lib.load_mnist(config.data_dir, "test")
+                     if config.eval_every_n_steps and chief else None)
+    except data_lib.DataError as error:
+        raise faults.UserError(str(error)) from None
+    if chief:
+        _check_train_dir(config.train_dir)
+    placement = devices.placement(config)
+    restored = _restored_step(config.train_dir) if chief else 0
+    # A different shuffle after each restart (seeded by the step the run resumes from) and
+    # on each worker.
+    built = graph_lib.build_graph(
+        config, placement, train_data, test_data,
+        shuffle_seed=config.seed + restored + 7919 * config.cluster.task_index)
+    hooks = hooks_lib.training_hooks(config, built)
+    if chief:
+        _check_checkpoint(config.train_dir, built)
+        # A run killed while writing leaves a torn last record: cut it before writing again.
+        for path in event_files.truncate_torn_records(config.train_dir):
+            logging.warning("cut a torn record off the end of %s", path)
+        config_lib.write_config(config, placement.hparams)
+        # Before training opens its event file (see lrhooks.hparams on file order).
+        lrhooks_hparams.write_session(config.train_dir,
+                                      config_lib.tensorboard_hparams(config, placement.hparams),
+                                      metrics=HPARAMS_METRICS)
+    final_loss = None
+    status = "failure"
+    try:
+        with faults.SignalStop() as stop:
+            hooks.hooks.extend([stop.hook, *extra_hooks])
+            final_loss, step = run_loop(config, built, hooks, server)
+        status = "success" if stop.received is None else "unknown"
+    finally:
+        if chief:
+            lrhooks_hparams.write_session_end(config.train_dir, status)
+    if stop.received is not None:
+        logging.warning("stopped by signal %d at step %d; checkpoint written", stop.received,
+                        step)
+        return TrainResult(int(step), final_loss, time.perf_counter() - started, [], None,
+                           stop.received)
+    final_precision = None
+    if config.final_eval and chief:
+        final_precision = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
+                                         batch_size=config.eval_batch_size).precision
+    return TrainResult(int(step), None if final_loss is None else float(final_loss),
+                       time.perf_counter() - started,
+                       hooks.eval_hook.history if hooks.eval_hook is not None else [],
+                       final_precision)
+
+
+def monitored_session(config: config_lib.TrainConfig, hooks: hooks_lib.TrainerHooks,
+                      server: Optional[tf.distribute.Server] = None
+                      ) -> tf1.train.MonitoredSession:
+    """The trainer's MonitoredTrainingSession with `hooks` (call inside the built graph).
+
+    Checkpoints and summaries are written by the chief only (MonitoredTrainingSession's
+    own hooks are chief-only); the rate hook runs on every worker.
+    """
+    cluster = config.cluster
+    return tf1.train.MonitoredTrainingSession(
+        master=server.target if server is not None else "", is_chief=cluster.is_chief,
+        checkpoint_dir=config.train_dir if cluster.is_chief else None,
+        hooks=hooks.hooks, chief_only_hooks=hooks.chief_hooks,
+        save_checkpoint_steps=config.save_checkpoints_steps, save_checkpoint_secs=None,
+        save_summaries_steps=config.save_summaries_steps,
+        log_step_count_steps=None,  # TrainingLogHook reports the speed
+        config=cluster_lib.server_config(cluster, devices.session_config(config)))
+
+
+def run_loop(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
+             hooks: hooks_lib.TrainerHooks, server: Optional[tf.distribute.Server] = None
+             ) -> Tuple[Optional[float], int]:
+    """Runs the MonitoredTrainingSession; returns (last loss, final global step).
+
+    Raises:
+      faults.NonFiniteError: A run failed the finiteness check (no checkpoint is written
+        for it: the session closes as after an error).
+    """
+    final_loss = None
+    with built.graph.as_default():
+        if server is not None:
+            cluster_lib.wait_for_chief(server, config.cluster)
+        with monitored_session(config, hooks, server) as session:
+            try:
+                while not session.should_stop():
+                    _, final_loss = session.run([built.train_op, built.outputs.loss])
+            except tf.errors.InvalidArgumentError as error:
+                if built.finite_check is None or not numerics.is_failure(error):
+                    raise
+                record = built.finite_check.read(session)
+                raise faults.NonFiniteError(record.describe()) from None
+            step = session.run_step_fn(
+                lambda step_context: step_context.session.run(built.global_step))
+        if config.cluster.is_chief:
+            tf1.summary.FileWriterCache.get(config.train_dir).flush()
+    return final_loss, step

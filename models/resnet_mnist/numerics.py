@@ -1,0 +1,132 @@
+"""The finiteness check of a training step, and what it reports when it fails.
+
+`checked_gradients` makes the weight update wait for a check that the loss and the
+gradient norm are finite. Before the check runs, the step, learning rate, loss and
+gradient norm of the run are written into local variables (never checkpointed, never
+fetched): when the check fails the run aborts with an `InvalidArgumentError` before
+any weight changes, and `FiniteCheck.read(session)` reads the offending values back
+from the still-open session. No error message is parsed.
+"""
+
+import contextlib
+import dataclasses
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+import tensorflow as tf
+
+tf1 = tf.compat.v1
+
+# The first datum of the failing Assert: how a failed check is told from other errors.
+NON_FINITE_MESSAGE = "non-finite loss or gradients"
+CHECK_NAME = "check_finite"
+RECORD_SCOPE = "non_finite_record"
+_FIELDS = ("step", "learning_rate", "loss", "gradient_norm")
+
+
+def tf_number_text(value: Union[np.generic, int, float]) -> str:
+    """`value` written as TensorFlow's Assert writes a tensor element.
+
+    Integers in decimal; float32 with 6 significant digits, or 9 when 6 do not read
+    back as the same float32 (float64: 15, else 17); NaN as `nan` or `-nan`.
+    """
+    value = np.asarray(value)[()]
+    if np.issubdtype(value.dtype, np.integer):
+        return str(int(value))
+    if np.isnan(value):
+        return "-nan" if np.signbit(value) else "nan"
+    short, full = (6, 9) if value.dtype == np.float32 else (15, 17)
+    text = f"{float(value):.{short}g}"
+    if value.dtype.type(text) != value:
+        text = f"{float(value):.{full}g}"
+    return text
+
+
+@dataclasses.dataclass(frozen=True)
+class NonFiniteRecord:
+    """The values of the run that failed the check (None: could not be read back)."""
+
+    step: Optional[np.generic] = None
+    learning_rate: Optional[np.generic] = None
+    loss: Optional[np.generic] = None
+    gradient_norm: Optional[np.generic] = None
+
+    def describe(self) -> str:
+        """The one-line error the trainer prints (with `train: error: ` before it)."""
+        text = {name: "?" if getattr(self, name) is None else tf_number_text(getattr(self, name))
+                for name in _FIELDS}
+        return (f"the loss or gradients became non-finite at step {text['step']} "
+                f"(learning rate {text['learning_rate']}, loss {text['loss']}, "
+                f"gradient norm {text['gradient_norm']}); nothing was saved after the last "
+                "checkpoint: lower the learning rate and run again")
+
+
+def is_failure(error: tf.errors.OpError) -> bool:
+    """Whether `error` is a failed finiteness check (its Assert's first datum)."""
+    text = error.message if hasattr(error, "message") else str(error)
+    return NON_FINITE_MESSAGE in text
+
+
+class FiniteCheck:
+    """The check's record variables, and reading them after a failure."""
+
+    def __init__(self, record: Sequence[tf.Variable]):
+        self._record = list(record)
+
+    @property
+    def record_variables(self) -> List[tf.Variable]:
+        return list(self._record)
+
+    def read(self, session) -> NonFiniteRecord:
+        """The failing run's values, from a session that raised the check's error.
+
+        Args:
+          session: The `tf.compat.v1.Session` or `MonitoredSession` of the failed run
+            (still open; a MonitoredSession is read through `run_step_fn`, without hooks).
+        """
+        def fetch(step_context):
+            return step_context.session.run(self._record)
+
+        try:
+            if hasattr(session, "run_step_fn"):
+                values = session.run_step_fn(fetch)
+            else:
+                values = session.run(self._record)
+        except tf.errors.OpError:
+            return NonFiniteRecord()
+        return NonFiniteRecord(*values)
+
+
+def checked_gradients(grads: Sequence[Optional[tf.Tensor]], loss: tf.Tensor,
+                      global_step: tf.Variable, learning_rate, record_device: str = ""):
+    """Returns (`grads` gated on the check, the `FiniteCheck`).
+
+    Args:
+      grads: The gradients (None entries stay None).
+      loss: The scalar loss.
+      global_step: The step variable (its value before the update is recorded).
+      learning_rate: The scalar rate tensor (or a float).
+      record_device: Where the record variables live: the local worker (e.g.
+        '/job:worker/task:1/device:CPU:0'), never a ps; '' leaves it to the caller's scope.
+    """
+    present = [g for g in grads if g is not None]
+    norm = tf.linalg.global_norm(present)
+    rate = tf.convert_to_tensor(learning_rate)
+    step = global_step.read_value()
+    finite = tf.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
+    values = (step, rate, loss, norm)
+    with tf1.device(record_device) if record_device else contextlib.nullcontext():
+        with tf1.variable_scope(RECORD_SCOPE, reuse=tf1.AUTO_REUSE):
+            record = [tf1.get_variable(name, [], value.dtype, tf1.zeros_initializer(),
+                                       trainable=False,
+                                       collections=[tf1.GraphKeys.LOCAL_VARIABLES])
+                      for name, value in zip(_FIELDS, values)]
+        writes = [var.assign(value, read_value=False) for var, value in zip(record, values)]
+    with tf.control_dependencies(writes):
+        check = tf.debugging.Assert(
+            finite, [NON_FINITE_MESSAGE, "step", step, "learning_rate", rate, "loss", loss,
+                     "gradient_norm", norm], summarize=1, name=CHECK_NAME)
+    with tf.control_dependencies([check]):
+        gated = [None if g is None else tf.identity(g) for g in grads]
+    return gated, FiniteCheck(record)
+
