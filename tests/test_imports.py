@@ -10,7 +10,7 @@ import pytest
 
 from tests.support import imports
 
-PACKAGES = ["lrhooks"]  # add "models" once the trainer has no cycle either
+PACKAGES = ["lrhooks", "models"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -264,7 +264,7 @@ def tensorboard_hparams(config: TrainConfig, hparams: model_lib.HParams) -> Dict
     """The run's schedule and main settings, as recorded for TensorBoard's HParams dashboard."""
     schedule = config.schedule
     return {
-        "lr_schedule": getattr(schedule, "_FACTORY", "") or type(schedule).__name__,
+        "lr_schedule": getattr(schedule, "factory_name", "") or type(schedule).__name__,
         "schedule": repr(schedule),
         "initial_learning_rate": float(schedule(0)),
         "model": hparams.model,

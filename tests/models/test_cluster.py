@@ -20,7 +20,7 @@ import lrhooks
 from lrhooks import schedules
 from models.resnet_mnist import cluster as cluster_lib
 from tests.support.ports import free_ports
-from tests.support.trainer_events import scalar_points_before_torn_end
+from tests.support.events import scalar_points
 
 tf1 = tf.compat.v1
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -281,7 +281,7 @@ def checkpoint_step(train_dir) -> int:
 
 def series(train_dir, tag):
     """(label, value) of every `tag` record; a killed chief may leave a torn last record."""
-    return scalar_points_before_torn_end(train_dir, tag)
+    return scalar_points(train_dir, tag, torn_end_ok=True)
 
 
 def check_finished(cluster, last_step, chief="worker0"):

@@ -1,4 +1,4 @@
-"""Reading event files back: the one reader of every top-level test.
+"""Reading event files back: the one reader of every test.
 
 Two ways, for two questions:
 
@@ -21,16 +21,24 @@ def record_steps(path) -> List[int]:
             if event.summary.value]
 
 
-def scalar_points(logdir, tag: str) -> List[Tuple[int, float]]:
-    """Every (step, value) of `tag`, file by file in name order; raises on a corrupt file."""
+def scalar_points(logdir, tag: str, torn_end_ok: bool = False) -> List[Tuple[int, float]]:
+    """Every (step, value) of `tag`, file by file in name order.
+
+    A corrupt file raises `tf.errors.DataLossError`, unless `torn_end_ok`: then a file is read
+    up to its first damaged record (a process killed while writing tears the last one).
+    """
     points = []
     if not os.path.isdir(logdir):
         return points
     for name in sorted(os.listdir(logdir)):
         if "tfevents" in name:
-            for event in tf.compat.v1.train.summary_iterator(os.path.join(logdir, name)):
-                points += [(event.step, v.simple_value) for v in event.summary.value
-                           if v.tag == tag]
+            try:
+                for event in tf.compat.v1.train.summary_iterator(os.path.join(logdir, name)):
+                    points += [(event.step, v.simple_value) for v in event.summary.value
+                               if v.tag == tag]
+            except tf.errors.DataLossError:
+                if not torn_end_ok:
+                    raise
     return points
 
 
