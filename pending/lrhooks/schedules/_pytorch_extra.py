@@ -299,6 +299,10 @@ def one_cycle_momentum(schedule: OneCycle, base_momentum: float = 0.85,
                        max_momentum: float = 0.95) -> OneCycleMomentum:
     """The momentum `OneCycleLR(..., cycle_momentum=True)` sets, step by step.
 
+    The value is a momentum, not a learning rate (a scheduled hyperparameter):
+
+        rate = anneal(start_momentum_i, end_momentum_i, pct)   # phase i and pct of `schedule`
+
     In each phase of `schedule` (same `pct`, same `anneal_strategy`) the
     momentum goes the other way: `max_momentum -> base_momentum` while the
     rate rises, `base_momentum -> max_momentum` while it falls (three_phase:
@@ -352,7 +356,7 @@ def cyclic_momentum(schedule: Cyclic, base_momentum: float = 0.8,
 
     With `schedule`'s `cycle`, `scale_factor` and mode scale (see `cyclic`):
 
-        momentum = max_momentum - (max_momentum - base_momentum) * scale_factor * scale
+        rate = max_momentum - (max_momentum - base_momentum) * scale_factor * scale
 
     so it is `max_momentum` where the rate is `base_lr` and `base_momentum` at
     the peaks. `schedule.momentum()` is the same schedule.

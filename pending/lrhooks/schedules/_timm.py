@@ -84,7 +84,7 @@ class _TimmCycles(Schedule):
 
 
 _COMMON = """
-    Shared arguments (timm's):
+    Args:
       learning_rate: The optimizer's rate, the peak of cycle 0, a finite number >= 0.
       t_initial: The length of cycle 0, an integer > 0.
       lr_min: The trough, and the rate after `cycle_limit` cycles, finite, >= 0.
@@ -107,6 +107,7 @@ _COMMON = """
 
 
 def _fields():
+    """Fresh dataclass fields for timm's shared arguments (one set per class)."""
     return dict(
         t_initial=field(checks.positive_count), lr_min=field(checks.real, 0.0),
         cycle_mul=field(_cycle_mul, 1.0), cycle_decay=field(checks.real, 1.0),
@@ -148,7 +149,8 @@ def timm_cosine(learning_rate: float, t_initial: int, lr_min: float = 0.0,
           rate = lr_min + 0.5 * (lr_max - lr_min) * (1 + cos(pi * t_curr ** k / t_i ** k))
           rate = lr_min                                   # i >= cycle_limit
 
-    With `k = k_decay` (the k-decay paper's exponent; 1 is plain cosine).
+    With `k = k_decay` (the k-decay paper's exponent; 1 is plain cosine, a finite
+    number > 0).
     """
     return TimmCosine(learning_rate, t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit,
                       warmup_t, warmup_lr_init, warmup_prefix, k_decay)
