@@ -19,16 +19,12 @@ __all__ = ["PowerAndLinearDecay", "DirectPowerDecay", "PowerDecayWithOffset",
            "noisy_linear_cosine_decay"]
 
 
-def _finite(name: str, value) -> float:
-    return checks.real(name, value, -math.inf)
-
-
 @factory("direct_power_decay")
 class DirectPowerDecay(Schedule):
     """`initial_learning_rate * max(step, 1) ** power`."""
 
     initial_learning_rate: float = field(checks.real)
-    power: float = field(_finite, 1.0)
+    power: float = field(checks.finite, 1.0)
 
     def _value(self, step):
         return self.initial_learning_rate * power_or_inf(float(max(step, 1)), self.power)
@@ -59,7 +55,7 @@ class PowerAndLinearDecay(Schedule):
 
     initial_learning_rate: float = field(checks.real)
     total_decay_steps: int = field(checks.non_negative_count)
-    power: float = field(_finite, 1.0)
+    power: float = field(checks.finite, 1.0)
     linear_decay_fraction: float = field(checks.interval, 0.1, low=0.0, high=1.0)
     offset: int = field(checks.non_negative_count, 0)
 
@@ -112,7 +108,7 @@ class PowerDecayWithOffset(Schedule):
     """`pre_offset_learning_rate` until `offset`, then `lr * (step - offset) ** power`, capped."""
 
     initial_learning_rate: float = field(checks.real)
-    power: float = field(_finite, 1.0)
+    power: float = field(checks.finite, 1.0)
     offset: int = field(checks.non_negative_count, 0)
     pre_offset_learning_rate: float = field(checks.real, 1.0e6)
 
@@ -157,7 +153,7 @@ class PolynomialWarmup(Schedule):
 
     schedule: Schedule = field(schedule_check)
     warmup_steps: int = field(checks.non_negative_count)
-    power: float = field(_finite, 1.0)
+    power: float = field(checks.finite, 1.0)
 
     def _value(self, step):
         w = self.warmup_steps

@@ -75,9 +75,10 @@ class _TimmCycles(Schedule):
 
     def _breakpoints(self, total_steps):
         shift = self.warmup_t if self.warmup_prefix else 0
-        yield self.warmup_t
+        if self.warmup_t:
+            yield self.warmup_t
         i = 1
-        while i <= self.cycle_limit and shift + self._start(i) < total_steps:
+        while i <= self.cycle_limit and shift + math.ceil(self._start(i)) - 1 < total_steps:
             start = shift + math.ceil(self._start(i))
             yield from (start - 1, start)
             i += 1
@@ -164,8 +165,8 @@ class TimmTanh(_TimmCycles):
 
     learning_rate: float = field(checks.real)
     t_initial: int = _fields()["t_initial"]
-    lb: float = field(checks.real, -7.0, minimum=-math.inf)
-    ub: float = field(checks.real, 3.0, minimum=-math.inf)
+    lb: float = field(checks.finite, -7.0)
+    ub: float = field(checks.finite, 3.0)
     lr_min: float = _fields()["lr_min"]
     cycle_mul: float = _fields()["cycle_mul"]
     cycle_decay: float = _fields()["cycle_decay"]
