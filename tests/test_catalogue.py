@@ -114,3 +114,45 @@ def test_any_python_callable_is_a_schedule_for_the_hook_but_not_for_the_flags():
     assert lambda_lr(2) == pytest.approx(0.1 * 0.9025)
     with pytest.raises(SpecError, match="unsupported"):
         from_spec("lambda step: 0.1")
+
+
+def test_reduce_lr_on_plateau_has_a_spec_form_that_builds_it_fresh():
+    text = "reduce_lr_on_plateau(0.1, mode='max', factor=0.5, patience=2)"
+    schedule = from_spec(text)
+    assert isinstance(schedule, S.ReduceLROnPlateau) and isinstance(schedule, S.StatefulSchedule)
+    assert (schedule.mode, schedule.factor, schedule.patience, schedule(0)) == ("max", 0.5, 2, 0.1)
+    canonical = spec(schedule)
+    assert canonical == ("reduce_lr_on_plateau(learning_rate=0.1, mode='max', factor=0.5, "
+                         "patience=2, threshold=0.0001, threshold_mode='rel', cooldown=0, "
+                         "min_lr=0.0, eps=1e-08)")
+    for value in (1.0, 0.5, 0.5, 0.5):  # no improvement for more than `patience` reports
+        schedule.report(value)
+    assert schedule(0) == 0.05
+    assert spec(schedule) == canonical  # the configuration, not the reports
+    assert from_spec(canonical)(0) == 0.1
+    with pytest.raises(SpecError, match="`patience` must be an integer >= 0, got -1"):
+        from_spec("reduce_lr_on_plateau(0.1, patience=-1)")
+
+
+def test_preview_shows_a_plateau_schedule_with_a_note():
+    from lrhooks import preview  # pylint: disable=import-outside-toplevel
+
+    schedule = from_spec("reduce_lr_on_plateau(0.1)")
+    note = preview.stateful_note(schedule)
+    assert note.startswith("note: ReduceLROnPlateau is stateful: its rate is 0.1 until a "
+                           "reported metric") and "\n" not in note
+    assert preview.stateful_note(S.constant(0.1)) is None
+    assert [row[2] for row in preview.key_points(schedule, 100)] == [0.1] * 4
+
+
+def test_momentum_methods_are_the_momentum_schedules():
+    rate = S.one_cycle(0.1, 100, anneal_strategy="linear", three_phase=True)
+    assert rate.momentum() == S.one_cycle_momentum(rate, 0.85, 0.95)
+    assert rate.momentum(0.8, 0.9) == S.one_cycle_momentum(rate, 0.8, 0.9)
+    cycle = S.cyclic(0.01, 0.1, 10, mode="triangular2")
+    assert cycle.momentum() == S.cyclic_momentum(cycle, 0.8, 0.9)
+    # Inverse to the rate: the momentum is lowest where the rate peaks.
+    steps = range(0, 60)
+    peak = max(steps, key=cycle)
+    assert min(steps, key=cycle.momentum()) == peak
+    assert from_spec(spec(cycle.momentum())) == cycle.momentum()

@@ -39,7 +39,7 @@ not a spec factory: a range test is started by its program, not by a flag.
 from lrhooks.schedules._base import Number, Schedule, StatefulSchedule
 from lrhooks.schedules._composition import (LinearScaling, Scaled, Sequential, Warmup,
                                             linear_scaling, scaled, sequential, warmup)
-from lrhooks.schedules._plateau import ReduceLROnPlateau
+from lrhooks.schedules._plateau import ReduceLROnPlateau, reduce_lr_on_plateau
 from lrhooks.schedules._combine import JoinSchedules, Product, join_schedules, product
 from lrhooks.schedules._optax import (CosineDecaySchedule, OptaxExponentialDecay,
                                       PiecewiseInterpolateSchedule, cosine_decay_schedule,
@@ -111,6 +111,7 @@ __all__ = [
     "power_decay_with_offset", "polynomial_warmup", "noisy_linear_cosine_decay",
     # timm.
     "TimmCosine", "TimmTanh", "TimmPoly", "timm_cosine", "timm_tanh", "timm_poly",
-    # Stateful and range-test schedules (classes only: not spec factories).
-    "ReduceLROnPlateau", "LRRangeTestSchedule",
+    # Stateful and range-test schedules (classes; reduce_lr_on_plateau is the plateau's
+    # spec factory, the range-test ramp has none).
+    "ReduceLROnPlateau", "LRRangeTestSchedule", "reduce_lr_on_plateau",
 ]

@@ -133,6 +133,8 @@ class T2TSchedule(Schedule):
             raise ValueError(f"`train_steps` must be > `warmup_steps` ({self.warmup_steps}) "
                              f"for single_cycle_cos_decay, got {self.train_steps}")
 
+    FACTOR_NAMES = T2T_FACTORS
+
     @property
     def factors(self) -> Tuple[str, ...]:
         """The factor names, in order."""
