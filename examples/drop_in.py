@@ -3,8 +3,10 @@
 Trains a one-weight model for 12 steps with a piecewise-constant schedule,
 stops, restores from the checkpoint and trains 4 more steps, and prints, for
 each run, the step it started at, the rate the classic hook applied and the
-rate `LearningRateSetterHook` applied. The classic hook applies each boundary
-one run late and restarts at the initial rate after the restore.
+rate `LearningRateSetterHook` applied. The classic hook applies a boundary
+one run late whenever its step fetch reads the step before the run's increment
+(a race; see README.md), and restarts at the initial rate after the restore.
+`multistep_decay` keeps the classic rule (`step < 4`: step 4 is the first at 0.01).
 
     python examples/drop_in.py [--train_dir DIR]
 """
@@ -18,7 +20,7 @@ import lrhooks
 
 tf1 = tf.compat.v1
 
-BOUNDARIES, VALUES = [4, 8], [0.1, 0.01, 0.001]
+MILESTONES = [4, 8]  # the first step at 0.01 and at 0.001
 
 
 class ClassicLearningRateSetterHook(tf1.train.SessionRunHook):
@@ -45,7 +47,7 @@ def train(train_dir: str, steps: int, use_lrhooks: bool):
         if use_lrhooks:
             rate = lrhooks.learning_rate()  # in model code, instead of tf.constant/placeholder
             hook = lrhooks.LearningRateSetterHook(
-                lrhooks.schedules.piecewise_constant(BOUNDARIES, VALUES))
+                lrhooks.schedules.multistep_decay(0.1, MILESTONES, 0.1))
         else:
             rate = tf1.placeholder(tf.float32, [], name="lrn_rate")
             hook = ClassicLearningRateSetterHook(rate, global_step)
@@ -74,7 +76,7 @@ def main():
     for use_lrhooks in (False, True):
         train_dir = f"{base}/{'lrhooks' if use_lrhooks else 'classic'}"
         rows[use_lrhooks] = train(train_dir, 12, use_lrhooks) + train(train_dir, 16, use_lrhooks)
-    schedule = lrhooks.schedules.piecewise_constant(BOUNDARIES, VALUES)
+    schedule = lrhooks.schedules.multistep_decay(0.1, MILESTONES, 0.1)
     print("step  schedule  classic  lrhooks")
     for (step, classic), (_, exact) in zip(rows[False], rows[True]):
         mark = "" if abs(classic - schedule(step)) < 1e-9 else "  <- classic is wrong"

@@ -19,6 +19,7 @@ Which check to use:
   every_n_steps        a hook's interval: an integer > 0 (or None where allowed)
   positive_steps       a length in steps that may be fractional (`decay_steps`)
   real                 a finite number >= minimum (> minimum with `strict`)
+  finite               any finite number (an exponent that may be negative)
   positive             a finite number > 0
   interval             a finite number in [low, high] (ends open on request)
   choice               one of a few strings
@@ -34,7 +35,7 @@ import operator
 from typing import Callable, Optional, Sequence
 
 __all__ = ["positive_count", "non_negative_count", "integer_at_least", "step",
-           "every_n_steps", "positive_steps", "real", "positive", "interval", "choice",
+           "every_n_steps", "positive_steps", "real", "finite", "positive", "interval", "choice",
            "flag", "non_empty_string", "rate", "schedule_rate"]
 
 
@@ -116,6 +117,15 @@ def real(name: str, value, minimum: float = 0.0, *, strict: bool = False,
     allowed = f"a finite number {'>' if strict else '>='} {_number_text(minimum)}"
     number = _finite(name, value, allowed, element)
     if not math.isfinite(number) or number < minimum or (strict and number == minimum):
+        raise ValueError(f"{_what(name, element)} must be {allowed}, got {number!r}")
+    return number
+
+
+def finite(name: str, value, element=None) -> float:
+    """Checks for a finite real number of any sign; a float."""
+    allowed = "a finite number"
+    number = _finite(name, value, allowed, element)
+    if not math.isfinite(number):
         raise ValueError(f"{_what(name, element)} must be {allowed}, got {number!r}")
     return number
 

@@ -303,7 +303,9 @@ def spec(schedule: schedules.Schedule) -> str:
 
     Returns:
       A string `s` with `from_spec(s) == schedule`, e.g.
-      `cosine_decay(learning_rate=0.1, decay_steps=10000, alpha=0.0)`.
+      `cosine_decay(learning_rate=0.1, decay_steps=10000, alpha=0.0)`. For a
+      `ReduceLROnPlateau`, its configuration `reduce_lr_on_plateau(...)` (a spec builds
+      it fresh; its reports live in the program and the checkpoint).
 
     Raises:
       TypeError: `schedule` is not a `Schedule`.
@@ -312,6 +314,12 @@ def spec(schedule: schedules.Schedule) -> str:
     """
     if not isinstance(schedule, schedules.Schedule):
         raise TypeError(f"expected a Schedule, got {type(schedule).__name__}")
+    if isinstance(schedule, schedules.ReduceLROnPlateau):  # stateful: its configuration
+        text = schedule.config_spec()
+        if from_spec(text).config_spec() != text:
+            raise SpecError(f"{type(schedule).__name__} has no spec form: {text} builds a "
+                            "different schedule")
+        return text
     text = repr(schedule)
     try:
         same = from_spec(text) == schedule

@@ -152,7 +152,7 @@ def test_errors(text, message, column):
 
 def test_unknown_schedule_without_a_close_match_lists_the_schedules():
     with pytest.raises(SpecError, match=r"unknown schedule 'zzz' at column 1 \(schedules: "
-                                        r"constant, cosine_decay, "):
+                                        r"constant, constant_lr, constant_schedule_with_warmup, "):
         from_spec("zzz(1)")
 
 
@@ -208,9 +208,73 @@ BASE_SCHEDULES = st.one_of(
               _RATES, _FRACTIONS),
     st.builds(schedules.linear_cosine_decay, _RATES, _STEPS, st.floats(0.0, 10.0), _FRACTIONS,
               _FRACTIONS))
+_COUNTS = st.integers(1, 10**6)
+_N0 = st.integers(0, 10**6)
+_SHAPES = st.sampled_from(["linear", "cosine", "1-sqrt"])
+_EXPONENTS = st.floats(-3.0, 3.0)
+_TIMM = dict(lr_min=_RATES, cycle_mul=st.floats(0.1, 3.0), cycle_decay=_FRACTIONS,
+             cycle_limit=st.integers(1, 5), warmup_t=st.integers(0, 100), warmup_lr_init=_RATES,
+             warmup_prefix=st.booleans())
+# The catalogue of other libraries' schedules (issue 14), with valid arguments.
+CATALOGUE_SCHEDULES = st.one_of(
+    st.builds(schedules.inverse_sqrt, _RATES, _N0, st.none() | _COUNTS, _RATES),
+    st.builds(schedules.noam, _COUNTS, _COUNTS, _RATES, st.integers(0, 1)),
+    st.builds(schedules.rsqrt_decay, _COUNTS),
+    st.builds(schedules.t2t_schedule,
+              st.lists(st.sampled_from(schedules.T2TSchedule.FACTOR_NAMES), min_size=1,
+                       max_size=4).map("*".join),
+              _RATES, st.integers(1, 1000), _COUNTS, st.integers(1001, 10**6), _COUNTS,
+              _FRACTIONS, st.booleans()),
+    st.builds(schedules.warmup_stable_decay, _RATES, _N0, _N0, _N0, _SHAPES, _SHAPES,
+              _FRACTIONS, st.floats(0.0, 5.0)),
+    st.builds(schedules.linear_schedule_with_warmup, _RATES, _N0, _N0),
+    st.builds(schedules.cosine_schedule_with_warmup, _RATES, _N0, _N0, st.floats(0.0, 5.0),
+              _FRACTIONS),
+    st.builds(schedules.cosine_with_hard_restarts_schedule_with_warmup, _RATES, _N0, _N0,
+              st.integers(1, 10)),
+    st.builds(schedules.constant_schedule_with_warmup, _RATES, _N0),
+    st.builds(schedules.cosine_annealing, _RATES, _STEPS, _RATES),
+    st.builds(schedules.cosine_annealing_warm_restarts, _RATES, _COUNTS, st.integers(1, 4),
+              _RATES),
+    st.builds(schedules.constant_lr, _RATES, _FRACTIONS, _COUNTS),
+    st.builds(schedules.linear_lr, _RATES, st.floats(0.01, 1.0), _FRACTIONS, _COUNTS),
+    st.builds(schedules.swalr, _RATES, _RATES, _N0, st.sampled_from(["cos", "linear"])),
+    st.builds(schedules.optax_exponential_decay, _RATES, _COUNTS, st.floats(0.01, 2.0), _N0,
+              st.booleans(), st.none() | _RATES),
+    st.builds(schedules.cosine_decay_schedule, _RATES, _COUNTS, _FRACTIONS, st.floats(0, 4)),
+    st.builds(schedules.piecewise_interpolate_schedule, st.sampled_from(["linear", "cosine"]),
+              _RATES, st.dictionaries(_N0, st.floats(0.0, 2.0), max_size=4)),
+    st.builds(schedules.power_and_linear_decay, _RATES, _N0, _EXPONENTS, _FRACTIONS, _N0),
+    st.builds(schedules.direct_power_decay, _RATES, _EXPONENTS),
+    st.builds(schedules.power_decay_with_offset, _RATES, _EXPONENTS, _N0, _RATES),
+    st.builds(schedules.noisy_linear_cosine_decay, _RATES, _STEPS, _RATES, _FRACTIONS,
+              st.floats(0.0, 10.0), _FRACTIONS, _FRACTIONS, _N0),
+    st.builds(schedules.timm_cosine, _RATES, _COUNTS, k_decay=st.floats(0.1, 3.0), **_TIMM),
+    st.builds(schedules.timm_tanh, _RATES, _COUNTS, st.floats(-10.0, -0.5),
+              st.floats(0.0, 10.0), **_TIMM),
+    st.builds(schedules.timm_poly, _RATES, _COUNTS, st.floats(0.0, 3.0),
+              k_decay=st.floats(0.1, 3.0), **_TIMM),
+    st.builds(lambda s, b, m: s.momentum(b, m),
+              st.builds(schedules.one_cycle, _RATES, st.integers(2, 10**5),
+                        st.sampled_from([0.25, 0.3, 0.5]), st.sampled_from(["cos", "linear"])),
+              _FRACTIONS, _FRACTIONS),
+    st.builds(lambda s, b, m: s.momentum(b, m),
+              st.builds(schedules.cyclic, st.just(0.0), _RATES, _COUNTS),
+              _FRACTIONS, _FRACTIONS))
+BASE_SCHEDULES = st.one_of(BASE_SCHEDULES, CATALOGUE_SCHEDULES)
 _BASE_NAMES = {"constant", "piecewise_constant", "exponential_decay", "inverse_time_decay",
                "natural_exp_decay", "polynomial_decay", "cosine_decay",
-               "cosine_decay_restarts", "linear_cosine_decay"}
+               "cosine_decay_restarts", "linear_cosine_decay", "inverse_sqrt", "noam",
+               "rsqrt_decay", "t2t_schedule", "warmup_stable_decay",
+               "linear_schedule_with_warmup", "cosine_schedule_with_warmup",
+               "cosine_with_hard_restarts_schedule_with_warmup", "constant_schedule_with_warmup",
+               "cosine_annealing", "cosine_annealing_warm_restarts", "constant_lr", "linear_lr",
+               "swalr", "optax_exponential_decay", "cosine_decay_schedule",
+               "piecewise_interpolate_schedule", "power_and_linear_decay", "direct_power_decay",
+               "power_decay_with_offset", "noisy_linear_cosine_decay", "timm_cosine",
+               "timm_tanh", "timm_poly", "one_cycle_momentum", "cyclic_momentum",
+               # Stateful (equal only to itself): its spec form is tested in test_catalogue.
+               "reduce_lr_on_plateau"}
 
 
 _WORDS = st.sampled_from(["linear", "exponential", "constant", "cos", "triangular", "exp_range"])

@@ -18,10 +18,11 @@ The library functions never read flags.
 
 from lrhooks.preview._views import (EXACT_SCAN_STEPS, MAX_TABLE_BREAKPOINTS, MIN_HEIGHT,
                                     MIN_WIDTH, TENSORBOARD_SAMPLES, format_key_points, key_points,
-                                    render_chart, series_steps, write_series, write_series_file)
+                                    render_chart, series_steps, stateful_note, write_series,
+                                    write_series_file)
 
 __all__ = ["render_chart", "key_points", "format_key_points", "series_steps", "write_series",
-           "write_series_file", "MIN_WIDTH", "MIN_HEIGHT", "EXACT_SCAN_STEPS",
+           "write_series_file", "stateful_note", "MIN_WIDTH", "MIN_HEIGHT", "EXACT_SCAN_STEPS",
            "MAX_TABLE_BREAKPOINTS", "TENSORBOARD_SAMPLES"]
 
 # The command line's names, reachable here for one release: they live in `lrhooks.preview.cli`.

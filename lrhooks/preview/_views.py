@@ -8,9 +8,10 @@ import bisect
 import math
 import os
 import uuid
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from lrhooks import checks
+from lrhooks.schedules import StatefulSchedule
 
 __all__ = ["render_chart", "key_points", "format_key_points", "series_steps", "write_series",
            "write_series_file",
@@ -36,6 +37,20 @@ def _breakpoints(schedule: ScheduleFn, steps: int) -> Tuple[int, ...]:
     """`schedule.breakpoints(steps)`, or () for a plain callable."""
     method = getattr(schedule, "breakpoints", None)
     return tuple(method(steps)) if method is not None else ()
+
+
+def stateful_note(schedule: ScheduleFn) -> Optional[str]:
+    """A one-line note for a schedule whose rates depend on what the program reports.
+
+    For a `StatefulSchedule` (e.g. `reduce_lr_on_plateau(...)`) the chart and key points
+    show its rate as of now (for a fresh one, its initial rate at every step); returns None
+    for a pure schedule.
+    """
+    if not isinstance(schedule, StatefulSchedule):
+        return None
+    return (f"note: {type(schedule).__name__} is stateful: its rate is {_rate(schedule, 0):.6g} "
+            "until a reported metric (PlateauHook, schedule.report(value)) changes it; the "
+            "chart shows that rate, not a forecast")
 
 
 def render_chart(schedule: ScheduleFn, steps: int, width: int = 72, height: int = 16,

@@ -21,7 +21,7 @@ from absl import flags
 
 from lrhooks import schedule_flags
 from lrhooks.preview._views import (MIN_HEIGHT, MIN_WIDTH, TENSORBOARD_SAMPLES,
-                                    format_key_points, key_points, render_chart,
+                                    format_key_points, key_points, render_chart, stateful_note,
                                     write_series_file)
 
 FLAGS = flags.FLAGS
@@ -104,6 +104,9 @@ def main(argv: List[str]) -> int:
     try:
         print(f"{schedule!r} over steps 0..{steps - 1}\n"
               "(the rate at step s is schedule(s), used by the run from step s to s + 1)\n")
+        note = stateful_note(schedule)
+        if note:
+            print(note + "\n")
         print(render_chart(schedule, steps, FLAGS.width, FLAGS.height, FLAGS.log_scale))
         print("'*': the rates in a column (lowest to highest); '|': a jump or steep change\n")
         print(format_key_points(key_points(schedule, steps)))

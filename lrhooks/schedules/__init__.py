@@ -19,6 +19,14 @@ The package, one family per module (all private; import from here):
                   exponential/inverse_time/natural_exp/polynomial/cosine decays
   `_composition`  warmup, sequential, scaled, linear_scaling
   `_pytorch`      step_decay, multistep_decay, one_cycle, cyclic (PyTorch's schedulers)
+                  and their momentum (one_cycle_momentum, cyclic_momentum)
+  `_pytorch_extra` cosine_annealing(_warm_restarts), constant_lr, linear_lr, swalr
+  `_combine`      product (ChainedScheduler, factor products), join_schedules (optax)
+  `_transformers` inverse_sqrt, warmup_stable_decay, transformers' *_with_warmup family
+  `_t2t`          noam, rsqrt_decay, t2t_schedule (tensor2tensor's factor strings)
+  `_optax`        optax_exponential_decay, cosine_decay_schedule, piecewise_interpolate_schedule
+  `_tf_more`      the Model Garden's power decays, polynomial_warmup, noisy_linear_cosine_decay
+  `_timm`         timm_cosine, timm_tanh, timm_poly
   `_plateau`      `ReduceLROnPlateau`, a stateful schedule (its hook: `lrhooks.plateau`)
   `_range_test`   `range_test_schedule`, the range-test ramp (its hook: `lrhooks.range_test`)
 
@@ -31,9 +39,32 @@ not a spec factory: a range test is started by its program, not by a flag.
 from lrhooks.schedules._base import Number, Schedule, StatefulSchedule
 from lrhooks.schedules._composition import (LinearScaling, Scaled, Sequential, Warmup,
                                             linear_scaling, scaled, sequential, warmup)
-from lrhooks.schedules._plateau import ReduceLROnPlateau
-from lrhooks.schedules._pytorch import (Cyclic, MultiStepDecay, OneCycle, StepDecay, cyclic,
-                                        multistep_decay, one_cycle, step_decay)
+from lrhooks.schedules._plateau import ReduceLROnPlateau, reduce_lr_on_plateau
+from lrhooks.schedules._combine import JoinSchedules, Product, join_schedules, product
+from lrhooks.schedules._optax import (CosineDecaySchedule, OptaxExponentialDecay,
+                                      PiecewiseInterpolateSchedule, cosine_decay_schedule,
+                                      optax_exponential_decay, piecewise_interpolate_schedule)
+from lrhooks.schedules._pytorch import (Cyclic, CyclicMomentum, MultiStepDecay, OneCycle,
+                                        OneCycleMomentum, StepDecay, cyclic, cyclic_momentum,
+                                        multistep_decay, one_cycle, one_cycle_momentum,
+                                        step_decay)
+from lrhooks.schedules._pytorch_extra import (SWALR, ConstantLR, CosineAnnealing,
+                                              CosineAnnealingWarmRestarts, LinearLR,
+                                              constant_lr, cosine_annealing,
+                                              cosine_annealing_warm_restarts, linear_lr, swalr)
+from lrhooks.schedules._t2t import Noam, RsqrtDecay, T2TSchedule, noam, rsqrt_decay, t2t_schedule
+from lrhooks.schedules._tf_more import (DirectPowerDecay, NoisyLinearCosineDecay,
+                                        PolynomialWarmup, PowerAndLinearDecay,
+                                        PowerDecayWithOffset, direct_power_decay,
+                                        noisy_linear_cosine_decay, polynomial_warmup,
+                                        power_and_linear_decay, power_decay_with_offset)
+from lrhooks.schedules._timm import TimmCosine, TimmPoly, TimmTanh, timm_cosine, timm_poly, timm_tanh
+from lrhooks.schedules._transformers import (
+    ConstantScheduleWithWarmup, CosineScheduleWithWarmup,
+    CosineWithHardRestartsScheduleWithWarmup, InverseSqrt, LinearScheduleWithWarmup,
+    PolynomialDecayScheduleWithWarmup, WarmupStableDecay, constant_schedule_with_warmup,
+    cosine_schedule_with_warmup, cosine_with_hard_restarts_schedule_with_warmup, inverse_sqrt,
+    linear_schedule_with_warmup, polynomial_decay_schedule_with_warmup, warmup_stable_decay)
 from lrhooks.schedules._range_test import LRRangeTestSchedule, range_test_schedule
 from lrhooks.schedules._tf1 import (Constant, CosineDecay, CosineDecayRestarts,
                                     ExponentialDecay, InverseTimeDecay, LinearCosineDecay,
@@ -57,7 +88,30 @@ __all__ = [
     "linear_scaling",
     # PyTorch family.
     "StepDecay", "MultiStepDecay", "OneCycle", "Cyclic", "step_decay", "multistep_decay",
-    "one_cycle", "cyclic",
-    # Stateful and range-test schedules (classes only: not spec factories).
-    "ReduceLROnPlateau", "LRRangeTestSchedule",
+    "one_cycle", "cyclic", "OneCycleMomentum", "CyclicMomentum", "one_cycle_momentum",
+    "cyclic_momentum", "CosineAnnealing", "CosineAnnealingWarmRestarts", "ConstantLR",
+    "LinearLR", "SWALR", "cosine_annealing", "cosine_annealing_warm_restarts", "constant_lr",
+    "linear_lr", "swalr",
+    # Products and joins (PyTorch's ChainedScheduler, optax's join_schedules).
+    "Product", "JoinSchedules", "product", "join_schedules",
+    # Transformers and LLMs (transformers, fairseq, tensor2tensor).
+    "InverseSqrt", "WarmupStableDecay", "LinearScheduleWithWarmup", "CosineScheduleWithWarmup",
+    "CosineWithHardRestartsScheduleWithWarmup", "PolynomialDecayScheduleWithWarmup",
+    "ConstantScheduleWithWarmup", "inverse_sqrt", "warmup_stable_decay",
+    "linear_schedule_with_warmup", "cosine_schedule_with_warmup",
+    "cosine_with_hard_restarts_schedule_with_warmup", "polynomial_decay_schedule_with_warmup",
+    "constant_schedule_with_warmup", "Noam", "RsqrtDecay", "T2TSchedule", "noam",
+    "rsqrt_decay", "t2t_schedule",
+    # optax.
+    "OptaxExponentialDecay", "CosineDecaySchedule", "PiecewiseInterpolateSchedule",
+    "optax_exponential_decay", "cosine_decay_schedule", "piecewise_interpolate_schedule",
+    # TensorFlow's Model Garden and noisy_linear_cosine_decay.
+    "PowerAndLinearDecay", "DirectPowerDecay", "PowerDecayWithOffset", "PolynomialWarmup",
+    "NoisyLinearCosineDecay", "power_and_linear_decay", "direct_power_decay",
+    "power_decay_with_offset", "polynomial_warmup", "noisy_linear_cosine_decay",
+    # timm.
+    "TimmCosine", "TimmTanh", "TimmPoly", "timm_cosine", "timm_tanh", "timm_poly",
+    # Stateful and range-test schedules (classes; reduce_lr_on_plateau is the plateau's
+    # spec factory, the range-test ramp has none).
+    "ReduceLROnPlateau", "LRRangeTestSchedule", "reduce_lr_on_plateau",
 ]

@@ -118,12 +118,14 @@ def warmup(schedule: Schedule, warmup_steps: int, initial_learning_rate: float =
       * `offset=True` (default): `schedule` starts after the warmup, seeing
         `step - W` (0 at the join), like `sequential([(W, ramp)],
         final=schedule)`, Keras' `CosineDecay(warmup_target=...,
-        warmup_steps=...)` and timm's `warmup_prefix=True`. A
-        `cosine_decay(lr, N)` then ends at step `W + N`.
+        warmup_steps=...)` and (for a schedule that starts at `lr`) timm's
+        `warmup_prefix=True`. A `cosine_decay(lr, N)` then ends at step `W + N`.
       * `offset=False`: `schedule` sees the global step; the warmup replaces
-        its first `W` steps (as timm's schedulers do by default). A
-        `cosine_decay(lr, N)` then ends at step `N`, and the warmup rises to
-        `schedule(W)`, not to `lr`.
+        its first `W` steps and rises to `schedule(W)`, not to `lr`, as the
+        Model Garden's `LinearWarmup`. A `cosine_decay(lr, N)` then ends at
+        step `N`. (timm's default, `warmup_prefix=False`, ramps towards `lr`
+        and then jumps onto the schedule: the `warmup_t` argument of
+        `timm_cosine`, `timm_tanh` and `timm_poly`.)
 
     Args:
       schedule: The `Schedule` to warm up into.

@@ -16,7 +16,8 @@ from typing import Any, Dict
 from lrhooks import checks
 from lrhooks.schedules._base import Schedule, StatefulSchedule
 
-__all__ = ["ReduceLROnPlateau", "MODES", "THRESHOLD_MODES", "STATE_KEYS"]
+__all__ = ["ReduceLROnPlateau", "reduce_lr_on_plateau", "MODES", "THRESHOLD_MODES",
+           "STATE_KEYS"]
 
 MODES = ("min", "max")
 THRESHOLD_MODES = ("rel", "abs")
@@ -166,6 +167,13 @@ class ReduceLROnPlateau(Schedule, StatefulSchedule):
         self.reports = counts["reports"]
         self.version += 1
 
+    def config_spec(self) -> str:
+        """Its form in the flag language: the factory call that builds it fresh (no state)."""
+        return (f"reduce_lr_on_plateau(learning_rate={self.initial_rate!r}, mode={self.mode!r}, "
+                f"factor={self.factor!r}, patience={self.patience!r}, "
+                f"threshold={self.threshold!r}, threshold_mode={self.threshold_mode!r}, "
+                f"cooldown={self.cooldown!r}, min_lr={self.min_lr!r}, eps={self.eps!r})")
+
     def __repr__(self) -> str:
         return (f"ReduceLROnPlateau(learning_rate={self.initial_rate!r}, mode={self.mode!r}, "
                 f"factor={self.factor!r}, patience={self.patience!r}, "
@@ -173,3 +181,39 @@ class ReduceLROnPlateau(Schedule, StatefulSchedule):
                 f"cooldown={self.cooldown!r}, min_lr={self.min_lr!r}, eps={self.eps!r}) "
                 f"[rate={self.rate!r}, best={self.best!r}, num_bad={self.num_bad}, "
                 f"cooldown_counter={self.cooldown_counter}, reports={self.reports}]")
+
+
+def reduce_lr_on_plateau(learning_rate: float, mode: str = "min", factor: float = 0.1,
+                         patience: int = 10, threshold: float = 1e-4,
+                         threshold_mode: str = "rel", cooldown: int = 0, min_lr: float = 0.0,
+                         eps: float = 1e-8) -> ReduceLROnPlateau:
+    """A fresh `ReduceLROnPlateau` (PyTorch's rule), the flag language's form of it.
+
+        rate = learning_rate, times `factor` (down to `min_lr`) each time the reported
+               metric has not improved for more than `patience` reports
+
+    It is stateful: the rate changes only when a metric is reported (by
+    `lrhooks.PlateauHook` or `schedule.report(value)`); a program that reports
+    none trains at `learning_rate`. `lrhooks.preview` shows that initial rate
+    with a note; the reference trainer rejects it (it reports no metric).
+
+    Args:
+      learning_rate: The initial rate, a finite number >= 0.
+      mode: "min" (lower is better) or "max".
+      factor: Multiplier of the rate on a reduction, 0 < factor < 1.
+      patience: Bad reports tolerated before reducing (an integer >= 0).
+      threshold: Minimum improvement that counts as better (>= 0).
+      threshold_mode: "rel" or "abs".
+      cooldown: Reports to wait after a reduction (an integer >= 0).
+      min_lr: Lower bound of the rate (>= 0).
+      eps: Reductions by at most `eps` are skipped (>= 0).
+
+    Returns:
+      A `ReduceLROnPlateau` with no reports yet.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return ReduceLROnPlateau(learning_rate, mode, factor, patience, threshold, threshold_mode,
+                             cooldown, min_lr, eps)

@@ -1,9 +1,12 @@
-"""PyTorch-style schedules: StepLR, MultiStepLR, OneCycleLR and CyclicLR.
+"""PyTorch-style schedules: StepLR, MultiStepLR, OneCycleLR and CyclicLR, and the
+momentum OneCycleLR and CyclicLR cycle.
 
 `step_decay`, `multistep_decay`, `one_cycle` and `cyclic` take the arguments of
 `torch.optim.lr_scheduler.StepLR`, `MultiStepLR`, `OneCycleLR` and `CyclicLR`
-(without the optimizer and momentum settings; the optimizer's `lr` is
-`learning_rate`) and compute their rates with PyTorch's float64 formulas.
+(without the optimizer; the optimizer's `lr` is `learning_rate`) and compute their
+rates with PyTorch's float64 formulas. Their momentum (`cycle_momentum=True`,
+PyTorch's default) is `one_cycle(...).momentum(base_momentum, max_momentum)` and
+`cyclic(...).momentum(...)`: the schedules `one_cycle_momentum` and `cyclic_momentum`.
 
 Step mapping: `schedule(s)` is the rate PyTorch's scheduler has set after `s`
 calls of `scheduler.step()` (`scheduler.get_last_lr()[0]`; `s = 0` right after
@@ -34,7 +37,8 @@ from lrhooks import checks
 from lrhooks.schedules._base import (Number, Schedule, factory, field, first_step,
                                      power_or_inf)
 
-__all__ = ["StepDecay", "MultiStepDecay", "OneCycle", "Cyclic", "step_decay",
+__all__ = ["OneCycleMomentum", "CyclicMomentum", "one_cycle_momentum", "cyclic_momentum",
+           "StepDecay", "MultiStepDecay", "OneCycle", "Cyclic", "step_decay",
            "multistep_decay", "one_cycle", "cyclic"]
 
 ANNEAL_STRATEGIES = ("cos", "linear")
@@ -209,6 +213,19 @@ class OneCycle(Schedule):
             if 0 < first <= last and self._phase(first) != self._phase(first - 1):
                 yield from (first - 1, first)
 
+    def momentum(self, base_momentum: float = 0.85,
+                 max_momentum: float = 0.95) -> "OneCycleMomentum":
+        """The momentum `OneCycleLR(..., cycle_momentum=True)` sets with this rate.
+
+        Args:
+          base_momentum: The momentum at the peak rate, a finite number >= 0.
+          max_momentum: The momentum at the start and end, a finite number >= 0.
+
+        Returns:
+          `one_cycle_momentum(self, base_momentum, max_momentum)`, a schedule of the step.
+        """
+        return OneCycleMomentum(self, base_momentum, max_momentum)
+
 
 def one_cycle(max_lr: float, total_steps: int, pct_start: float = 0.3,
               anneal_strategy: str = "cos", div_factor: float = 25.0,
@@ -345,6 +362,19 @@ class Cyclic(Schedule):
             else:  # A trough: the lower step (the first of the cycle on a tie).
                 yield step if after <= before else step - 1
 
+    def momentum(self, base_momentum: float = 0.8,
+                 max_momentum: float = 0.9) -> "CyclicMomentum":
+        """The momentum `CyclicLR(..., cycle_momentum=True)` sets with this rate.
+
+        Args:
+          base_momentum: The momentum at the peaks of the rate, a finite number >= 0.
+          max_momentum: The momentum where the rate is `base_lr`, a finite number >= 0.
+
+        Returns:
+          `cyclic_momentum(self, base_momentum, max_momentum)`, a schedule of the step.
+        """
+        return CyclicMomentum(self, base_momentum, max_momentum)
+
 
 def cyclic(base_lr: float, max_lr: float, step_size_up: Number = 2000,
            step_size_down: Optional[Number] = None, mode: str = "triangular",
@@ -393,3 +423,127 @@ def cyclic(base_lr: float, max_lr: float, step_size_up: Number = 2000,
       ValueError: If an argument is out of range (see Args).
     """
     return Cyclic(base_lr, max_lr, step_size_up, step_size_down, mode, gamma)
+
+
+# ---------------------------------------------------------------------------
+# momentum twins
+# ---------------------------------------------------------------------------
+
+def _one_cycle(name: str, value) -> OneCycle:
+    if not isinstance(value, OneCycle):
+        raise TypeError(f"`{name}` must be a one_cycle(...) schedule, got {value!r}")
+    return value
+
+
+def _cyclic(name: str, value) -> Cyclic:
+    if not isinstance(value, Cyclic):
+        raise TypeError(f"`{name}` must be a cyclic(...) schedule, got {value!r}")
+    return value
+
+
+@factory("one_cycle_momentum")
+class OneCycleMomentum(Schedule):
+    """OneCycleLR's momentum: `max -> base` while the rate rises, `base -> max` after."""
+
+    schedule: OneCycle = field(_one_cycle)
+    base_momentum: float = field(checks.real, 0.85)
+    max_momentum: float = field(checks.real, 0.95)
+
+    def _value(self, step):
+        s = self.schedule
+        step = min(step, s.total_steps - 1)
+        ends = [end for end, _, _ in s._phases()]  # pylint: disable=protected-access
+        i = s._phase(step)  # pylint: disable=protected-access
+        start_step = 0.0 if i == 0 else ends[i - 1]
+        pct = (step - start_step) / (ends[i] - start_step)
+        high, low = self.max_momentum, self.base_momentum
+        ramps = ((high, low), (low, high), (high, high)) if s.three_phase else (
+            (high, low), (low, high))
+        start, end = ramps[i]
+        if s.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def _breakpoints(self, total_steps):
+        return self.schedule.breakpoints(total_steps)
+
+
+def one_cycle_momentum(schedule: OneCycle, base_momentum: float = 0.85,
+                       max_momentum: float = 0.95) -> OneCycleMomentum:
+    """The momentum `OneCycleLR(..., cycle_momentum=True)` sets, step by step.
+
+    The value is a momentum, not a learning rate (a scheduled hyperparameter):
+
+        rate = anneal(start_momentum_i, end_momentum_i, pct)   # phase i and pct of `schedule`
+
+    In each phase of `schedule` (same `pct`, same `anneal_strategy`) the
+    momentum goes the other way: `max_momentum -> base_momentum` while the
+    rate rises, `base_momentum -> max_momentum` while it falls (three_phase:
+    `max -> base`, `base -> max`, then held at `max`). PyTorch writes it to the
+    optimizer's `momentum` (or Adam's `betas[0]`); `schedule.momentum()` is
+    the same schedule.
+
+    Args:
+      schedule: A `one_cycle(...)` schedule.
+      base_momentum: The momentum at the peak rate, a finite number >= 0.
+      max_momentum: The momentum at the start and end, a finite number >= 0.
+
+    Returns:
+      A `OneCycleMomentum` schedule.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return OneCycleMomentum(schedule, base_momentum, max_momentum)
+
+
+@factory("cyclic_momentum")
+class CyclicMomentum(Schedule):
+    """CyclicLR's momentum: `max_momentum - (max - base) * scale_factor * scale`."""
+
+    schedule: Cyclic = field(_cyclic)
+    base_momentum: float = field(checks.real, 0.8)
+    max_momentum: float = field(checks.real, 0.9)
+
+    def _value(self, step):
+        s = self.schedule
+        cycle, x, ratio = s._position(step)  # pylint: disable=protected-access
+        scale_factor = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+        base_height = (self.max_momentum - self.base_momentum) * scale_factor
+        if base_height == 0:
+            return self.max_momentum
+        if s.mode == "triangular":
+            return self.max_momentum - base_height * 1.0
+        if s.mode == "triangular2":
+            return self.max_momentum - base_height * (1 / 2.0 ** (cycle - 1))
+        return self.max_momentum - base_height * power_or_inf(s.gamma, step)
+
+    def _breakpoints(self, total_steps):
+        return self.schedule.breakpoints(total_steps)
+
+
+def cyclic_momentum(schedule: Cyclic, base_momentum: float = 0.8,
+                    max_momentum: float = 0.9) -> CyclicMomentum:
+    """The momentum `CyclicLR(..., cycle_momentum=True)` sets, step by step.
+
+    With `schedule`'s `cycle`, `scale_factor` and mode scale (see `cyclic`):
+
+        rate = max_momentum - (max_momentum - base_momentum) * scale_factor * scale
+
+    so it is `max_momentum` where the rate is `base_lr` and `base_momentum` at
+    the peaks. `schedule.momentum()` is the same schedule.
+
+    Args:
+      schedule: A `cyclic(...)` schedule.
+      base_momentum: The momentum at the peak rate, a finite number >= 0.
+      max_momentum: The momentum at `base_lr`, a finite number >= 0.
+
+    Returns:
+      A `CyclicMomentum` schedule.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return CyclicMomentum(schedule, base_momentum, max_momentum)

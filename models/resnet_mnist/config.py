@@ -207,10 +207,15 @@ def config_from_flags(values: Mapping[str, Any],
     for name in ("data_dir", "train_dir"):
         if not values[name] and cluster.job_name != "ps":
             raise ValueError(f"--{name} is required")
+    schedule = schedule_flags.schedule_from_flags(values)
+    if isinstance(schedule, schedules.StatefulSchedule):
+        raise ValueError(f"--lr_schedule={schedule.config_spec()} needs a reported metric, "
+                         "which this trainer does not report; use lrhooks.PlateauHook in "
+                         "your own training loop, or a pure schedule here")
     return TrainConfig(
         data_dir=values["data_dir"], train_dir=values["train_dir"],
         hparams=hparams_from_flags(values),
-        schedule=schedule_flags.schedule_from_flags(values),
+        schedule=schedule,
         batch_size=values["batch_size"], max_shift=values["max_shift"],
         train_steps=values["train_steps"],
         save_checkpoints_steps=values["save_checkpoints_steps"],

@@ -211,6 +211,19 @@ def test_bad_flags_one_line(data_dir, tmp_path, args, message):
     assert not (tmp_path / "run").exists()
 
 
+def test_plateau_schedule_is_refused_in_one_line(data_dir, tmp_path):
+    """It needs reported metrics, which this trainer does not report: never a silent constant."""
+    args = [a for a in TINY if not a.startswith("--lr_")]
+    done = run([sys.executable, "-m", "models.resnet_mnist.train", f"--data_dir={data_dir}",
+                f"--train_dir={tmp_path / 'run'}", *args, "--train_steps=2",
+                "--lr_schedule=reduce_lr_on_plateau(0.1, patience=3)"])
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    (line,) = [l for l in done.stderr.splitlines() if l.startswith("train: error:")]
+    assert "--lr_schedule=reduce_lr_on_plateau(learning_rate=0.1" in line
+    assert "needs a reported metric" in line
+    assert not (tmp_path / "run").exists()
+
+
 def test_unwritable_train_dir_one_line(data_dir, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -1,0 +1,432 @@
+"""Transformer and LLM schedules: inverse square root, warmup-stable-decay and the
+`transformers` `get_*_schedule_with_warmup` family.
+
+Each rate is `learning_rate * factor(step)`, the factor computed with the
+peer's own float operations (`transformers.optimization` 5.x `lr_lambda`s,
+which `LambdaLR` multiplies by the optimizer's rate; fairseq's
+`inverse_sqrt`), so the values are the peer's, bit for bit where the same
+operations are used. This module never imports TensorFlow.
+"""
+
+import math
+from typing import Optional
+
+from lrhooks import checks
+from lrhooks.schedules._base import Schedule, factory, field
+
+__all__ = ["InverseSqrt", "WarmupStableDecay", "LinearScheduleWithWarmup",
+           "CosineScheduleWithWarmup", "CosineWithHardRestartsScheduleWithWarmup",
+           "PolynomialDecayScheduleWithWarmup", "ConstantScheduleWithWarmup",
+           "inverse_sqrt", "warmup_stable_decay", "linear_schedule_with_warmup",
+           "cosine_schedule_with_warmup", "cosine_with_hard_restarts_schedule_with_warmup",
+           "polynomial_decay_schedule_with_warmup", "constant_schedule_with_warmup"]
+
+_SHAPES = ("linear", "cosine", "1-sqrt")
+
+
+def _optional_count(name: str, value) -> Optional[int]:
+    return None if value is None else checks.positive_count(name, value)
+
+
+def _ramp(step: int, warmup_steps: int) -> float:
+    """transformers' warmup factor: `step / max(1, warmup_steps)`."""
+    return float(step) / float(max(1, warmup_steps))
+
+
+def _progress(step: int, warmup_steps: int, training_steps: int) -> float:
+    """transformers' decay progress: `(step - W) / max(1, T - W)`."""
+    return float(step - warmup_steps) / float(max(1, training_steps - warmup_steps))
+
+
+@factory("inverse_sqrt")
+class InverseSqrt(Schedule):
+    """`learning_rate / sqrt((step + timescale - W) / timescale)` after a linear warmup."""
+
+    learning_rate: float = field(checks.real)
+    warmup_steps: int = field(checks.non_negative_count)
+    timescale: Optional[int] = field(_optional_count, None)
+    warmup_init_lr: float = field(checks.real, 0.0)
+
+    @property
+    def effective_timescale(self) -> int:
+        """`timescale`, or transformers' default: `warmup_steps or 10000`."""
+        return self.timescale if self.timescale is not None else (self.warmup_steps or 10_000)
+
+    def _value(self, step):
+        w = self.warmup_steps
+        if step < w:
+            if self.warmup_init_lr == 0.0:  # transformers' `lr * step / max(1, W)`
+                return self.learning_rate * _ramp(step, w)
+            lr_step = (self.learning_rate - self.warmup_init_lr) / w  # fairseq
+            return self.warmup_init_lr + step * lr_step
+        timescale = self.effective_timescale
+        shift = timescale - w
+        return self.learning_rate * (1.0 / math.sqrt((step + shift) / timescale))
+
+    def _breakpoints(self, total_steps):
+        return (self.warmup_steps,) if self.warmup_steps else ()
+
+
+def inverse_sqrt(learning_rate: float, warmup_steps: int, timescale: Optional[int] = None,
+                 warmup_init_lr: float = 0.0) -> InverseSqrt:
+    """Inverse square root decay after a linear warmup (transformers, fairseq).
+
+    With `W = warmup_steps` and `tau = timescale` (default `W`, or 10000 when
+    `W == 0`, as transformers):
+
+        rate = warmup_init_lr + step * (learning_rate - warmup_init_lr) / W   # step < W
+        rate = learning_rate / sqrt((step + tau - W) / tau)                   # step >= W
+
+    Equals `transformers.get_inverse_sqrt_schedule(opt, W, timescale)` (rate
+    `learning_rate * lr_lambda(step)`, with `warmup_init_lr=0`) and fairseq's
+    `inverse_sqrt` (`--lr`, `--warmup-updates`, `--warmup-init-lr`; its decay
+    `lr * sqrt(W) / sqrt(step)` is this one with `tau = W`). The Transformer's
+    "noam" rate `d_model**-0.5 * min(step**-0.5, step * W**-1.5)` is
+    `noam(d_model, W)`; tensor2tensor's `rsqrt_decay` factor is `rsqrt_decay(W)`.
+
+    Args:
+      learning_rate: The peak rate (at step `W`), a finite number >= 0.
+      warmup_steps: `W`, an integer >= 0.
+      timescale: `tau`, an integer > 0, or None for the default.
+      warmup_init_lr: The rate at step 0, a finite number >= 0.
+
+    Returns:
+      An `InverseSqrt` schedule.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return InverseSqrt(learning_rate, warmup_steps, timescale, warmup_init_lr)
+
+
+def _shape_factor(shape: str, progress: float, decay: bool, num_cycles: float) -> float:
+    """WSD's warmup (`decay=False`) or decay factor of `progress` in [0, 1]."""
+    if shape == "linear":
+        return 1.0 - progress if decay else progress
+    if shape == "cosine":
+        if decay:
+            return 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
+        return 0.5 * (1.0 - math.cos(math.pi * progress))
+    return 1.0 - math.sqrt(progress) if decay else 1.0 - math.sqrt(1.0 - progress)
+
+
+@factory("warmup_stable_decay")
+class WarmupStableDecay(Schedule):
+    """transformers' WSD: warmup, `num_stable_steps` at `learning_rate`, then decay."""
+
+    learning_rate: float = field(checks.real)
+    num_warmup_steps: int = field(checks.non_negative_count)
+    num_stable_steps: int = field(checks.non_negative_count)
+    num_decay_steps: int = field(checks.non_negative_count)
+    warmup_type: str = field(checks.choice, "linear", options=_SHAPES)
+    decay_type: str = field(checks.choice, "cosine", options=_SHAPES)
+    min_lr_ratio: float = field(checks.interval, 0.0, low=0.0, high=1.0)
+    num_cycles: float = field(checks.real, 0.5)
+
+    def _factor(self, step: int) -> float:
+        w, s, d = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
+        ratio = self.min_lr_ratio
+        if step < w:
+            progress = float(step) / float(max(1, w))
+            factor = _shape_factor(self.warmup_type, progress, False, self.num_cycles)
+            return max(0.0, factor * (1.0 - ratio) + ratio)
+        if step < w + s:
+            return 1.0
+        if step < w + s + d:
+            progress = float(step - w - s) / float(max(1, d))
+            factor = _shape_factor(self.decay_type, progress, True, self.num_cycles)
+            return max(0.0, factor * (1.0 - ratio) + ratio)
+        return ratio
+
+    def _value(self, step):
+        return self.learning_rate * self._factor(step)
+
+    def _breakpoints(self, total_steps):
+        w, s, d = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
+        return (w, w + s, w + s + d)
+
+
+def warmup_stable_decay(learning_rate: float, num_warmup_steps: int, num_stable_steps: int,
+                        num_decay_steps: int, warmup_type: str = "linear",
+                        decay_type: str = "cosine", min_lr_ratio: float = 0.0,
+                        num_cycles: float = 0.5) -> WarmupStableDecay:
+    """Warmup-stable-decay (WSD), as `transformers.get_wsd_schedule`.
+
+    With `W, S, D` the three lengths and `r = min_lr_ratio`,
+    `rate = learning_rate * factor`:
+
+        p = step / max(1, W)                                 # step < W
+        f = p | 0.5 * (1 - cos(pi * p)) | 1 - sqrt(1 - p)    # linear | cosine | 1-sqrt
+        factor = max(0, f * (1 - r) + r)
+        factor = 1                                           # W <= step < W + S
+        p = (step - W - S) / max(1, D)                       # W + S <= step < W + S + D
+        f = 1 - p | 0.5 * (1 + cos(2 pi num_cycles p)) | 1 - sqrt(p)
+        factor = max(0, f * (1 - r) + r)
+        factor = r                                           # step >= W + S + D
+
+    transformers' `num_training_steps` form is `num_stable_steps = T - W - D`.
+
+    Args:
+      learning_rate: The stable rate, a finite number >= 0.
+      num_warmup_steps: `W`, an integer >= 0.
+      num_stable_steps: `S`, an integer >= 0.
+      num_decay_steps: `D`, an integer >= 0.
+      warmup_type: 'linear', 'cosine' or '1-sqrt'.
+      decay_type: 'linear', 'cosine' or '1-sqrt'.
+      min_lr_ratio: `r`, the start and end rate as a fraction, in [0, 1].
+      num_cycles: Cosine waves in the decay (0.5: half a cosine), finite, >= 0.
+
+    Returns:
+      A `WarmupStableDecay` schedule.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return WarmupStableDecay(learning_rate, num_warmup_steps, num_stable_steps,
+                             num_decay_steps, warmup_type, decay_type, min_lr_ratio,
+                             num_cycles)
+
+
+class _WithWarmup(Schedule):
+    """The `transformers` family: `learning_rate * factor`, a linear warmup first."""
+
+    def _decay(self, step: int) -> float:
+        raise NotImplementedError
+
+    def _value(self, step):
+        if step < self.num_warmup_steps:
+            return self.learning_rate * _ramp(step, self.num_warmup_steps)
+        return self.learning_rate * self._decay(step)
+
+    def _breakpoints(self, total_steps):
+        ends = [self.num_warmup_steps]
+        training = getattr(self, "num_training_steps", None)
+        if training is not None:
+            ends += [training, training + 1]
+        return ends
+
+
+@factory("linear_schedule_with_warmup")
+class LinearScheduleWithWarmup(_WithWarmup):
+    """`lr * max(0, (T - step) / max(1, T - W))` after a linear warmup (transformers)."""
+
+    learning_rate: float = field(checks.real)
+    num_warmup_steps: int = field(checks.non_negative_count)
+    num_training_steps: int = field(checks.non_negative_count)
+
+    def _decay(self, step):
+        return max(0.0, float(self.num_training_steps - step)
+                   / float(max(1, self.num_training_steps - self.num_warmup_steps)))
+
+
+def linear_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
+                                num_training_steps: int) -> LinearScheduleWithWarmup:
+    """`transformers.get_linear_schedule_with_warmup`, times `learning_rate`.
+
+        rate = learning_rate * step / max(1, W)                             # step < W
+        rate = learning_rate * max(0, (T - step) / max(1, T - W))           # step >= W
+
+    Args:
+      learning_rate: The peak rate, a finite number >= 0.
+      num_warmup_steps: `W`, an integer >= 0.
+      num_training_steps: `T`, an integer >= 0 (the rate is 0 from `T` on).
+
+    Returns:
+      A `LinearScheduleWithWarmup` schedule.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return LinearScheduleWithWarmup(learning_rate, num_warmup_steps, num_training_steps)
+
+
+@factory("cosine_schedule_with_warmup")
+class CosineScheduleWithWarmup(_WithWarmup):
+    """`lr * max(0, r + (1 - r) * 0.5 * (1 + cos(2 pi num_cycles p)))` after a warmup."""
+
+    learning_rate: float = field(checks.real)
+    num_warmup_steps: int = field(checks.non_negative_count)
+    num_training_steps: int = field(checks.non_negative_count)
+    num_cycles: float = field(checks.real, 0.5)
+    min_lr_rate: float = field(checks.interval, 0.0, low=0.0, high=1.0)
+
+    def _decay(self, step):
+        progress = _progress(step, self.num_warmup_steps, self.num_training_steps)
+        factor = 0.5 * (1.0 + math.cos(math.pi * float(self.num_cycles) * 2.0 * progress))
+        return max(0.0, factor * (1 - self.min_lr_rate) + self.min_lr_rate)
+
+    def _breakpoints(self, total_steps):
+        return (self.num_warmup_steps,)
+
+
+def cosine_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
+                                num_training_steps: int, num_cycles: float = 0.5,
+                                min_lr_rate: float = 0.0) -> CosineScheduleWithWarmup:
+    """`transformers.get_cosine_schedule_with_warmup` (and `..._with_min_lr_...`).
+
+        rate = learning_rate * step / max(1, W)                             # step < W
+        p = (step - W) / max(1, T - W)                                      # step >= W
+        f = 0.5 * (1 + cos(pi * num_cycles * 2 * p))
+        rate = learning_rate * max(0, f * (1 - min_lr_rate) + min_lr_rate)
+
+    It keeps going past `T` (the cosine is periodic; transformers does not
+    clamp `p`): with `num_cycles=0.5` the rate rises again after `T`, like
+    PyTorch's `CosineAnnealingLR`. `min_lr_rate` is
+    `get_cosine_with_min_lr_schedule_with_warmup(min_lr_rate=...)` (its
+    `min_lr=m` form is `min_lr_rate = m / learning_rate`).
+
+    Args:
+      learning_rate: The peak rate, a finite number >= 0.
+      num_warmup_steps: `W`, an integer >= 0.
+      num_training_steps: `T`, an integer >= 0.
+      num_cycles: Cosine waves over `T - W` steps, a finite number >= 0.
+      min_lr_rate: The floor as a fraction of `learning_rate`, in [0, 1].
+
+    Returns:
+      A `CosineScheduleWithWarmup` schedule.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return CosineScheduleWithWarmup(learning_rate, num_warmup_steps, num_training_steps,
+                                    num_cycles, min_lr_rate)
+
+
+@factory("cosine_with_hard_restarts_schedule_with_warmup")
+class CosineWithHardRestartsScheduleWithWarmup(_WithWarmup):
+    """`lr * 0.5 * (1 + cos(pi * ((num_cycles * p) % 1)))` for `p < 1`, then 0."""
+
+    learning_rate: float = field(checks.real)
+    num_warmup_steps: int = field(checks.non_negative_count)
+    num_training_steps: int = field(checks.non_negative_count)
+    num_cycles: int = field(checks.positive_count, 1)
+
+    def _decay(self, step):
+        progress = _progress(step, self.num_warmup_steps, self.num_training_steps)
+        if progress >= 1.0:
+            return 0.0
+        return max(0.0, 0.5 * (1.0 + math.cos(
+            math.pi * ((float(self.num_cycles) * progress) % 1.0))))
+
+
+def cosine_with_hard_restarts_schedule_with_warmup(
+        learning_rate: float, num_warmup_steps: int, num_training_steps: int,
+        num_cycles: int = 1) -> CosineWithHardRestartsScheduleWithWarmup:
+    """`transformers.get_cosine_with_hard_restarts_schedule_with_warmup`.
+
+        rate = learning_rate * step / max(1, W)                             # step < W
+        p = (step - W) / max(1, T - W)                                      # step >= W
+        rate = learning_rate * 0.5 * (1 + cos(pi * ((num_cycles * p) % 1)))  # p < 1
+        rate = 0                                                            # p >= 1
+
+    Args:
+      learning_rate: The peak rate, a finite number >= 0.
+      num_warmup_steps: `W`, an integer >= 0.
+      num_training_steps: `T`, an integer >= 0.
+      num_cycles: Hard restarts over `T - W` steps, an integer > 0.
+
+    Returns:
+      A `CosineWithHardRestartsScheduleWithWarmup` schedule.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return CosineWithHardRestartsScheduleWithWarmup(learning_rate, num_warmup_steps,
+                                                    num_training_steps, num_cycles)
+
+
+@factory("polynomial_decay_schedule_with_warmup")
+class PolynomialDecayScheduleWithWarmup(_WithWarmup):
+    """`(lr - lr_end) * (1 - (step - W) / (T - W)) ** power + lr_end`, `lr_end` after `T`."""
+
+    learning_rate: float = field(checks.positive)
+    num_warmup_steps: int = field(checks.non_negative_count)
+    num_training_steps: int = field(checks.positive_count)
+    lr_end: float = field(checks.real, 1e-7)
+    power: float = field(checks.real, 1.0)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.lr_end > self.learning_rate:
+            raise ValueError(f"`lr_end` must be <= `learning_rate` ({self.learning_rate!r}), "
+                             f"got {self.lr_end!r}")
+        if self.num_training_steps <= self.num_warmup_steps:
+            raise ValueError(f"`num_training_steps` must be > `num_warmup_steps` "
+                             f"({self.num_warmup_steps}), got {self.num_training_steps}")
+
+    def _decay(self, step):
+        lr_init, lr_end = self.learning_rate, self.lr_end
+        if step > self.num_training_steps:
+            return lr_end / lr_init
+        decay_steps = self.num_training_steps - self.num_warmup_steps
+        pct_remaining = 1 - (step - self.num_warmup_steps) / decay_steps
+        return ((lr_init - lr_end) * pct_remaining ** self.power + lr_end) / lr_init
+
+
+def polynomial_decay_schedule_with_warmup(
+        learning_rate: float, num_warmup_steps: int, num_training_steps: int,
+        lr_end: float = 1e-7, power: float = 1.0) -> PolynomialDecayScheduleWithWarmup:
+    """`transformers.get_polynomial_decay_schedule_with_warmup`.
+
+        rate = learning_rate * step / max(1, W)                              # step < W
+        rate = lr * ((lr - lr_end) * (1 - (step - W) / (T - W)) ** power + lr_end) / lr
+                                                                            # W <= step <= T
+        rate = lr * (lr_end / lr)                                            # step > T
+
+    (the factor form of transformers, so the values are its own).
+
+    Args:
+      learning_rate: `lr`, the peak rate, a finite number > 0.
+      num_warmup_steps: `W`, an integer >= 0.
+      num_training_steps: `T`, an integer > `W`.
+      lr_end: The final rate, a finite number in [0, learning_rate].
+      power: The exponent, a finite number >= 0.
+
+    Returns:
+      A `PolynomialDecayScheduleWithWarmup` schedule.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return PolynomialDecayScheduleWithWarmup(learning_rate, num_warmup_steps,
+                                             num_training_steps, lr_end, power)
+
+
+@factory("constant_schedule_with_warmup")
+class ConstantScheduleWithWarmup(_WithWarmup):
+    """`lr * step / max(1, W)` for `step < W`, then `lr` (transformers)."""
+
+    learning_rate: float = field(checks.real)
+    num_warmup_steps: int = field(checks.non_negative_count)
+
+    def _value(self, step):
+        if step < self.num_warmup_steps:
+            return self.learning_rate * (float(step) / float(max(1.0, self.num_warmup_steps)))
+        return self.learning_rate * 1.0
+
+
+def constant_schedule_with_warmup(learning_rate: float,
+                                  num_warmup_steps: int) -> ConstantScheduleWithWarmup:
+    """`transformers.get_constant_schedule_with_warmup`, times `learning_rate`.
+
+        rate = learning_rate * step / max(1, W)       # step < W
+        rate = learning_rate                          # step >= W
+
+    Args:
+      learning_rate: The rate after the warmup, a finite number >= 0.
+      num_warmup_steps: `W`, an integer >= 0.
+
+    Returns:
+      A `ConstantScheduleWithWarmup` schedule.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return ConstantScheduleWithWarmup(learning_rate, num_warmup_steps)

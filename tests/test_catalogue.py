@@ -1,0 +1,158 @@
+"""The schedule catalogue (issue 14) against its peers.
+
+1. `tests/data/peer_values/*.json`: for every new schedule, >= 1,000 random valid
+   argument sets, each with a random step, and the peer's value there. They were
+   generated once, outside the repository, from PyTorch 2.13 (CPU), transformers 5.24,
+   timm 1.0.31, optax 0.2.8 (with `jax_enable_x64`), TensorFlow 2.21, and from the
+   Model Garden's and tensor2tensor's formulas transcribed in float64 (both evaluate in
+   float32); each file names its peer and tolerance. A row is `[arguments, step, value]`
+   and the schedule is `factory(arguments)` in the flag language, so the data also checks
+   how each peer's arguments map onto lrhooks'. No peer is imported here.
+2. The peers' own (rounded) test tables; the exact golden tables, the one-line
+   validation messages and the spec round trips of every new schedule are entries of the
+   conformance suite's REGISTRY (`tests/catalogue_registry.py`).
+"""
+
+import json
+import math
+import pathlib
+import random
+import statistics
+
+import pytest
+
+from lrhooks import schedules as S
+from lrhooks.spec import SpecError, from_spec, spec
+
+PEER_DIR = pathlib.Path(__file__).resolve().parent / "data" / "peer_values"
+PEER_FILES = sorted(PEER_DIR.glob("*.json"))
+
+
+def test_every_new_factory_has_peer_values():
+    names = {json.loads(p.read_text())["factory"] for p in PEER_FILES}
+    assert names >= {
+        "inverse_sqrt", "noam", "rsqrt_decay", "t2t_schedule", "warmup_stable_decay",
+        "linear_schedule_with_warmup", "cosine_schedule_with_warmup",
+        "cosine_with_hard_restarts_schedule_with_warmup",
+        "polynomial_decay_schedule_with_warmup", "constant_schedule_with_warmup",
+        "product", "join_schedules", "cosine_annealing", "cosine_annealing_warm_restarts",
+        "constant_lr", "linear_lr", "swalr", "one_cycle_momentum", "cyclic_momentum",
+        "cosine_decay_schedule", "optax_exponential_decay", "piecewise_interpolate_schedule",
+        "power_and_linear_decay", "direct_power_decay", "power_decay_with_offset",
+        "polynomial_warmup", "noisy_linear_cosine_decay", "timm_cosine", "timm_tanh",
+        "timm_poly"}
+
+
+@pytest.mark.parametrize("path", PEER_FILES, ids=[p.stem for p in PEER_FILES])
+def test_equals_the_peer(path):
+    doc = json.loads(path.read_text())
+    factory, rtol, atol = doc["factory"], doc["rtol"], doc["atol"]
+    assert len(doc["cases"]) >= 1000
+    wrong = []
+    for arguments, step, expected in doc["cases"]:
+        schedule = from_spec(f"{factory}({arguments})")
+        got = schedule(step)
+        if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
+            wrong.append((f"{factory}({arguments})", step, expected, got))
+    assert not wrong, f"{len(wrong)} of {len(doc['cases'])} differ from {doc['peer']}: {wrong[:3]}"
+
+
+# ---------------------------------------------------------------------------
+# The peers' own test tables that are rounded (exact golden tables of every new
+# schedule are REGISTRY entries of the conformance suite: tests/catalogue_registry.py).
+# ---------------------------------------------------------------------------
+
+_HF = dict(learning_rate=10.0, num_warmup_steps=2, num_training_steps=10)
+
+ROUNDED = [
+    # transformers tests/optimization/test_optimization.py, ScheduleInitTest (lr=10,
+    # 10 steps, tolerance 1e-2).
+    (S.cosine_schedule_with_warmup(**_HF), [0.0, 5.0, 10.0, 9.61, 8.53, 6.91, 5.0, 3.08, 1.46, 0.38]),
+    (S.cosine_with_hard_restarts_schedule_with_warmup(**_HF, num_cycles=2),
+     [0.0, 5.0, 10.0, 8.53, 5.0, 1.46, 10.0, 8.53, 5.0, 1.46]),
+    (S.polynomial_decay_schedule_with_warmup(**_HF, lr_end=1e-7, power=2.0),
+     [0.0, 5.0, 10.0, 7.656, 5.625, 3.906, 2.5, 1.406, 0.625, 0.156]),
+    (S.inverse_sqrt(10.0, 2), [0.0, 5.0, 10.0, 8.165, 7.071, 6.325, 5.774, 5.345, 5.0, 4.714]),
+]
+
+
+@pytest.mark.parametrize("schedule, table", ROUNDED, ids=[type(r[0]).__name__ for r in ROUNDED])
+def test_the_peers_rounded_tables(schedule, table):
+    assert [schedule(s) for s in range(len(table))] == pytest.approx(table, abs=1e-2)
+
+
+def test_warmup_cosine_decay_schedule_of_optax_is_one_join():
+    """optax test_with_exponent (a negative end value there; here end_value=0.0)."""
+    init, peak, warmup, decay, exponent = 0.2, 1.21, 50, 100, 2.0
+    joined = S.join_schedules([S.polynomial_decay(init, warmup, peak, 1.0),
+                               S.cosine_decay_schedule(peak, decay - warmup, 0.0, exponent)],
+                              [warmup])
+    assert [joined(s) for s in (0, 10, 50, 75, 100)] == pytest.approx(
+        [0.2, 0.402, 1.21, 1.21 * 0.25, 0.0], rel=1e-12, abs=1e-15)
+
+
+def test_noisy_linear_cosine_decay_is_a_pure_function_of_seed_and_step():
+    a = S.noisy_linear_cosine_decay(0.1, 1000, seed=3)
+    b = S.noisy_linear_cosine_decay(0.1, 1000, seed=3)
+    c = S.noisy_linear_cosine_decay(0.1, 1000, seed=4)
+    steps = range(0, 3000, 7)
+    assert [a(s) for s in steps] == [b(s) for s in steps]
+    assert [a(s) for s in steps] != [c(s) for s in steps]
+    quiet = S.noisy_linear_cosine_decay(0.1, 1000, initial_variance=0.0)
+    assert quiet(500) == S.linear_cosine_decay(0.1, 1000)(500) == pytest.approx(
+        0.1 * (0.5 * 0.5 + 0.001))
+    # z is a standard normal draw: noise / its documented standard deviation.
+    unit = S.noisy_linear_cosine_decay(0.1, 1000, initial_variance=1.0, variance_decay=0.0)
+    draws = [unit.noise(s) for s in range(4000)]
+    assert abs(statistics.fmean(draws)) < 0.05
+    assert statistics.pstdev(draws) == pytest.approx(1.0, abs=0.05)
+
+
+def test_any_python_callable_is_a_schedule_for_the_hook_but_not_for_the_flags():
+    """PyTorch's LambdaLR / MultiplicativeLR / a CyclicLR scale_fn: a plain callable."""
+    lambda_lr = lambda step: 0.1 * 0.95 ** step  # noqa: E731  LambdaLR(lr_lambda=0.95 ** s)
+    assert lambda_lr(2) == pytest.approx(0.1 * 0.9025)
+    with pytest.raises(SpecError, match="unsupported"):
+        from_spec("lambda step: 0.1")
+
+
+def test_reduce_lr_on_plateau_has_a_spec_form_that_builds_it_fresh():
+    text = "reduce_lr_on_plateau(0.1, mode='max', factor=0.5, patience=2)"
+    schedule = from_spec(text)
+    assert isinstance(schedule, S.ReduceLROnPlateau) and isinstance(schedule, S.StatefulSchedule)
+    assert (schedule.mode, schedule.factor, schedule.patience, schedule(0)) == ("max", 0.5, 2, 0.1)
+    canonical = spec(schedule)
+    assert canonical == ("reduce_lr_on_plateau(learning_rate=0.1, mode='max', factor=0.5, "
+                         "patience=2, threshold=0.0001, threshold_mode='rel', cooldown=0, "
+                         "min_lr=0.0, eps=1e-08)")
+    for value in (1.0, 0.5, 0.5, 0.5):  # no improvement for more than `patience` reports
+        schedule.report(value)
+    assert schedule(0) == 0.05
+    assert spec(schedule) == canonical  # the configuration, not the reports
+    assert from_spec(canonical)(0) == 0.1
+    with pytest.raises(SpecError, match="`patience` must be an integer >= 0, got -1"):
+        from_spec("reduce_lr_on_plateau(0.1, patience=-1)")
+
+
+def test_preview_shows_a_plateau_schedule_with_a_note():
+    from lrhooks import preview  # pylint: disable=import-outside-toplevel
+
+    schedule = from_spec("reduce_lr_on_plateau(0.1)")
+    note = preview.stateful_note(schedule)
+    assert note.startswith("note: ReduceLROnPlateau is stateful: its rate is 0.1 until a "
+                           "reported metric") and "\n" not in note
+    assert preview.stateful_note(S.constant(0.1)) is None
+    assert [row[2] for row in preview.key_points(schedule, 100)] == [0.1] * 4
+
+
+def test_momentum_methods_are_the_momentum_schedules():
+    rate = S.one_cycle(0.1, 100, anneal_strategy="linear", three_phase=True)
+    assert rate.momentum() == S.one_cycle_momentum(rate, 0.85, 0.95)
+    assert rate.momentum(0.8, 0.9) == S.one_cycle_momentum(rate, 0.8, 0.9)
+    cycle = S.cyclic(0.01, 0.1, 10, mode="triangular2")
+    assert cycle.momentum() == S.cyclic_momentum(cycle, 0.8, 0.9)
+    # Inverse to the rate: the momentum is lowest where the rate peaks.
+    steps = range(0, 60)
+    peak = max(steps, key=cycle)
+    assert min(steps, key=cycle.momentum()) == peak
+    assert from_spec(spec(cycle.momentum())) == cycle.momentum()
