@@ -61,12 +61,12 @@ def main():
     for path in args.flagfiles:
         config, result = run_flagfile(path, args.data_dir, args.eval_every, overrides)
         history = result.eval_history
-        reached = next((r for r in history if r.precision >= args.target), None)
-        rows.append((os.path.basename(path), config.train_steps, history[-1].precision,
-                     max(r.precision for r in history), history[-1].train_seconds,
+        reached = next((r for r in history if r.accuracy >= args.target), None)
+        rows.append((os.path.basename(path), config.train_steps, history[-1].accuracy,
+                     max(r.accuracy for r in history), history[-1].train_seconds,
                      result.wall_seconds, reached))
         print(f"{os.path.basename(path)}: " + ", ".join(
-            f"{r.step}:{r.precision:.4f}@{r.train_seconds:.0f}s" for r in history), flush=True)
+            f"{r.step}:{r.accuracy:.4f}@{r.train_seconds:.0f}s" for r in history), flush=True)
     print(f"\nTensorFlow {tf.__version__}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}; "
           "trained on the first 24,345 MNIST training images, evaluated on the full official "
           "10,000-image test set")

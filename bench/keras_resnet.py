@@ -228,7 +228,7 @@ def compile_keras_model(model: keras.Model, hparams: model_lib.HParams, learning
                         jit_compile="auto") -> keras.Model:
     """Compiles `model` as the trainer trains: softmax cross-entropy (+ the kernels' L2 term,
     which Keras adds from the regularizers), the optimizer of `hparams`, batch accuracy (the
-    trainer's 'precision').
+    trainer's 'accuracy').
 
     Args:
       model: From `build_keras_model`.

@@ -55,7 +55,7 @@ class TrainConfig:
     data_format: str = "auto"
     log_device_placement: bool = False
     seed: int = 0
-    eval_every_n_steps: int = 0  # > 0: evaluate on the test set in-process (benchmarks)
+    eval_every_n_steps: int = 0  # > 0: evaluate on the test set while training, into eval/
     final_eval: bool = True  # evaluate the last checkpoint on the whole test set at the end
     eval_batch_size: int = 1000
     intra_op_threads: int = 0
@@ -137,6 +137,9 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_bool("final_eval", True, "After training, evaluate the last checkpoint on the "
                       "whole test set (written to TRAIN_DIR/eval, as eval.py does).",
                       flag_values=fv)
+    flags.DEFINE_integer("eval_every_n_steps", 0, "Also evaluate on the whole test set every N "
+                         "steps while training (and at the last step), into TRAIN_DIR/eval; 0: "
+                         "only --final_eval.", lower_bound=0, flag_values=fv)
     flags.DEFINE_bool("log_device_placement", False, "Log where each op runs.", flag_values=fv)
     flags.DEFINE_integer("seed", 0, "Random seed (shuffling, initialisation).", flag_values=fv)
     flags.DEFINE_string("job_name", "", "Distributed: ps or worker; empty: local (or TF_CONFIG).",
@@ -224,6 +227,7 @@ def config_from_flags(values: Mapping[str, Any],
         device=values["device"],
         data_format=values["data_format"], log_device_placement=values["log_device_placement"],
         seed=values["seed"], final_eval=values["final_eval"],
+        eval_every_n_steps=values["eval_every_n_steps"],
         intra_op_threads=values["intra_op_threads"],
         inter_op_threads=values["inter_op_threads"], cluster=cluster,
         ps_timeout_secs=values["ps_timeout_secs"],

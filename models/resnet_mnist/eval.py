@@ -3,8 +3,9 @@
     python -m models.resnet_mnist.eval --data_dir=DIR --train_dir=DIR --eval_once
     python -m models.resnet_mnist.eval --data_dir=DIR --train_dir=DIR   # follow training
 
-Writes `precision` and `best_precision` summaries to `--eval_dir`
-(default `TRAIN_DIR/eval`) and prints them. The model configuration is read from
+Writes `accuracy` (top-1, what the classic ResNet code called precision), `loss` (mean
+cross-entropy per test image) and `best_accuracy` summaries to `--eval_dir` (default
+`TRAIN_DIR/eval`), the best in `best_accuracy.json`, and prints them. The model configuration is read from
 the `train_config.json` the trainer left in `--train_dir`. Without
 `--eval_once` it waits for new checkpoints (sleeping, never spinning) and stops
 after evaluating the trainer's last step, or after `--eval_timeout_secs`

@@ -9,7 +9,7 @@ import dataclasses
 import json
 import os
 import time
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -20,7 +20,9 @@ from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import model as model_lib
 
 tf1 = tf.compat.v1
-BEST_FILE = "best_precision.json"
+BEST_FILE = "best_accuracy.json"
+# Written before the rename to accuracy: still read when BEST_FILE is absent, never written.
+LEGACY_BEST_FILE = "best_precision.json"
 
 
 @dataclasses.dataclass
@@ -30,6 +32,16 @@ class EvalTower:
     input: data_lib.EvalInput
     num_correct: tf.Tensor
     num_seen: tf.Tensor
+    sum_cross_entropy: tf.Tensor  # float64: summed over the batch, averaged over the pass
+
+
+@dataclasses.dataclass(frozen=True)
+class PassResult:
+    """One pass over the whole test set."""
+
+    accuracy: float  # top-1: correct / images
+    loss: float  # mean cross-entropy per image (no weight decay)
+    num_images: int
 
 
 def build_eval_tower(images: np.ndarray, labels: np.ndarray, hparams: model_lib.HParams,
@@ -39,44 +51,107 @@ def build_eval_tower(images: np.ndarray, labels: np.ndarray, hparams: model_lib.
         eval_input = data_lib.eval_input(images, labels, batch_size)
     with tf1.variable_scope(tf1.get_variable_scope(), reuse=reuse or None):
         outputs = model_lib.build_model(eval_input.images, eval_input.labels, hparams, mode="eval")
-    correct = tf.equal(outputs.predictions, tf.cast(eval_input.labels, tf.int32))
+    labels = tf.cast(eval_input.labels, tf.int32)
+    correct = tf.equal(outputs.predictions, labels)
+    cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
+                                                                   logits=outputs.logits)
     return EvalTower(eval_input, tf.reduce_sum(tf.cast(correct, tf.int64)),
-                     tf.size(correct, out_type=tf.int64))
+                     tf.size(correct, out_type=tf.int64),
+                     tf.reduce_sum(tf.cast(cross_entropy, tf.float64)))
 
 
-def run_eval_pass(session: tf1.Session, tower: EvalTower) -> Tuple[float, int]:
-    """Runs one pass; returns (precision, number of images seen)."""
+def run_eval_pass(session: tf1.Session, tower: EvalTower) -> PassResult:
+    """Runs one pass over every test image, the last partial batch included."""
     session.run(tower.input.initializer)
     correct = seen = 0
+    cross_entropy = 0.0
     while True:
         try:
-            batch_correct, batch_seen = session.run([tower.num_correct, tower.num_seen])
+            batch_correct, batch_seen, batch_xent = session.run(
+                [tower.num_correct, tower.num_seen, tower.sum_cross_entropy])
         except tf.errors.OutOfRangeError:
             break
         correct += int(batch_correct)
         seen += int(batch_seen)
+        cross_entropy += float(batch_xent)
     if seen != tower.input.num_examples:
         raise RuntimeError(f"evaluation saw {seen} images, expected {tower.input.num_examples}")
-    return correct / seen, seen
+    return PassResult(correct / seen, cross_entropy / seen, seen)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalResult:
+    """One evaluation of a checkpoint (or of the live weights) on the whole test set."""
+
+    step: int
+    accuracy: float  # top-1 accuracy (what the classic ResNet code called precision)
+    best_accuracy: float  # over every evaluation written to this eval_dir
+    num_images: int
+    loss: float  # mean cross-entropy per test image
+
+
+class EvalRecorder:
+    """Writes evaluations to an eval dir: `accuracy`, `loss`, `best_accuracy` scalars and
+    `best_accuracy.json` (the best so far, kept across runs; a `best_precision.json`
+    written before the rename is read when there is no `best_accuracy.json`)."""
+
+    def __init__(self, eval_dir: str):
+        self.eval_dir = eval_dir
+        self.writer = tf1.summary.FileWriter(eval_dir)
+        self.best = self._read_best()
+
+    def _read_best(self) -> float:
+        for name, key in ((BEST_FILE, "best_accuracy"), (LEGACY_BEST_FILE, "best_precision")):
+            path = os.path.join(self.eval_dir, name)
+            if os.path.exists(path):
+                with open(path) as f:
+                    return float(json.load(f)[key])
+        return 0.0
+
+    def _write_best(self, step: int) -> None:
+        path = os.path.join(self.eval_dir, BEST_FILE)
+        with open(path + ".tmp", "w") as f:
+            json.dump({"best_accuracy": self.best, "step": step}, f)
+        os.replace(path + ".tmp", path)
+
+    def record(self, step: int, scored: PassResult) -> EvalResult:
+        """Writes the summaries of `scored` at `step` and updates the best; returns them."""
+        self.best = max(self.best, scored.accuracy)
+        summary = tf1.Summary(value=[
+            tf1.Summary.Value(tag="accuracy", simple_value=scored.accuracy),
+            tf1.Summary.Value(tag="loss", simple_value=scored.loss),
+            tf1.Summary.Value(tag="best_accuracy", simple_value=self.best)])
+        self.writer.add_summary(summary, step)
+        self.writer.flush()
+        self._write_best(step)
+        return EvalResult(step, scored.accuracy, self.best, scored.num_images, scored.loss)
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 @dataclasses.dataclass
 class EvalRecord:
     step: int
     train_seconds: float  # wall time spent training (evaluation excluded) when measured
-    precision: float
+    accuracy: float
+    loss: float
 
 
 class InProcessEvalHook(tf1.train.SessionRunHook):
-    """Evaluates the test set every N steps inside the training process.
+    """Evaluates the test set every N steps (and at the last step) inside the training process.
 
-    Used by benchmarks to find the time to reach an accuracy: the time spent
-    evaluating is excluded from `train_seconds`. The pass runs on the raw
-    session, so no other hook sees it.
+    `--eval_every_n_steps`: the evaluations go to `eval_dir` (`<train_dir>/eval`, as those of
+    `eval.py`); benchmarks read `history` to find the time to reach an accuracy: the time
+    spent evaluating is excluded from `train_seconds`. The pass runs on the raw session, so no
+    other hook sees it.
     """
 
-    def __init__(self, tower: EvalTower, every_n_steps: int, last_step: int):
+    def __init__(self, tower: EvalTower, every_n_steps: int, last_step: int,
+                 eval_dir: Optional[str] = None):
         self._tower, self._every, self._last = tower, every_n_steps, last_step
+        self._eval_dir = eval_dir
+        self._recorder: Optional[EvalRecorder] = None
         self.history: List[EvalRecord] = []
 
     def begin(self):
@@ -104,21 +179,20 @@ class InProcessEvalHook(tf1.train.SessionRunHook):
     def _evaluate(self, session, step):
         started = time.perf_counter()
         train_seconds = started - self._start - self._eval_seconds
-        precision, _ = run_eval_pass(session, self._tower)
+        scored = run_eval_pass(session, self._tower)
+        if self._eval_dir is not None:
+            if self._recorder is None:
+                self._recorder = EvalRecorder(self._eval_dir)
+            self._recorder.record(step, scored)
         self._eval_seconds += time.perf_counter() - started
-        self.history.append(EvalRecord(step, train_seconds, precision))
-        logging.info("eval at step %d: precision %.4f (%.1f s of training)", step, precision,
-                     train_seconds)
+        self.history.append(EvalRecord(step, train_seconds, scored.accuracy, scored.loss))
+        logging.info("eval at step %d: accuracy %.4f, loss %.4f (%.1f s of training)", step,
+                     scored.accuracy, scored.loss, train_seconds)
 
-
-@dataclasses.dataclass(frozen=True)
-class EvalResult:
-    """One evaluation of a checkpoint on the whole test set."""
-
-    step: int
-    precision: float
-    best_precision: float  # over every evaluation written to this eval_dir
-    num_images: int
+    def end(self, session):
+        if self._recorder is not None:
+            self._recorder.close()
+            self._recorder = None
 
 
 class Evaluator:
@@ -136,21 +210,12 @@ class Evaluator:
             self.global_step = tf1.train.get_or_create_global_step()
             self.tower = build_eval_tower(images, labels, hparams, batch_size)
             self.saver = tf1.train.Saver()
-            self.writer = tf1.summary.FileWriter(eval_dir)
-        self.best = self._read_best()
+            self.recorder = EvalRecorder(eval_dir)
 
-    def _read_best(self) -> float:
-        path = os.path.join(self.eval_dir, BEST_FILE)
-        if os.path.exists(path):
-            with open(path) as f:
-                return float(json.load(f)["best_precision"])
-        return 0.0
-
-    def _write_best(self, step: int) -> None:
-        path = os.path.join(self.eval_dir, BEST_FILE)
-        with open(path + ".tmp", "w") as f:
-            json.dump({"best_precision": self.best, "step": step}, f)
-        os.replace(path + ".tmp", path)
+    @property
+    def best(self) -> float:
+        """The best accuracy written to the eval dir so far."""
+        return self.recorder.best
 
     def evaluate(self, checkpoint: str) -> EvalResult:
         """Scores `checkpoint`, writes its summaries and prints its line."""
@@ -158,20 +223,15 @@ class Evaluator:
         with tf1.Session(graph=self.graph, config=config) as session:
             self.saver.restore(session, checkpoint)
             step = int(session.run(self.global_step))
-            precision, seen = run_eval_pass(session, self.tower)
-        self.best = max(self.best, precision)
-        summary = tf1.Summary(value=[
-            tf1.Summary.Value(tag="precision", simple_value=precision),
-            tf1.Summary.Value(tag="best_precision", simple_value=self.best)])
-        self.writer.add_summary(summary, step)
-        self.writer.flush()
-        self._write_best(step)
-        print(f"step {step}: precision {precision:.4f}, best precision {self.best:.4f} "
-              f"({seen} test images)", flush=True)
-        return EvalResult(step, precision, self.best, seen)
+            scored = run_eval_pass(session, self.tower)
+        result = self.recorder.record(step, scored)
+        print(f"step {step}: accuracy {result.accuracy:.4f}, loss {result.loss:.4f}, "
+              f"best accuracy {result.best_accuracy:.4f} ({result.num_images} test images)",
+              flush=True)
+        return result
 
     def close(self):
-        self.writer.close()
+        self.recorder.close()
 
 
 def run(data_dir: str, train_dir: str, eval_dir: Optional[str] = None, eval_once: bool = True,

@@ -39,10 +39,10 @@ class TrainGraph:
 
 
 def add_train_summaries(outputs: model_lib.ModelOutputs) -> None:
-    """The 'loss', 'cross_entropy' and 'precision' summaries of a train tower."""
+    """The 'loss', 'cross_entropy' and 'accuracy' (of the batch) summaries of a train tower."""
     tf1.summary.scalar("loss", outputs.loss)
     tf1.summary.scalar("cross_entropy", outputs.cross_entropy)
-    tf1.summary.scalar("precision", outputs.precision)
+    tf1.summary.scalar("accuracy", outputs.accuracy)
 
 
 def build_train_tower(images: tf.Tensor, labels: tf.Tensor, hparams: model_lib.HParams,

@@ -6,6 +6,7 @@ of the log hook is resolved here, in the program (`progress_mode`).
 """
 
 import dataclasses
+import os
 from typing import List, Optional
 
 import tensorflow as tf
@@ -28,9 +29,9 @@ def progress_mode(config: config_lib.TrainConfig) -> str:
 def log_hook(config: config_lib.TrainConfig, built: graph_lib.TrainGraph, *,
              every_n_steps: int, last_step: int,
              output_dir: Optional[str] = None) -> lrhooks.TrainingLogHook:
-    """The log line (loss, precision, rate, speed); speed summaries go to `output_dir`."""
+    """The log line (loss, accuracy, rate, speed); speed summaries go to `output_dir`."""
     return lrhooks.TrainingLogHook(
-        built.outputs.loss, {"precision": built.outputs.precision},
+        built.outputs.loss, {"accuracy": built.outputs.accuracy},
         every_n_steps=every_n_steps, batch_size=config.batch_size, last_step=last_step,
         output_dir=output_dir, progress=progress_mode(config))
 
@@ -79,8 +80,9 @@ def training_hooks(config: config_lib.TrainConfig,
     ]
     eval_hook = None
     if built.eval_tower is not None:
-        eval_hook = evaluation.InProcessEvalHook(built.eval_tower, config.eval_every_n_steps,
-                                                 config.train_steps)
+        eval_hook = evaluation.InProcessEvalHook(
+            built.eval_tower, config.eval_every_n_steps, config.train_steps,
+            eval_dir=os.path.join(config.train_dir, "eval"))
         hooks.append(eval_hook)
     return TrainerHooks(hooks, chief_hooks, setter, eval_hook)
 

@@ -25,8 +25,9 @@ from models.resnet_mnist import hooks as hooks_lib
 from models.resnet_mnist import numerics
 
 tf1 = tf.compat.v1
-# The HParams dashboard's metric: 'precision' in TRAIN_DIR/eval (final eval and eval.py).
-HPARAMS_METRICS = [("precision", "eval")]
+# The HParams dashboard's metrics: test accuracy and loss in TRAIN_DIR/eval (final eval,
+# --eval_every_n_steps and eval.py).
+HPARAMS_METRICS = [("accuracy", "eval"), ("loss", "eval")]
 
 
 @dataclasses.dataclass
@@ -35,7 +36,7 @@ class TrainResult:
     final_loss: Optional[float]
     wall_seconds: float
     eval_history: List[evaluation.EvalRecord]
-    final_precision: Optional[float] = None  # with config.final_eval
+    final_accuracy: Optional[float] = None  # with config.final_eval (test top-1 accuracy)
     stopped_by_signal: Optional[int] = None  # SIGTERM/SIGINT: stopped early, checkpoint saved
 
 
@@ -129,14 +130,16 @@ def train(config: config_lib.TrainConfig,
                         step)
         return TrainResult(int(step), final_loss, time.perf_counter() - started, [], None,
                            stop.received)
-    final_precision = None
+    history = hooks.eval_hook.history if hooks.eval_hook is not None else []
+    final_accuracy = None
     if config.final_eval and chief:
-        final_precision = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
-                                         batch_size=config.eval_batch_size).precision
+        if history and history[-1].step == step:  # --eval_every_n_steps scored the last step
+            final_accuracy = history[-1].accuracy
+        else:
+            final_accuracy = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
+                                            batch_size=config.eval_batch_size).accuracy
     return TrainResult(int(step), None if final_loss is None else float(final_loss),
-                       time.perf_counter() - started,
-                       hooks.eval_hook.history if hooks.eval_hook is not None else [],
-                       final_precision)
+                       time.perf_counter() - started, history, final_accuracy)
 
 
 def monitored_session(config: config_lib.TrainConfig, hooks: hooks_lib.TrainerHooks,

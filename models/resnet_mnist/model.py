@@ -142,7 +142,8 @@ class ModelOutputs:
       predictions: int32 [B], argmax of the logits.
       loss: float32 scalar, cross_entropy + weight decay.
       cross_entropy: float32 scalar, mean sparse softmax cross-entropy from the logits.
-      precision: float32 scalar, batch accuracy.
+      accuracy: float32 scalar, top-1 accuracy of the batch (the classic ResNet code's
+        'precision').
       update_ops: Batch-norm moving-statistics updates made by this call (also added to
         GraphKeys.UPDATE_OPS); empty in eval mode and for the CNN.
       weight_decay_vars: The conv/FC weights in the L2 term.
@@ -152,7 +153,7 @@ class ModelOutputs:
     predictions: tf.Tensor
     loss: tf.Tensor
     cross_entropy: tf.Tensor
-    precision: tf.Tensor
+    accuracy: tf.Tensor
     update_ops: Tuple[tf.Operation, ...] = ()
     weight_decay_vars: Tuple[tf.Variable, ...] = ()
 
@@ -354,7 +355,7 @@ def build_model(
         labels = tf.cast(labels, tf.int32)
         predictions = tf.argmax(logits, axis=1, output_type=tf.int32, name="predictions")
         correct = tf.cast(tf.equal(predictions, labels), tf.float32)
-        precision = tf.reduce_mean(correct, name="precision")
+        accuracy = tf.reduce_mean(correct, name="accuracy")
     with tf.name_scope("losses"):
         xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
         cross_entropy = tf.reduce_mean(xent, name="cross_entropy")
@@ -363,6 +364,6 @@ def build_model(
         loss = tf.add(cross_entropy, weight_decay, name="total_loss")
 
     return ModelOutputs(
-        logits, predictions, loss, cross_entropy, precision,
+        logits, predictions, loss, cross_entropy, accuracy,
         update_ops=tuple(builder.update_ops), weight_decay_vars=tuple(builder.weights),
     )  # fmt: skip

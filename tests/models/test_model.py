@@ -79,7 +79,7 @@ def test_builds_with_expected_output_shapes(variant, mode):
         assert out.logits.shape.as_list() == [BATCH, 10]
         assert out.predictions.shape.as_list() == [BATCH]
         assert out.predictions.dtype == tf.int32
-        for scalar in (out.loss, out.cross_entropy, out.precision):
+        for scalar in (out.loss, out.cross_entropy, out.accuracy):
             assert scalar.shape.rank == 0 and scalar.dtype == tf.float32
         if mode == "eval" or variant == "cnn":
             assert out.update_ops == ()
@@ -333,7 +333,7 @@ def test_summaries_only_in_the_train_tower_and_without_learning_rate():
         images, labels = _placeholders()
         _train_tower(images, labels, SMALL_RESNET, 0.1)
         tags = {t.op.name for t in tf1.get_collection(tf1.GraphKeys.SUMMARIES)}
-        assert tags == {"loss", "cross_entropy", "precision"}
+        assert tags == {"loss", "cross_entropy", "accuracy"}
 
 
 def test_given_global_step_is_used():

@@ -62,15 +62,19 @@ def test_train_eval_resume(tiny_data, tmp_path):
     result = evaluation.run(str(tiny_data), str(train_dir), eval_once=True, batch_size=4)
     # Every test image, last partial batch included (21 = 5*4 + 1).
     assert (result.step, result.num_images) == (5, 21)
-    assert result.precision * 21 == pytest.approx(round(result.precision * 21))  # k of 21
-    assert 0.0 <= result.precision <= 1.0 and result.best_precision == result.precision
-    assert read_scalars(str(train_dir / "eval"), "precision") == {
-        5: pytest.approx(result.precision)}
+    assert result.accuracy * 21 == pytest.approx(round(result.accuracy * 21))  # k of 21
+    assert 0.0 <= result.accuracy <= 1.0 and result.best_accuracy == result.accuracy
+    assert np.isfinite(result.loss) and result.loss > 0.0
+    assert read_scalars(str(train_dir / "eval"), "accuracy") == {
+        5: pytest.approx(result.accuracy)}
+    assert read_scalars(str(train_dir / "eval"), "loss") == {5: pytest.approx(result.loss)}
+    assert read_scalars(str(train_dir / "eval"), "best_accuracy") == {
+        5: pytest.approx(result.best_accuracy)}
 
     resumed = loop.train(tiny_config(tiny_data, train_dir, train_steps=8, final_eval=True))
     assert resumed.global_step == 8
-    assert read_scalars(str(train_dir / "eval"), "precision")[8] == pytest.approx(
-        resumed.final_precision)
+    assert read_scalars(str(train_dir / "eval"), "accuracy")[8] == pytest.approx(
+        resumed.final_accuracy)
     rates = read_scalars(str(train_dir), "learning_rate")
     # Summaries record the rate of the run at step s (written as s + 1 by the saver hook):
     # every run of both sessions, steps 0-7.
@@ -85,7 +89,52 @@ def test_evaluator_follows_checkpoints_until_the_last_step(tiny_data, tmp_path):
                           interval_secs=1, timeout_secs=5)
     assert (last.step, last.num_images) == (4, 21)
     best = json.loads((train_dir / "eval" / evaluation.BEST_FILE).read_text())
-    assert best == {"best_precision": pytest.approx(last.best_precision), "step": 4}
+    assert best == {"best_accuracy": pytest.approx(last.best_accuracy), "step": 4}
+
+
+def test_eval_loss_and_accuracy_are_per_image_over_the_whole_test_set(tiny_data, tmp_path):
+    """21 images in batches of 4 (the last one partial) score as one batch of 21: the loss is
+    the mean over images, not the mean of the batch means."""
+    train_dir = tmp_path / "run"
+    loop.train(tiny_config(tiny_data, train_dir, train_steps=3))
+    batched = evaluation.run(str(tiny_data), str(train_dir), str(tmp_path / "e4"), batch_size=4)
+    whole = evaluation.run(str(tiny_data), str(train_dir), str(tmp_path / "e21"),
+                           batch_size=21)
+    assert (batched.num_images, whole.num_images) == (21, 21)
+    assert batched.accuracy == whole.accuracy
+    assert batched.loss == pytest.approx(whole.loss, rel=1e-5)
+    assert np.isfinite(whole.loss) and whole.loss > 0.0
+
+
+def test_an_old_best_precision_file_is_read(tiny_data, tmp_path):
+    train_dir = tmp_path / "run"
+    loop.train(tiny_config(tiny_data, train_dir, train_steps=2))
+    eval_dir = train_dir / "eval"
+    eval_dir.mkdir()
+    legacy = eval_dir / evaluation.LEGACY_BEST_FILE
+    legacy.write_text(json.dumps({"best_precision": 1.0, "step": 1}))
+    result = evaluation.run(str(tiny_data), str(train_dir), batch_size=7)
+    assert result.best_accuracy == 1.0  # the old best, higher than any score of a 2-step model
+    assert read_scalars(str(eval_dir), "best_accuracy") == {2: 1.0}
+    assert json.loads((eval_dir / evaluation.BEST_FILE).read_text()) == {
+        "best_accuracy": 1.0, "step": 2}
+    assert json.loads(legacy.read_text()) == {"best_precision": 1.0, "step": 1}  # untouched
+
+
+def test_eval_every_n_steps_writes_to_the_eval_dir_while_training(tiny_data, tmp_path):
+    train_dir = tmp_path / "run"
+    result = loop.train(tiny_config(tiny_data, train_dir, train_steps=5, eval_every_n_steps=2,
+                                    final_eval=True))
+    assert [record.step for record in result.eval_history] == [2, 4, 5]
+    eval_dir = str(train_dir / "eval")
+    accuracy = read_scalars(eval_dir, "accuracy")
+    assert accuracy == {record.step: pytest.approx(record.accuracy)
+                        for record in result.eval_history}
+    assert read_scalars(eval_dir, "loss") == {record.step: pytest.approx(record.loss)
+                                              for record in result.eval_history}
+    assert result.final_accuracy == result.eval_history[-1].accuracy
+    best = json.loads((train_dir / "eval" / evaluation.BEST_FILE).read_text())
+    assert best == {"best_accuracy": pytest.approx(max(accuracy.values())), "step": 5}
 
 
 def test_gpu_request_runs_on_cpu_with_soft_placement(tiny_data, tmp_path):
@@ -145,7 +194,8 @@ def test_cli_trains_from_a_flagfile_and_evaluates(tiny_data, tmp_path):
     done = run_cli("models.resnet_mnist.eval", f"--data_dir={tiny_data}",
                    f"--train_dir={tmp_path / 'run'}", "--eval_once")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "step 3: precision" in done.stdout and "(21 test images)" in done.stdout
+    assert "step 3: accuracy" in done.stdout and "(21 test images)" in done.stdout
+    assert ", loss " in done.stdout
 
 
 @pytest.mark.parametrize("args, message", [
@@ -211,9 +261,11 @@ def test_two_trainer_runs_side_by_side_in_a_real_tensorboard(tiny_data, tmp_path
     assert sorted(by_name) == sorted(runs)
     for name, schedule in runs.items():
         assert by_name[name]["hparams"]["schedule"] == repr(schedule)
-        (metric,) = by_name[name]["metricValues"]
-        assert metric["name"] == {"group": "eval", "tag": "precision"}
-        assert metric["trainingStep"] == 5 and 0.0 <= metric["value"] <= 1.0
+        metrics = {m["name"]["tag"]: m for m in by_name[name]["metricValues"]}
+        assert sorted(metrics) == ["accuracy", "loss"]
+        assert {m["name"]["group"] for m in metrics.values()} == {"eval"}
+        assert {m["trainingStep"] for m in metrics.values()} == {5}
+        assert 0.0 <= metrics["accuracy"]["value"] <= 1.0 and metrics["loss"]["value"] > 0.0
 
 
 def test_cli_lr_range_test_prints_a_suggestion_and_leaves_train_dir_alone(tiny_data, tmp_path):
