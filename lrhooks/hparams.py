@@ -3,7 +3,7 @@
 Layout: one directory per training run under a parent, evaluation in `eval/`::
 
     runs/<run_name>/        training events (learning_rate, ...) + hparams
-    runs/<run_name>/eval/   evaluation events (precision, ...)
+    runs/<run_name>/eval/   evaluation events (accuracy, ...)
 
 Point TensorBoard at the parent (`tensorboard --logdir runs`): the HParams
 plugin finds a metric `(tag, group)` of a session as the scalar `tag` of the
@@ -20,6 +20,15 @@ give all runs the same hparam names and metrics. A config in the parent itself
 infers one from the sessions, listing every scalar tag as a metric. The plugin
 keeps the first session start (and end) per run: values written again to a
 run, e.g. on resume, are ignored.
+
+An end status therefore never changes: write it once, when the run is over (a run stopped
+to be continued writes none, so that the end of the continued run is its status).
+
+Which hparam columns the HParams tab shows by default: TensorBoard sorts the hparams of the
+experiment config marked `differs` first, then by name, and shows the first
+`DEFAULT_COLUMNS` (5); the others are one click away. `shown=` marks the ones a program wants
+visible by default. A run may record fewer hparams than the experiment config declares (the
+settings that apply to it): its other cells stay empty.
 
 Each call writes a new event file with its own name (existing files are never
 touched) and returns once the clock has entered the next second, so that event
@@ -48,6 +57,8 @@ Value = Union[bool, int, float, str]
 Metric = Tuple[str, Optional[str]]
 _STATUSES = {"success": api_pb2.STATUS_SUCCESS, "failure": api_pb2.STATUS_FAILURE,
              "running": api_pb2.STATUS_RUNNING, "unknown": api_pb2.STATUS_UNKNOWN}
+# Hparam columns TensorBoard's HParams tab shows by default (its frontend's constant).
+DEFAULT_COLUMNS = 5
 _TYPES = {bool: api_pb2.DATA_TYPE_BOOL, int: api_pb2.DATA_TYPE_FLOAT64,
           float: api_pb2.DATA_TYPE_FLOAT64, str: api_pb2.DATA_TYPE_STRING}
 
@@ -122,9 +133,26 @@ def _wait_for_next_second() -> None:
     time.sleep(math.floor(now) + 1 - now + 0.001)
 
 
-def _experiment_summary(hparams: dict, metrics, description, time_created_secs):
+def _shown(shown: Sequence[str], hparams: dict) -> set:
+    if isinstance(shown, str) or not isinstance(shown, Sequence):
+        raise TypeError(f"`shown` must be a sequence of hparam names, got {shown!r}")
+    for name in shown:
+        if name not in hparams:
+            raise ValueError(f"`shown` names {name!r}, which is not an hparam of the experiment "
+                             f"({', '.join(sorted(hparams))})")
+    if len(set(shown)) > DEFAULT_COLUMNS:
+        raise ValueError(f"`shown` names {len(set(shown))} hparams; TensorBoard shows "
+                         f"{DEFAULT_COLUMNS} by default, got {list(shown)!r}")
+    return set(shown)
+
+
+def _experiment_summary(hparams: dict, metrics, description, time_created_secs,
+                        shown: Sequence[str] = ()):
+    marked = _shown(shown, hparams)
+    # `differs` is what the dashboard sorts first and shows by default.
     infos = [api_pb2.HParamInfo(name=name, type=_TYPES[value if isinstance(value, type)
-                                                      else type(value)])
+                                                      else type(value)],
+                                differs=name in marked)
              for name, value in hparams.items()]
     if not isinstance(description, str):
         raise TypeError(f"`description` must be a string, got {description!r}")
@@ -133,7 +161,8 @@ def _experiment_summary(hparams: dict, metrics, description, time_created_secs):
 
 
 def write_experiment(logdir, hparams: Mapping[str, object], metrics: Sequence[Metric], *,
-                     description: str = "", time_created_secs: Optional[float] = None) -> str:
+                     description: str = "", time_created_secs: Optional[float] = None,
+                     shown: Sequence[str] = ()) -> str:
     """Writes the experiment config: hparam names and types, and the metrics.
 
     Domains are left open, so the dashboard filters no session out.
@@ -144,9 +173,11 @@ def write_experiment(logdir, hparams: Mapping[str, object], metrics: Sequence[Me
         skipped) or to their types: bool, int, float or str.
       metrics: `(tag, group)` pairs: the scalar `tag` in the run `group`
         below each session's run (`""` or None: the session's own run), e.g.
-        `[("precision", "eval")]`. The program names them: there is no default.
+        `[("accuracy", "eval")]`. The program names them: there is no default.
       description: Markdown shown by the dashboard.
       time_created_secs: Creation time; default now.
+      shown: Names of `hparams` (at most `DEFAULT_COLUMNS`) the dashboard shows by default,
+        marked `differs` so that they sort first; the others are hidden until ticked.
 
     Returns:
       The path of the event file written.
@@ -155,13 +186,15 @@ def write_experiment(logdir, hparams: Mapping[str, object], metrics: Sequence[Me
       ValueError, TypeError: A bad argument, named in the message.
     """
     summary = _experiment_summary(_hparams(hparams, types=True), metrics, description,
-                                  time_created_secs)
+                                  time_created_secs, shown)
     return _write(logdir, [summary])
 
 
 def write_session(run_dir, hparams: Mapping[str, object], trial_id: Optional[str] = None,
                   start_time_secs: Optional[float] = None, group_name: Optional[str] = None,
-                  *, metrics: Optional[Sequence[Metric]] = None) -> str:
+                  *, metrics: Optional[Sequence[Metric]] = None,
+                  experiment_hparams: Optional[Mapping[str, object]] = None,
+                  shown: Sequence[str] = ()) -> str:
     """Writes the session start: the hparam values of the run in `run_dir`.
 
     Args:
@@ -174,6 +207,11 @@ def write_session(run_dir, hparams: Mapping[str, object], trial_id: Optional[str
         dashboard, with averaged metrics. Default: the run's own name.
       metrics: If given, the experiment config for these hparams and metrics
         (as `write_experiment`) is written into the same file.
+      experiment_hparams: With `metrics`: the experiment config's hparams (names to example
+        values or types, as `write_experiment`) when they are more than this run's, e.g. the
+        settings of every model a program trains, of which a run records those that apply.
+        Every name of `hparams` must be one of them. Default: `hparams`.
+      shown: With `metrics`: as `write_experiment`.
 
     Returns:
       The path of the event file written.
@@ -188,7 +226,18 @@ def write_session(run_dir, hparams: Mapping[str, object], trial_id: Optional[str
     if trial_id is not None and group_name is not None and trial_id != group_name:
         raise ValueError(f"`trial_id` ({trial_id!r}) and `group_name` ({group_name!r}) name "
                          "the same thing: pass one")
-    summaries = [] if metrics is None else [_experiment_summary(values, metrics, "", None)]
+    summaries = []
+    if metrics is not None:
+        declared = values if experiment_hparams is None else _hparams(experiment_hparams,
+                                                                      types=True)
+        missing = sorted(set(values) - set(declared))
+        if missing:
+            raise ValueError(f"`hparams` has {missing[0]!r}, which `experiment_hparams` lacks: "
+                             "the dashboard would not show it")
+        summaries.append(_experiment_summary(declared, metrics, "", None, shown))
+    elif experiment_hparams is not None or shown:
+        raise ValueError("`experiment_hparams` and `shown` describe the experiment config: "
+                         "pass `metrics` too")
     summaries.append(hparams_summary.session_start_pb(
         values, group_name=group_name or trial_id or "", start_time_secs=start_time_secs))
     return _write(run_dir, summaries)

@@ -80,7 +80,7 @@ def test_experiment_round_trip(tmp_path):
     before = time.time()
     path = hparams.write_experiment(
         tmp_path, {**HPARAMS, "optimizer": str, "dropout": float},
-        metrics=[("precision", "eval"), ("loss", None)], description="two schedules")
+        metrics=[("accuracy", "eval"), ("loss", None)], description="two schedules")
     assert os.path.dirname(path) == str(tmp_path)
     experiment = experiment_of(path)
     types = {info.name: info.type for info in experiment.hparam_infos}
@@ -91,7 +91,7 @@ def test_experiment_round_trip(tmp_path):
     for info in experiment.hparam_infos:  # open domains: the dashboard filters nothing out
         assert not info.HasField("domain_interval") and not info.domain_discrete
     assert [(m.name.tag, m.name.group) for m in experiment.metric_infos] == [
-        ("precision", "eval"), ("loss", "")]
+        ("accuracy", "eval"), ("loss", "")]
     assert experiment.description == "two schedules"
     # Created now (the call then waits for the next second before returning).
     assert before <= experiment.time_created_secs <= time.time()
@@ -128,12 +128,45 @@ def test_session_group_name_and_trial_id(tmp_path):
 
 def test_session_with_metrics_writes_the_experiment_in_the_same_file(tmp_path):
     path = hparams.write_session(tmp_path, {"lr": 0.1, "name": "a", "skip": None},
-                                 metrics=[("precision", "eval")])
+                                 metrics=[("accuracy", "eval")])
     tags = read(path)
     assert set(tags) == {metadata.EXPERIMENT_TAG, metadata.SESSION_START_INFO_TAG}
     experiment = experiment_of(path)
     assert {i.name: i.type for i in experiment.hparam_infos} == {"lr": FLOAT, "name": STRING}
-    assert [(m.name.tag, m.name.group) for m in experiment.metric_infos] == [("precision", "eval")]
+    assert [(m.name.tag, m.name.group) for m in experiment.metric_infos] == [("accuracy", "eval")]
+
+
+def test_shown_hparams_are_marked_to_sort_first(tmp_path):
+    """TensorBoard shows the first DEFAULT_COLUMNS hparams, `differs` ones first: `shown`."""
+    path = hparams.write_experiment(tmp_path, {"a": 1, "b": "x", "model": "cnn", "z": True},
+                                    [("loss", "")], shown=["z", "model"])
+    marked = {info.name: info.differs for info in experiment_of(path).hparam_infos}
+    assert marked == {"a": False, "b": False, "model": True, "z": True}
+
+
+def test_a_session_records_fewer_hparams_than_the_experiment_declares(tmp_path):
+    declared = {"model": str, "filters": str, "cnn_filters": str, "steps": int}
+    path = hparams.write_session(tmp_path, {"model": "cnn", "cnn_filters": "4,4", "steps": 5},
+                                 metrics=[("accuracy", "eval")], experiment_hparams=declared,
+                                 shown=["model", "steps"])
+    experiment = experiment_of(path)
+    assert {i.name: i.type for i in experiment.hparam_infos} == {
+        "model": STRING, "filters": STRING, "cnn_filters": STRING, "steps": FLOAT}
+    assert {i.name for i in experiment.hparam_infos if i.differs} == {"model", "steps"}
+    values = {name: plain(value) for name, value in start_info_of(path).hparams.items()}
+    assert values == {"model": "cnn", "cnn_filters": "4,4", "steps": 5}
+
+
+def test_tensorboard_keeps_the_first_session_end_of_a_run(tmp_path, real_wait):
+    """Why a run stopped to be continued writes no end: its continuation's would be ignored."""
+    hparams.write_session(tmp_path, {"x": 1})
+    hparams.write_session_end(tmp_path, "unknown")
+    hparams.write_session_end(tmp_path, "success")
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    content = multiplexer.PluginRunToTagToContent("hparams")["."][metadata.SESSION_END_INFO_TAG]
+    assert metadata.parse_session_end_info_plugin_data(content).status == api_pb2.STATUS_UNKNOWN
 
 
 @pytest.mark.parametrize("status,expected", [("success", api_pb2.STATUS_SUCCESS),
@@ -199,19 +232,19 @@ def test_tensorboard_keeps_the_first_session_start_of_a_run(tmp_path, real_wait)
      "`hparams` keys must be non-empty strings, got ''"),
     (lambda d: hparams.write_session(d, {3: 1}),
      "`hparams` keys must be non-empty strings, got 3"),
-    (lambda d: hparams.write_experiment(d, [("a", 1)], [("precision", "eval")]),
+    (lambda d: hparams.write_experiment(d, [("a", 1)], [("accuracy", "eval")]),
      "`hparams` must be a mapping of names to values, got [('a', 1)]"),
-    (lambda d: hparams.write_experiment(d, {"a": 1}, metrics=("precision", "eval")),
+    (lambda d: hparams.write_experiment(d, {"a": 1}, metrics=("accuracy", "eval")),
      "`metrics` items must be (tag, group) pairs: a non-empty tag string and a group string "
-     "or None, got 'precision'"),
-    (lambda d: hparams.write_experiment(d, {"a": 1}, metrics="precision"),
-     "`metrics` must be a sequence of (tag, group) pairs, got 'precision'"),
+     "or None, got 'accuracy'"),
+    (lambda d: hparams.write_experiment(d, {"a": 1}, metrics="accuracy"),
+     "`metrics` must be a sequence of (tag, group) pairs, got 'accuracy'"),
     (lambda d: hparams.write_experiment(d, {"a": 1}, metrics=[("", "eval")]),
      "`metrics` items must be (tag, group) pairs: a non-empty tag string and a group string "
      "or None, got ('', 'eval')"),
-    (lambda d: hparams.write_experiment(d, {"a": 1}, metrics=[("precision", 1)]),
+    (lambda d: hparams.write_experiment(d, {"a": 1}, metrics=[("accuracy", 1)]),
      "`metrics` items must be (tag, group) pairs: a non-empty tag string and a group string "
-     "or None, got ('precision', 1)"),
+     "or None, got ('accuracy', 1)"),
     (lambda d: hparams.write_experiment(d, {"a": 1}, [("loss", "")], description=None),
      "`description` must be a string, got None"),
     (lambda d: hparams.write_session(d, {"a": 1}, trial_id="t", group_name="g"),
@@ -222,6 +255,19 @@ def test_tensorboard_keeps_the_first_session_start_of_a_run(tmp_path, real_wait)
      "`status` must be one of 'success', 'failure', 'running', 'unknown', got 'done'"),
     (lambda d: hparams.write_session("", {"a": 1}),
      "`logdir` must be a non-empty path, got ''"),
+    (lambda d: hparams.write_experiment(d, {"a": 1}, [("loss", "")], shown=["b"]),
+     "`shown` names 'b', which is not an hparam of the experiment (a)"),
+    (lambda d: hparams.write_experiment(d, {"a": 1}, [("loss", "")], shown="a"),
+     "`shown` must be a sequence of hparam names, got 'a'"),
+    (lambda d: hparams.write_experiment(d, dict.fromkeys("abcdef", 1), [("loss", "")],
+                                        shown=list("abcdef")),
+     "`shown` names 6 hparams; TensorBoard shows 5 by default, got "
+     "['a', 'b', 'c', 'd', 'e', 'f']"),
+    (lambda d: hparams.write_session(d, {"a": 1, "b": 2}, metrics=[("loss", "")],
+                                     experiment_hparams={"a": int}),
+     "`hparams` has 'b', which `experiment_hparams` lacks: the dashboard would not show it"),
+    (lambda d: hparams.write_session(d, {"a": 1}, shown=["a"]),
+     "`experiment_hparams` and `shown` describe the experiment config: pass `metrics` too"),
 ])
 def test_errors_are_one_line_and_name_the_argument(tmp_path, call, message):
     with pytest.raises((ValueError, TypeError)) as info:

@@ -1,7 +1,7 @@
 """What a real TensorBoard server shows for runs trained with lrhooks.
 
 Two short runs with different schedules under one parent logdir, each with an
-`eval/` precision and its hparams (`lrhooks.hparams`), read back through the
+`eval/` accuracy and its hparams (`lrhooks.hparams`), read back through the
 server's HTTP data API: the `learning_rate` scalars, and the HParams plugin's
 experiment and session groups.
 """
@@ -25,8 +25,8 @@ SCHEDULES = {
     "exponential": schedules.exponential_decay(0.1, decay_steps=2, decay_rate=0.5,
                                                staircase=True),
 }
-PRECISION = {"piecewise": [(5, 0.5), (STEPS, 0.75)], "exponential": [(5, 0.25), (STEPS, 0.625)]}
-METRICS = [("precision", "eval")]
+ACCURACY = {"piecewise": [(5, 0.5), (STEPS, 0.75)], "exponential": [(5, 0.25), (STEPS, 0.625)]}
+METRICS = [("accuracy", "eval")]
 ALL_STATUSES = ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]
 SESSION_GROUPS = "/data/plugin/hparams/session_groups"
 EXPERIMENT = "/data/plugin/hparams/experiment"
@@ -66,13 +66,13 @@ def train(run_dir, schedule):
 
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory):
-    """runs/<name>/ (training + hparams) and runs/<name>/eval/ (precision), two runs."""
+    """runs/<name>/ (training + hparams) and runs/<name>/eval/ (accuracy), two runs."""
     parent = tmp_path_factory.mktemp("runs")
     for name, schedule in SCHEDULES.items():
         run_dir = str(parent / name)
         hparams.write_session(run_dir, run_hparams(name), metrics=METRICS)  # before training
         train(run_dir, schedule)
-        scalar(os.path.join(run_dir, "eval"), "precision", PRECISION[name])
+        scalar(os.path.join(run_dir, "eval"), "accuracy", ACCURACY[name])
         hparams.write_session_end(run_dir, "success")
     return parent
 
@@ -136,7 +136,7 @@ def test_hparams_experiment(server):
                      "schedule": "DATA_TYPE_STRING", "train_steps": "DATA_TYPE_FLOAT64",
                      "staircase": "DATA_TYPE_BOOL"}
     assert [info["name"] for info in experiment["metricInfos"]] == [
-        {"group": "eval", "tag": "precision"}]
+        {"group": "eval", "tag": "accuracy"}]
 
 
 def test_hparams_session_groups(server):
@@ -148,9 +148,38 @@ def test_hparams_session_groups(server):
         (session,) = group["sessions"]
         assert session["name"] == name and session["status"] == "STATUS_SUCCESS"
         (metric,) = group["metricValues"]
-        assert metric["name"] == {"group": "eval", "tag": "precision"}
+        assert metric["name"] == {"group": "eval", "tag": "accuracy"}
         assert (metric["trainingStep"], metric["value"]) == (
-            STEPS, pytest.approx(PRECISION[name][-1][1]))
+            STEPS, pytest.approx(ACCURACY[name][-1][1]))
+
+
+def test_shown_columns_come_first_and_runs_keep_only_their_settings(tmp_path):
+    """The dashboard shows the first 5 hparams of the experiment by default (those marked
+    `differs` first, then by name); each run records only the settings that apply to it."""
+    declared = {"model": str, "optimizer": str, "schedule": str, "train_steps": int,
+                "batch_size": int, "data_format": str, "filters": str, "cnn_filters": str,
+                "initial_learning_rate": float}
+    shown = ["model", "optimizer", "schedule", "train_steps", "batch_size"]
+    runs = {"cnn": {"model": "cnn", "cnn_filters": "4,8,8"},
+            "resnet": {"model": "resnet", "filters": "4,4,8,8"}}
+    for name, own in runs.items():
+        values = {"optimizer": "adam", "schedule": "constant(learning_rate=0.1)",
+                  "train_steps": 5, "batch_size": 8, "data_format": "NHWC",
+                  "initial_learning_rate": 0.1, **own}
+        hparams.write_session(tmp_path / name, values, metrics=METRICS,
+                              experiment_hparams=declared, shown=shown)
+        scalar(str(tmp_path / name / "eval"), "accuracy", [(5, 0.5)])
+        hparams.write_session_end(tmp_path / name, "success")
+    with tensorboard_server.serve(tmp_path) as server:
+        groups = loaded(server, ["cnn", "resnet", "cnn/eval", "resnet/eval"])
+        experiment = server.post_json(EXPERIMENT, {"experimentName": ""})
+    infos = experiment["hparamInfos"]
+    assert [info["name"] for info in infos[:5]] == sorted(shown)
+    assert all(info.get("differs") for info in infos[:5])
+    assert not any(info.get("differs") for info in infos[5:])
+    by_name = {group["name"]: group["hparams"] for group in groups}
+    assert "filters" not in by_name["cnn"] and by_name["cnn"]["cnn_filters"] == "4,8,8"
+    assert "cnn_filters" not in by_name["resnet"] and by_name["resnet"]["filters"] == "4,4,8,8"
 
 
 def test_a_config_at_the_parent_wins_over_the_runs(tmp_path):
@@ -159,14 +188,14 @@ def test_a_config_at_the_parent_wins_over_the_runs(tmp_path):
     hparams.write_experiment(tmp_path, {"a": 1, "b": "x", "c": True}, metrics=METRICS)
     hparams.write_session(tmp_path / "one", {"a": 1, "b": "x"}, metrics=METRICS)
     hparams.write_session(tmp_path / "two", {"a": 2, "c": True}, metrics=[("loss", "")])
-    scalar(str(tmp_path / "one" / "eval"), "precision", [(1, 0.5)])
-    scalar(str(tmp_path / "two" / "eval"), "precision", [(1, 0.25)])
+    scalar(str(tmp_path / "one" / "eval"), "accuracy", [(1, 0.5)])
+    scalar(str(tmp_path / "two" / "eval"), "accuracy", [(1, 0.25)])
     with tensorboard_server.serve(tmp_path) as server:
         groups = loaded(server, [".", "one", "two", "one/eval", "two/eval"])
         experiment = server.post_json(EXPERIMENT, {})
     assert sorted(info["name"] for info in experiment["hparamInfos"]) == ["a", "b", "c"]
     assert [info["name"] for info in experiment["metricInfos"]] == [
-        {"group": "eval", "tag": "precision"}]
+        {"group": "eval", "tag": "accuracy"}]
     values = {group["name"]: group["metricValues"][0]["value"] for group in groups}
     assert values == {"one": 0.5, "two": 0.25}
 
@@ -184,4 +213,4 @@ def test_pointed_at_one_run_the_eval_metric_depends_on_the_version(logdir):
         assert group["metricValues"] == []
     elif version <= (2, 15):
         assert [m["name"] for m in group["metricValues"]] == [{"group": "eval",
-                                                              "tag": "precision"}]
+                                                              "tag": "accuracy"}]

@@ -269,20 +269,48 @@ def read_train_steps(train_dir: str) -> Optional[int]:
         return json.load(f).get("train_steps")
 
 
+# The HParams dashboard's columns: every setting either model or optimizer may have (one
+# experiment config for all runs, whichever TensorBoard finds first); each run records those
+# that apply to it. The first are shown by default.
+TENSORBOARD_SHOWN = ("model", "optimizer", "schedule", "train_steps", "batch_size")
+TENSORBOARD_HPARAM_TYPES: Dict[str, type] = {
+    "model": str, "optimizer": str, "schedule": str, "train_steps": int, "batch_size": int,
+    "lr_schedule": str, "initial_learning_rate": float, "weight_decay_rate": float,
+    "max_shift": int, "data_format": str,
+    # resnet
+    "num_residual_units": int, "use_bottleneck": bool, "filters": str,
+    "relu_leakiness": float, "batch_norm_decay": float,
+    # cnn
+    "cnn_filters": str, "cnn_fc_units": int, "dropout_rate": float,
+    # mom, nesterov / adam
+    "momentum": float, "adam_beta1": float, "adam_beta2": float, "adam_epsilon": float,
+}
+_MODEL_HPARAMS = {
+    "resnet": ("num_residual_units", "use_bottleneck", "filters", "relu_leakiness",
+               "batch_norm_decay"),
+    "cnn": ("cnn_filters", "cnn_fc_units", "dropout_rate"),
+}
+_OPTIMIZER_HPARAMS = {"sgd": (), "mom": ("momentum",), "nesterov": ("momentum",),
+                      "adam": ("adam_beta1", "adam_beta2", "adam_epsilon")}
+
+
 def tensorboard_hparams(config: TrainConfig, hparams: model_lib.HParams) -> Dict[str, Any]:
-    """The run's schedule and main settings, as recorded for TensorBoard's HParams dashboard."""
+    """The run's schedule and the settings that apply to its model and optimizer, as recorded
+    for TensorBoard's HParams dashboard (names of `TENSORBOARD_HPARAM_TYPES`)."""
     schedule = config.schedule
-    return {
-        "lr_schedule": getattr(schedule, "factory_name", "") or type(schedule).__name__,
-        "schedule": repr(schedule),
-        "initial_learning_rate": float(schedule(0)),
+    values: Dict[str, Any] = {
         "model": hparams.model,
         "optimizer": hparams.optimizer,
-        "batch_size": config.batch_size,
+        "schedule": repr(schedule),  # the full spec (`lrhooks.spec`)
         "train_steps": config.train_steps,
+        "batch_size": config.batch_size,
+        "lr_schedule": getattr(schedule, "factory_name", "") or type(schedule).__name__,
+        "initial_learning_rate": float(schedule(0)),
         "weight_decay_rate": hparams.weight_decay_rate,
-        "num_residual_units": hparams.num_residual_units,
-        "filters": ",".join(str(f) for f in hparams.filters),
         "max_shift": config.max_shift,
         "data_format": hparams.data_format,
     }
+    for name in _MODEL_HPARAMS[hparams.model] + _OPTIMIZER_HPARAMS[hparams.optimizer]:
+        value = getattr(hparams, name)
+        values[name] = ",".join(str(v) for v in value) if isinstance(value, tuple) else value
+    return values

@@ -112,18 +112,24 @@ def train(config: config_lib.TrainConfig,
             logging.warning("cut a torn record off the end of %s", path)
         config_lib.write_config(config, placement.hparams)
         # Before training opens its event file (see lrhooks.hparams on file order).
-        lrhooks_hparams.write_session(config.train_dir,
-                                      config_lib.tensorboard_hparams(config, placement.hparams),
-                                      metrics=HPARAMS_METRICS)
+        lrhooks_hparams.write_session(
+            config.train_dir, config_lib.tensorboard_hparams(config, placement.hparams),
+            metrics=HPARAMS_METRICS, experiment_hparams=config_lib.TENSORBOARD_HPARAM_TYPES,
+            shown=config_lib.TENSORBOARD_SHOWN)
     final_loss = None
-    status = "failure"
+    # The dashboard keeps a run's first end status: none is written for a run stopped by a
+    # signal (or crashed), so that the same command, continuing it, writes the real one.
+    status = None
     try:
         with faults.SignalStop() as stop:
             hooks.hooks.extend([stop.hook, *extra_hooks])
             final_loss, step = run_loop(config, built, hooks, server)
-        status = "success" if stop.received is None else "unknown"
+        status = "success" if stop.received is None else None
+    except faults.NonFiniteError:
+        status = "failure"  # continuing fails again at the same step
+        raise
     finally:
-        if chief:
+        if chief and status is not None:
             lrhooks_hparams.write_session_end(config.train_dir, status)
     if stop.received is not None:
         logging.warning("stopped by signal %d at step %d; checkpoint written", stop.received,

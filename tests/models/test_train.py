@@ -4,12 +4,14 @@ import dataclasses
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorboard.plugins.hparams import metadata as hparams_metadata
 
 from lrhooks import schedules
 from models.resnet_mnist import config as config_lib
@@ -18,7 +20,7 @@ from models.resnet_mnist import evaluation
 from models.resnet_mnist import faults
 from models.resnet_mnist import loop
 from models.resnet_mnist import model as model_lib
-from tests.support.events import scalar_series
+from tests.support.events import plugin_contents, scalar_series
 from tests.support.idx_files import make_split, write_mnist
 from tests.support.trainer import graph_devices
 
@@ -237,35 +239,98 @@ def test_cli_reports_data_errors_in_one_line(tmp_path, make_data, message):
     assert "Traceback" not in done.stderr
 
 
-def test_two_trainer_runs_side_by_side_in_a_real_tensorboard(tiny_data, tmp_path):
-    """The trainer's learning_rate series and HParams data, read through TensorBoard's HTTP API."""
+TINY_CNN = model_lib.HParams(model="cnn", optimizer="adam", cnn_filters=(4, 4, 8),
+                            cnn_fc_units=8)
+COMMON_HPARAMS = {"model", "optimizer", "schedule", "train_steps", "batch_size", "lr_schedule",
+                  "initial_learning_rate", "weight_decay_rate", "max_shift", "data_format"}
+APPLYING = {  # (model, optimizer) -> the HParams columns a run of it records
+    ("resnet", "mom"): COMMON_HPARAMS | {"num_residual_units", "use_bottleneck", "filters",
+                                         "relu_leakiness", "batch_norm_decay", "momentum"},
+    ("cnn", "adam"): COMMON_HPARAMS | {"cnn_filters", "cnn_fc_units", "dropout_rate",
+                                       "adam_beta1", "adam_beta2", "adam_epsilon"},
+}
+
+
+def interrupt_then_finish(data_dir, train_dir):
+    """Runs the trainer CLI, stops it with SIGTERM (exit 143), then continues it 2 more steps
+    with the same command; returns the final step."""
     from tests.support import tensorboard_server
-    runs = {"piecewise": SCHEDULE, "exponential": schedules.exponential_decay(0.1, 2, 0.5)}
-    for name, schedule in runs.items():
-        loop.train(tiny_config(tiny_data, tmp_path / name, schedule=schedule, final_eval=True))
+    args = [f"--data_dir={data_dir}", f"--train_dir={train_dir}", "--model=resnet",
+            "--num_residual_units=1", "--filters=4,4,8,8", "--batch_size=8",
+            "--lr_boundaries=3", "--lr_values=0.1,0.01", "--progress=never",
+            "--save_checkpoints_steps=100000", "--nofinal_eval"]
+    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+    process = subprocess.Popen([sys.executable, "-m", "models.resnet_mnist.train", *args,
+                                "--train_steps=100000"], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        tensorboard_server.wait_for(
+            lambda: tf.train.latest_checkpoint(str(train_dir)) or process.poll() is not None,
+            timeout=120, interval=0.1, what="the first checkpoint")
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 143, stderr[-2000:]
+    step = int(tf.train.load_variable(tf.train.latest_checkpoint(str(train_dir)), "global_step"))
+    assert hparams_metadata.SESSION_END_INFO_TAG not in plugin_contents(
+        str(train_dir), hparams_metadata.PLUGIN_NAME)  # stopped, not ended
+    done = run_cli("models.resnet_mnist.train", *args, f"--train_steps={step + 2}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return step + 2
+
+
+def test_trainer_runs_side_by_side_in_a_real_tensorboard(tiny_data, tmp_path):
+    """The trainer's learning_rate series and HParams data, read through TensorBoard's HTTP API:
+    the settings that apply to each model, the headline columns first, and a final status for
+    every finished run, also one stopped by SIGTERM and continued."""
+    from tests.support import tensorboard_server
+    runs = {"piecewise": (SCHEDULE, TINY_RESNET),
+            "exponential": (schedules.exponential_decay(0.1, 2, 0.5), TINY_CNN)}
+    for name, (schedule, model_hparams) in runs.items():
+        loop.train(tiny_config(tiny_data, tmp_path / name, schedule=schedule,
+                               hparams=model_hparams, final_eval=True))
+    interrupted_steps = interrupt_then_finish(tiny_data, tmp_path / "interrupted")
     groups_request = {"allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
                                           "STATUS_RUNNING"], "startIndex": 0, "sliceSize": 10}
     with tensorboard_server.serve(tmp_path) as server:
         def ready():
             groups = server.post_json("/data/plugin/hparams/session_groups",
                                       groups_request)["sessionGroups"]
-            return groups if len(groups) == 2 and all(g["metricValues"] for g in groups) else None
-        groups = tensorboard_server.wait_for(ready, timeout=30, what="two HParams sessions")
-        for name, schedule in runs.items():
+            return groups if len(groups) == 3 and all(
+                g["metricValues"] for g in groups if g["name"] in runs) else None
+        groups = tensorboard_server.wait_for(ready, timeout=30, what="three HParams sessions")
+        experiment = server.post_json("/data/plugin/hparams/experiment", {"experimentName": ""})
+        for name, (schedule, _) in runs.items():
             points = server.get_json("/data/plugin/scalars/scalars", run=name,
                                      tag="learning_rate")
             assert [step for _, step, _ in points] == [1, 2, 3, 4, 5]
             for _, label, value in points:
                 assert value == pytest.approx(schedule(label - 1), rel=1e-6)
     by_name = {group["name"]: group for group in groups}
-    assert sorted(by_name) == sorted(runs)
-    for name, schedule in runs.items():
-        assert by_name[name]["hparams"]["schedule"] == repr(schedule)
+    assert sorted(by_name) == sorted([*runs, "interrupted"])
+    for name, group in by_name.items():
+        (session,) = group["sessions"]
+        assert session["status"] == "STATUS_SUCCESS", name
+    assert interrupted_steps > 2
+    # The dashboard shows the first 5 columns by default: model, optimizer, schedule, steps.
+    infos = experiment["hparamInfos"]
+    assert [info["name"] for info in infos[:5]] == sorted(config_lib.TENSORBOARD_SHOWN)
+    assert all(info.get("differs") for info in infos[:5])
+    assert not any(info.get("differs") for info in infos[5:])
+    for name, (schedule, model_hparams) in runs.items():
+        recorded = by_name[name]["hparams"]
+        assert set(recorded) == APPLYING[(model_hparams.model, model_hparams.optimizer)], name
+        assert recorded["schedule"] == repr(schedule)
+        assert (recorded["model"], recorded["optimizer"], recorded["train_steps"]) == (
+            model_hparams.model, model_hparams.optimizer, 5)
         metrics = {m["name"]["tag"]: m for m in by_name[name]["metricValues"]}
         assert sorted(metrics) == ["accuracy", "loss"]
         assert {m["name"]["group"] for m in metrics.values()} == {"eval"}
         assert {m["trainingStep"] for m in metrics.values()} == {5}
         assert 0.0 <= metrics["accuracy"]["value"] <= 1.0 and metrics["loss"]["value"] > 0.0
+    assert by_name["exponential"]["hparams"]["cnn_filters"] == "4,4,8"
+    assert by_name["piecewise"]["hparams"]["filters"] == "4,4,8,8"
 
 
 def test_cli_lr_range_test_prints_a_suggestion_and_leaves_train_dir_alone(tiny_data, tmp_path):
