@@ -29,6 +29,7 @@ Telemetry (lazy):
   TrainingLogHook          a log line (and a live progress line) every N steps
   LearningRateSummaryHook  the applied rate in TensorBoard without a summary op
   hparams                  runs for TensorBoard's HParams dashboard
+  review_layout            a Custom Scalars layout: the rate first, then loss, accuracy, ...
   event_files              cutting torn records off event files
 
 Tools:
@@ -63,6 +64,7 @@ _LAZY = {
     "StepNotIncrementedError": ("lrhooks.rate_tensor", "StepNotIncrementedError"),
     "rate_summary": ("lrhooks.summaries", "rate_summary"),
     "scalar_summary": ("lrhooks.summaries", "scalar_summary"),
+    "review_layout": ("lrhooks.summaries", "review_layout"),
     # Telemetry.
     "TrainingLogHook": ("lrhooks.log_hook", "TrainingLogHook"),
     "LearningRateSummaryHook": ("lrhooks.rate_summary_hook", "LearningRateSummaryHook"),

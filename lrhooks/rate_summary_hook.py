@@ -32,7 +32,7 @@ class LearningRateSummaryHook(PeriodicFetchHook):
     def __init__(self, output_dir: str,
                  learning_rate: Union[None, str, tf.Tensor, tf.Variable] = None, *,
                  every_n_steps: Optional[int] = 100, every_n_secs: Optional[float] = None,
-                 tag: str = "learning_rate"):
+                 tag: str = "learning_rate", last_step: Optional[int] = None):
         """Builds the hook (the rate is resolved in `begin()`).
 
         Args:
@@ -44,14 +44,17 @@ class LearningRateSummaryHook(PeriodicFetchHook):
           every_n_steps: Record when the global step reaches a multiple of this.
           every_n_secs: Also (or instead) record at least this often.
           tag: The summary tag.
+          last_step: Also record the run that moves the step to `last_step` (the run's last
+            step, e.g. `train_steps`), so the series has a point there whatever the interval.
 
         Raises:
-          ValueError: `output_dir` or `tag` is empty, or a bad interval.
+          ValueError: `output_dir` or `tag` is empty, or a bad interval or `last_step`.
         """
         if not output_dir:
             raise ValueError(f"`output_dir` must be a directory, got {output_dir!r}")
         checks.non_empty_string("tag", tag)
-        super().__init__(every_n_steps, every_n_secs, owner="LearningRateSummaryHook")
+        super().__init__(every_n_steps, every_n_secs, owner="LearningRateSummaryHook",
+                         last_step=last_step)
         self._output_dir, self._rate_arg, self._tag = output_dir, learning_rate, tag
 
     def begin(self) -> None:

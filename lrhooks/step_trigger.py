@@ -2,7 +2,8 @@
 
 A run is due when the step it moves to (the step it started at + 1) reaches a
 multiple of `every_n_steps`, so a hook logging every 100 steps reports steps
-100, 200, ... (and the first run of each session).
+100, 200, ... (and the first run of each session, and with `last_step` the run
+that moves the step to `last_step`, so that a series ends at the last step).
 
 A hook that logs every N steps needs the step only on the runs it logs. It reads
 the step once per session, estimates it afterwards as `last known + runs since`
@@ -23,14 +24,18 @@ tf1 = tf.compat.v1
 
 
 class StepTrigger:
-    """Fires every `every_n_steps` global steps and/or every `every_n_secs` seconds."""
+    """Fires every `every_n_steps` global steps and/or every `every_n_secs` seconds, and on the
+    run that moves the step to `last_step` (if given)."""
 
-    def __init__(self, every_n_steps: Optional[int] = None, every_n_secs: Optional[float] = None):
+    def __init__(self, every_n_steps: Optional[int] = None, every_n_secs: Optional[float] = None,
+                 last_step: Optional[int] = None):
         if every_n_steps is None and every_n_secs is None:
             raise ValueError("one of `every_n_steps` and `every_n_secs` must be set")
         self.every_n_steps = checks.every_n_steps(every_n_steps, allow_none=True)
         self.every_n_secs = (None if every_n_secs is None
                              else checks.positive("every_n_secs", every_n_secs))
+        self.last_step = None if last_step is None else checks.positive_count("last_step",
+                                                                               last_step)
         self._known: Optional[int] = None
         self._runs_since = 0
         self._next_step: Optional[int] = None
@@ -49,6 +54,9 @@ class StepTrigger:
         if (self.every_n_steps is not None and
                 self._known + self._runs_since + 1 >= self._next_step):
             return True
+        if (self.last_step is not None and
+                self._known < self.last_step <= self._known + self._runs_since + 1):
+            return True
         return self.every_n_secs is not None and time.monotonic() >= self._next_time
 
     def skip(self) -> None:
@@ -62,6 +70,8 @@ class StepTrigger:
                                                   step + 1 >= self._next_step)
         now = time.monotonic()
         if self.every_n_secs is not None and now >= self._next_time:
+            due = True
+        if self.last_step is not None and step + 1 == self.last_step:
             due = True
         if due:
             if self.every_n_steps is not None:
@@ -88,8 +98,9 @@ class PeriodicFetchHook(tf1.train.SessionRunHook):
     (`lrhooks.step_writes`), reading it after a run whose writes it cannot count.
     """
 
-    def __init__(self, every_n_steps: Optional[int], every_n_secs: Optional[float], owner: str):
-        self._trigger = StepTrigger(every_n_steps, every_n_secs)
+    def __init__(self, every_n_steps: Optional[int], every_n_secs: Optional[float], owner: str,
+                 last_step: Optional[int] = None):
+        self._trigger = StepTrigger(every_n_steps, every_n_secs, last_step)
         self._owner = owner
         self._fetches: Mapping[str, Any] = {}
         self._exact_step_fetch = False

@@ -5,6 +5,8 @@ the run that moves global_step from s to s + 1 is recorded at s + 1, so the valu
 label L must be schedule(L - 1).
 """
 
+import re
+
 import pytest
 import tensorflow as tf
 
@@ -105,6 +107,15 @@ def test_summary_hook_every_n_steps(tmp_path):
     assert_series_is_schedule(read_series(tmp_path), [1, 4, 8, 12])
 
 
+@pytest.mark.parametrize("kind", ["graph", "placeholder"])
+def test_summary_hook_records_the_last_step(tmp_path, kind):
+    """STEPS (14) is no multiple of 4: `last_step` adds the point of the last run."""
+    train(tmp_path, kind, None, mts_summaries=0, extra_hooks=[
+        lrhooks.LearningRateSummaryHook(str(tmp_path), None if kind == "graph" else "lr",
+                                        every_n_steps=4, last_step=STEPS)])
+    assert_series_is_schedule(read_series(tmp_path), [1, 4, 8, 12, STEPS])
+
+
 def test_exact_tag_even_when_the_name_is_taken():
     with tf.Graph().as_default() as graph:
         tf1.train.get_or_create_global_step()
@@ -126,6 +137,7 @@ def test_exact_tag_even_when_the_name_is_taken():
      r"one of `every_n_steps` and `every_n_secs` must be set"),
     ({"output_dir": "x", "every_n_secs": -1.0},
      r"`every_n_secs` must be a finite number > 0, got -1.0"),
+    ({"output_dir": "x", "last_step": 0}, r"`last_step` must be an integer > 0, got 0"),
 ])
 def test_summary_hook_argument_errors(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
@@ -144,3 +156,55 @@ def test_rate_summary_tag_error():
     with tf.Graph().as_default():
         with pytest.raises(ValueError, match=r"`tag` must be a non-empty string, got ''"):
             lrhooks.scalar_summary("", tf.constant(1.0))
+
+
+def layout_of(logdir):
+    """The Custom Scalars layout in a run directory, as TensorBoard's reader finds it."""
+    from tensorboard.plugins.custom_scalar import layout_pb2, metadata
+    (point,) = events.load(logdir).Tensors(metadata.CONFIG_SUMMARY_TAG)
+    return layout_pb2.Layout.FromString(point.tensor_proto.string_val[0])
+
+
+def charts_of(layout):
+    return [(category.title, [(chart.title, list(chart.multiline.tag))
+                              for chart in category.chart]) for category in layout.category]
+
+
+def test_review_layout_puts_every_scheduled_value_first(tmp_path):
+    with tf.Graph().as_default():
+        tf1.train.get_or_create_global_step()
+        lrhooks.scheduled_value("momentum", schedules.constant(0.9))
+        lrhooks.learning_rate(schedule=SCHEDULE)
+        summary = lrhooks.review_layout({"loss": ["loss", "cross_entropy"],
+                                         "accuracy": ["accuracy"]})
+        writer = tf1.summary.FileWriter(str(tmp_path))
+        writer.add_summary(summary, 0)
+        writer.close()
+    assert charts_of(layout_of(tmp_path)) == [
+        ("schedule", [("learning_rate", ["^learning_rate$"]), ("momentum", ["^momentum$"])]),
+        ("training", [("loss", ["^loss$", "^cross_entropy$"]),
+                      ("accuracy", ["^accuracy$"])])]
+
+
+def test_review_layout_without_scheduled_values_charts_learning_rate():
+    with tf.Graph().as_default():
+        layout = tf1.Summary.FromString(lrhooks.review_layout({"a/b": ["a/b"]})
+                                        .SerializeToString())
+    from tensorboard.plugins.custom_scalar import layout_pb2
+    content = layout_pb2.Layout.FromString(layout.value[0].tensor.string_val[0])
+    assert charts_of(content) == [("schedule", [("learning_rate", ["^learning_rate$"])]),
+                                  ("training", [("a/b", ["^a/b$"])])]
+
+
+@pytest.mark.parametrize("args, error, message", [
+    (({},), TypeError, "`charts` must be a non-empty mapping of titles to tags, got {}"),
+    ((["loss"],), TypeError, "`charts` must be a non-empty mapping of titles to tags"),
+    (({"loss": "loss"},), TypeError,
+     "`charts` values must be non-empty sequences of tags, got 'loss' for 'loss'"),
+    (({"loss": [""]},), ValueError, "`tag` must be a non-empty string, got ''"),
+    (({"loss": ["loss"]}, "lr"), TypeError,
+     "`scheduled` must be a non-empty sequence of tags, got 'lr'"),
+])
+def test_review_layout_argument_errors(args, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        lrhooks.review_layout(*args)

@@ -6,7 +6,7 @@ nor TensorFlow (`write_series` imports TensorFlow when called). The command line
 `lrhooks.preview.cli` (see there)::
 
     python -m lrhooks.preview --lr_schedule=piecewise_constant --lr_boundaries=2000,3000 \\
-        --lr_values=0.1,0.01,0.001 --steps=3500 [--logdir=runs/preview] [--log_scale]
+        --lr_values=0.1,0.01,0.001 --steps=3500 [--logdir=previews/piecewise] [--log_scale]
     python -m lrhooks.preview --trainer_flagfile=models/resnet_mnist/configs/resnet.flags
 
 Label convention: the value at step `s` is `schedule(s)`, the rate of the run that moves

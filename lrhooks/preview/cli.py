@@ -1,7 +1,7 @@
 """`python -m lrhooks.preview`: the command line of the schedule preview.
 
     python -m lrhooks.preview --lr_schedule=piecewise_constant --lr_boundaries=2000,3000 \\
-        --lr_values=0.1,0.01,0.001 --steps=3500 [--logdir=runs/preview] [--log_scale]
+        --lr_values=0.1,0.01,0.001 --steps=3500 [--logdir=previews/piecewise] [--log_scale]
     python -m lrhooks.preview --trainer_flagfile=models/resnet_mnist/configs/resnet.flags
 
 The schedule flags are those of every program (`lrhooks.schedule_flags`). `--trainer_flagfile=F`

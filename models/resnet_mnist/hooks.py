@@ -55,21 +55,17 @@ class TrainerHooks:
 
 def training_hooks(config: config_lib.TrainConfig,
                    built: graph_lib.TrainGraph) -> TrainerHooks:
-    """The hooks of `config`'s training run on `built` (adds the rate summary to a local graph).
+    """The hooks of `config`'s training run on `built`.
 
-    The learning rate is recorded by the summary saver in a local run (tagged exactly
-    "learning_rate"); in a cluster the saver labels summaries with a step read after the
-    run, which other workers move, so the chief's `LearningRateSummaryHook` records the
-    rate with the exact step it was computed from instead.
+    The learning rate is recorded by the chief's `LearningRateSummaryHook` (tagged exactly
+    "learning_rate"), with the exact step each rate was computed from (in a cluster other
+    workers move the step, so TF's summary saver would mislabel it), every
+    `save_summaries_steps` and at the last step, so the series ends at `train_steps`.
     """
     cluster = config.cluster
-    chief_hooks: List[tf1.train.SessionRunHook] = []
-    if cluster.is_distributed:
-        chief_hooks.append(lrhooks.LearningRateSummaryHook(
-            config.train_dir, every_n_steps=config.save_summaries_steps))
-    else:
-        with built.graph.as_default():
-            lrhooks.rate_summary(built.rate)
+    chief_hooks: List[tf1.train.SessionRunHook] = [lrhooks.LearningRateSummaryHook(
+        config.train_dir, every_n_steps=config.save_summaries_steps,
+        last_step=config.train_steps)]
     setter = lrhooks.LearningRateSetterHook(config.schedule)
     hooks = [
         setter,

@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence, Tuple
 import tensorflow as tf
 from absl import logging
 
+import lrhooks
 from lrhooks import event_files
 from lrhooks import hparams as lrhooks_hparams
 from models.resnet_mnist import cluster as cluster_lib
@@ -28,6 +29,10 @@ tf1 = tf.compat.v1
 # The HParams dashboard's metrics: test accuracy and loss in TRAIN_DIR/eval (final eval,
 # --eval_every_n_steps and eval.py).
 HPARAMS_METRICS = [("accuracy", "eval"), ("loss", "eval")]
+# TensorBoard's Custom Scalars tab, after the rate: each chart holds the tags of the training
+# run and of its eval/ run (the eval `loss` is the cross-entropy alone).
+REVIEW_CHARTS = {"loss (train: loss, cross_entropy; eval: loss)": ["loss", "cross_entropy"],
+                 "accuracy (train batch; eval: test set)": ["accuracy"]}
 
 
 @dataclasses.dataclass
@@ -116,6 +121,10 @@ def train(config: config_lib.TrainConfig,
             config.train_dir, config_lib.tensorboard_hparams(config, placement.hparams),
             metrics=HPARAMS_METRICS, experiment_hparams=config_lib.TENSORBOARD_HPARAM_TYPES,
             shown=config_lib.TENSORBOARD_SHOWN)
+        if restored == 0:  # once per run (TensorBoard reads a run's first layout)
+            with built.graph.as_default():
+                tf1.summary.FileWriterCache.get(config.train_dir).add_summary(
+                    lrhooks.review_layout(REVIEW_CHARTS), 0)
     final_loss = None
     # The dashboard keeps a run's first end status: none is written for a run stopped by a
     # signal (or crashed), so that the same command, continuing it, writes the real one.

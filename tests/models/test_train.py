@@ -20,6 +20,7 @@ from models.resnet_mnist import evaluation
 from models.resnet_mnist import faults
 from models.resnet_mnist import loop
 from models.resnet_mnist import model as model_lib
+from tests.support import events
 from tests.support.events import plugin_contents, scalar_series
 from tests.support.idx_files import make_split, write_mnist
 from tests.support.trainer import graph_devices
@@ -82,6 +83,28 @@ def test_train_eval_resume(tiny_data, tmp_path):
     # every run of both sessions, steps 0-7.
     assert sorted(rates) == list(range(1, 9))
     assert all(value == pytest.approx(SCHEDULE(step - 1)) for step, value in rates.items())
+
+
+def test_the_rate_series_ends_at_the_last_step_and_the_layout_is_written_once(tiny_data,
+                                                                               tmp_path):
+    """5 and 8 steps are no multiples of --save_summaries_steps=2: the last run of each session
+    is recorded too (labelled with the step it moved to, as TF labels summaries)."""
+    from tensorboard.plugins.custom_scalar import layout_pb2
+    from tensorboard.plugins.custom_scalar import metadata as custom_scalar_metadata
+    train_dir = tmp_path / "run"
+    loop.train(tiny_config(tiny_data, train_dir, train_steps=5, save_summaries_steps=2))
+    rates = read_scalars(str(train_dir), "learning_rate")
+    assert sorted(rates) == [1, 2, 4, 5]
+    loop.train(tiny_config(tiny_data, train_dir, train_steps=8, save_summaries_steps=2))
+    rates = read_scalars(str(train_dir), "learning_rate")
+    assert sorted(rates) == [1, 2, 4, 5, 6, 8]  # the resumed session's first run, 6, 8
+    assert all(value == pytest.approx(SCHEDULE(step - 1)) for step, value in rates.items())
+    (layout,) = events.load(train_dir).Tensors(custom_scalar_metadata.CONFIG_SUMMARY_TAG)
+    layout = layout_pb2.Layout.FromString(layout.tensor_proto.string_val[0])
+    assert [category.title for category in layout.category] == ["schedule", "training"]
+    assert [chart.title for chart in layout.category[0].chart] == ["learning_rate"]
+    assert [list(chart.multiline.tag) for chart in layout.category[1].chart] == [
+        ["^loss$", "^cross_entropy$"], ["^accuracy$"]]
 
 
 def test_evaluator_follows_checkpoints_until_the_last_step(tiny_data, tmp_path):
@@ -301,12 +324,18 @@ def test_trainer_runs_side_by_side_in_a_real_tensorboard(tiny_data, tmp_path):
                 g["metricValues"] for g in groups if g["name"] in runs) else None
         groups = tensorboard_server.wait_for(ready, timeout=30, what="three HParams sessions")
         experiment = server.post_json("/data/plugin/hparams/experiment", {"experimentName": ""})
+        layout = server.get_json("/data/plugin/custom_scalars/layout")
         for name, (schedule, _) in runs.items():
             points = server.get_json("/data/plugin/scalars/scalars", run=name,
                                      tag="learning_rate")
             assert [step for _, step, _ in points] == [1, 2, 3, 4, 5]
             for _, label, value in points:
                 assert value == pytest.approx(schedule(label - 1), rel=1e-6)
+    # The Custom Scalars tab opens on the rate, then loss and accuracy of every run.
+    assert [category["title"] for category in layout["category"]] == ["schedule", "training"]
+    assert [chart["title"] for chart in layout["category"][0]["chart"]] == ["learning_rate"]
+    assert [chart["multiline"]["tag"] for chart in layout["category"][1]["chart"]] == [
+        ["^loss$", "^cross_entropy$"], ["^accuracy$"]]
     by_name = {group["name"]: group for group in groups}
     assert sorted(by_name) == sorted([*runs, "interrupted"])
     for name, group in by_name.items():
