@@ -37,6 +37,8 @@ Tools:
   range_test, LRRangeTestHook      the learning-rate range test (lazy)
   preview                          chart, key points and series of a schedule
                                    (`python -m lrhooks.preview`)
+  plot                             PNG plots of the rate, loss and accuracy from event files
+                                   (`python -m lrhooks.plot`; matplotlib, lazy)
 """
 
 import importlib
@@ -75,6 +77,7 @@ _LAZY = {
     "PlateauHook": ("lrhooks.plateau", "PlateauHook"),
     "range_test": ("lrhooks.range_test", None),
     "LRRangeTestHook": ("lrhooks.range_test", "LRRangeTestHook"),
+    "plot": ("lrhooks.plot", None),
 }
 
 # Names that left the API, still reachable for one release (with a DeprecationWarning).

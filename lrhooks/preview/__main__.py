@@ -2,4 +2,5 @@
 
 from lrhooks.preview import cli
 
+__doc__ = cli.__doc__  # what absl prints above the flags of --help
 cli.run()

@@ -19,6 +19,7 @@ from typing import List, Optional, Sequence, Tuple
 from absl import app
 from absl import flags
 
+from lrhooks import cli_flags
 from lrhooks import schedule_flags
 from lrhooks.preview._views import (MIN_HEIGHT, MIN_WIDTH, TENSORBOARD_SAMPLES,
                                     format_key_points, key_points, render_chart, stateful_note,
@@ -43,6 +44,8 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                         "apply; its other flags are ignored; command-line flags override it.",
                         flag_values=fv)
     flags.mark_flag_as_required("steps", flag_values=fv)
+    cli_flags.show_in_help(fv, [*schedule_flags.FLAG_NAMES, "steps", "logdir", "width",
+                                "height", "log_scale", "trainer_flagfile"])
 
 
 def _flag_name(arg: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 from absl import flags
 
+from lrhooks import cli_flags
 from lrhooks import schedule_flags
 from lrhooks import schedules
 from models.resnet_mnist import cluster as cluster_lib
@@ -58,6 +59,7 @@ class TrainConfig:
     eval_every_n_steps: int = 0  # > 0: evaluate on the test set while training, into eval/
     final_eval: bool = True  # evaluate the last checkpoint on the whole test set at the end
     eval_batch_size: int = 1000
+    plots: bool = True  # at the end: learning_rate.png, loss.png, accuracy.png in train_dir
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     cluster: cluster_lib.ClusterConfig = cluster_lib.ClusterConfig()  # local by default
@@ -89,8 +91,9 @@ def setup_logging() -> None:
 
 
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
-    """Defines the trainer's flags (the schedule flags come from lrhooks)."""
+    """Defines the trainer's flags (the schedule flags come from lrhooks); `--help` lists them."""
     fv = flag_values
+    before = set(fv)
     defaults = model_lib.HParams()
     flags.DEFINE_string("data_dir", None, "Directory with MNIST IDX files or mnist.npz.",
                         flag_values=fv)
@@ -140,6 +143,9 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_integer("eval_every_n_steps", 0, "Also evaluate on the whole test set every N "
                          "steps while training (and at the last step), into TRAIN_DIR/eval; 0: "
                          "only --final_eval.", lower_bound=0, flag_values=fv)
+    flags.DEFINE_bool("plots", True, "At the end of training, write learning_rate.png, "
+                      "loss.png and accuracy.png into TRAIN_DIR (python -m lrhooks.plot draws "
+                      "them from any event files).", flag_values=fv)
     flags.DEFINE_bool("log_device_placement", False, "Log where each op runs.", flag_values=fv)
     flags.DEFINE_integer("seed", 0, "Random seed (shuffling, initialisation).", flag_values=fv)
     flags.DEFINE_string("job_name", "", "Distributed: ps or worker; empty: local (or TF_CONFIG).",
@@ -171,6 +177,7 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.register_validator(
         "filters", lambda value: _filters(value) is not None,
         message="--filters must be 4 comma-separated positive integers", flag_values=fv)
+    cli_flags.show_in_help(fv, sorted(set(fv) - before))
 
 
 def _filters(values) -> Optional[Tuple[int, ...]]:
@@ -227,7 +234,7 @@ def config_from_flags(values: Mapping[str, Any],
         device=values["device"],
         data_format=values["data_format"], log_device_placement=values["log_device_placement"],
         seed=values["seed"], final_eval=values["final_eval"],
-        eval_every_n_steps=values["eval_every_n_steps"],
+        eval_every_n_steps=values["eval_every_n_steps"], plots=values["plots"],
         intra_op_threads=values["intra_op_threads"],
         inter_op_threads=values["inter_op_threads"], cluster=cluster,
         ps_timeout_secs=values["ps_timeout_secs"],

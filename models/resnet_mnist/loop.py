@@ -15,6 +15,7 @@ from absl import logging
 import lrhooks
 from lrhooks import event_files
 from lrhooks import hparams as lrhooks_hparams
+from lrhooks import plot as lrhooks_plot
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
@@ -153,6 +154,10 @@ def train(config: config_lib.TrainConfig,
         else:
             final_accuracy = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
                                             batch_size=config.eval_batch_size).accuracy
+    if config.plots and chief:
+        paths = lrhooks_plot.write_plots(config.train_dir)
+        logging.info("plots: %s in %s", ", ".join(os.path.basename(p) for p in paths),
+                     config.train_dir)
     return TrainResult(int(step), None if final_loss is None else float(final_loss),
                        time.perf_counter() - started, history, final_accuracy)
 

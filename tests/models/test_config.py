@@ -17,7 +17,7 @@ from models.resnet_mnist import model as model_lib
 RECORDED_KEYS = [
     "batch_size", "cluster", "data_dir", "data_format", "device", "eval_batch_size",
     "eval_every_n_steps", "final_eval", "hparams", "inter_op_threads", "intra_op_threads",
-    "log_device_placement", "log_every_n_steps", "max_shift", "progress",
+    "log_device_placement", "log_every_n_steps", "max_shift", "plots", "progress",
     "save_checkpoints_steps", "save_summaries_steps", "schedule", "seed", "train_dir",
     "train_steps"]
 
@@ -35,12 +35,12 @@ def test_every_setting_is_in_the_frozen_config():
                    "--range_test_steps=50", "--range_test_dir=out", "--ps_timeout_secs=12",
                    "--job_name=worker", "--task_index=1", "--ps_hosts=h:1",
                    "--worker_hosts=h:2,h:3", "--batch_size=7", "--progress=always",
-                   "--eval_every_n_steps=250")
+                   "--eval_every_n_steps=250", "--noplots")
     assert config.range_test == config_lib.RangeTestSettings(True, 0.001, 2.0, 50, "out")
     assert config.ps_timeout_secs == 12.0
     assert config.cluster == cluster_lib.ClusterConfig("worker", 1, ("h:1",), ("h:2", "h:3"))
     assert (config.batch_size, config.progress, config.under_ci) == (7, "always", False)
-    assert config.eval_every_n_steps == 250
+    assert config.eval_every_n_steps == 250 and config.plots is False
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.batch_size = 8
 
@@ -49,7 +49,7 @@ def test_flag_defaults():
     config = parse()
     assert config.range_test == config_lib.RangeTestSettings(False, 1e-5, 10.0, 200, None)
     assert config.ps_timeout_secs == 3600.0 and config.cluster == cluster_lib.ClusterConfig()
-    assert config.eval_every_n_steps == 0
+    assert config.eval_every_n_steps == 0 and config.plots is True
 
 
 @pytest.mark.parametrize("environ, under_ci", [

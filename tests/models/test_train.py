@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 
+from lrhooks import plot as lrhooks_plot
 from lrhooks import schedules
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import devices
@@ -42,7 +43,7 @@ def tiny_data(tmp_path_factory):
 def tiny_config(data_dir, train_dir, **overrides):
     values = dict(data_dir=str(data_dir), train_dir=str(train_dir), hparams=TINY_RESNET,
                   schedule=SCHEDULE, batch_size=8, train_steps=5, save_checkpoints_steps=100,
-                  save_summaries_steps=1, log_every_n_steps=2, final_eval=False)
+                  save_summaries_steps=1, log_every_n_steps=2, final_eval=False, plots=False)
     values.update(overrides)
     return config_lib.TrainConfig(**values)
 
@@ -149,7 +150,7 @@ def test_an_old_best_precision_file_is_read(tiny_data, tmp_path):
 def test_eval_every_n_steps_writes_to_the_eval_dir_while_training(tiny_data, tmp_path):
     train_dir = tmp_path / "run"
     result = loop.train(tiny_config(tiny_data, train_dir, train_steps=5, eval_every_n_steps=2,
-                                    final_eval=True))
+                                    final_eval=True, plots=True))
     assert [record.step for record in result.eval_history] == [2, 4, 5]
     eval_dir = str(train_dir / "eval")
     accuracy = read_scalars(eval_dir, "accuracy")
@@ -160,6 +161,17 @@ def test_eval_every_n_steps_writes_to_the_eval_dir_while_training(tiny_data, tmp
     assert result.final_accuracy == result.eval_history[-1].accuracy
     best = json.loads((train_dir / "eval" / evaluation.BEST_FILE).read_text())
     assert best == {"best_accuracy": pytest.approx(max(accuracy.values())), "step": 5}
+    # The plots at the end: the applied rate, the losses, train and test accuracy.
+    runs, scheduled = lrhooks_plot.read_scalars(str(train_dir))
+    picked = lrhooks_plot.pick_series(runs, scheduled)
+    assert {figure: sorted(lines) for figure, lines in picked.items()} == {
+        "learning_rate": ["learning_rate"], "loss": ["cross_entropy", "eval/loss", "loss"],
+        "accuracy": ["accuracy", "eval/accuracy"]}
+    assert picked["accuracy"]["eval/accuracy"] == [
+        (step, pytest.approx(value)) for step, value in sorted(accuracy.items())]
+    for figure in picked:
+        png = (train_dir / f"{figure}.png").read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n"), figure
 
 
 def test_gpu_request_runs_on_cpu_with_soft_placement(tiny_data, tmp_path):

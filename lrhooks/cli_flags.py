@@ -1,0 +1,25 @@
+"""absl help for the programs: `--help` lists the program's own flags and nothing else.
+
+absl's `--help` shows the "key flags" of the main module (`sys.argv[0]`): the flags the
+program's file itself defines. A program whose flags are defined elsewhere (its `cli.py`,
+`config.py`, `lrhooks.schedule_flags`) shows none, and `--helpfull` lists every flag of
+absl and TensorFlow too. `show_in_help` declares a program's flags as key flags of the main
+module, so `--help` lists exactly them (`--helpfull` is unchanged).
+"""
+
+import sys
+from typing import Iterable
+
+from absl import flags
+
+
+def show_in_help(flag_values: flags.FlagValues, names: Iterable[str]) -> None:
+    """Makes `--help` list the flags `names` of `flag_values` (defined already).
+
+    Raises:
+      KeyError: A name that is not a defined flag.
+    """
+    for name in names:
+        if name not in flag_values:
+            raise KeyError(f"`names` has {name!r}, which is not a defined flag")
+        flag_values.register_key_flag_for_module(sys.argv[0], flag_values[name])

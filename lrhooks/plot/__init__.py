@@ -1,0 +1,16 @@
+"""PNG plots of a training run: the applied rate (and every scheduled value), loss, accuracy.
+
+The library side: `read_scalars`, `pick_series`, `plot_series` and `write_plots` are plain
+functions (matplotlib with the Agg backend, imported when drawing: importing this package
+imports neither matplotlib nor TensorFlow). The command line lives in `lrhooks.plot.cli`::
+
+    python -m lrhooks.plot --logdir=runs/quick [--out=plots/quick]
+
+It reads any event files (a TF1 program's too): TensorBoard without a server.
+"""
+
+from lrhooks.plot._figures import (DEFAULT_FIGURES, NoEventsError, pick_series, plot_series,
+                                   read_scalars, write_plots)
+
+__all__ = ["read_scalars", "pick_series", "plot_series", "write_plots", "DEFAULT_FIGURES",
+           "NoEventsError"]

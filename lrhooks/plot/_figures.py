@@ -1,0 +1,192 @@
+"""PNG plots of a training run's scalars, from series or from any event files.
+
+Pure functions: `read_scalars` (event files -> series), `pick_series` (series -> the
+figures to draw), `plot_series` (series -> one PNG) and `write_plots` (all three).
+matplotlib (Agg backend, no display) and TensorBoard's reader are imported when called,
+so importing this module imports neither.
+"""
+
+import math
+import os
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+Point = Tuple[int, float]
+Series = List[Point]
+Runs = Dict[str, Dict[str, Series]]  # run (directory relative to logdir, "." itself) -> tag -> points
+
+# Figure name -> the tags it plots, matched against a tag's last path component, ignoring
+# case (TF1 programs write "Precision", "train/loss", "lr", ...). The first figure also
+# plots every tag a run's Custom Scalars layout lists under "schedule" (momentum, ...).
+# Keras's TensorBoard callback writes epoch_loss, epoch_accuracy, epoch_learning_rate.
+DEFAULT_FIGURES: Dict[str, Tuple[str, ...]] = {
+    "learning_rate": ("learning_rate", "lr", "momentum", "epoch_learning_rate"),
+    "loss": ("loss", "cross_entropy", "xent", "epoch_loss"),
+    "accuracy": ("accuracy", "precision", "acc", "epoch_accuracy"),
+}
+_SCHEDULE_CATEGORY = "schedule"
+
+
+class NoEventsError(ValueError):
+    """The directory holds no event file with scalars (one line, naming it)."""
+
+
+def _event_dirs(logdir: str) -> List[str]:
+    found = []
+    for directory, _, names in os.walk(logdir):
+        if any("tfevents" in name for name in names):
+            found.append(directory)
+    return sorted(found)
+
+
+def read_scalars(logdir: str) -> Tuple[Runs, Dict[str, List[str]]]:
+    """Every scalar series of the event files under `logdir`, through TensorBoard's reader.
+
+    TF1 `simple_value` summaries and TF2 scalar tensors alike; every point kept (no
+    sampling); a later point of the same step replaces an earlier one.
+
+    Returns:
+      (runs, scheduled): `runs[run][tag]` is the sorted (step, value) list, runs named by
+      their directory relative to `logdir` ("." for `logdir` itself); `scheduled[run]` the
+      tags the run's Custom Scalars layout lists under "schedule" (if it has one).
+
+    Raises:
+      NoEventsError: `logdir` holds no event file with a scalar.
+    """
+    # pylint: disable=import-outside-toplevel
+    from tensorboard.backend.event_processing import plugin_event_accumulator as accumulators
+    from tensorboard.plugins.custom_scalar import layout_pb2
+    from tensorboard.plugins.custom_scalar import metadata as layout_metadata
+    from tensorboard.util import tensor_util
+    if not os.path.isdir(logdir):
+        raise NoEventsError(f"--logdir {logdir!r} is not a directory")
+    runs: Runs = {}
+    scheduled: Dict[str, List[str]] = {}
+    for directory in _event_dirs(logdir):
+        run = os.path.relpath(directory, logdir)
+        accumulator = accumulators.EventAccumulator(
+            directory, size_guidance={accumulators.TENSORS: 0})
+        accumulator.Reload()
+        for tag in accumulator.Tags()[accumulators.TENSORS]:
+            plugin = accumulator.SummaryMetadata(tag).plugin_data.plugin_name
+            events = accumulator.Tensors(tag)
+            if plugin == "scalars":
+                by_step = {event.step: float(tensor_util.make_ndarray(event.tensor_proto))
+                           for event in events}
+                runs.setdefault(run, {})[tag] = sorted(by_step.items())
+            elif plugin == layout_metadata.PLUGIN_NAME and events:
+                layout = layout_pb2.Layout.FromString(events[0].tensor_proto.string_val[0])
+                scheduled[run] = [tag_pattern.strip("^$").replace("\\", "")
+                                  for category in layout.category
+                                  if category.title == _SCHEDULE_CATEGORY
+                                  for chart in category.chart
+                                  for tag_pattern in chart.multiline.tag]
+    if not runs:
+        raise NoEventsError(f"no scalars in the event files under {logdir!r}: point --logdir "
+                            "at a directory a training program wrote (e.g. its train_dir)")
+    return runs, scheduled
+
+
+def _matches(tag: str, names: Sequence[str]) -> bool:
+    return tag.rsplit("/", 1)[-1].lower() in names
+
+
+def pick_series(runs: Runs, scheduled: Optional[Mapping[str, Sequence[str]]] = None,
+                figures: Mapping[str, Sequence[str]] = DEFAULT_FIGURES
+                ) -> Dict[str, Dict[str, Series]]:
+    """The figures to draw: figure name -> {line label: series}, figures without a series left out.
+
+    A line is labelled `run/tag` (`tag` alone for the run "."), e.g. `accuracy` and
+    `eval/accuracy` in the figure "accuracy".
+
+    Args:
+      runs: From `read_scalars`.
+      scheduled: Per run, more tags for the first figure (the rate and the other
+        scheduled values), e.g. from its Custom Scalars layout.
+      figures: Figure name -> the tag names it plots (see `DEFAULT_FIGURES`).
+    """
+    scheduled = scheduled or {}
+    first = next(iter(figures), None)
+    picked: Dict[str, Dict[str, Series]] = {}
+    for figure, names in figures.items():
+        names = [name.lower() for name in names]
+        lines = {}
+        for run in sorted(runs):
+            extra = [tag.lower() for tag in scheduled.get(run, ())] if figure == first else []
+            for tag in sorted(runs[run]):
+                if _matches(tag, names) or tag.lower() in extra:
+                    lines[tag if run == "." else f"{run}/{tag}"] = runs[run][tag]
+        if lines:
+            picked[figure] = lines
+    return picked
+
+
+def plot_series(lines: Mapping[str, Series], path: str, title: str,
+                log_scale: Optional[bool] = None) -> str:
+    """Draws `lines` (label -> (step, value) points) into the PNG `path`; returns `path`.
+
+    Args:
+      lines: One line each, steps on the x axis.
+      path: The PNG file to write (its directory must exist).
+      title: Title and y-axis label.
+      log_scale: Log y axis; default: when every value is > 0 and they span 100x or more
+        (a rate decayed from 0.1 to 0.001 stays readable).
+
+    Raises:
+      ValueError: No line, or a line without points.
+    """
+    # pylint: disable=import-outside-toplevel
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    if not lines:
+        raise ValueError(f"`lines` must hold at least one series for {title!r}")
+    values = []
+    for label, points in lines.items():
+        if not points:
+            raise ValueError(f"`lines` has no points for {label!r}")
+        values += [value for _, value in points if math.isfinite(value)]
+    if log_scale is None:
+        log_scale = bool(values) and min(values) > 0 and max(values) >= 100 * min(values)
+    figure = Figure(figsize=(8, 4.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    for label, points in lines.items():
+        steps, ys = zip(*points)
+        axes.plot(steps, ys, label=label, marker="." if len(points) < 50 else None)
+    if log_scale:
+        axes.set_yscale("log")
+    axes.set_title(title)
+    axes.set_xlabel("step")
+    axes.set_ylabel(title)
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="best", fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+    return path
+
+
+def write_plots(logdir: str, out_dir: Optional[str] = None,
+                figures: Mapping[str, Sequence[str]] = DEFAULT_FIGURES) -> List[str]:
+    """Reads every event file under `logdir` and writes `<figure>.png` into `out_dir`.
+
+    Args:
+      logdir: A run directory (its `eval/` included) or a parent of runs.
+      out_dir: Where the PNGs go (made if missing); default `logdir`.
+      figures: As `pick_series`.
+
+    Returns:
+      The paths written, in figure order.
+
+    Raises:
+      NoEventsError: No scalars under `logdir`, or none of the figures' tags.
+    """
+    runs, scheduled = read_scalars(logdir)
+    picked = pick_series(runs, scheduled, figures)
+    if not picked:
+        tags = sorted({tag for series in runs.values() for tag in series})
+        raise NoEventsError(f"none of the tags {', '.join(t for f in figures.values() for t in f)}"
+                            f" under {logdir!r} (its scalars: {', '.join(tags[:12])}"
+                            f"{', ...' if len(tags) > 12 else ''})")
+    out_dir = out_dir or logdir
+    os.makedirs(out_dir, exist_ok=True)
+    return [plot_series(lines, os.path.join(out_dir, f"{figure}.png"), figure)
+            for figure, lines in picked.items()]

@@ -1,0 +1,51 @@
+"""`python -m lrhooks.plot`: PNG plots of the scalars in any event files.
+
+    python -m lrhooks.plot --logdir=runs/quick [--out=DIR]
+
+Draws `learning_rate.png` (the rate and every other scheduled value), `loss.png` and
+`accuracy.png` (training and evaluation runs together) from the event files under
+`--logdir`, into `--out` (default: `--logdir`), and prints one line saying where they went.
+A directory without event files is one line `plot: error: ...` and exit code 1.
+"""
+
+import os
+import sys
+from typing import List
+
+from absl import app
+from absl import flags
+
+from lrhooks import cli_flags
+from lrhooks.plot._figures import NoEventsError, write_plots
+
+FLAGS = flags.FLAGS
+
+
+def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
+    """The plot's flags (the only ones `--help` shows)."""
+    flags.DEFINE_string("logdir", None, "A run directory (with its eval/) or a parent of runs: "
+                        "every event file under it is read.", flag_values=flag_values)
+    flags.DEFINE_string("out", None, "Where the PNG files go (default: --logdir).",
+                        flag_values=flag_values)
+    flags.mark_flag_as_required("logdir", flag_values=flag_values)
+    cli_flags.show_in_help(flag_values, ["logdir", "out"])
+
+
+def main(argv: List[str]) -> int:
+    """Writes the plots and prints where they went."""
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    try:
+        paths = write_plots(FLAGS.logdir, FLAGS.out)
+    except (NoEventsError, OSError) as error:
+        print(f"plot: error: {error}", file=sys.stderr)
+        return 1
+    names = ", ".join(os.path.basename(path) for path in paths)
+    print(f"wrote {names} to {FLAGS.out or FLAGS.logdir}")
+    return 0
+
+
+def run() -> None:
+    """Defines the flags and runs `main` (what `python -m lrhooks.plot` does)."""
+    define_flags()
+    app.run(main)

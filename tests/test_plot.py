@@ -1,0 +1,182 @@
+"""lrhooks.plot: the series picked from event files (TF1 and TF2 writers), real PNGs, the CLI."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import lrhooks
+from lrhooks import plot
+
+tf1 = tf.compat.v1
+REPO = pathlib.Path(__file__).resolve().parents[1]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def write_tf1(logdir, points_by_tag, layout=None):
+    """A TF1 FileWriter's event file: `simple_value` scalars, {tag: [(step, value)]}."""
+    with tf.Graph().as_default():
+        writer = tf1.summary.FileWriter(str(logdir))
+        if layout is not None:
+            writer.add_summary(layout, 0)
+        for tag, points in points_by_tag.items():
+            for step, value in points:
+                writer.add_summary(tf1.Summary(value=[tf1.Summary.Value(
+                    tag=tag, simple_value=value)]), step)
+        writer.close()
+
+
+def write_tf2(logdir, points_by_tag):
+    """A TF2 `tf.summary.scalar` event file (tensor summaries), as Keras writes them."""
+    writer = tf.summary.create_file_writer(str(logdir))
+    with writer.as_default():
+        for tag, points in points_by_tag.items():
+            for step, value in points:
+                tf.summary.scalar(tag, value, step=step)
+    writer.close()
+
+
+def approx_points(points):
+    return [(step, pytest.approx(value, rel=1e-6)) for step, value in points]
+
+
+RATE = [(1, 0.1), (50, 0.1), (100, 0.01), (150, 0.001)]
+MOMENTUM = [(1, 0.85), (150, 0.95)]
+LOSS = [(1, 2.3), (51, 0.9), (101, 0.4)]
+XENT = [(1, 2.2), (51, 0.8), (101, 0.3)]
+TRAIN_ACCURACY = [(1, 0.1), (51, 0.8), (101, 0.95)]
+EVAL_ACCURACY = [(100, 0.9), (150, 0.97)]
+EVAL_LOSS = [(100, 0.35), (150, 0.2)]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A trainer-like run: train scalars + a layout naming momentum, and eval/ scalars."""
+    run = tmp_path_factory.mktemp("run")
+    with tf.Graph().as_default():
+        layout = lrhooks.review_layout({"loss": ["loss"]}, scheduled=["learning_rate",
+                                                                      "momentum"])
+    write_tf1(run, {"learning_rate": RATE, "momentum": MOMENTUM, "loss": LOSS,
+                    "cross_entropy": XENT, "accuracy": TRAIN_ACCURACY,
+                    "examples/sec": [(51, 900.0)]}, layout=layout)
+    write_tf1(run / "eval", {"accuracy": EVAL_ACCURACY, "loss": EVAL_LOSS,
+                             "best_accuracy": EVAL_ACCURACY})
+    return run
+
+
+def test_read_scalars_gives_every_series_of_every_run(run_dir):
+    runs, scheduled = plot.read_scalars(str(run_dir))
+    assert sorted(runs) == [".", "eval"]
+    assert runs["."]["learning_rate"] == approx_points(RATE)
+    assert runs["eval"]["accuracy"] == approx_points(EVAL_ACCURACY)
+    assert sorted(runs["."]) == ["accuracy", "cross_entropy", "examples/sec", "learning_rate",
+                                 "loss", "momentum"]
+    assert scheduled == {".": ["learning_rate", "momentum"]}
+
+
+def test_pick_series_takes_the_rate_the_losses_and_the_accuracies(run_dir):
+    picked = plot.pick_series(*plot.read_scalars(str(run_dir)))
+    assert list(picked) == ["learning_rate", "loss", "accuracy"]
+    assert {figure: sorted(lines) for figure, lines in picked.items()} == {
+        "learning_rate": ["learning_rate", "momentum"],
+        "loss": ["cross_entropy", "eval/loss", "loss"],
+        "accuracy": ["accuracy", "eval/accuracy"]}
+    assert picked["loss"]["eval/loss"] == approx_points(EVAL_LOSS)
+    assert picked["accuracy"]["accuracy"] == approx_points(TRAIN_ACCURACY)
+
+
+def test_a_tf2_writer_and_tf1_names_are_found(tmp_path):
+    """Keras-style TF2 tensors (`epoch_loss`) and the classic ResNet's `Precision`."""
+    write_tf2(tmp_path / "train", {"epoch_loss": [(0, 1.5), (1, 0.5)],
+                                   "epoch_learning_rate": [(0, 0.01), (1, 0.005)]})
+    write_tf1(tmp_path / "classic", {"Precision": [(10, 0.5)], "train/lr": [(10, 0.1)]})
+    picked = plot.pick_series(*plot.read_scalars(str(tmp_path)))
+    assert {figure: sorted(lines) for figure, lines in picked.items()} == {
+        "learning_rate": ["classic/train/lr", "train/epoch_learning_rate"],
+        "loss": ["train/epoch_loss"], "accuracy": ["classic/Precision"]}
+    assert picked["loss"]["train/epoch_loss"] == approx_points([(0, 1.5), (1, 0.5)])
+
+
+def test_plot_series_writes_a_real_png_of_the_series(tmp_path):
+    from matplotlib import image
+    path = plot.plot_series({"learning_rate": RATE}, str(tmp_path / "lr.png"), "learning_rate")
+    data = pathlib.Path(path).read_bytes()
+    assert data.startswith(PNG_SIGNATURE)
+    pixels = image.imread(path)
+    assert pixels.shape == (450, 800, 4)  # figsize 8 x 4.5 at 100 dpi, RGBA
+    rgb = pixels[..., :3].reshape(-1, 3)
+    assert len(np.unique(rgb, axis=0)) > 20  # text, axes and the line: not blank
+    # The line's colour (matplotlib's first, C0 = #1f77b4) is drawn.
+    line = np.all(np.abs(rgb - np.array([0x1F, 0x77, 0xB4]) / 255) < 0.02, axis=1)
+    assert line.sum() > 200
+
+
+def test_plot_series_uses_a_log_axis_for_a_rate_spanning_decades(tmp_path):
+    from matplotlib import image
+    log = image.imread(plot.plot_series({"lr": RATE}, str(tmp_path / "a.png"), "lr"))
+    linear = image.imread(plot.plot_series({"lr": RATE}, str(tmp_path / "b.png"), "lr",
+                                           log_scale=False))
+    assert log.shape == linear.shape and not np.array_equal(log, linear)
+
+
+def test_write_plots_writes_one_png_per_figure(run_dir, tmp_path):
+    paths = plot.write_plots(str(run_dir), str(tmp_path / "out"))
+    assert [os.path.basename(p) for p in paths] == ["learning_rate.png", "loss.png",
+                                                    "accuracy.png"]
+    for path in paths:
+        assert pathlib.Path(path).read_bytes().startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: None, "no scalars in the event files under"),
+    (lambda d: write_tf1(d, {"examples/sec": [(1, 5.0)]}),
+     "none of the tags learning_rate, lr, "),
+])
+def test_write_plots_errors_are_one_line(tmp_path, make, message):
+    make(tmp_path)
+    with pytest.raises(plot.NoEventsError, match=message) as info:
+        plot.write_plots(str(tmp_path))
+    assert "\n" not in str(info.value)
+    assert not any(name.endswith(".png") for name in os.listdir(tmp_path))
+
+
+def test_plot_series_argument_errors(tmp_path):
+    with pytest.raises(ValueError, match="`lines` must hold at least one series for 'x'"):
+        plot.plot_series({}, str(tmp_path / "x.png"), "x")
+    with pytest.raises(ValueError, match="`lines` has no points for 'a'"):
+        plot.plot_series({"a": []}, str(tmp_path / "x.png"), "x")
+
+
+# -------------------------------------------------------------------- CLI
+def run_cli(*args):
+    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run([sys.executable, "-m", "lrhooks.plot", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_writes_the_plots_and_says_where(run_dir, tmp_path):
+    out = tmp_path / "plots"
+    done = run_cli(f"--logdir={run_dir}", f"--out={out}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == f"wrote learning_rate.png, loss.png, accuracy.png to {out}\n"
+    assert sorted(os.listdir(out)) == ["accuracy.png", "learning_rate.png", "loss.png"]
+
+
+def test_cli_on_a_directory_without_events_fails_in_one_line(tmp_path):
+    done = run_cli(f"--logdir={tmp_path}")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("plot: error: no scalars in the event")
+    assert "Traceback" not in done.stderr
+
+
+def test_importing_lrhooks_plot_imports_neither_matplotlib_nor_tensorflow():
+    code = ("import sys, lrhooks, lrhooks.plot; "
+            "bad = [m for m in ('matplotlib', 'tensorflow') if m in sys.modules]; "
+            "assert not bad, bad")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
