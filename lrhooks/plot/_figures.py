@@ -12,7 +12,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 Point = Tuple[int, float]
 Series = List[Point]
-Runs = Dict[str, Dict[str, Series]]  # run (directory relative to logdir, "." itself) -> tag -> points
+Runs = Dict[str, Dict[str, Series]]  # run (its directory relative to logdir) -> tag -> points
 
 # Figure name -> the tags it plots, matched against a tag's last path component, ignoring
 # case (TF1 programs write "Precision", "train/loss", "lr", ...). The first figure also

@@ -9,7 +9,7 @@ a shrunken config.
 import dataclasses
 import json
 import os
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from absl import flags
 
@@ -186,6 +186,49 @@ def _filters(values) -> Optional[Tuple[int, ...]]:
     except ValueError:
         return None
     return filters if len(filters) == 4 and all(f > 0 for f in filters) else None
+
+
+# The flags that set `model_lib.HParams` fields (same names): recorded in train_config.json.
+HPARAMS_FLAGS = ("model", "num_residual_units", "use_bottleneck", "filters", "weight_decay_rate",
+                 "relu_leakiness", "dropout_rate", "batch_norm_decay", "optimizer", "momentum")
+
+
+def _flag_text(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def check_model_flags(values: Mapping[str, Any], given: Sequence[str], train_dir: str) -> None:
+    """Checks the model flags `given` (e.g. from the trainer's flagfile) against the run.
+
+    Args:
+      values: Flag values by name (`FLAGS.flag_values_dict()`).
+      given: The names set on the command line or in a flagfile; only those of
+        `HPARAMS_FLAGS` are checked.
+      train_dir: The run's directory, with its train_config.json (nothing is checked
+        without one: the evaluator then reports the missing file).
+
+    Raises:
+      ValueError: One line naming the first flag that differs, both values and the fix.
+    """
+    recorded = read_hparams(train_dir)
+    if recorded is None:
+        return
+    for name in HPARAMS_FLAGS:
+        if name not in given:
+            continue
+        value = values[name]
+        if name == "filters":
+            value = _filters(value) or tuple(value)
+        if value != getattr(recorded, name):
+            raise ValueError(
+                f"--{name}={_flag_text(value)}, but --train_dir {train_dir!r} was trained with "
+                f"--{name}={_flag_text(getattr(recorded, name))} ({CONFIG_FILE}): pass the "
+                f"flagfile of that run, or leave --{name} out (the model is read from "
+                f"{CONFIG_FILE})")
 
 
 def hparams_from_flags(values: Mapping[str, Any]) -> model_lib.HParams:

@@ -5,11 +5,15 @@
 
 Writes `accuracy` (top-1, what the classic ResNet code called precision), `loss` (mean
 cross-entropy per test image) and `best_accuracy` summaries to `--eval_dir` (default
-`TRAIN_DIR/eval`), the best in `best_accuracy.json`, and prints them. The model configuration is read from
-the `train_config.json` the trainer left in `--train_dir`. Without
+`TRAIN_DIR/eval`), the best in `best_accuracy.json`, and prints them. The model
+configuration is read from the `train_config.json` the trainer left in `--train_dir`. Without
 `--eval_once` it waits for new checkpoints (sleeping, never spinning) and stops
 after evaluating the trainer's last step, or after `--eval_timeout_secs`
 without a new checkpoint. The CLI only: the evaluation itself is `evaluation.py`.
+
+The trainer's flagfile works too (`--flagfile=models/resnet_mnist/configs/quick.flags
+--data_dir=DIR --eval_once`): its `--train_dir` applies, its model flags must match the
+run's train_config.json (a mismatch is one line naming the flag), its other flags are ignored.
 """
 
 import sys
@@ -17,6 +21,7 @@ import sys
 from absl import app
 from absl import flags
 
+from lrhooks import cli_flags
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import evaluation
 
@@ -37,6 +42,17 @@ def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
                          "checkpoint.", lower_bound=1, flag_values=fv)
     flags.DEFINE_integer("eval_batch_size", 1000, "Evaluation batch size.", lower_bound=1,
                          flag_values=fv)
+    cli_flags.show_in_help(fv, ["data_dir", "train_dir", "eval_dir", "eval_once",
+                                "eval_interval_secs", "eval_timeout_secs", "eval_batch_size"])
+    # The trainer's other flags, so that its flagfile parses (not listed by --help), without
+    # the trainer's validators: the evaluator checks the model flags against the run instead.
+    trainer = flags.FlagValues()
+    config_lib.define_flags(trainer)
+    for name in trainer:
+        if name not in fv:
+            flag = trainer[name]  # `trainer` is discarded: its flags are ours to change
+            flag.validators = []
+            fv[name] = flag
 
 
 def main(argv):
@@ -48,6 +64,8 @@ def main(argv):
             print(f"eval: error: --{name} is required", file=sys.stderr)
             return 1
     try:
+        given = [name for name in config_lib.HPARAMS_FLAGS if FLAGS[name].present]
+        config_lib.check_model_flags(FLAGS.flag_values_dict(), given, FLAGS.train_dir)
         evaluation.run(FLAGS.data_dir, FLAGS.train_dir, FLAGS.eval_dir, FLAGS.eval_once,
                        FLAGS.eval_batch_size, FLAGS.eval_interval_secs, FLAGS.eval_timeout_secs)
     except ValueError as error:  # includes data_lib.DataError

@@ -233,6 +233,58 @@ def test_cli_trains_from_a_flagfile_and_evaluates(tiny_data, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "step 3: accuracy" in done.stdout and "(21 test images)" in done.stdout
     assert ", loss " in done.stdout
+    # The evaluator takes the trainer's flagfile: its --train_dir, its model flags checked.
+    done = run_cli("models.resnet_mnist.eval", f"--flagfile={flagfile}",
+                   f"--data_dir={tiny_data}", "--eval_once")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "step 3: accuracy" in done.stdout
+    for flag, message in [
+            ("--num_residual_units=2", "--num_residual_units=2, but --train_dir "
+             f"'{tmp_path / 'run'}' was trained with --num_residual_units=1 (train_config.json):"
+             " pass the flagfile of that run, or leave --num_residual_units out (the model is "
+             "read from train_config.json)"),
+            ("--filters=4,4,8,16", "--filters=4,4,8,16, but --train_dir "),
+            ("--model=cnn", "--model=cnn, but --train_dir ")]:
+        done = run_cli("models.resnet_mnist.eval", f"--flagfile={flagfile}", flag,
+                       f"--data_dir={tiny_data}", "--eval_once")
+        assert done.returncode == 1, flag
+        (line,) = [line for line in done.stderr.splitlines() if line.startswith("eval: error:")]
+        assert line.startswith(f"eval: error: {message}"), line
+        assert "Traceback" not in done.stderr
+
+
+# Each program's --help: its own flags, and none of absl's or TensorFlow's.
+PROGRAM_FLAGS = {
+    "models.resnet_mnist.eval": {"data_dir", "train_dir", "eval_dir", "eval_once",
+                                 "eval_interval_secs", "eval_timeout_secs", "eval_batch_size"},
+    "lrhooks.plot": {"logdir", "out"},
+}
+
+
+def own_flags(module):
+    """The flags a program defines itself (what --help must list)."""
+    from absl import flags
+    values = flags.FlagValues()
+    if module == "models.resnet_mnist.train":
+        config_lib.define_flags(values)
+    elif module == "lrhooks.preview":
+        from lrhooks.preview import cli
+        cli.define_flags(values)
+    else:
+        return PROGRAM_FLAGS[module]
+    return set(values)
+
+
+@pytest.mark.parametrize("module", ["models.resnet_mnist.train", "models.resnet_mnist.eval",
+                                    "lrhooks.preview", "lrhooks.plot"])
+def test_help_lists_the_programs_own_flags_only(module):
+    done = run_cli(module, "--help")
+    assert done.returncode == 1  # absl's --help exits 1
+    assert "Traceback" not in done.stderr
+    listed = {line.split(":")[0].strip().lstrip("-").replace("[no]", "")
+              for line in done.stdout.splitlines() if line.startswith("  --")}
+    assert listed == own_flags(module)
+    assert "Try --helpfull to get a list of all flags." in done.stdout
 
 
 @pytest.mark.parametrize("args, message", [
