@@ -42,7 +42,7 @@ def run_flagfile(path: str, data_dir: str, eval_every: int, overrides):
         values(["accuracy", f"--flagfile={path}", *overrides, f"--data_dir={data_dir}",
                 f"--train_dir={train_dir}"])
         config = config_lib.config_from_flags(values.flag_values_dict())
-        config = dataclasses.replace(config, eval_every_n_steps=eval_every)
+        config = dataclasses.replace(config, eval_every_n_steps=eval_every, plots=False)
         return config, loop_lib.train(config)
     finally:
         shutil.rmtree(train_dir, ignore_errors=True)
