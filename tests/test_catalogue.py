@@ -10,7 +10,7 @@
    how each peer's arguments map onto lrhooks'. No peer is imported here.
 2. The peers' own (rounded) test tables; the exact golden tables, the one-line
    validation messages and the spec round trips of every new schedule are entries of the
-   conformance suite's REGISTRY (`tests/catalogue_registry.py`).
+   conformance suite's REGISTRY (`tests/support/catalogue_registry.py`).
 """
 
 import json
@@ -59,7 +59,7 @@ def test_equals_the_peer(path):
 
 # ---------------------------------------------------------------------------
 # The peers' own test tables that are rounded (exact golden tables of every new
-# schedule are REGISTRY entries of the conformance suite: tests/catalogue_registry.py).
+# schedule are REGISTRY entries of the conformance suite: tests/support/catalogue_registry.py).
 # ---------------------------------------------------------------------------
 
 _HF = dict(learning_rate=10.0, num_warmup_steps=2, num_training_steps=10)

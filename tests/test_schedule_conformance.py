@@ -22,7 +22,7 @@ import pytest
 
 from lrhooks import schedules
 from lrhooks import spec as spec_lib
-from tests import catalogue_registry
+from tests.support import catalogue_registry
 from lrhooks.schedules import (constant, cosine_decay, cosine_decay_restarts, cyclic,
                                exponential_decay, inverse_time_decay, linear_cosine_decay,
                                linear_scaling, multistep_decay, natural_exp_decay, one_cycle,
