@@ -11,12 +11,12 @@ import abc
 import dataclasses
 import math
 import typing
-from typing import Callable, ClassVar, Iterable, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, Iterable, Tuple, Union
 
 from lrhooks import checks
 
-__all__ = ["Number", "Schedule", "StatefulSchedule", "factory",
-           "field", "power_or_inf", "first_step"]
+__all__ = ["Number", "Schedule", "StatefulSchedule", "factory", "field", "optional",
+           "instance_of", "with_fields", "documented", "power_or_inf", "first_step"]
 
 Number = Union[int, float]
 
@@ -111,6 +111,65 @@ def field(check, default=dataclasses.MISSING, **options):
         def check(name, value):  # pylint: disable=function-redefined
             return bound(name, value, **options)
     return dataclasses.field(default=default, metadata={"check": check})
+
+
+def optional(check):
+    """A check that accepts None and otherwise applies `check(name, value)`."""
+    def check_or_none(name, value):
+        return None if value is None else check(name, value)
+    return check_or_none
+
+
+def instance_of(cls: type, what: str):
+    """A check for an instance of `cls`, described as `what` in its one-line TypeError."""
+    def check(name, value):
+        if not isinstance(value, cls):
+            raise TypeError(f"`{name}` must be {what}, got {value!r}")
+        return value
+    return check
+
+
+def with_fields(make: Callable[[], Dict[str, Tuple[Any, dataclasses.Field]]], after: str):
+    """Class decorator (below `factory`): adds the fields `make()` returns after `after`.
+
+    `make` returns `{name: (type hint, field)}`, fresh on each call, so that a family
+    of schedules (timm's, say) declares its shared arguments once and each class
+    still lists its fields in its factory's order.
+    """
+    def wrap(cls):
+        annotations = {}
+        for name, hint in cls.__dict__.get("__annotations__", {}).items():
+            annotations[name] = hint
+            if name == after:
+                for shared, (shared_hint, value) in make().items():
+                    annotations[shared] = shared_hint
+                    setattr(cls, shared, value)
+        if after not in annotations:
+            raise TypeError(f"{cls.__name__} has no field {after!r} to add fields after")
+        cls.__annotations__ = annotations
+        return cls
+    return wrap
+
+
+_RAISES = """
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+"""
+
+
+def documented(function):
+    """Decorator: completes a factory's docstring with the sections every factory shares.
+
+    Appends `Returns: A `<return type>` schedule.` and the Raises section of a
+    validated schedule, each unless the docstring has its own.
+    """
+    doc = function.__doc__.rstrip() + "\n"
+    if "Returns:" not in doc:
+        returned = typing.get_type_hints(function)["return"].__name__
+        doc += f"\n    Returns:\n      A `{returned}` schedule.\n"
+    function.__doc__ = doc + ("" if "Raises:" in doc else _RAISES)
+    return function
 
 
 def power_or_inf(base: float, exponent: float) -> float:

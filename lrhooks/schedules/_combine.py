@@ -8,7 +8,7 @@ import bisect
 from typing import Iterable, Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, factory, field
+from lrhooks.schedules._base import Schedule, documented, factory, field
 
 __all__ = ["Product", "JoinSchedules", "product", "join_schedules", "schedule_check"]
 
@@ -52,6 +52,7 @@ class Product(Schedule):
         return (b for s in self.schedules for b in s.breakpoints(total_steps))
 
 
+@documented
 def product(schedules: Sequence[Schedule]) -> Product:
     """The product of schedules: `rate = schedules[0](step) * schedules[1](step) * ...`.
 
@@ -110,6 +111,7 @@ class JoinSchedules(Schedule):
                     max(0, min(end, total_steps) - start)))
 
 
+@documented
 def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> JoinSchedules:
     """optax's `join_schedules`: each schedule from its boundary on, seeing its own step.
 
@@ -128,10 +130,6 @@ def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> 
 
     Returns:
       A `JoinSchedules` schedule (holding tuples).
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return JoinSchedules(schedules, boundaries)
 

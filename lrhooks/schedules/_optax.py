@@ -11,14 +11,11 @@ import math
 from typing import Iterable, Optional, Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, factory, field, power_or_inf
+from lrhooks.schedules._base import (Schedule, documented, factory, field, optional,
+                                     power_or_inf)
 
 __all__ = ["OptaxExponentialDecay", "CosineDecaySchedule", "PiecewiseInterpolateSchedule",
            "optax_exponential_decay", "cosine_decay_schedule", "piecewise_interpolate_schedule"]
-
-
-def _optional_real(name: str, value) -> Optional[float]:
-    return None if value is None else checks.real(name, value)
 
 
 @factory("optax_exponential_decay")
@@ -30,7 +27,7 @@ class OptaxExponentialDecay(Schedule):
     decay_rate: float = field(checks.positive)
     transition_begin: int = field(checks.non_negative_count, 0)
     staircase: bool = field(checks.flag, False)
-    end_value: Optional[float] = field(_optional_real, None)
+    end_value: Optional[float] = field(optional(checks.real), None)
 
     def _value(self, step):
         count = step - self.transition_begin
@@ -53,6 +50,7 @@ class OptaxExponentialDecay(Schedule):
             yield from range(begin + steps, total_steps, steps)
 
 
+@documented
 def optax_exponential_decay(init_value: float, transition_steps: int, decay_rate: float,
                             transition_begin: int = 0, staircase: bool = False,
                             end_value: Optional[float] = None) -> OptaxExponentialDecay:
@@ -76,13 +74,6 @@ def optax_exponential_decay(init_value: float, transition_steps: int, decay_rate
       transition_begin: The step the decay starts at, an integer >= 0.
       staircase: Whether to decay in whole steps of `transition_steps` (a bool).
       end_value: The bound the rate is clipped at, a finite number >= 0, or None.
-
-    Returns:
-      An `OptaxExponentialDecay` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return OptaxExponentialDecay(init_value, transition_steps, decay_rate, transition_begin,
                                  staircase, end_value)
@@ -106,6 +97,7 @@ class CosineDecaySchedule(Schedule):
         return (self.decay_steps,)
 
 
+@documented
 def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.0,
                           exponent: float = 1.0) -> CosineDecaySchedule:
     """optax's `cosine_decay_schedule`: cosine decay with an exponent.
@@ -123,13 +115,6 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
       decay_steps: An integer > 0.
       alpha: The final rate as a fraction of `init_value`, finite, >= 0.
       exponent: The exponent of the cosine factor, a finite number >= 0.
-
-    Returns:
-      A `CosineDecaySchedule` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return CosineDecaySchedule(init_value, decay_steps, alpha, exponent)
 
@@ -184,6 +169,7 @@ class PiecewiseInterpolateSchedule(Schedule):
         return (b for b, _ in self.boundaries_and_scales)
 
 
+@documented
 def piecewise_interpolate_schedule(
         interpolate_type: str, init_value: float,
         boundaries_and_scales: Sequence[Tuple[int, float]] = ()) -> PiecewiseInterpolateSchedule:
@@ -206,9 +192,5 @@ def piecewise_interpolate_schedule(
 
     Returns:
       A `PiecewiseInterpolateSchedule` schedule (holding sorted pairs).
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return PiecewiseInterpolateSchedule(interpolate_type, init_value, boundaries_and_scales)

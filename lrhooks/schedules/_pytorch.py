@@ -34,8 +34,8 @@ import math
 from typing import Iterable, Optional, Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import (Number, Schedule, factory, field, first_step,
-                                     power_or_inf)
+from lrhooks.schedules._base import (Number, Schedule, documented, factory, field,
+                                     first_step, instance_of, power_or_inf)
 
 __all__ = ["OneCycleMomentum", "CyclicMomentum", "one_cycle_momentum", "cyclic_momentum",
            "StepDecay", "MultiStepDecay", "OneCycle", "Cyclic", "step_decay",
@@ -429,23 +429,18 @@ def cyclic(base_lr: float, max_lr: float, step_size_up: Number = 2000,
 # momentum twins
 # ---------------------------------------------------------------------------
 
-def _one_cycle(name: str, value) -> OneCycle:
-    if not isinstance(value, OneCycle):
-        raise TypeError(f"`{name}` must be a one_cycle(...) schedule, got {value!r}")
-    return value
+class _MomentumTwin(Schedule):
+    """The momentum a rate schedule cycles with: its `schedule`'s breakpoints."""
 
-
-def _cyclic(name: str, value) -> Cyclic:
-    if not isinstance(value, Cyclic):
-        raise TypeError(f"`{name}` must be a cyclic(...) schedule, got {value!r}")
-    return value
+    def _breakpoints(self, total_steps):
+        return self.schedule.breakpoints(total_steps)
 
 
 @factory("one_cycle_momentum")
-class OneCycleMomentum(Schedule):
+class OneCycleMomentum(_MomentumTwin):
     """OneCycleLR's momentum: `max -> base` while the rate rises, `base -> max` after."""
 
-    schedule: OneCycle = field(_one_cycle)
+    schedule: OneCycle = field(instance_of(OneCycle, "a one_cycle(...) schedule"))
     base_momentum: float = field(checks.real, 0.85)
     max_momentum: float = field(checks.real, 0.95)
 
@@ -464,10 +459,8 @@ class OneCycleMomentum(Schedule):
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def _breakpoints(self, total_steps):
-        return self.schedule.breakpoints(total_steps)
 
-
+@documented
 def one_cycle_momentum(schedule: OneCycle, base_momentum: float = 0.85,
                        max_momentum: float = 0.95) -> OneCycleMomentum:
     """The momentum `OneCycleLR(..., cycle_momentum=True)` sets, step by step.
@@ -487,22 +480,15 @@ def one_cycle_momentum(schedule: OneCycle, base_momentum: float = 0.85,
       schedule: A `one_cycle(...)` schedule.
       base_momentum: The momentum at the peak rate, a finite number >= 0.
       max_momentum: The momentum at the start and end, a finite number >= 0.
-
-    Returns:
-      A `OneCycleMomentum` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return OneCycleMomentum(schedule, base_momentum, max_momentum)
 
 
 @factory("cyclic_momentum")
-class CyclicMomentum(Schedule):
+class CyclicMomentum(_MomentumTwin):
     """CyclicLR's momentum: `max_momentum - (max - base) * scale_factor * scale`."""
 
-    schedule: Cyclic = field(_cyclic)
+    schedule: Cyclic = field(instance_of(Cyclic, "a cyclic(...) schedule"))
     base_momentum: float = field(checks.real, 0.8)
     max_momentum: float = field(checks.real, 0.9)
 
@@ -519,10 +505,8 @@ class CyclicMomentum(Schedule):
             return self.max_momentum - base_height * (1 / 2.0 ** (cycle - 1))
         return self.max_momentum - base_height * power_or_inf(s.gamma, step)
 
-    def _breakpoints(self, total_steps):
-        return self.schedule.breakpoints(total_steps)
 
-
+@documented
 def cyclic_momentum(schedule: Cyclic, base_momentum: float = 0.8,
                     max_momentum: float = 0.9) -> CyclicMomentum:
     """The momentum `CyclicLR(..., cycle_momentum=True)` sets, step by step.
@@ -538,12 +522,5 @@ def cyclic_momentum(schedule: Cyclic, base_momentum: float = 0.8,
       schedule: A `cyclic(...)` schedule.
       base_momentum: The momentum at the peak rate, a finite number >= 0.
       max_momentum: The momentum at `base_lr`, a finite number >= 0.
-
-    Returns:
-      A `CyclicMomentum` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return CyclicMomentum(schedule, base_momentum, max_momentum)

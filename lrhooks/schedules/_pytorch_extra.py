@@ -13,7 +13,7 @@ import math
 from typing import Optional
 
 from lrhooks import checks
-from lrhooks.schedules._base import Number, Schedule, factory, field
+from lrhooks.schedules._base import Number, Schedule, documented, factory, field
 
 __all__ = ["CosineAnnealing", "CosineAnnealingWarmRestarts", "ConstantLR", "LinearLR",
            "SWALR", "cosine_annealing", "cosine_annealing_warm_restarts", "constant_lr",
@@ -41,6 +41,7 @@ class CosineAnnealing(Schedule):
         return (math.ceil(k * self.t_max) for k in range(1, count + 1))
 
 
+@documented
 def cosine_annealing(learning_rate: float, t_max: Number,
                      eta_min: float = 0.0) -> CosineAnnealing:
     """PyTorch's `CosineAnnealingLR(optimizer, T_max, eta_min)`, which keeps going.
@@ -57,10 +58,6 @@ def cosine_annealing(learning_rate: float, t_max: Number,
 
     Returns:
       A `CosineAnnealing` schedule (breakpoints: the troughs and peaks).
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return CosineAnnealing(learning_rate, t_max, eta_min)
 
@@ -96,6 +93,7 @@ class CosineAnnealingWarmRestarts(Schedule):
             yield from (start - 1, start)
 
 
+@documented
 def cosine_annealing_warm_restarts(learning_rate: float, t_0: int, t_mult: int = 1,
                                    eta_min: float = 0.0) -> CosineAnnealingWarmRestarts:
     """PyTorch's `CosineAnnealingWarmRestarts(optimizer, T_0, T_mult, eta_min)`.
@@ -112,13 +110,6 @@ def cosine_annealing_warm_restarts(learning_rate: float, t_0: int, t_mult: int =
       t_0: The first period, an integer > 0.
       t_mult: The period factor, an integer > 0.
       eta_min: The trough, a finite number >= 0.
-
-    Returns:
-      A `CosineAnnealingWarmRestarts` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return CosineAnnealingWarmRestarts(learning_rate, t_0, t_mult, eta_min)
 
@@ -138,6 +129,7 @@ class ConstantLR(Schedule):
         return (self.total_iters - 1, self.total_iters)
 
 
+@documented
 def constant_lr(learning_rate: float, factor: float = 1.0 / 3,
                 total_iters: int = 5) -> ConstantLR:
     """PyTorch's `ConstantLR(optimizer, factor, total_iters)`.
@@ -150,13 +142,6 @@ def constant_lr(learning_rate: float, factor: float = 1.0 / 3,
       factor: A finite number in [0, 1].
       total_iters: An integer > 0. (PyTorch accepts 0 and then keeps
         `learning_rate * factor` for ever; use `constant` for a constant rate.)
-
-    Returns:
-      A `ConstantLR` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return ConstantLR(learning_rate, factor, total_iters)
 
@@ -179,6 +164,7 @@ class LinearLR(Schedule):
         return (self.total_iters,)
 
 
+@documented
 def linear_lr(learning_rate: float, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
               total_iters: int = 5) -> LinearLR:
     """PyTorch's `LinearLR(optimizer, start_factor, end_factor, total_iters)`.
@@ -191,13 +177,6 @@ def linear_lr(learning_rate: float, start_factor: float = 1.0 / 3, end_factor: f
       start_factor: A finite number in (0, 1].
       end_factor: A finite number in [0, 1].
       total_iters: An integer > 0 (PyTorch's 0 is rejected: use `constant`).
-
-    Returns:
-      A `LinearLR` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return LinearLR(learning_rate, start_factor, end_factor, total_iters)
 
@@ -222,6 +201,7 @@ class SWALR(Schedule):
         return (max(1, self.anneal_epochs),)
 
 
+@documented
 def swalr(learning_rate: float, swa_lr: float, anneal_epochs: int = 10,
           anneal_strategy: str = "cos") -> SWALR:
     """PyTorch's `SWALR(optimizer, swa_lr, anneal_epochs, anneal_strategy)`.
@@ -239,12 +219,5 @@ def swalr(learning_rate: float, swa_lr: float, anneal_epochs: int = 10,
       swa_lr: The rate annealed to, a finite number >= 0.
       anneal_epochs: Steps of the anneal, an integer >= 0.
       anneal_strategy: 'cos' or 'linear'.
-
-    Returns:
-      A `SWALR` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return SWALR(learning_rate, swa_lr, anneal_epochs, anneal_strategy)

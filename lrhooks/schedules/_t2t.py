@@ -9,7 +9,7 @@ import math
 from typing import Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, factory, field
+from lrhooks.schedules._base import Schedule, documented, factory, field
 
 __all__ = ["Noam", "RsqrtDecay", "T2TSchedule", "noam", "rsqrt_decay", "t2t_schedule",
            "T2T_FACTORS"]
@@ -34,6 +34,7 @@ class Noam(Schedule):
         return (max(0, self.warmup_steps - self.offset),)
 
 
+@documented
 def noam(d_model: int, warmup_steps: int, factor: float = 1.0, offset: int = 0) -> Noam:
     """The Transformer's rate ("Attention is all you need", 5.3; "noam").
 
@@ -53,13 +54,6 @@ def noam(d_model: int, warmup_steps: int, factor: float = 1.0, offset: int = 0) 
       warmup_steps: An integer > 0.
       factor: A finite number >= 0 (tensor2tensor's `learning_rate_constant`).
       offset: Added to the step, an integer >= 0.
-
-    Returns:
-      A `Noam` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return Noam(d_model, warmup_steps, factor, offset)
 
@@ -77,6 +71,7 @@ class RsqrtDecay(Schedule):
         return (self.warmup_steps,)
 
 
+@documented
 def rsqrt_decay(warmup_steps: int) -> RsqrtDecay:
     """tensor2tensor's `rsqrt_decay` factor: `rate = 1 / sqrt(max(step, warmup_steps))`.
 
@@ -85,13 +80,6 @@ def rsqrt_decay(warmup_steps: int) -> RsqrtDecay:
 
     Args:
       warmup_steps: An integer > 0.
-
-    Returns:
-      A `RsqrtDecay` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return RsqrtDecay(warmup_steps)
 
@@ -178,6 +166,7 @@ class T2TSchedule(Schedule):
         return (self.warmup_steps, self.warmup_steps + 1)
 
 
+@documented
 def t2t_schedule(schedule: str, constant: float = 0.1, warmup_steps: int = 100,
                  decay_steps: int = 5000, train_steps: int = 250000, hidden_size: int = 512,
                  decay_rate: float = 1.0, decay_staircase: bool = False) -> T2TSchedule:
@@ -214,10 +203,6 @@ def t2t_schedule(schedule: str, constant: float = 0.1, warmup_steps: int = 100,
 
     Returns:
       A `T2TSchedule` schedule (`schedule` normalized: no spaces).
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return T2TSchedule(schedule, constant, warmup_steps, decay_steps, train_steps, hidden_size,
                        decay_rate, decay_staircase)

@@ -10,7 +10,8 @@ import math
 import random
 
 from lrhooks import checks
-from lrhooks.schedules._base import Number, Schedule, factory, field, power_or_inf
+from lrhooks.schedules._base import (Number, Schedule, documented, factory, field,
+                                     power_or_inf)
 from lrhooks.schedules._combine import schedule_check
 
 __all__ = ["PowerAndLinearDecay", "DirectPowerDecay", "PowerDecayWithOffset",
@@ -30,6 +31,7 @@ class DirectPowerDecay(Schedule):
         return self.initial_learning_rate * power_or_inf(float(max(step, 1)), self.power)
 
 
+@documented
 def direct_power_decay(initial_learning_rate: float, power: float = 1.0) -> DirectPowerDecay:
     """The Model Garden's `DirectPowerDecay`.
 
@@ -38,13 +40,6 @@ def direct_power_decay(initial_learning_rate: float, power: float = 1.0) -> Dire
     Args:
       initial_learning_rate: A finite number >= 0.
       power: A finite number (negative to decay, e.g. -0.5).
-
-    Returns:
-      A `DirectPowerDecay` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return DirectPowerDecay(initial_learning_rate, power)
 
@@ -73,6 +68,7 @@ class PowerAndLinearDecay(Schedule):
         return (o + 1, o + math.floor(t * (1 - self.linear_decay_fraction)) + 1, o + t)
 
 
+@documented
 def power_and_linear_decay(initial_learning_rate: float, total_decay_steps: int,
                            power: float = 1.0, linear_decay_fraction: float = 0.1,
                            offset: int = 0) -> PowerAndLinearDecay:
@@ -91,13 +87,6 @@ def power_and_linear_decay(initial_learning_rate: float, total_decay_steps: int,
       power: A finite number (e.g. -0.5).
       linear_decay_fraction: `f`, a finite number in [0, 1].
       offset: Steps before the decay starts counting, an integer >= 0.
-
-    Returns:
-      A `PowerAndLinearDecay` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return PowerAndLinearDecay(initial_learning_rate, total_decay_steps, power,
                                linear_decay_fraction, offset)
@@ -122,6 +111,7 @@ class PowerDecayWithOffset(Schedule):
         return (self.offset, self.offset + 1)
 
 
+@documented
 def power_decay_with_offset(initial_learning_rate: float, power: float = 1.0,
                             offset: int = 0,
                             pre_offset_learning_rate: float = 1.0e6) -> PowerDecayWithOffset:
@@ -136,13 +126,6 @@ def power_decay_with_offset(initial_learning_rate: float, power: float = 1.0,
       power: A finite number (e.g. -0.5).
       offset: An integer >= 0.
       pre_offset_learning_rate: The rate up to `offset` and the cap, finite, >= 0.
-
-    Returns:
-      A `PowerDecayWithOffset` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return PowerDecayWithOffset(initial_learning_rate, power, offset, pre_offset_learning_rate)
 
@@ -167,6 +150,7 @@ class PolynomialWarmup(Schedule):
                                      if b > self.warmup_steps))
 
 
+@documented
 def polynomial_warmup(schedule: Schedule, warmup_steps: int,
                       power: float = 1.0) -> PolynomialWarmup:
     """The Model Garden's `PolynomialWarmUp(after_warmup_lr_sched, warmup_steps, power)`.
@@ -182,13 +166,6 @@ def polynomial_warmup(schedule: Schedule, warmup_steps: int,
       schedule: The `Schedule` after the warmup (a constant rate: `constant(r)`).
       warmup_steps: `W`, an integer >= 0.
       power: The warmup's exponent, a finite number.
-
-    Returns:
-      A `PolynomialWarmup` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return PolynomialWarmup(schedule, warmup_steps, power)
 
@@ -225,6 +202,7 @@ class NoisyLinearCosineDecay(Schedule):
         return (math.ceil(self.decay_steps),)
 
 
+@documented
 def noisy_linear_cosine_decay(learning_rate: float, decay_steps: Number,
                               initial_variance: float = 1.0, variance_decay: float = 0.55,
                               num_periods: float = 0.5, alpha: float = 0.0, beta: float = 0.001,
@@ -258,10 +236,6 @@ def noisy_linear_cosine_decay(learning_rate: float, decay_steps: Number,
 
     Returns:
       A `NoisyLinearCosineDecay` schedule (`noise(step)` gives the noise term).
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return NoisyLinearCosineDecay(learning_rate, decay_steps, initial_variance, variance_decay,
                                   num_periods, alpha, beta, seed)

@@ -11,31 +11,71 @@ import math
 from typing import Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, factory, field
+from lrhooks.schedules._base import Schedule, documented, factory, field, with_fields
 
-__all__ = ["TimmCosine", "TimmTanh", "TimmPoly", "timm_cosine", "timm_tanh", "timm_poly"]
-
-
-def _cycle_mul(name: str, value) -> float:
-    return checks.positive(name, value)
+__all__ = ["TimmCosine", "TimmTanh", "TimmPoly", "timm_cosine", "timm_tanh", "timm_poly",
+           "TimmWarmup", "warmup_fields", "WARMUP_ARGS"]
 
 
-class _TimmCycles(Schedule):
-    """timm's `_get_lr`: warmup, cycle index, per-cycle shape, `lr_min` after the limit.
+def warmup_fields():
+    """timm's warmup arguments (`warmup_t`, `warmup_lr_init`, `warmup_prefix`), fresh."""
+    return dict(warmup_t=(int, field(checks.non_negative_count, 0)),
+                warmup_lr_init=(float, field(checks.real, 0.0)),
+                warmup_prefix=(bool, field(checks.flag, False)))
 
-    Subclasses are dataclasses with the fields `learning_rate, t_initial, lr_min,
-    cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init, warmup_prefix`.
+
+def _cycle_fields():
+    """The cycle schedulers' shared arguments, `lr_min` to `warmup_prefix`, fresh."""
+    return dict(lr_min=(float, field(checks.real, 0.0)),
+                cycle_mul=(float, field(checks.positive, 1.0)),
+                cycle_decay=(float, field(checks.real, 1.0)),
+                cycle_limit=(int, field(checks.positive_count, 1)),
+                **warmup_fields())
+
+
+class TimmWarmup(Schedule):
+    """timm's warmup in front of a schedule of `t` (`_after(t)`), as its `_get_lr`.
+
+    For `t < warmup_t`: `warmup_lr_init + t * (target - warmup_lr_init) / warmup_t`,
+    `target` being `learning_rate` (`_warmup_target`); then `_after(t - warmup_t)`
+    with `warmup_prefix`, else `_after(t)`. Subclasses are dataclasses with the
+    fields `learning_rate`, `warmup_t`, `warmup_lr_init` and `warmup_prefix`.
     """
 
-    # timm's TanhLRScheduler ramps (without warmup_prefix) towards its own value at
-    # `warmup_t`; the cosine and poly schedulers towards `learning_rate`.
-    _WARMUP_TO_JOIN = False
+    def _after(self, t: int) -> float:
+        raise NotImplementedError
+
+    def _after_breakpoints(self, total_steps: int):
+        """The breakpoints of `_after`, in its own `t`."""
+        return ()
+
+    def _warmup_target(self) -> float:
+        return self.learning_rate
+
+    def _value(self, step):
+        if step < self.warmup_t:
+            warmup_step = (self._warmup_target() - self.warmup_lr_init) / self.warmup_t
+            return self.warmup_lr_init + step * warmup_step
+        return self._after(step - self.warmup_t if self.warmup_prefix else step)
+
+    def _breakpoints(self, total_steps):
+        shift = self.warmup_t if self.warmup_prefix else 0
+        if self.warmup_t:
+            yield self.warmup_t
+        yield from (shift + b for b in self._after_breakpoints(total_steps - shift))
+
+
+class _TimmCycles(TimmWarmup):
+    """timm's cycles: the cycle index, the per-cycle shape, `lr_min` after the limit.
+
+    Subclasses are dataclasses with the fields `learning_rate, t_initial` and
+    those of `_cycle_fields`.
+    """
 
     def _shape(self, lr_max: float, t_curr: float, t_i: float) -> float:
         raise NotImplementedError
 
-    def _cycles(self, t: int) -> float:
-        """The rate at cycle time `t` (after the warmup)."""
+    def _after(self, t):
         i, t_i, t_curr = self._cycle(t)
         if i >= self.cycle_limit:
             return self.lr_min
@@ -64,25 +104,23 @@ class _TimmCycles(Schedule):
             i += 1
         return i, m ** i * self.t_initial, t - self._start(i)
 
-    def _value(self, step):
-        if step < self.warmup_t:
-            target = self.learning_rate
-            if self._WARMUP_TO_JOIN and not self.warmup_prefix:
-                target = self._cycles(self.warmup_t)
-            warmup_step = (target - self.warmup_lr_init) / self.warmup_t
-            return self.warmup_lr_init + step * warmup_step
-        return self._cycles(step - self.warmup_t if self.warmup_prefix else step)
-
-    def _breakpoints(self, total_steps):
-        shift = self.warmup_t if self.warmup_prefix else 0
-        if self.warmup_t:
-            yield self.warmup_t
+    def _after_breakpoints(self, total_steps):
         i = 1
-        while i <= self.cycle_limit and shift + math.ceil(self._start(i)) - 1 < total_steps:
-            start = shift + math.ceil(self._start(i))
+        while i <= self.cycle_limit and math.ceil(self._start(i)) - 1 < total_steps:
+            start = math.ceil(self._start(i))
             yield from (start - 1, start)
             i += 1
 
+
+WARMUP_ARGS = """
+      warmup_t: Warmup steps, an integer >= 0.
+      warmup_lr_init: The rate at step 0 of the warmup, a finite number >= 0.
+      warmup_prefix: False: the warmup ramps linearly from `warmup_lr_init`
+        towards `learning_rate` (reaching
+        `warmup_lr_init + (warmup_t - 1) / warmup_t * (learning_rate - warmup_lr_init)`)
+        and then the rate jumps to the schedule at `t = warmup_t`, whose first
+        `warmup_t` steps are replaced. True: the schedule starts after the warmup
+        (`t = step - warmup_t`)."""
 
 _COMMON = """
     Args:
@@ -91,15 +129,8 @@ _COMMON = """
       lr_min: The trough, and the rate after `cycle_limit` cycles, finite, >= 0.
       cycle_mul: Cycle `i` lasts `t_initial * cycle_mul ** i`, a finite number > 0.
       cycle_decay: Cycle `i` peaks at `learning_rate * cycle_decay ** i`, finite, >= 0.
-      cycle_limit: The number of cycles, an integer > 0.
-      warmup_t: Warmup steps, an integer >= 0.
-      warmup_lr_init: The rate at step 0 of the warmup, a finite number >= 0.
-      warmup_prefix: False (timm's default): the warmup ramps linearly from
-        `warmup_lr_init` towards `learning_rate` (reaching
-        `warmup_lr_init + (warmup_t - 1) / warmup_t * (learning_rate - warmup_lr_init)`)
-        and then the rate jumps to the cycle schedule at `t = warmup_t`, whose first
-        `warmup_t` steps are replaced. True: the cycles start after the warmup
-        (`t = step - warmup_t`).
+      cycle_limit: The number of cycles, an integer > 0.""" + WARMUP_ARGS + """
+        False is the default of these three schedulers.
 
     Deviation: with `cycle_mul != 1` timm finds the cycle with a float
     `floor(log(...))`, which can be one cycle off exactly at a restart; lrhooks
@@ -107,29 +138,13 @@ _COMMON = """
 """
 
 
-def _fields():
-    """Fresh dataclass fields for timm's shared arguments (one set per class)."""
-    return dict(
-        t_initial=field(checks.positive_count), lr_min=field(checks.real, 0.0),
-        cycle_mul=field(_cycle_mul, 1.0), cycle_decay=field(checks.real, 1.0),
-        cycle_limit=field(checks.positive_count, 1),
-        warmup_t=field(checks.non_negative_count, 0),
-        warmup_lr_init=field(checks.real, 0.0), warmup_prefix=field(checks.flag, False))
-
-
 @factory("timm_cosine")
+@with_fields(_cycle_fields, after="t_initial")
 class TimmCosine(_TimmCycles):
     """`lr_min + 0.5 * (lr_max - lr_min) * (1 + cos(pi * t_curr ** k / t_i ** k))`."""
 
     learning_rate: float = field(checks.real)
-    t_initial: int = _fields()["t_initial"]
-    lr_min: float = _fields()["lr_min"]
-    cycle_mul: float = _fields()["cycle_mul"]
-    cycle_decay: float = _fields()["cycle_decay"]
-    cycle_limit: int = _fields()["cycle_limit"]
-    warmup_t: int = _fields()["warmup_t"]
-    warmup_lr_init: float = _fields()["warmup_lr_init"]
-    warmup_prefix: bool = _fields()["warmup_prefix"]
+    t_initial: int = field(checks.positive_count)
     k_decay: float = field(checks.positive, 1.0)
 
     def _shape(self, lr_max, t_curr, t_i):
@@ -158,22 +173,19 @@ def timm_cosine(learning_rate: float, t_initial: int, lr_min: float = 0.0,
 
 
 @factory("timm_tanh")
+@with_fields(_cycle_fields, after="ub")
 class TimmTanh(_TimmCycles):
     """`lr_min + 0.5 * (lr_max - lr_min) * (1 - tanh(lb * (1 - tr) + ub * tr))`."""
 
-    _WARMUP_TO_JOIN = True
-
     learning_rate: float = field(checks.real)
-    t_initial: int = _fields()["t_initial"]
+    t_initial: int = field(checks.positive_count)
     lb: float = field(checks.finite, -7.0)
     ub: float = field(checks.finite, 3.0)
-    lr_min: float = _fields()["lr_min"]
-    cycle_mul: float = _fields()["cycle_mul"]
-    cycle_decay: float = _fields()["cycle_decay"]
-    cycle_limit: int = _fields()["cycle_limit"]
-    warmup_t: int = _fields()["warmup_t"]
-    warmup_lr_init: float = _fields()["warmup_lr_init"]
-    warmup_prefix: bool = _fields()["warmup_prefix"]
+
+    def _warmup_target(self):
+        # timm's TanhLRScheduler ramps (without warmup_prefix) towards its own value
+        # at `warmup_t`; the cosine and poly schedulers towards `learning_rate`.
+        return self.learning_rate if self.warmup_prefix else self._after(self.warmup_t)
 
     def __post_init__(self):
         super().__post_init__()
@@ -204,19 +216,13 @@ def timm_tanh(learning_rate: float, t_initial: int, lb: float = -7.0, ub: float 
 
 
 @factory("timm_poly")
+@with_fields(_cycle_fields, after="power")
 class TimmPoly(_TimmCycles):
     """`lr_min + (lr_max - lr_min) * (1 - t_curr ** k / t_i ** k) ** power`."""
 
     learning_rate: float = field(checks.real)
-    t_initial: int = _fields()["t_initial"]
+    t_initial: int = field(checks.positive_count)
     power: float = field(checks.real, 0.5)
-    lr_min: float = _fields()["lr_min"]
-    cycle_mul: float = _fields()["cycle_mul"]
-    cycle_decay: float = _fields()["cycle_decay"]
-    cycle_limit: int = _fields()["cycle_limit"]
-    warmup_t: int = _fields()["warmup_t"]
-    warmup_lr_init: float = _fields()["warmup_lr_init"]
-    warmup_prefix: bool = _fields()["warmup_prefix"]
     k_decay: float = field(checks.positive, 1.0)
 
     def _shape(self, lr_max, t_curr, t_i):
@@ -239,11 +245,5 @@ def timm_poly(learning_rate: float, t_initial: int, power: float = 0.5, lr_min: 
 
 
 for _factory in (timm_cosine, timm_tanh, timm_poly):
-    _factory.__doc__ += _COMMON + """
-    Returns:
-      The schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
-    """
+    _factory.__doc__ += _COMMON
+    documented(_factory)

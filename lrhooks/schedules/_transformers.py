@@ -8,11 +8,12 @@ which `LambdaLR` multiplies by the optimizer's rate; fairseq's
 operations are used. This module never imports TensorFlow.
 """
 
+import dataclasses
 import math
 from typing import Optional
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, factory, field
+from lrhooks.schedules._base import Schedule, documented, factory, field, optional
 
 __all__ = ["InverseSqrt", "WarmupStableDecay", "LinearScheduleWithWarmup",
            "CosineScheduleWithWarmup", "CosineWithHardRestartsScheduleWithWarmup",
@@ -22,10 +23,6 @@ __all__ = ["InverseSqrt", "WarmupStableDecay", "LinearScheduleWithWarmup",
            "polynomial_decay_schedule_with_warmup", "constant_schedule_with_warmup"]
 
 _SHAPES = ("linear", "cosine", "1-sqrt")
-
-
-def _optional_count(name: str, value) -> Optional[int]:
-    return None if value is None else checks.positive_count(name, value)
 
 
 def _ramp(step: int, warmup_steps: int) -> float:
@@ -44,7 +41,7 @@ class InverseSqrt(Schedule):
 
     learning_rate: float = field(checks.real)
     warmup_steps: int = field(checks.non_negative_count)
-    timescale: Optional[int] = field(_optional_count, None)
+    timescale: Optional[int] = field(optional(checks.positive_count), None)
     warmup_init_lr: float = field(checks.real, 0.0)
 
     @property
@@ -67,6 +64,7 @@ class InverseSqrt(Schedule):
         return (self.warmup_steps,) if self.warmup_steps else ()
 
 
+@documented
 def inverse_sqrt(learning_rate: float, warmup_steps: int, timescale: Optional[int] = None,
                  warmup_init_lr: float = 0.0) -> InverseSqrt:
     """Inverse square root decay after a linear warmup (transformers, fairseq).
@@ -89,13 +87,6 @@ def inverse_sqrt(learning_rate: float, warmup_steps: int, timescale: Optional[in
       warmup_steps: `W`, an integer >= 0.
       timescale: `tau`, an integer > 0, or None for the default.
       warmup_init_lr: The rate at step 0, a finite number >= 0.
-
-    Returns:
-      An `InverseSqrt` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return InverseSqrt(learning_rate, warmup_steps, timescale, warmup_init_lr)
 
@@ -147,6 +138,7 @@ class WarmupStableDecay(Schedule):
         return (w, w + s, w + s + d)
 
 
+@documented
 def warmup_stable_decay(learning_rate: float, num_warmup_steps: int, num_stable_steps: int,
                         num_decay_steps: int, warmup_type: str = "linear",
                         decay_type: str = "cosine", min_lr_ratio: float = 0.0,
@@ -176,13 +168,6 @@ def warmup_stable_decay(learning_rate: float, num_warmup_steps: int, num_stable_
       decay_type: 'linear', 'cosine' or '1-sqrt'.
       min_lr_ratio: `r`, the start and end rate as a fraction, in [0, 1].
       num_cycles: Cosine waves in the decay (0.5: half a cosine), finite, >= 0.
-
-    Returns:
-      A `WarmupStableDecay` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return WarmupStableDecay(learning_rate, num_warmup_steps, num_stable_steps,
                              num_decay_steps, warmup_type, decay_type, min_lr_ratio,
@@ -208,19 +193,25 @@ class _WithWarmup(Schedule):
         return ends
 
 
-@factory("linear_schedule_with_warmup")
-class LinearScheduleWithWarmup(_WithWarmup):
-    """`lr * max(0, (T - step) / max(1, T - W))` after a linear warmup (transformers)."""
+@dataclasses.dataclass(frozen=True, repr=False)
+class _WarmupThenDecay(_WithWarmup):
+    """The arguments `learning_rate, num_warmup_steps, num_training_steps` most share."""
 
     learning_rate: float = field(checks.real)
     num_warmup_steps: int = field(checks.non_negative_count)
     num_training_steps: int = field(checks.non_negative_count)
+
+
+@factory("linear_schedule_with_warmup")
+class LinearScheduleWithWarmup(_WarmupThenDecay):
+    """`lr * max(0, (T - step) / max(1, T - W))` after a linear warmup (transformers)."""
 
     def _decay(self, step):
         return max(0.0, float(self.num_training_steps - step)
                    / float(max(1, self.num_training_steps - self.num_warmup_steps)))
 
 
+@documented
 def linear_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
                                 num_training_steps: int) -> LinearScheduleWithWarmup:
     """`transformers.get_linear_schedule_with_warmup`, times `learning_rate`.
@@ -232,24 +223,13 @@ def linear_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
       learning_rate: The peak rate, a finite number >= 0.
       num_warmup_steps: `W`, an integer >= 0.
       num_training_steps: `T`, an integer >= 0 (the rate is 0 from `T` on).
-
-    Returns:
-      A `LinearScheduleWithWarmup` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return LinearScheduleWithWarmup(learning_rate, num_warmup_steps, num_training_steps)
 
 
 @factory("cosine_schedule_with_warmup")
-class CosineScheduleWithWarmup(_WithWarmup):
+class CosineScheduleWithWarmup(_WarmupThenDecay):
     """`lr * max(0, r + (1 - r) * 0.5 * (1 + cos(2 pi num_cycles p)))` after a warmup."""
-
-    learning_rate: float = field(checks.real)
-    num_warmup_steps: int = field(checks.non_negative_count)
-    num_training_steps: int = field(checks.non_negative_count)
     num_cycles: float = field(checks.real, 0.5)
     min_lr_rate: float = field(checks.interval, 0.0, low=0.0, high=1.0)
 
@@ -262,6 +242,7 @@ class CosineScheduleWithWarmup(_WithWarmup):
         return (self.num_warmup_steps,)
 
 
+@documented
 def cosine_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
                                 num_training_steps: int, num_cycles: float = 0.5,
                                 min_lr_rate: float = 0.0) -> CosineScheduleWithWarmup:
@@ -284,25 +265,14 @@ def cosine_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
       num_training_steps: `T`, an integer >= 0.
       num_cycles: Cosine waves over `T - W` steps, a finite number >= 0.
       min_lr_rate: The floor as a fraction of `learning_rate`, in [0, 1].
-
-    Returns:
-      A `CosineScheduleWithWarmup` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return CosineScheduleWithWarmup(learning_rate, num_warmup_steps, num_training_steps,
                                     num_cycles, min_lr_rate)
 
 
 @factory("cosine_with_hard_restarts_schedule_with_warmup")
-class CosineWithHardRestartsScheduleWithWarmup(_WithWarmup):
+class CosineWithHardRestartsScheduleWithWarmup(_WarmupThenDecay):
     """`lr * 0.5 * (1 + cos(pi * ((num_cycles * p) % 1)))` for `p < 1`, then 0."""
-
-    learning_rate: float = field(checks.real)
-    num_warmup_steps: int = field(checks.non_negative_count)
-    num_training_steps: int = field(checks.non_negative_count)
     num_cycles: int = field(checks.positive_count, 1)
 
     def _decay(self, step):
@@ -313,6 +283,7 @@ class CosineWithHardRestartsScheduleWithWarmup(_WithWarmup):
             math.pi * ((float(self.num_cycles) * progress) % 1.0))))
 
 
+@documented
 def cosine_with_hard_restarts_schedule_with_warmup(
         learning_rate: float, num_warmup_steps: int, num_training_steps: int,
         num_cycles: int = 1) -> CosineWithHardRestartsScheduleWithWarmup:
@@ -328,13 +299,6 @@ def cosine_with_hard_restarts_schedule_with_warmup(
       num_warmup_steps: `W`, an integer >= 0.
       num_training_steps: `T`, an integer >= 0.
       num_cycles: Hard restarts over `T - W` steps, an integer > 0.
-
-    Returns:
-      A `CosineWithHardRestartsScheduleWithWarmup` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return CosineWithHardRestartsScheduleWithWarmup(learning_rate, num_warmup_steps,
                                                     num_training_steps, num_cycles)
@@ -368,6 +332,7 @@ class PolynomialDecayScheduleWithWarmup(_WithWarmup):
         return ((lr_init - lr_end) * pct_remaining ** self.power + lr_end) / lr_init
 
 
+@documented
 def polynomial_decay_schedule_with_warmup(
         learning_rate: float, num_warmup_steps: int, num_training_steps: int,
         lr_end: float = 1e-7, power: float = 1.0) -> PolynomialDecayScheduleWithWarmup:
@@ -386,13 +351,6 @@ def polynomial_decay_schedule_with_warmup(
       num_training_steps: `T`, an integer > `W`.
       lr_end: The final rate, a finite number in [0, learning_rate].
       power: The exponent, a finite number >= 0.
-
-    Returns:
-      A `PolynomialDecayScheduleWithWarmup` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return PolynomialDecayScheduleWithWarmup(learning_rate, num_warmup_steps,
                                              num_training_steps, lr_end, power)
@@ -411,6 +369,7 @@ class ConstantScheduleWithWarmup(_WithWarmup):
         return self.learning_rate * 1.0
 
 
+@documented
 def constant_schedule_with_warmup(learning_rate: float,
                                   num_warmup_steps: int) -> ConstantScheduleWithWarmup:
     """`transformers.get_constant_schedule_with_warmup`, times `learning_rate`.
@@ -421,12 +380,5 @@ def constant_schedule_with_warmup(learning_rate: float,
     Args:
       learning_rate: The rate after the warmup, a finite number >= 0.
       num_warmup_steps: `W`, an integer >= 0.
-
-    Returns:
-      A `ConstantScheduleWithWarmup` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
     """
     return ConstantScheduleWithWarmup(learning_rate, num_warmup_steps)
