@@ -1,18 +1,23 @@
 """The schedule catalogue (issue 14) against its peers.
 
-1. `tests/data/peer_values/*.json`: for every new schedule, >= 1,000 random valid
-   argument sets, each with a random step, and the peer's value there. They were
-   generated once, outside the repository, from PyTorch 2.13 (CPU), transformers 5.24,
-   timm 1.0.31, optax 0.2.8 (with `jax_enable_x64`), TensorFlow 2.21, and from the
-   Model Garden's and tensor2tensor's formulas transcribed in float64 (both evaluate in
-   float32); each file names its peer and tolerance. A row is `[arguments, step, value]`
+1. `tests/data/peer_values/*.json.gz`: for every catalogue schedule, >= 1,000 random
+   (valid argument set, step) cases and the peer's value there (gzip'd JSON, floats in
+   `repr`, which round-trips). They were generated once, outside the repository, from
+   PyTorch 2.14 (CPU), transformers 5.24, timm 1.0.31, optax 0.2.8 (with
+   `jax_enable_x64`), Keras 3.15 (float64), TensorFlow 2.21, and from the Model Garden's
+   and tensor2tensor's formulas transcribed in float64 (both evaluate in float32); each
+   file names its peer and tolerance. A case group is `[arguments, [[step, value], ...]]`
    and the schedule is `factory(arguments)` in the flag language, so the data also checks
-   how each peer's arguments map onto lrhooks'. No peer is imported here.
+   how each peer's arguments map onto lrhooks' (files whose factory is `warmup` or
+   `join_schedules` check a peer schedule that is one composition here). For the stateful
+   `timm_plateau` the arguments end in `| [metric, ...]` and a step is the number of
+   reports. No peer is imported here.
 2. The peers' own (rounded) test tables; the exact golden tables, the one-line
    validation messages and the spec round trips of every new schedule are entries of the
    conformance suite's REGISTRY (`tests/support/catalogue_registry.py`).
 """
 
+import gzip
 import json
 import math
 import pathlib
@@ -25,11 +30,15 @@ from lrhooks import schedules as S
 from lrhooks.spec import SpecError, from_spec, spec
 
 PEER_DIR = pathlib.Path(__file__).resolve().parent / "data" / "peer_values"
-PEER_FILES = sorted(PEER_DIR.glob("*.json"))
+PEER_FILES = sorted(PEER_DIR.glob("*.json.gz"))
+
+
+def _peer_data(path):
+    return json.loads(gzip.decompress(path.read_bytes()))
 
 
 def test_every_new_factory_has_peer_values():
-    names = {json.loads(p.read_text())["factory"] for p in PEER_FILES}
+    names = {_peer_data(p)["factory"] for p in PEER_FILES}
     assert names >= {
         "inverse_sqrt", "noam", "rsqrt_decay", "t2t_schedule", "warmup_stable_decay",
         "linear_schedule_with_warmup", "cosine_schedule_with_warmup",
@@ -40,21 +49,41 @@ def test_every_new_factory_has_peer_values():
         "cosine_decay_schedule", "optax_exponential_decay", "piecewise_interpolate_schedule",
         "power_and_linear_decay", "direct_power_decay", "power_decay_with_offset",
         "polynomial_warmup", "noisy_linear_cosine_decay", "timm_cosine", "timm_tanh",
-        "timm_poly"}
+        "timm_poly", "timm_step", "timm_multistep", "timm_wsd", "timm_plateau",
+        "piecewise_constant_schedule", "warmup_cosine_decay_schedule", "sgdr_schedule",
+        "cosine_onecycle_schedule", "linear_onecycle_schedule", "step_cosine_decay_with_offset",
+        "with_offset", "cosine_with_min_lr_schedule_with_warmup",
+        "cosine_with_min_lr_schedule_with_warmup_lr_rate", "polynomial_decay", "warmup"}
 
 
-@pytest.mark.parametrize("path", PEER_FILES, ids=[p.stem for p in PEER_FILES])
+def test_peer_data_is_small():
+    assert sum(p.stat().st_size for p in PEER_FILES) < 800_000
+
+
+def _rate(factory, arguments, step):
+    """The lrhooks value of a peer case (a stateful plateau: after `step` reports)."""
+    if factory != "timm_plateau":
+        return from_spec(f"{factory}({arguments})")(step)
+    arguments, metrics = arguments.split(" | ")
+    schedule = from_spec(f"{factory}({arguments})")
+    for metric in json.loads(metrics)[:step]:
+        schedule.report(metric)
+    return schedule(0)
+
+
+@pytest.mark.parametrize("path", PEER_FILES, ids=[p.name.split(".")[0] for p in PEER_FILES])
 def test_equals_the_peer(path):
-    doc = json.loads(path.read_text())
+    doc = _peer_data(path)
     factory, rtol, atol = doc["factory"], doc["rtol"], doc["atol"]
-    assert len(doc["cases"]) >= 1000
+    cases = [(arguments, step, value) for arguments, points in doc["cases"]
+             for step, value in points]
+    assert len(cases) >= 1000
     wrong = []
-    for arguments, step, expected in doc["cases"]:
-        schedule = from_spec(f"{factory}({arguments})")
-        got = schedule(step)
+    for arguments, step, expected in cases:
+        got = _rate(factory, arguments, step)
         if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
             wrong.append((f"{factory}({arguments})", step, expected, got))
-    assert not wrong, f"{len(wrong)} of {len(doc['cases'])} differ from {doc['peer']}: {wrong[:3]}"
+    assert not wrong, f"{len(wrong)} of {len(cases)} differ from {doc['peer']}: {wrong[:3]}"
 
 
 # ---------------------------------------------------------------------------
@@ -156,3 +185,48 @@ def test_momentum_methods_are_the_momentum_schedules():
     peak = max(steps, key=cycle)
     assert min(steps, key=cycle.momentum()) == peak
     assert from_spec(spec(cycle.momentum())) == cycle.momentum()
+
+
+def test_timm_plateau_warms_up_by_reports_then_reduces_on_plateau():
+    """timm's `PlateauLRScheduler`: report k is `step(k, metric)` (peer data: timm_plateau)."""
+    schedule = from_spec("timm_plateau(1.0, decay_rate=0.5, patience_t=0, warmup_t=2, "
+                         "warmup_lr_init=0.2)")
+    assert isinstance(schedule, S.TimmPlateau) and isinstance(schedule, S.StatefulSchedule)
+    rates, versions = [schedule(0)], [schedule.version]
+    for metric in (5.0, 0.0, 1.0, 1.0, 2.0):  # mode 'max'; warmup metrics are not used
+        schedule.report(metric)
+        rates.append(schedule(123))
+        versions.append(schedule.version)
+    assert rates == pytest.approx([0.2, 0.6, 1.0, 1.0, 0.5, 0.5])
+    assert versions == [0, 1, 2, 2, 3, 3]
+    assert schedule.best == 2.0 and schedule.reports == 5
+    assert spec(schedule) == ("timm_plateau(learning_rate=1.0, decay_rate=0.5, patience_t=0, "
+                              "threshold=0.0001, cooldown_t=0, warmup_t=2, warmup_lr_init=0.2, "
+                              "lr_min=0.0, mode='max')")
+    assert repr(schedule).startswith("TimmPlateau(learning_rate=1.0, decay_rate=0.5, ")
+    assert repr(schedule).endswith("[rate=0.5, best=2.0, num_bad=0, cooldown_counter=0, "
+                                   "reports=5]")
+    restored = from_spec(spec(schedule))
+    restored.load_state(schedule.state())
+    restored.report(1.0)
+    schedule.report(1.0)
+    assert restored.state() == schedule.state() and restored(0) == 0.25
+
+
+def test_timm_plateau_rejects_bad_arguments_and_reports_in_one_line():
+    with pytest.raises(SpecError, match="`warmup_t` must be an integer >= 0, got -1"):
+        from_spec("timm_plateau(0.1, warmup_t=-1)")
+    with pytest.raises(ValueError, match=r"`decay_rate` must be a finite number in \(0, 1\), "
+                                         r"got 1.0"):
+        S.timm_plateau(0.1, decay_rate=1.0)
+    with pytest.raises(TypeError, match="`patience_t` must be an integer >= 0, got 1.5"):
+        S.timm_plateau(0.1, patience_t=1.5)
+    with pytest.raises(TypeError, match="`value` must be a real number, got 'x'"):
+        S.timm_plateau(0.1, warmup_t=3).report("x")
+
+
+def test_new_catalogue_factories_state_their_peer_and_formula():
+    for factory in (S.timm_step, S.timm_multistep, S.timm_wsd, S.timm_plateau,
+                    S.sgdr_schedule, S.with_offset, S.step_cosine_decay_with_offset):
+        doc = factory.__doc__
+        assert "rate" in doc and "Raises:" in doc and doc.count("Returns:") == 1, factory

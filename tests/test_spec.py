@@ -254,6 +254,39 @@ CATALOGUE_SCHEDULES = st.one_of(
               st.floats(0.0, 10.0), **_TIMM),
     st.builds(schedules.timm_poly, _RATES, _COUNTS, st.floats(0.0, 3.0),
               k_decay=st.floats(0.1, 3.0), **_TIMM),
+    st.builds(schedules.timm_step, _RATES, _STEPS, _FRACTIONS, st.integers(0, 100), _RATES,
+              st.booleans()),
+    st.builds(schedules.timm_multistep, _RATES, _BOUNDARIES, _FRACTIONS, st.integers(0, 100),
+              _RATES, st.booleans()),
+    st.integers(1, 10**5).flatmap(lambda t: st.builds(
+        schedules.timm_wsd, _RATES, st.just(t), st.integers(1, t), _RATES,
+        st.sampled_from(["constant", "rsqrt", "power"]), _STEPS, st.floats(0.1, 3.0),
+        st.sampled_from(["linear", "1-sqrt", "cosine", "power", "exp"]), st.floats(0.1, 3.0),
+        st.floats(0.01, 0.99), st.integers(0, 100), _RATES)),
+    st.builds(schedules.piecewise_constant_schedule, _RATES,
+              st.dictionaries(_N0, st.floats(0.0, 2.0), max_size=4)),
+    st.integers(0, 1000).flatmap(lambda w: st.builds(
+        schedules.warmup_cosine_decay_schedule, _RATES, _RATES, st.just(w),
+        st.integers(w + 1, w + 10**6), _RATES, st.floats(0.0, 4.0))),
+    st.lists(st.builds(schedules.warmup_cosine_decay_schedule, _RATES, _RATES, st.just(10),
+                       st.integers(11, 10**5)), min_size=1, max_size=3).map(
+        schedules.sgdr_schedule),
+    st.builds(schedules.cosine_onecycle_schedule, _COUNTS, _RATES, _FRACTIONS,
+              st.floats(0.1, 100.0), st.floats(0.1, 10**5)),
+    st.builds(schedules.linear_onecycle_schedule, _COUNTS, _RATES, _FRACTIONS, _FRACTIONS,
+              st.floats(0.1, 100.0), st.floats(0.1, 10**5)),
+    st.lists(st.integers(0, 10**6), unique=True, min_size=2, max_size=5).map(sorted).flatmap(
+        lambda b: st.builds(schedules.step_cosine_decay_with_offset, st.just(b),
+                            st.lists(_RATES, min_size=len(b), max_size=len(b)), _N0)),
+    st.builds(schedules.with_offset, st.one_of(
+        st.builds(schedules.exponential_decay, _RATES, _STEPS, st.floats(0.01, 2.0),
+                  st.booleans()),
+        st.builds(schedules.cosine_decay, _RATES, _STEPS, _FRACTIONS)), _N0),
+    st.builds(schedules.cosine_with_min_lr_schedule_with_warmup, st.floats(0.01, 10.0), _N0,
+              _N0, st.floats(0.0, 5.0), min_lr_rate=_FRACTIONS),
+    st.builds(schedules.cosine_with_min_lr_schedule_with_warmup_lr_rate, st.floats(0.01, 10.0),
+              _N0, _N0, st.floats(0.0, 5.0), min_lr=_RATES,
+              warmup_lr_rate=st.none() | _FRACTIONS),
     st.builds(lambda s, b, m: s.momentum(b, m),
               st.builds(schedules.one_cycle, _RATES, st.integers(2, 10**5),
                         st.sampled_from([0.25, 0.3, 0.5]), st.sampled_from(["cos", "linear"])),
@@ -273,8 +306,13 @@ _BASE_NAMES = {"constant", "piecewise_constant", "exponential_decay", "inverse_t
                "piecewise_interpolate_schedule", "power_and_linear_decay", "direct_power_decay",
                "power_decay_with_offset", "noisy_linear_cosine_decay", "timm_cosine",
                "timm_tanh", "timm_poly", "one_cycle_momentum", "cyclic_momentum",
-               # Stateful (equal only to itself): its spec form is tested in test_catalogue.
-               "reduce_lr_on_plateau"}
+               "timm_step", "timm_multistep", "timm_wsd", "piecewise_constant_schedule",
+               "warmup_cosine_decay_schedule", "sgdr_schedule", "cosine_onecycle_schedule",
+               "linear_onecycle_schedule", "step_cosine_decay_with_offset", "with_offset",
+               "cosine_with_min_lr_schedule_with_warmup",
+               "cosine_with_min_lr_schedule_with_warmup_lr_rate",
+               # Stateful (equal only to itself): their spec forms are tested in test_catalogue.
+               "reduce_lr_on_plateau", "timm_plateau"}
 
 
 _WORDS = st.sampled_from(["linear", "exponential", "constant", "cos", "triangular", "exp_range"])

@@ -26,7 +26,12 @@ The package, one family per module (all private; import from here):
   `_t2t`          noam, rsqrt_decay, t2t_schedule (tensor2tensor's factor strings)
   `_optax`        optax_exponential_decay, cosine_decay_schedule, piecewise_interpolate_schedule
   `_tf_more`      the Model Garden's power decays, polynomial_warmup, noisy_linear_cosine_decay
-  `_timm`         timm_cosine, timm_tanh, timm_poly
+  `_timm`         timm_cosine, timm_tanh, timm_poly (and timm's warmup, `TimmWarmup`)
+  `_timm_steps`   timm_step, timm_multistep, timm_wsd, timm_plateau (stateful)
+  `_optax_more`   piecewise_constant_schedule, warmup_cosine_decay_schedule, sgdr_schedule,
+                  cosine_onecycle_schedule, linear_onecycle_schedule
+  `_model_garden` step_cosine_decay_with_offset, with_offset (the *WithOffset wrappers)
+  `_transformers_min_lr` cosine_with_min_lr_schedule_with_warmup(_lr_rate)
   `_plateau`      `ReduceLROnPlateau`, a stateful schedule (its hook: `lrhooks.plateau`)
   `_range_test`   `range_test_schedule`, the range-test ramp (its hook: `lrhooks.range_test`)
 
@@ -41,6 +46,12 @@ from lrhooks.schedules._composition import (LinearScaling, Scaled, Sequential, W
                                             linear_scaling, scaled, sequential, warmup)
 from lrhooks.schedules._plateau import ReduceLROnPlateau, reduce_lr_on_plateau
 from lrhooks.schedules._combine import JoinSchedules, Product, join_schedules, product
+from lrhooks.schedules._model_garden import (StepCosineDecayWithOffset, WithOffset,
+                                             step_cosine_decay_with_offset, with_offset)
+from lrhooks.schedules._optax_more import (
+    CosineOnecycleSchedule, LinearOnecycleSchedule, PiecewiseConstantSchedule, SgdrSchedule,
+    WarmupCosineDecaySchedule, cosine_onecycle_schedule, linear_onecycle_schedule,
+    piecewise_constant_schedule, sgdr_schedule, warmup_cosine_decay_schedule)
 from lrhooks.schedules._optax import (CosineDecaySchedule, OptaxExponentialDecay,
                                       PiecewiseInterpolateSchedule, cosine_decay_schedule,
                                       optax_exponential_decay, piecewise_interpolate_schedule)
@@ -59,6 +70,11 @@ from lrhooks.schedules._tf_more import (DirectPowerDecay, NoisyLinearCosineDecay
                                         noisy_linear_cosine_decay, polynomial_warmup,
                                         power_and_linear_decay, power_decay_with_offset)
 from lrhooks.schedules._timm import TimmCosine, TimmPoly, TimmTanh, timm_cosine, timm_poly, timm_tanh
+from lrhooks.schedules._timm_steps import (TimmMultistep, TimmPlateau, TimmStep, TimmWsd,
+                                           timm_multistep, timm_plateau, timm_step, timm_wsd)
+from lrhooks.schedules._transformers_min_lr import (
+    CosineWithMinLrScheduleWithWarmup, CosineWithMinLrScheduleWithWarmupLrRate,
+    cosine_with_min_lr_schedule_with_warmup, cosine_with_min_lr_schedule_with_warmup_lr_rate)
 from lrhooks.schedules._transformers import (
     ConstantScheduleWithWarmup, CosineScheduleWithWarmup,
     CosineWithHardRestartsScheduleWithWarmup, InverseSqrt, LinearScheduleWithWarmup,
@@ -101,17 +117,26 @@ __all__ = [
     "linear_schedule_with_warmup", "cosine_schedule_with_warmup",
     "cosine_with_hard_restarts_schedule_with_warmup", "polynomial_decay_schedule_with_warmup",
     "constant_schedule_with_warmup", "Noam", "RsqrtDecay", "T2TSchedule", "noam",
-    "rsqrt_decay", "t2t_schedule",
+    "rsqrt_decay", "t2t_schedule", "CosineWithMinLrScheduleWithWarmup",
+    "CosineWithMinLrScheduleWithWarmupLrRate", "cosine_with_min_lr_schedule_with_warmup",
+    "cosine_with_min_lr_schedule_with_warmup_lr_rate",
     # optax.
     "OptaxExponentialDecay", "CosineDecaySchedule", "PiecewiseInterpolateSchedule",
     "optax_exponential_decay", "cosine_decay_schedule", "piecewise_interpolate_schedule",
+    "PiecewiseConstantSchedule", "WarmupCosineDecaySchedule", "SgdrSchedule",
+    "CosineOnecycleSchedule", "LinearOnecycleSchedule", "piecewise_constant_schedule",
+    "warmup_cosine_decay_schedule", "sgdr_schedule", "cosine_onecycle_schedule",
+    "linear_onecycle_schedule",
     # TensorFlow's Model Garden and noisy_linear_cosine_decay.
     "PowerAndLinearDecay", "DirectPowerDecay", "PowerDecayWithOffset", "PolynomialWarmup",
     "NoisyLinearCosineDecay", "power_and_linear_decay", "direct_power_decay",
     "power_decay_with_offset", "polynomial_warmup", "noisy_linear_cosine_decay",
+    "StepCosineDecayWithOffset", "WithOffset", "step_cosine_decay_with_offset", "with_offset",
     # timm.
     "TimmCosine", "TimmTanh", "TimmPoly", "timm_cosine", "timm_tanh", "timm_poly",
-    # Stateful and range-test schedules (classes; reduce_lr_on_plateau is the plateau's
-    # spec factory, the range-test ramp has none).
-    "ReduceLROnPlateau", "LRRangeTestSchedule", "reduce_lr_on_plateau",
+    "TimmStep", "TimmMultistep", "TimmWsd", "timm_step", "timm_multistep", "timm_wsd",
+    # Stateful and range-test schedules (classes; reduce_lr_on_plateau and timm_plateau
+    # are the plateaus' spec factories, the range-test ramp has none).
+    "ReduceLROnPlateau", "TimmPlateau", "LRRangeTestSchedule", "reduce_lr_on_plateau",
+    "timm_plateau",
 ]

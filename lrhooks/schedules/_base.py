@@ -173,10 +173,10 @@ def documented(function):
 
 
 def power_or_inf(base: float, exponent: float) -> float:
-    """`base ** exponent`, but inf on overflow (as in TensorFlow)."""
+    """`base ** exponent`, but inf on overflow and for `0 ** negative` (as in TensorFlow)."""
     try:
         return base ** exponent
-    except OverflowError:
+    except (OverflowError, ZeroDivisionError):
         return math.inf
 
 

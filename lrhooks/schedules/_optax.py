@@ -119,7 +119,7 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
     return CosineDecaySchedule(init_value, decay_steps, alpha, exponent)
 
 
-def _pairs(name: str, value) -> Tuple[Tuple[int, float], ...]:
+def scale_pairs(name: str, value) -> Tuple[Tuple[int, float], ...]:
     """A dict `{boundary: scale}` or a sequence of `(boundary, scale)` pairs, sorted."""
     if isinstance(value, dict):
         value = list(value.items())
@@ -150,7 +150,7 @@ class PiecewiseInterpolateSchedule(Schedule):
 
     interpolate_type: str = field(checks.choice, options=("linear", "cosine"))
     init_value: float = field(checks.real)
-    boundaries_and_scales: Tuple[Tuple[int, float], ...] = field(_pairs, ())
+    boundaries_and_scales: Tuple[Tuple[int, float], ...] = field(scale_pairs, ())
 
     def _value(self, step):
         bounds = (0,) + tuple(b for b, _ in self.boundaries_and_scales)

@@ -16,8 +16,8 @@ from typing import Any, Dict
 from lrhooks import checks
 from lrhooks.schedules._base import Schedule, StatefulSchedule
 
-__all__ = ["ReduceLROnPlateau", "reduce_lr_on_plateau", "MODES", "THRESHOLD_MODES",
-           "STATE_KEYS"]
+__all__ = ["ReduceLROnPlateau", "reduce_lr_on_plateau", "metric_value", "MODES",
+           "THRESHOLD_MODES", "STATE_KEYS"]
 
 MODES = ("min", "max")
 THRESHOLD_MODES = ("rel", "abs")
@@ -27,6 +27,13 @@ STATE_KEYS = ("best", "num_bad", "cooldown_counter", "rate", "reports")
 def _is_array(value) -> bool:
     """A numpy array or scalar (told by its interface; numpy is not imported here)."""
     return hasattr(value, "__array__") and hasattr(value, "dtype")
+
+
+def metric_value(value) -> float:
+    """A reported metric as a float: a real number or a numpy scalar (not a bool)."""
+    if isinstance(value, bool) or not (isinstance(value, numbers.Real) or _is_array(value)):
+        raise TypeError(f"`value` must be a real number, got {value!r}")
+    return float(value)
 
 
 def _state_count(key: str, value) -> int:
@@ -116,9 +123,7 @@ class ReduceLROnPlateau(Schedule, StatefulSchedule):
         Raises:
           TypeError: `value` is not a real number.
         """
-        if isinstance(value, bool) or not (isinstance(value, numbers.Real) or _is_array(value)):
-            raise TypeError(f"`value` must be a real number, got {value!r}")
-        value = float(value)
+        value = metric_value(value)
         self.reports += 1
         if self.is_better(value, self.best):
             self.best = value
@@ -175,10 +180,8 @@ class ReduceLROnPlateau(Schedule, StatefulSchedule):
                 f"cooldown={self.cooldown!r}, min_lr={self.min_lr!r}, eps={self.eps!r})")
 
     def __repr__(self) -> str:
-        return (f"ReduceLROnPlateau(learning_rate={self.initial_rate!r}, mode={self.mode!r}, "
-                f"factor={self.factor!r}, patience={self.patience!r}, "
-                f"threshold={self.threshold!r}, threshold_mode={self.threshold_mode!r}, "
-                f"cooldown={self.cooldown!r}, min_lr={self.min_lr!r}, eps={self.eps!r}) "
+        config = self.config_spec()
+        return (f"{type(self).__name__}{config[config.index('('):]} "
                 f"[rate={self.rate!r}, best={self.best!r}, num_bad={self.num_bad}, "
                 f"cooldown_counter={self.cooldown_counter}, reports={self.reports}]")
 

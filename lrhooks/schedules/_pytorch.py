@@ -94,7 +94,7 @@ def step_decay(learning_rate: float, step_size: int, gamma: float = 0.1) -> Step
     return StepDecay(learning_rate, step_size, gamma)
 
 
-def _milestones(name: str, value) -> Tuple[int, ...]:
+def milestones_check(name: str, value) -> Tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise TypeError(f"`{name}` must be a sequence, got {value!r}")
     milestones = tuple(checks.non_negative_count(name, m, element=i) for i, m in enumerate(value))
@@ -108,7 +108,7 @@ class MultiStepDecay(Schedule):
     """`learning_rate * gamma ** bisect_right(milestones, step)` (PyTorch's MultiStepLR)."""
 
     learning_rate: float = field(checks.real)
-    milestones: Tuple[int, ...] = field(_milestones)
+    milestones: Tuple[int, ...] = field(milestones_check)
     gamma: float = field(checks.real, 0.1)
 
     def _value(self, step):

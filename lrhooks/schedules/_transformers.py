@@ -30,7 +30,7 @@ def _ramp(step: int, warmup_steps: int) -> float:
     return float(step) / float(max(1, warmup_steps))
 
 
-def _progress(step: int, warmup_steps: int, training_steps: int) -> float:
+def decay_progress(step: int, warmup_steps: int, training_steps: int) -> float:
     """transformers' decay progress: `(step - W) / max(1, T - W)`."""
     return float(step - warmup_steps) / float(max(1, training_steps - warmup_steps))
 
@@ -89,6 +89,12 @@ def inverse_sqrt(learning_rate: float, warmup_steps: int, timescale: Optional[in
       warmup_init_lr: The rate at step 0, a finite number >= 0.
     """
     return InverseSqrt(learning_rate, warmup_steps, timescale, warmup_init_lr)
+
+
+def cosine_factor(progress: float, num_cycles: float, min_lr_rate: float) -> float:
+    """transformers' cosine factor: `max(0, f * (1 - r) + r)`, `f = 0.5 * (1 + cos(...))`."""
+    factor = 0.5 * (1.0 + math.cos(math.pi * float(num_cycles) * 2.0 * progress))
+    return max(0.0, factor * (1 - min_lr_rate) + min_lr_rate)
 
 
 def _shape_factor(shape: str, progress: float, decay: bool, num_cycles: float) -> float:
@@ -194,7 +200,7 @@ class _WithWarmup(Schedule):
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class _WarmupThenDecay(_WithWarmup):
+class WarmupThenDecay(_WithWarmup):
     """The arguments `learning_rate, num_warmup_steps, num_training_steps` most share."""
 
     learning_rate: float = field(checks.real)
@@ -203,7 +209,7 @@ class _WarmupThenDecay(_WithWarmup):
 
 
 @factory("linear_schedule_with_warmup")
-class LinearScheduleWithWarmup(_WarmupThenDecay):
+class LinearScheduleWithWarmup(WarmupThenDecay):
     """`lr * max(0, (T - step) / max(1, T - W))` after a linear warmup (transformers)."""
 
     def _decay(self, step):
@@ -228,15 +234,14 @@ def linear_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
 
 
 @factory("cosine_schedule_with_warmup")
-class CosineScheduleWithWarmup(_WarmupThenDecay):
+class CosineScheduleWithWarmup(WarmupThenDecay):
     """`lr * max(0, r + (1 - r) * 0.5 * (1 + cos(2 pi num_cycles p)))` after a warmup."""
     num_cycles: float = field(checks.real, 0.5)
     min_lr_rate: float = field(checks.interval, 0.0, low=0.0, high=1.0)
 
     def _decay(self, step):
-        progress = _progress(step, self.num_warmup_steps, self.num_training_steps)
-        factor = 0.5 * (1.0 + math.cos(math.pi * float(self.num_cycles) * 2.0 * progress))
-        return max(0.0, factor * (1 - self.min_lr_rate) + self.min_lr_rate)
+        progress = decay_progress(step, self.num_warmup_steps, self.num_training_steps)
+        return cosine_factor(progress, self.num_cycles, self.min_lr_rate)
 
     def _breakpoints(self, total_steps):
         return (self.num_warmup_steps,)
@@ -271,12 +276,12 @@ def cosine_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
 
 
 @factory("cosine_with_hard_restarts_schedule_with_warmup")
-class CosineWithHardRestartsScheduleWithWarmup(_WarmupThenDecay):
+class CosineWithHardRestartsScheduleWithWarmup(WarmupThenDecay):
     """`lr * 0.5 * (1 + cos(pi * ((num_cycles * p) % 1)))` for `p < 1`, then 0."""
     num_cycles: int = field(checks.positive_count, 1)
 
     def _decay(self, step):
-        progress = _progress(step, self.num_warmup_steps, self.num_training_steps)
+        progress = decay_progress(step, self.num_warmup_steps, self.num_training_steps)
         if progress >= 1.0:
             return 0.0
         return max(0.0, 0.5 * (1.0 + math.cos(

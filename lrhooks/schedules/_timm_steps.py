@@ -1,0 +1,304 @@
+"""timm's other schedulers: `StepLRScheduler`, `MultiStepLRScheduler`, `WSDLRScheduler`
+and `PlateauLRScheduler`, each with timm's warmup.
+
+As in `lrhooks.schedules._timm`, the arguments are the scheduler class's (without
+the optimizer; `learning_rate` is the optimizer's rate) and a step is timm's `t`
+(an update with `t_in_epochs=False`, an epoch otherwise). Noise is not supported.
+This module never imports TensorFlow.
+"""
+
+import bisect
+import math
+from typing import Optional, Sequence, Tuple
+
+from lrhooks import checks
+from lrhooks.schedules._base import (Number, documented, factory, field, optional, power_or_inf,
+                                     with_fields)
+from lrhooks.schedules._plateau import ReduceLROnPlateau, metric_value
+from lrhooks.schedules._pytorch import milestones_check
+from lrhooks.schedules._timm import WARMUP_ARGS, TimmWarmup, warmup_fields
+
+__all__ = ["TimmStep", "TimmMultistep", "TimmWsd", "TimmPlateau", "timm_step", "timm_multistep",
+           "timm_wsd", "timm_plateau"]
+
+_PREFIX_DEFAULT = """
+        True is the default of `StepLRScheduler` and `MultiStepLRScheduler`; timm's
+        `create_scheduler_v2` and `train.py` pass `warmup_prefix=False` (their
+        `--warmup-prefix` is off by default): give it here too."""
+
+
+def _prefixed_warmup_fields():
+    """timm's warmup arguments with `warmup_prefix=True`, the step schedulers' default."""
+    fields = warmup_fields()
+    fields["warmup_prefix"] = (bool, field(checks.flag, True))
+    return fields
+
+
+@factory("timm_step")
+@with_fields(_prefixed_warmup_fields, after="decay_rate")
+class TimmStep(TimmWarmup):
+    """`learning_rate * decay_rate ** (t // decay_t)` after timm's warmup."""
+
+    learning_rate: float = field(checks.real)
+    decay_t: Number = field(checks.positive_steps)
+    decay_rate: float = field(checks.real, 1.0)
+
+    def _after(self, t):
+        return self.learning_rate * power_or_inf(self.decay_rate, t // self.decay_t)
+
+    def _after_breakpoints(self, total_steps):
+        count = int(total_steps // self.decay_t) + 1
+        return (math.ceil(k * self.decay_t) for k in range(1, count + 1))
+
+
+@documented
+def timm_step(learning_rate: float, decay_t: Number, decay_rate: float = 1.0,
+              warmup_t: int = 0, warmup_lr_init: float = 0.0,
+              warmup_prefix: bool = True) -> TimmStep:
+    """timm's `StepLRScheduler` (`--sched step`), values of its `_get_lr(t)`.
+
+        t < warmup_t:  rate = warmup_lr_init + t * (learning_rate - warmup_lr_init) / warmup_t
+        otherwise (t -= warmup_t if warmup_prefix):
+          rate = learning_rate * decay_rate ** (t // decay_t)
+
+    Args:
+      learning_rate: The optimizer's rate, a finite number >= 0.
+      decay_t: Steps per decay, an integer or finite float > 0.
+      decay_rate: The factor per decay, a finite number >= 0."""
+    return TimmStep(learning_rate, decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix)
+
+
+@factory("timm_multistep")
+@with_fields(_prefixed_warmup_fields, after="decay_rate")
+class TimmMultistep(TimmWarmup):
+    """`learning_rate * decay_rate ** bisect_right(decay_t, t + 1)` after timm's warmup."""
+
+    learning_rate: float = field(checks.real)
+    decay_t: Tuple[int, ...] = field(milestones_check)
+    decay_rate: float = field(checks.real, 1.0)
+
+    def _after(self, t):
+        return self.learning_rate * power_or_inf(
+            self.decay_rate, bisect.bisect_right(self.decay_t, t + 1))
+
+    def _after_breakpoints(self, total_steps):
+        return (m - 1 for m in self.decay_t if m > 0)
+
+
+@documented
+def timm_multistep(learning_rate: float, decay_t: Sequence[int], decay_rate: float = 1.0,
+                   warmup_t: int = 0, warmup_lr_init: float = 0.0,
+                   warmup_prefix: bool = True) -> TimmMultistep:
+    """timm's `MultiStepLRScheduler` (`--sched multistep`), values of its `_get_lr(t)`.
+
+        t < warmup_t:  rate = warmup_lr_init + t * (learning_rate - warmup_lr_init) / warmup_t
+        otherwise (t -= warmup_t if warmup_prefix):
+          rate = learning_rate * decay_rate ** bisect_right(decay_t, t + 1)
+
+    So a milestone `m` takes effect at `t = m - 1`, one step before PyTorch's
+    `MultiStepLR` (timm keeps this convention on purpose; `multistep_decay` is
+    PyTorch's).
+
+    Args:
+      learning_rate: The optimizer's rate, a finite number >= 0.
+      decay_t: The milestones, integers >= 0, strictly increasing.
+      decay_rate: The factor per milestone, a finite number >= 0."""
+    return TimmMultistep(learning_rate, decay_t, decay_rate, warmup_t, warmup_lr_init,
+                         warmup_prefix)
+
+
+_STABLE_FNS = ("constant", "rsqrt", "power")
+_DECAY_FNS = ("linear", "1-sqrt", "cosine", "power", "exp")
+
+
+@factory("timm_wsd")
+@with_fields(lambda: {k: v for k, v in warmup_fields().items() if k != "warmup_prefix"},
+             after="decay_ratio")
+class TimmWsd(TimmWarmup):
+    """`lr_min + (max(lr * stable(t_s), lr_min) - lr_min) * decay(frac)` after a warmup."""
+
+    warmup_prefix = True  # WSD's warmup is always a prefix (not an argument)
+
+    learning_rate: float = field(checks.real)
+    t_initial: int = field(checks.positive_count)
+    decay_t: int = field(checks.positive_count)
+    lr_min: float = field(checks.real, 0.0)
+    stable_fn: str = field(checks.choice, "constant", options=_STABLE_FNS)
+    stable_timescale: Optional[Number] = field(optional(checks.positive_steps), None)
+    stable_power: float = field(checks.positive, 0.5)
+    decay_fn: str = field(checks.choice, "1-sqrt", options=_DECAY_FNS)
+    decay_power: float = field(checks.positive, 0.5)
+    decay_ratio: float = field(checks.interval, 0.1, low=0.0, high=1.0, low_open=True,
+                               high_open=True)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.decay_t > self.t_initial:
+            raise ValueError(f"`decay_t` must be <= `t_initial` ({self.t_initial}), "
+                             f"got {self.decay_t}")
+        if self.stable_fn != "constant" and self.timescale is None:
+            raise ValueError(f"`stable_timescale` must be given for stable_fn="
+                             f"{self.stable_fn!r} when `warmup_t` is 0 (it defaults to "
+                             f"`warmup_t`), got None")
+
+    @property
+    def timescale(self) -> Optional[Number]:
+        """`stable_timescale`, or timm's default `warmup_t` (None where that is 0)."""
+        if self.stable_timescale is not None:
+            return self.stable_timescale
+        return self.warmup_t or None
+
+    def _stable(self, t_s: int) -> float:
+        if self.stable_fn == "constant":
+            return 1.
+        power = 0.5 if self.stable_fn == "rsqrt" else self.stable_power
+        return (1. + t_s / self.timescale) ** -power
+
+    def _decay(self, frac: float) -> float:
+        if self.decay_fn == "linear":
+            return 1. - frac
+        if self.decay_fn == "1-sqrt":
+            return 1. - math.sqrt(frac)
+        if self.decay_fn == "cosine":
+            return 0.5 * (1. + math.cos(math.pi * frac))
+        if self.decay_fn == "power":
+            return 1. - frac ** self.decay_power
+        r = self.decay_ratio
+        return (r ** frac - r) / (1. - r)
+
+    def _after(self, t):
+        stable = max(self.learning_rate * self._stable(t), self.lr_min)
+        t_decay = t - (self.t_initial - self.decay_t)
+        if t_decay <= 0:
+            return stable
+        decay = self._decay(min(t_decay / self.decay_t, 1.))
+        return self.lr_min + (stable - self.lr_min) * decay
+
+    def _after_breakpoints(self, total_steps):
+        return (self.t_initial - self.decay_t, self.t_initial)
+
+
+@documented
+def timm_wsd(learning_rate: float, t_initial: int, decay_t: int, lr_min: float = 0.0,
+             stable_fn: str = "constant", stable_timescale: Optional[Number] = None,
+             stable_power: float = 0.5, decay_fn: str = "1-sqrt", decay_power: float = 0.5,
+             decay_ratio: float = 0.1, warmup_t: int = 0,
+             warmup_lr_init: float = 0.0) -> TimmWsd:
+    """timm's `WSDLRScheduler` (`--sched wsd` / `rsqrt`), values of its `_get_lr(t)`.
+
+        t < warmup_t:  rate = warmup_lr_init + t * (learning_rate - warmup_lr_init) / warmup_t
+        t_s = t - warmup_t;  stable = max(learning_rate * stable_fn(t_s), lr_min)
+        frac = min((t_s - (t_initial - decay_t)) / decay_t, 1)
+        rate = stable                                        # frac <= 0
+        rate = lr_min + (stable - lr_min) * decay_fn(frac)   # otherwise
+
+    with `stable_fn`: 'constant' 1, 'rsqrt' `(1 + t_s / tau) ** -0.5`, 'power'
+    `(1 + t_s / tau) ** -stable_power` (`tau = stable_timescale`, default
+    `warmup_t`), and `decay_fn`: 'linear' `1 - frac`, '1-sqrt' `1 - sqrt(frac)`,
+    'cosine' `0.5 * (1 + cos(pi * frac))`, 'power' `1 - frac ** decay_power`,
+    'exp' `(r ** frac - r) / (1 - r)` with `r = decay_ratio`. The warmup is
+    always a prefix: `lr_min` is held from `t = warmup_t + t_initial` on. A
+    callable `decay_fn` is a Python callable schedule, not a flag.
+
+    Args:
+      learning_rate: The stable rate, a finite number >= 0.
+      t_initial: The stable and decay phases' length, an integer > 0.
+      decay_t: The decay phase's length, an integer in [1, t_initial].
+      lr_min: The rate at the end of the decay, a finite number >= 0.
+      stable_fn: 'constant', 'rsqrt' or 'power'.
+      stable_timescale: `tau`, an integer or finite float > 0, or None for
+        `warmup_t` (then required > 0 unless stable_fn='constant').
+      stable_power: The 'power' stable exponent, a finite number > 0.
+      decay_fn: 'linear', '1-sqrt', 'cosine', 'power' or 'exp'.
+      decay_power: The 'power' decay exponent, a finite number > 0.
+      decay_ratio: The 'exp' decay's `r`, in (0, 1).
+      warmup_t: Warmup steps, an integer >= 0.
+      warmup_lr_init: The rate at step 0 of the warmup, a finite number >= 0."""
+    return TimmWsd(learning_rate, t_initial, decay_t, lr_min, stable_fn, stable_timescale,
+                   stable_power, decay_fn, decay_power, decay_ratio, warmup_t, warmup_lr_init)
+
+
+for _factory in (timm_step, timm_multistep):
+    _factory.__doc__ += WARMUP_ARGS + _PREFIX_DEFAULT
+    documented(_factory)
+
+
+class TimmPlateau(ReduceLROnPlateau):
+    """timm's `PlateauLRScheduler`: its warmup, then PyTorch's `ReduceLROnPlateau`.
+
+    Stateful, driven by reports: report `k` (from 1) is timm's `step(k, metric)`
+    (once per epoch, as timm requires). While `k <= warmup_t` the rate after it
+    is `warmup_lr_init + k * (learning_rate - warmup_lr_init) / warmup_t` and the
+    metric is not used; later reports go to the plateau rule (mode 'max' by
+    default, as timm), starting from the rate the warmup ended at.
+    """
+
+    def __init__(self, learning_rate: float, decay_rate: float = 0.1, patience_t: int = 10,
+                 threshold: float = 1e-4, cooldown_t: int = 0, warmup_t: int = 0,
+                 warmup_lr_init: float = 0.0, lr_min: float = 0.0, mode: str = "max"):
+        """Validates the arguments (one-line TypeError/ValueError naming the argument)."""
+        decay_rate = checks.interval("decay_rate", decay_rate, 0.0, 1.0, low_open=True,
+                                     high_open=True)
+        patience_t = checks.non_negative_count("patience_t", patience_t)
+        cooldown_t = checks.non_negative_count("cooldown_t", cooldown_t)
+        super().__init__(learning_rate, mode=mode, factor=decay_rate, patience=patience_t,
+                         threshold=threshold, cooldown=cooldown_t, min_lr=lr_min)
+        self.warmup_t = checks.non_negative_count("warmup_t", warmup_t)
+        self.warmup_lr_init = checks.real("warmup_lr_init", warmup_lr_init)
+        if self.warmup_t:
+            self.rate = self.warmup_lr_init
+
+    def report(self, value: float) -> bool:
+        """Applies one report (timm's `step(k, metric)`); True when the plateau rule reduced."""
+        if self.reports >= self.warmup_t:
+            return super().report(value)
+        metric_value(value)
+        self.reports += 1
+        warmup_step = (self.initial_rate - self.warmup_lr_init) / self.warmup_t
+        self.rate = self.warmup_lr_init + self.reports * warmup_step
+        self.version += 1
+        return False
+
+    def config_spec(self) -> str:
+        """Its form in the flag language: the factory call that builds it fresh (no state)."""
+        return (f"timm_plateau(learning_rate={self.initial_rate!r}, "
+                f"decay_rate={self.factor!r}, patience_t={self.patience!r}, "
+                f"threshold={self.threshold!r}, cooldown_t={self.cooldown!r}, "
+                f"warmup_t={self.warmup_t!r}, warmup_lr_init={self.warmup_lr_init!r}, "
+                f"lr_min={self.min_lr!r}, mode={self.mode!r})")
+
+
+@documented
+def timm_plateau(learning_rate: float, decay_rate: float = 0.1, patience_t: int = 10,
+                 threshold: float = 1e-4, cooldown_t: int = 0, warmup_t: int = 0,
+                 warmup_lr_init: float = 0.0, lr_min: float = 0.0,
+                 mode: str = "max") -> TimmPlateau:
+    """A fresh timm `PlateauLRScheduler` (`--sched plateau`): warmup, then reduce on plateau.
+
+        after k reports:  rate = warmup_lr_init + k * (learning_rate - warmup_lr_init) / warmup_t
+                          (k <= warmup_t; those reports' metrics are not used)
+        then:             rate times `decay_rate` (down to `lr_min`) each time the
+                          metric has not improved for more than `patience_t` reports
+
+    Stateful like `reduce_lr_on_plateau` (report once per epoch, with
+    `lrhooks.PlateauHook` or `schedule.report(value)`); timm's plateau has no
+    `warmup_prefix` and no per-update stepping. Unlike timm, whose plateau state
+    is not saved in checkpoints, `PlateauHook` checkpoints it.
+
+    Args:
+      learning_rate: The optimizer's rate (where the warmup ends), a finite number >= 0.
+      decay_rate: The factor of a reduction, 0 < decay_rate < 1.
+      patience_t: Bad reports tolerated before reducing (an integer >= 0).
+      threshold: Minimum relative improvement that counts as better (>= 0).
+      cooldown_t: Reports to wait after a reduction (an integer >= 0).
+      warmup_t: Warmup reports (epochs), an integer >= 0.
+      warmup_lr_init: The rate before the first report, a finite number >= 0.
+      lr_min: Lower bound of the rate (>= 0).
+      mode: "max" (timm's default: higher is better, e.g. top-1) or "min".
+
+    Returns:
+      A `TimmPlateau` with no reports yet.
+    """
+    return TimmPlateau(learning_rate, decay_rate, patience_t, threshold, cooldown_t, warmup_t,
+                       warmup_lr_init, lr_min, mode)
+
