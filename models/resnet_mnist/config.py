@@ -12,6 +12,7 @@ import os
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from absl import flags
+from absl import logging
 
 from lrhooks import cli_flags
 from lrhooks import schedule_flags
@@ -66,6 +67,9 @@ class TrainConfig:
     ps_timeout_secs: float = cluster_lib.PS_TIMEOUT_SECS
     range_test: RangeTestSettings = RangeTestSettings()
     under_ci: bool = False  # $CI is true or 1: no live progress line in "auto" mode
+    # mom/nesterov with a one_cycle or cyclic schedule: the momentum it cycles (PyTorch's
+    # cycle_momentum); None: the constant hparams.momentum.
+    momentum_schedule: Optional[schedules.Schedule] = None
 
     def to_json(self) -> Dict[str, Any]:
         """The run's settings as recorded in train_config.json (program settings left out)."""
@@ -74,6 +78,8 @@ class TrainConfig:
             del values[name]
         values["hparams"] = dataclasses.asdict(self.hparams)
         values["schedule"] = repr(self.schedule)
+        values["momentum_schedule"] = (None if self.momentum_schedule is None
+                                       else repr(self.momentum_schedule))
         return values
 
 
@@ -116,7 +122,16 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                        "Batch-norm moving-average decay.", flag_values=fv)
     flags.DEFINE_enum("optimizer", defaults.optimizer, model_lib.OPTIMIZERS, "Optimizer.",
                       flag_values=fv)
-    flags.DEFINE_float("momentum", defaults.momentum, "mom/nesterov momentum.", flag_values=fv)
+    flags.DEFINE_float("momentum", defaults.momentum, "mom/nesterov momentum (not used while "
+                       "--cycle_momentum cycles it).", flag_values=fv)
+    flags.DEFINE_bool("cycle_momentum", True, "mom/nesterov with a one_cycle or cyclic "
+                      "--lr_schedule: cycle the momentum inversely to the rate, as PyTorch's "
+                      "OneCycleLR/CyclicLR(cycle_momentum=True) do.", flag_values=fv)
+    flags.DEFINE_float("base_momentum", None, "Cycled momentum at the peak rate (default: "
+                       "PyTorch's, 0.85 for one_cycle, 0.8 for cyclic).", flag_values=fv)
+    flags.DEFINE_float("max_momentum", None, "Cycled momentum where the rate is lowest "
+                       "(default: PyTorch's, 0.95 for one_cycle, 0.9 for cyclic).",
+                       flag_values=fv)
     flags.DEFINE_integer("batch_size", 128, "Training batch size.", lower_bound=1,
                          flag_values=fv)
     flags.DEFINE_integer("max_shift", 0, "Augmentation: shift training images by up to this "
@@ -241,6 +256,34 @@ def hparams_from_flags(values: Mapping[str, Any]) -> model_lib.HParams:
         optimizer=values["optimizer"], momentum=values["momentum"]).validate()
 
 
+def momentum_schedule_from_flags(values: Mapping[str, Any],
+                                 schedule: schedules.Schedule) -> Optional[schedules.Schedule]:
+    """The momentum the trainer cycles, or None for the constant `--momentum`.
+
+    With `--optimizer=mom|nesterov`, `--cycle_momentum` (the default) and a `one_cycle` or
+    `cyclic` `--lr_schedule`, the momentum is `schedule.momentum(...)` with PyTorch's
+    defaults unless `--base_momentum` / `--max_momentum` say otherwise; `--momentum` is then
+    not used (one INFO line says so).
+
+    Raises:
+      ValueError: One line: `--base_momentum`/`--max_momentum` where nothing cycles, or
+        out of range.
+    """
+    chosen = {name: values[name] for name in ("base_momentum", "max_momentum")
+              if values.get(name) is not None}
+    if (values["optimizer"] in ("mom", "nesterov") and values.get("cycle_momentum", True)
+            and isinstance(schedule, (schedules.OneCycle, schedules.Cyclic))):
+        momentum = schedule.momentum(**chosen)
+        logging.info("momentum: %r, cycled with the rate (PyTorch's cycle_momentum); "
+                     "--momentum=%s is not used", momentum, values["momentum"])
+        return momentum
+    if chosen:
+        raise ValueError(f"--{next(iter(chosen))} applies only to the momentum cycled with "
+                         "--optimizer=mom|nesterov, --cycle_momentum and a one_cycle or cyclic "
+                         "--lr_schedule")
+    return None
+
+
 def config_from_flags(values: Mapping[str, Any],
                       environ: Optional[Mapping[str, str]] = None) -> TrainConfig:
     """The TrainConfig the flag values and the environment describe.
@@ -268,7 +311,7 @@ def config_from_flags(values: Mapping[str, Any],
     return TrainConfig(
         data_dir=values["data_dir"], train_dir=values["train_dir"],
         hparams=hparams_from_flags(values),
-        schedule=schedule,
+        schedule=schedule, momentum_schedule=momentum_schedule_from_flags(values, schedule),
         batch_size=values["batch_size"], max_shift=values["max_shift"],
         train_steps=values["train_steps"],
         save_checkpoints_steps=values["save_checkpoints_steps"],

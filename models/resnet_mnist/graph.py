@@ -36,6 +36,7 @@ class TrainGraph:
     train_op: tf.Operation
     finite_check: Optional[numerics.FiniteCheck]
     eval_tower: Optional[evaluation.EvalTower] = None  # with test data
+    momentum: Optional[tf.Tensor] = None  # the cycled momentum (`config.momentum_schedule`)
 
 
 def add_train_summaries(outputs: model_lib.ModelOutputs) -> None:
@@ -47,7 +48,8 @@ def add_train_summaries(outputs: model_lib.ModelOutputs) -> None:
 
 def build_train_tower(images: tf.Tensor, labels: tf.Tensor, hparams: model_lib.HParams,
                       learning_rate, global_step: Optional[tf.Variable] = None, *,
-                      check_finite: bool = True, record_device: str = ""
+                      check_finite: bool = True, record_device: str = "",
+                      momentum: Optional[tf.Tensor] = None
                       ) -> Tuple[model_lib.ModelOutputs, optimizer_lib.TrainOp]:
     """The train-mode model, its summaries and its train op, into the caller's graph.
 
@@ -58,7 +60,8 @@ def build_train_tower(images: tf.Tensor, labels: tf.Tensor, hparams: model_lib.H
     outputs = model_lib.build_model(images, labels, hparams, mode="train")
     add_train_summaries(outputs)
     train = optimizer_lib.build_train_op(outputs, hparams, learning_rate, global_step,
-                                         check_finite=check_finite, record_device=record_device)
+                                         check_finite=check_finite, record_device=record_device,
+                                         momentum=momentum)
     return outputs, train
 
 
@@ -75,17 +78,20 @@ def build_graph(config: config_lib.TrainConfig, placement: devices.Placement,
         with tf.device(devices.CPU):
             global_step = tf1.train.get_or_create_global_step()
             rate = lrhooks.learning_rate()
+            momentum = None
+            if config.momentum_schedule is not None:  # bound: drives itself, no hook
+                momentum = lrhooks.scheduled_value("momentum", config.momentum_schedule)
             batch_images, batch_labels = data_lib.train_input(
                 *train_data, config.batch_size, seed=shuffle_seed, max_shift=config.max_shift)
         with tf.device(placement.device):
             # The check's record stays on this worker's CPU, never on a ps.
             outputs, train = build_train_tower(
                 batch_images, batch_labels, hparams, rate, global_step,
-                record_device=cluster.worker_device + devices.CPU)
+                record_device=cluster.worker_device + devices.CPU, momentum=momentum)
         eval_tower = None
         if test_data is not None:
             with tf.device(placement.device):
                 eval_tower = evaluation.build_eval_tower(*test_data, hparams,
                                                          config.eval_batch_size, reuse=True)
     return TrainGraph(graph, global_step, rate, outputs, train.train_op, train.finite_check,
-                      eval_tower)
+                      eval_tower, momentum)

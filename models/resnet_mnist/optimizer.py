@@ -17,12 +17,16 @@ from models.resnet_mnist import numerics
 tf1 = tf.compat.v1
 
 
-def make_optimizer(hparams: model_lib.HParams, learning_rate: tf.Tensor) -> tf1.train.Optimizer:
+def make_optimizer(hparams: model_lib.HParams, learning_rate: tf.Tensor,
+                   momentum: Optional[tf.Tensor] = None) -> tf1.train.Optimizer:
     """Returns the `tf.compat.v1.train` optimizer named by `hparams.optimizer`.
 
     Args:
       hparams: Hyper-parameters.
       learning_rate: float32 scalar tensor (a variable or float also works).
+      momentum: For mom/nesterov, a scheduled momentum tensor used instead of
+        `hparams.momentum` (e.g. `lrhooks.scheduled_value("momentum", ...)`); None: the
+        constant `hparams.momentum`.
 
     Raises:
       ValueError: Unknown optimizer name.
@@ -32,7 +36,8 @@ def make_optimizer(hparams: model_lib.HParams, learning_rate: tf.Tensor) -> tf1.
         return tf1.train.GradientDescentOptimizer(learning_rate)
     if name in ("mom", "nesterov"):
         nesterov = name == "nesterov"
-        return tf1.train.MomentumOptimizer(learning_rate, hparams.momentum, use_nesterov=nesterov)
+        value = hparams.momentum if momentum is None else momentum
+        return tf1.train.MomentumOptimizer(learning_rate, value, use_nesterov=nesterov)
     if name == "adam":
         return tf1.train.AdamOptimizer(
             learning_rate, hparams.adam_beta1, hparams.adam_beta2, hparams.adam_epsilon
@@ -60,7 +65,7 @@ class TrainOp:
 def build_train_op(outputs: model_lib.ModelOutputs, hparams: model_lib.HParams,
                    learning_rate: Optional[tf.Tensor],
                    global_step: Optional[tf.Variable] = None, *, check_finite: bool = True,
-                   record_device: str = "") -> TrainOp:
+                   record_device: str = "", momentum: Optional[tf.Tensor] = None) -> TrainOp:
     """Builds the training step of a train-mode tower into the caller's graph.
 
     Args:
@@ -72,6 +77,7 @@ def build_train_op(outputs: model_lib.ModelOutputs, hparams: model_lib.HParams,
       check_finite: Abort a run whose loss or gradient norm is NaN or infinite before it
         updates any variable (see `numerics.checked_gradients`).
       record_device: Where the finiteness check keeps its record (see there).
+      momentum: A scheduled momentum for mom/nesterov (see `make_optimizer`), or None.
 
     Raises:
       ValueError: No learning_rate, or an unknown optimizer.
@@ -80,7 +86,7 @@ def build_train_op(outputs: model_lib.ModelOutputs, hparams: model_lib.HParams,
         raise ValueError("`learning_rate` must be a float32 scalar tensor in train mode, got None")
     if global_step is None:
         global_step = tf1.train.get_or_create_global_step()
-    optimizer = make_optimizer(hparams, learning_rate)
+    optimizer = make_optimizer(hparams, learning_rate, momentum)
     trainable = tf1.trainable_variables()
     grads = tf.gradients(outputs.loss, trainable)
     check = None

@@ -104,9 +104,10 @@ def run_range_test(config: config_lib.TrainConfig, min_lr: float = 1e-5, max_lr:
     placement = devices.placement(config)
     # The trainer's graph with the ramp as its schedule, no eval tower. (train_dir is set to
     # output_dir only as a safeguard: nothing of the graph may point at the real run.)
+    # The momentum stays constant (--momentum): a cycled one belongs to the real schedule.
     test_config = dataclasses.replace(config, train_dir=output_dir, schedule=schedule,
-                                      train_steps=num_steps, eval_every_n_steps=0,
-                                      final_eval=False)
+                                      momentum_schedule=None, train_steps=num_steps,
+                                      eval_every_n_steps=0, final_eval=False)
     built = graph_lib.build_graph(test_config, placement, train_data, None,
                                   shuffle_seed=config.seed)
     hook = range_test_lib.LRRangeTestHook(schedule, built.outputs.loss, smoothing,

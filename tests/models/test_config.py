@@ -17,9 +17,9 @@ from models.resnet_mnist import model as model_lib
 RECORDED_KEYS = [
     "batch_size", "cluster", "data_dir", "data_format", "device", "eval_batch_size",
     "eval_every_n_steps", "final_eval", "hparams", "inter_op_threads", "intra_op_threads",
-    "log_device_placement", "log_every_n_steps", "max_shift", "plots", "progress",
-    "save_checkpoints_steps", "save_summaries_steps", "schedule", "seed", "train_dir",
-    "train_steps"]
+    "log_device_placement", "log_every_n_steps", "max_shift", "momentum_schedule", "plots",
+    "progress", "save_checkpoints_steps", "save_summaries_steps", "schedule", "seed",
+    "train_dir", "train_steps"]
 
 
 def parse(*args, environ=None):
@@ -87,4 +87,4 @@ def test_train_config_json_records_the_run_not_the_program(tmp_path):
 def test_graph_building_chooses_no_hooks():
     fields = {field.name for field in dataclasses.fields(graph_lib.TrainGraph)}
     assert fields == {"graph", "global_step", "rate", "outputs", "train_op", "finite_check",
-                      "eval_tower"}
+                      "eval_tower", "momentum"}
