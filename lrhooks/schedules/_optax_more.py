@@ -40,7 +40,7 @@ class _Built(Schedule):
 
 @factory("piecewise_constant_schedule")
 class PiecewiseConstantSchedule(Schedule):
-    """`init_value * prod(scale for boundary, scale in boundaries_and_scales if step >= boundary)`."""
+    """`init_value * prod(scale for (boundary, scale) if step >= boundary)` (optax)."""
 
     init_value: float = field(checks.real)
     boundaries_and_scales: Tuple[Tuple[int, float], ...] = field(scale_pairs, ())

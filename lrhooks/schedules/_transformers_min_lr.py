@@ -13,6 +13,15 @@ from lrhooks import checks
 from lrhooks.schedules._base import documented, factory, field, optional
 from lrhooks.schedules._transformers import WarmupThenDecay, cosine_factor, decay_progress
 
+_ARGS = """
+    Args:
+      learning_rate: The peak rate, a finite number >= 0 (> 0 with `min_lr`).
+      num_warmup_steps: `W`, an integer >= 0.
+      num_training_steps: `T`, an integer >= 0.
+      num_cycles: Cosine waves over `T - W` steps, a finite number >= 0.
+      min_lr: The floor as a rate, a finite number >= 0, or None.
+      min_lr_rate: The floor as a fraction of `learning_rate`, in [0, 1], or None."""
+
 __all__ = ["CosineWithMinLrScheduleWithWarmup", "CosineWithMinLrScheduleWithWarmupLrRate",
            "cosine_with_min_lr_schedule_with_warmup",
            "cosine_with_min_lr_schedule_with_warmup_lr_rate"]
@@ -61,7 +70,6 @@ class CosineWithMinLrScheduleWithWarmup(_MinLr):
         return cosine_factor(progress, self.num_cycles, self.floor_rate)
 
 
-@documented
 def cosine_with_min_lr_schedule_with_warmup(
         learning_rate: float, num_warmup_steps: int, num_training_steps: int,
         num_cycles: float = 0.5, min_lr: Optional[float] = None,
@@ -75,14 +83,6 @@ def cosine_with_min_lr_schedule_with_warmup(
 
     `cosine_schedule_with_warmup(..., min_lr_rate=r)` with transformers' two
     ways to give the floor (exactly one of them, as transformers requires).
-
-    Args:
-      learning_rate: The peak rate, a finite number >= 0 (> 0 with `min_lr`).
-      num_warmup_steps: `W`, an integer >= 0.
-      num_training_steps: `T`, an integer >= 0.
-      num_cycles: Cosine waves over `T - W` steps, a finite number >= 0.
-      min_lr: The floor as a rate, a finite number >= 0, or None.
-      min_lr_rate: The floor as a fraction of `learning_rate`, in [0, 1], or None.
     """
     return CosineWithMinLrScheduleWithWarmup(learning_rate, num_warmup_steps,
                                              num_training_steps, num_cycles, min_lr, min_lr_rate)
@@ -105,7 +105,6 @@ class CosineWithMinLrScheduleWithWarmupLrRate(_MinLr):
         return self.learning_rate * cosine_factor(progress, self.num_cycles, self.floor_rate)
 
 
-@documented
 def cosine_with_min_lr_schedule_with_warmup_lr_rate(
         learning_rate: float, num_warmup_steps: int, num_training_steps: int,
         num_cycles: float = 0.5, min_lr: Optional[float] = None,
@@ -114,25 +113,23 @@ def cosine_with_min_lr_schedule_with_warmup_lr_rate(
     """`transformers.get_cosine_with_min_lr_schedule_with_warmup_lr_rate`.
 
         r = min_lr_rate, or min_lr / learning_rate
-        rate = learning_rate * (step + 1) / max(1, W)                # step < W, no warmup_lr_rate
-        rate = learning_rate * (w0 + (1 - w0) * step / max(1, W - 1))  # step < W, w0 = warmup_lr_rate
-        p = (step - W + 1) / max(1, T - W)                           # step >= W
+        rate = learning_rate * (step + 1) / max(1, W)        # step < W, warmup_lr_rate None
+        rate = learning_rate * (w0 + (1 - w0) * step / max(1, W - 1))   # step < W, w0 given
+        p = (step - W + 1) / max(1, T - W)                   # step >= W
         rate = learning_rate * max(0, 0.5 * (1 + cos(pi * num_cycles * 2 * p)) * (1 - r) + r)
 
     Unlike `cosine_with_min_lr_schedule_with_warmup`, step 0 already trains
     at `learning_rate / W` and the cosine is one step ahead (the scheduler
     type `cosine_warmup_with_min_lr`).
-
-    Args:
-      learning_rate: The peak rate, a finite number >= 0 (> 0 with `min_lr`).
-      num_warmup_steps: `W`, an integer >= 0.
-      num_training_steps: `T`, an integer >= 0.
-      num_cycles: Cosine waves over `T - W` steps, a finite number >= 0.
-      min_lr: The floor as a rate, a finite number >= 0, or None.
-      min_lr_rate: The floor as a fraction of `learning_rate`, in [0, 1], or None.
-      warmup_lr_rate: The warmup's start as a fraction of `learning_rate`, a
-        finite number >= 0, or None (then `1 / W`).
     """
     return CosineWithMinLrScheduleWithWarmupLrRate(learning_rate, num_warmup_steps,
                                                    num_training_steps, num_cycles, min_lr,
                                                    min_lr_rate, warmup_lr_rate)
+
+
+cosine_with_min_lr_schedule_with_warmup.__doc__ += _ARGS
+cosine_with_min_lr_schedule_with_warmup_lr_rate.__doc__ += _ARGS + """
+      warmup_lr_rate: The warmup's start as a fraction of `learning_rate`, a finite
+        number >= 0, or None (then `1 / W`)."""
+documented(cosine_with_min_lr_schedule_with_warmup)
+documented(cosine_with_min_lr_schedule_with_warmup_lr_rate)
