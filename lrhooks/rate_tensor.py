@@ -34,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from lrhooks import checks
+from lrhooks import schedules
 from lrhooks import step_writes
 
 tf1 = tf.compat.v1
@@ -41,10 +42,10 @@ tf1 = tf.compat.v1
 LEARNING_RATE_COLLECTION = "lrhooks_learning_rates"
 """Graph collection that `learning_rate()` adds its rate tensors to."""
 
-SCHEDULED_VALUE_COLLECTION = "lrhooks_scheduled_values"
+SCHEDULED_VALUE_COLLECTION = step_writes.SCHEDULED_VALUE_COLLECTION
 """Graph collection of every tensor made by `scheduled_value()` / `learning_rate()`."""
 
-_HEADER = 2  # table[0] = first step of the window, table[1] = number of valid entries.
+_HEADER = 2  # after the values: the window's first step, its number of valid entries.
 
 # Graph -> the RateSource objects created in it. Kept beside the graph (not in a
 # collection) so that meta-graph export never tries to serialize Python objects.
@@ -121,18 +122,45 @@ class RateSource:
     def window(self, start: int) -> np.ndarray:
         """The table contents for a window starting at `start`.
 
-        Stops before the first step whose value is invalid, so that the fallback
-        raises the error exactly at that step.
+        `table_size` values (from `start` on), then `start` and the number of
+        valid values. Stops before the first step whose value is invalid, so
+        that the fallback raises the error exactly at that step.
         """
-        values = [start, 0.0]
-        for step in range(start, start + self.table_size):
-            try:
-                values.append(checks.schedule_rate(self.schedule, step))
-            except ValueError:
-                break
-        values[1] = len(values) - _HEADER
-        values.extend([0.0] * (_HEADER + self.table_size - len(values)))
-        return np.asarray(values, dtype=np.float64)
+        table = np.zeros(self.table_size + _HEADER, dtype=np.float64)
+        count = self._fill_unchecked(start, table)
+        if count is None:
+            count = 0
+            for step in range(start, start + self.table_size):
+                try:
+                    table[count] = checks.schedule_rate(self.schedule, step)
+                except ValueError:
+                    break
+                count += 1
+        table[self.table_size:] = start, count
+        return table
+
+    def _fill_unchecked(self, start: int, table: np.ndarray) -> Optional[int]:
+        """Fills `table` with the window's values when all are valid; returns their count.
+
+        Filling windows is the only per-step Python cost of a scheduled value
+        (one schedule call per step, made once per `table_size` steps), so this
+        calls a built-in schedule's `_value` directly (its `__call__` adds only
+        the step check, needless for steps >= 0) and checks all values at once.
+        None when a value is invalid or the schedule raises: the caller then
+        takes the checked path, which stops the window before that step.
+        """
+        function = self.schedule
+        if start >= 0 and type(function).__call__ is schedules.Schedule.__call__:
+            function = function._value  # pylint: disable=protected-access
+        try:
+            values = np.fromiter(map(function, range(start, start + self.table_size)),
+                                 dtype=np.float64, count=self.table_size)
+        except Exception:  # pylint: disable=broad-except  # the checked path reports it
+            return None
+        if not np.all((values >= 0) & (values != np.inf)):  # NaN fails `>= 0`
+            return None
+        table[:self.table_size] = values
+        return self.table_size
 
     @property
     def stale(self) -> bool:
@@ -218,23 +246,27 @@ def scheduled_value(
         source = RateSource(name, table_size, global_step, schedule)
         source.dtype = dtype.as_numpy_dtype
         source.step_tensor = step
-        initial = np.zeros(_HEADER + table_size, dtype=np.float64)
+        initial = np.zeros(table_size + _HEADER, dtype=np.float64)
         source.table = tf1.get_variable(
             "table", initializer=tf.constant(initial), trainable=False,
             collections=[tf1.GraphKeys.LOCAL_VARIABLES], use_resource=True)
         source.invalidate_op = source.table.assign(tf.constant(initial), read_value=False,
                                                    name="invalidate")
+        # One snapshot of the table per run, so that a window stored concurrently
+        # (another thread's or worker's fallback) is never half seen.
         table = source.table.value()
-        offset = step - tf.cast(table[0], step.dtype)
-        in_window = tf.logical_and(offset >= 0, offset < tf.cast(table[1], step.dtype))
+        start, count = tf.unstack(tf.cast(table[table_size:], step.dtype))
+        offset = step - start
+        # One unsigned compare for both bounds: a negative offset wraps to a huge one.
+        in_window = tf.cast(offset, tf.uint64) < tf.cast(count, tf.uint64)
 
         def from_table():
-            return tf.cast(tf.gather(table, offset + _HEADER), dtype)
+            return tf.cast(tf.gather(table, offset), dtype)
 
         def from_schedule():
             value, window = tf.numpy_function(source.fallback, [step], [dtype, tf.float64],
                                               stateful=True, name="schedule_fallback")
-            window.set_shape([_HEADER + table_size])
+            window.set_shape([table_size + _HEADER])
             store = source.table.assign(window, read_value=False)
             with tf.control_dependencies([store]):
                 return tf.reshape(value, [])
