@@ -1,0 +1,70 @@
+"""The windows a scheduled value stores: the values, then `[start, count]`, stopping before an invalid value.
+
+Built-in schedules fill through their unchecked `_value`, other callables
+through a call per step, both with one vectorized check; a window holding an
+invalid value (or a schedule that raises) takes the checked path, value by value.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from lrhooks import schedules
+from lrhooks.rate_tensor import RateSource
+
+SIZE = 8
+
+SCHEDULES = [
+    schedules.piecewise_constant([3, 6], [0.1, 0.01, 0.001]),
+    schedules.exponential_decay(0.1, 3, 0.5),
+    schedules.cosine_decay(0.1, 20),
+    schedules.one_cycle(0.1, 20),
+    schedules.warmup(schedules.cosine_decay(0.1, 20), 4),
+]
+
+
+def window(schedule, start):
+    return RateSource("lr", SIZE, None, schedule).window(start)
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("start", [0, 5, 17])
+def test_window_holds_the_scheduled_values_then_start_and_count(schedule, start):
+    table = window(schedule, start)
+    assert table.dtype == np.float64 and table.shape == (SIZE + 2,)
+    assert list(table[:SIZE]) == [schedule(step) for step in range(start, start + SIZE)]
+    assert list(table[SIZE:]) == [start, SIZE]
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=lambda s: type(s).__name__)
+def test_a_plain_function_gives_the_same_table_as_the_schedule_it_calls(schedule):
+    assert np.array_equal(window(lambda step: schedule(step), 5), window(schedule, 5))
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -0.5])
+def test_window_stops_before_the_first_invalid_value(bad):
+    def rate(step):
+        return bad if step >= 7 else 0.1 * (step + 1)
+
+    table = window(rate, 4)
+    assert list(table[:3]) == pytest.approx([0.5, 0.6, 0.7])
+    assert list(table[SIZE:]) == [4, 3]
+    assert not table[3:SIZE].any()
+
+
+def test_window_stops_where_the_schedule_raises():
+    def rate(step):
+        if step >= 6:
+            raise ValueError("past the end")
+        return 0.1
+
+    assert list(window(rate, 4)[SIZE:]) == [4, 2]
+
+
+def test_a_schedule_that_raises_another_error_raises_it():
+    def rate(step):
+        raise TypeError("not a number")
+
+    with pytest.raises(TypeError, match="not a number"):
+        window(rate, 0)
