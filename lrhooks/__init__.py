@@ -28,6 +28,7 @@ Graph side (lazy):
 Telemetry (lazy):
   TrainingLogHook          a log line (and a live progress line) every N steps
   LearningRateSummaryHook  the applied rate in TensorBoard without a summary op
+  SummarySaverHook         TF's summary hook with exact labels: skips runs that do not train
   hparams                  runs for TensorBoard's HParams dashboard
   review_layout            a Custom Scalars layout: the rate first, then loss, accuracy, ...
   event_files              cutting torn records off event files
@@ -70,6 +71,7 @@ _LAZY = {
     # Telemetry.
     "TrainingLogHook": ("lrhooks.log_hook", "TrainingLogHook"),
     "LearningRateSummaryHook": ("lrhooks.rate_summary_hook", "LearningRateSummaryHook"),
+    "SummarySaverHook": ("lrhooks.summary_saver_hook", "SummarySaverHook"),
     "hparams": ("lrhooks.hparams", None),
     "event_files": ("lrhooks.event_files", None),
     # Tools.

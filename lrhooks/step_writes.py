@@ -12,9 +12,13 @@ case the hook reads the step after the run.
 
 import collections
 import weakref
-from typing import Any, Dict, FrozenSet, Iterable, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import tensorflow as tf
+from absl import logging
+
+SCHEDULED_VALUE_COLLECTION = "lrhooks_scheduled_values"
+"""Graph collection of every tensor made by `scheduled_value()` / `learning_rate()`."""
 
 # Graph -> {global step op name -> the one step-read tensor of that graph}.
 _STEP_READS: "weakref.WeakKeyDictionary[tf.Graph, Dict[str, tf.Tensor]]" = (
@@ -36,6 +40,55 @@ def global_step_read(global_step: tf.Variable) -> tf.Tensor:
             read = tf.identity(global_step.read_value(), name="lrhooks_global_step_read")
         reads[global_step.op.name] = read
     return read
+
+
+# Graphs whose summaries an lrhooks SummarySaverHook saves, and graphs already warned about.
+_EXACT_SUMMARY_GRAPHS: "weakref.WeakSet[tf.Graph]" = weakref.WeakSet()
+_CHECKED_GRAPHS: "weakref.WeakSet[tf.Graph]" = weakref.WeakSet()
+
+
+def mark_summaries_exact(graph: tf.Graph) -> None:
+    """Records that an lrhooks `SummarySaverHook` saves the summaries of `graph`."""
+    _EXACT_SUMMARY_GRAPHS.add(graph)
+
+
+def summarized_values(graph: tf.Graph) -> List[str]:
+    """Names of the scheduled values of `graph` that a scalar summary op reads."""
+    # A scheduled value's op is `<name>_window/<name>`.
+    values = {tensor.name: tensor.op.name.rsplit("/", 1)[-1]
+              for tensor in graph.get_collection(SCHEDULED_VALUE_COLLECTION)}
+    names = []
+    for op in graph.get_operations():
+        if op.type == "ScalarSummary":
+            value = op.inputs[1]
+            while value.name not in values and value.op.type == "Identity":
+                value = value.op.inputs[0]
+            if value.name in values and values[value.name] not in names:
+                names.append(values[value.name])
+    return names
+
+
+def note_run_without_training(graph: tf.Graph, step: Optional[int]) -> None:
+    """Warns (once per graph) that a summary hook labelling by the step read would be wrong.
+
+    Called by `StepTracker` for a run that cannot move the step (only lrhooks'
+    hooks see runs; a program without one is not warned): if the graph
+    summarizes a scheduled value and no lrhooks `SummarySaverHook` saves its
+    summaries, TensorFlow's hook would label a summary saved in such a run at
+    the step the run started at, holding that step's value (one step early).
+    """
+    if graph in _EXACT_SUMMARY_GRAPHS or graph in _CHECKED_GRAPHS:
+        return
+    _CHECKED_GRAPHS.add(graph)
+    names = summarized_values(graph)
+    if names:
+        logging.warning(
+            "lrhooks: a run that does not train (at step %s) ran on a graph with summaries of %s; "
+            "TensorFlow's SummarySaverHook labels summaries it saves in such a run one step "
+            "early: save them with lrhooks.SummarySaverHook (MonitoredTrainingSession: "
+            "save_summaries_steps=None, hooks=[lrhooks.SummarySaverHook(save_steps=N, "
+            "output_dir=checkpoint_dir)])", step, ", ".join(repr(n) for n in names))
+
 
 # Ops that forward a resource handle or ref unchanged.
 _FORWARDING = frozenset({"Identity", "RefIdentity", "Enter", "RefEnter", "Switch", "RefSwitch",
@@ -199,6 +252,8 @@ class StepTracker:
     def before_run(self, fetches: Any) -> int:
         """Analyses the coming run's fetches; returns the step it starts at."""
         self.pending = self._counter.increment(fetches)
+        if self.pending == 0:
+            note_run_without_training(self._read.graph, self.step)
         return self.step
 
     def after_run(self, session, started_at: Optional[int] = None,

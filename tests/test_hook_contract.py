@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 
 import lrhooks
-from lrhooks import plateau, range_test, schedules
+from lrhooks import plateau, range_test, rate_tensor, schedules
 from tests.support import events
 from tests.support.graphs import TinyModel, build
 
@@ -88,6 +88,8 @@ CASES = {
     "TrainingLogHook": Case("graph", _log_hook, _check_log, [1, 2, 4, 6, 8, 10]),
     "LearningRateSummaryHook": Case("graph", lambda m, d, s: lrhooks.LearningRateSummaryHook(
         str(d), every_n_steps=2), _check_summary, [1, 2, 4, 6, 8, 10]),
+    "SummarySaverHook": Case("graph", lambda m, d, s: lrhooks.SummarySaverHook(
+        save_steps=2, output_dir=str(d)), _check_summary, [1, 2, 4, 6, 8, 10]),
     "PlateauHook": Case("graph", lambda m, d, s: plateau.PlateauHook(
         plateau.ReduceLROnPlateau(0.1, patience=100), "loss", every_n_steps=2),
         _check_plateau, [2, 4, 6, 8, 10]),
@@ -97,8 +99,11 @@ CASES = {
 
 
 def _loss_name(model: TinyModel) -> None:
+    """Names the loss `loss`; a graph rate also gets its summary (for SummarySaverHook)."""
     with model.graph.as_default():
         tf.identity(model.loss, name="loss")
+        if isinstance(model.rate, tf.Tensor) and rate_tensor.source_of(model.rate):
+            lrhooks.rate_summary(model.rate)
 
 
 def _hooks(case: Case, hook) -> list:
