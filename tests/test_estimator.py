@@ -120,3 +120,35 @@ def test_the_readme_example_trains_and_records_the_rate(tmp_path):
     assert series, "no learning_rate summary"
     for label, value in series.items():
         assert value == pytest.approx(example.SCHEDULE(label - 1), rel=1e-6), (label, value)
+
+
+def test_self_driving_rate_without_a_hook_is_exact_at_the_apply_op_across_a_restart(tmp_path):
+    """`learning_rate(schedule=...)` in model_fn, no hook: each update's rate, measured where applied."""
+    from tests.support.recording import RecordingMomentum  # pylint: disable=import-outside-toplevel
+
+    optimizers = []
+
+    def self_driving_model_fn(features, labels, mode):
+        global_step = tf1.train.get_global_step()
+        rate = lrhooks.learning_rate(schedule=SCHEDULE)
+        lrhooks.rate_summary(rate)
+        weight = tf1.get_variable("w", initializer=1.0)
+        loss = 0.5 * tf.square(weight) + 0.0 * tf.reduce_sum(features)
+        optimizer = RecordingMomentum(rate, 0.9, global_step)
+        optimizers.append(optimizer)
+        train_op = optimizer.minimize(loss, global_step=global_step)
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    config = tf.estimator.RunConfig(model_dir=str(tmp_path), save_summary_steps=1,
+                                    save_checkpoints_steps=100, log_step_count_steps=None)
+    tf.estimator.Estimator(self_driving_model_fn, config=config).train(input_fn, steps=5)
+    # A new Estimator on the same model_dir restarts from the checkpoint at step 5 (no boundary).
+    tf.estimator.Estimator(self_driving_model_fn, config=config).train(input_fn, max_steps=12)
+    records = sorted(r for optimizer in optimizers for r in optimizer.records)
+    assert [step for step, _, _ in records] == list(range(12))
+    for step, rate, _ in records:
+        assert rate == pytest.approx(SCHEDULE(step), rel=1e-6), (step, rate)
+    series = scalar_series(tmp_path, "learning_rate")
+    assert sorted(series) == list(range(1, 13))
+    for label, value in series.items():
+        assert value == pytest.approx(SCHEDULE(label - 1), rel=1e-6), (label, value)
