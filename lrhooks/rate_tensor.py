@@ -94,11 +94,7 @@ class RateSource:
         """
         step = int(step)
         if self.schedule is None:
-            raise UnscheduledValueError(
-                f"scheduled value {self.tensor_name!r} has no schedule: make it with "
-                f"`lrhooks.learning_rate(schedule=...)` (or `scheduled_value({self.name!r}, "
-                "schedule)`), or pass `lrhooks.LearningRateSetterHook(schedule)` in the "
-                "session's hooks")
+            raise self.unscheduled_error()
         if not self._writers_checked:
             self._check_step_is_incremented()
         with self._lock:
@@ -108,6 +104,14 @@ class RateSource:
             self.fallback_count += 1
             self.filled_version = version
         return np.asarray(value, dtype=self.dtype), window
+
+    def unscheduled_error(self) -> UnscheduledValueError:
+        """The one-line error for a value that runs without a schedule."""
+        return UnscheduledValueError(
+            f"scheduled value {self.tensor_name!r} has no schedule: make it with "
+            f"`lrhooks.learning_rate(schedule=...)` (or `scheduled_value({self.name!r}, "
+            "schedule)`), or pass `lrhooks.LearningRateSetterHook(schedule)` in the "
+            "session's hooks")
 
     def _check_step_is_incremented(self) -> None:
         unit, other = step_writes.find_step_writers(self.global_step)
@@ -275,6 +279,8 @@ def scheduled_value(
     source.tensor = value
     source.tensor_name = value.name
     _SOURCES.setdefault(graph, []).append(source)
+    if schedule is None:
+        step_writes.add_session_check(graph, _check_schedules_bound)
     for key in (SCHEDULED_VALUE_COLLECTION, *collections):
         graph.add_to_collection(key, value)
     return value
@@ -316,6 +322,21 @@ def learning_rate(
     """
     return scheduled_value(name, schedule, dtype=dtype, global_step=global_step,
                            table_size=table_size, collections=(LEARNING_RATE_COLLECTION,))
+
+
+def _check_schedules_bound(graph: tf.Graph) -> None:
+    """Raises `UnscheduledValueError` for a value of a training graph still without a schedule.
+
+    Runs when an lrhooks hook's session starts, after every hook's `begin()`
+    (where a `LearningRateSetterHook` binds its schedule): the error then comes
+    before the first run, as itself, not wrapped by TensorFlow. A graph that
+    nothing trains (an evaluation graph) may leave a value unscheduled.
+    """
+    for source in _SOURCES.get(graph, ()):
+        if source.schedule is None:
+            unit, other = step_writes.find_step_writers(source.global_step)
+            if unit or step_writes.training_writers(source.global_step, other):
+                raise source.unscheduled_error()
 
 
 def source_of(tensor: tf.Tensor) -> Optional[RateSource]:

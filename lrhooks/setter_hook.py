@@ -43,6 +43,7 @@ import tensorflow as tf
 from lrhooks import checks
 from lrhooks import graph_lookup
 from lrhooks import rate_tensor
+from lrhooks import step_writes
 from lrhooks.schedules import StatefulSchedule
 from lrhooks.step_writes import StepTracker
 
@@ -187,6 +188,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
     # ------------------------------------------------------------- sessions
     def after_create_session(self, session: tf1.Session, coord: Any) -> None:
         if self.mode == "graph":
+            step_writes.run_session_checks(session.graph)
             return  # the tensor fills its own window on the first run
         self._tracker.reset(session)
         if self.mode == "variable":

@@ -12,7 +12,7 @@ case the hook reads the step after the run.
 
 import collections
 import weakref
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import tensorflow as tf
 from absl import logging
@@ -40,6 +40,28 @@ def global_step_read(global_step: tf.Variable) -> tf.Tensor:
             read = tf.identity(global_step.read_value(), name="lrhooks_global_step_read")
         reads[global_step.op.name] = read
     return read
+
+
+# Graph -> checks to run when a session of the graph starts, after every hook's begin().
+_SESSION_CHECKS: "weakref.WeakKeyDictionary[tf.Graph, List[Callable[[tf.Graph], None]]]" = (
+    weakref.WeakKeyDictionary())
+
+
+def add_session_check(graph: tf.Graph, check: Callable[[tf.Graph], None]) -> None:
+    """Registers `check(graph)` to run when an lrhooks hook's session of `graph` starts.
+
+    It raises, before the first run, what would otherwise fail inside it (where
+    TensorFlow wraps the message in its own error and traceback).
+    """
+    checks = _SESSION_CHECKS.setdefault(graph, [])
+    if check not in checks:
+        checks.append(check)
+
+
+def run_session_checks(graph: tf.Graph) -> None:
+    """Runs the checks registered for `graph` (every lrhooks hook, on each new session)."""
+    for check in _SESSION_CHECKS.get(graph, ()):
+        check(graph)
 
 
 # Graphs whose summaries an lrhooks SummarySaverHook saves, and graphs already warned about.
@@ -245,7 +267,8 @@ class StepTracker:
         return self._read
 
     def reset(self, session) -> int:
-        """Reads the step (a new session); returns it."""
+        """Runs the graph's session checks and reads the step (a new session); returns it."""
+        run_session_checks(self._read.graph)
         self.step = int(session.run(self._read))
         return self.step
 

@@ -342,3 +342,33 @@ def test_a_fed_or_variable_rate_that_only_queue_runners_apply_fails_in_one_line(
                 r"SyncReplicasOptimizer's chief queue runner\), which no hook can feed or time: "
                 r"make the rate with `lrhooks.learning_rate\(schedule=...\)`$")):
             hook.begin()
+
+
+def test_an_unscheduled_rate_beside_any_lrhooks_hook_fails_before_the_first_run():
+    """Any lrhooks hook's session start checks the rates (after every begin()): one line, unwrapped."""
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        rate = lrhooks.learning_rate()  # no schedule, and no LearningRateSetterHook below
+        weight = tf1.get_variable("w", initializer=1.0)
+        loss = tf.square(weight - 3.0)
+        train_op = tf1.train.GradientDescentOptimizer(rate).minimize(loss, global_step=global_step)
+        hook = lrhooks.TrainingLogHook(loss, every_n_steps=1, log_fn=lambda line: None)
+        with pytest.raises(lrhooks.UnscheduledValueError) as raised:
+            with tf1.train.MonitoredSession(hooks=[hook]) as sess:
+                sess.run(train_op)
+    assert str(raised.value) == (
+        "scheduled value 'learning_rate_window/learning_rate:0' has no schedule: make it with "
+        "`lrhooks.learning_rate(schedule=...)` (or `scheduled_value('learning_rate', schedule)`), "
+        "or pass `lrhooks.LearningRateSetterHook(schedule)` in the session's hooks")
+
+
+def test_an_unscheduled_value_of_a_graph_nothing_trains_is_left_alone():
+    """An evaluation graph (no step increment) may hold an unscheduled rate it never runs."""
+    with tf.Graph().as_default():
+        tf1.train.get_or_create_global_step()
+        lrhooks.learning_rate()
+        weight = tf1.get_variable("w", initializer=1.0)
+        loss = tf.square(weight - 3.0)
+        hook = lrhooks.TrainingLogHook(loss, every_n_steps=1, log_fn=lambda line: None)
+        with tf1.train.MonitoredSession(hooks=[hook]) as sess:
+            assert sess.run(loss) == 4.0
