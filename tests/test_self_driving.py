@@ -220,8 +220,13 @@ def test_an_unscheduled_rate_without_a_hook_names_the_fix():
                     r"UnscheduledValueError: scheduled value 'learning_rate_window/"
                     r"learning_rate:0' has no schedule: make it with `lrhooks.learning_rate"
                     r"\(schedule=...\)` \(or `scheduled_value\('learning_rate', schedule\)`\), "
-                    r"or pass `lrhooks.LearningRateSetterHook\(schedule\)`")):
+                    r"or pass `lrhooks.LearningRateSetterHook\(schedule\)`")) as raised:
                 sess.run(rate)
+    # What the README shows: TensorFlow's first line, an empty line, then lrhooks' one line.
+    lines = str(raised.value).splitlines()
+    assert lines[:2] == ["Graph execution error:", ""]
+    assert lines[2].startswith("UnscheduledValueError: scheduled value ") and lines[2].endswith(
+        "in the session's hooks")
 
 
 @pytest.mark.parametrize("kwargs, error, pattern", [
