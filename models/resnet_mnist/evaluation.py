@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from lrhooks.step_writes import StepTracker
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import model as model_lib
@@ -144,7 +145,9 @@ class InProcessEvalHook(tf1.train.SessionRunHook):
     `--eval_every_n_steps`: the evaluations go to `eval_dir` (`<train_dir>/eval`, as those of
     `eval.py`); benchmarks read `history` to find the time to reach an accuracy: the time
     spent evaluating is excluded from `train_seconds`. The pass runs on the raw session, so no
-    other hook sees it.
+    other hook sees it. Which step each run ends at comes from lrhooks' one `StepTracker`
+    (counting what the run's fetches increment; the graph's one step read, fetched with the
+    run, shows steps other workers add).
     """
 
     def __init__(self, tower: EvalTower, every_n_steps: int, last_step: int,
@@ -155,26 +158,25 @@ class InProcessEvalHook(tf1.train.SessionRunHook):
         self.history: List[EvalRecord] = []
 
     def begin(self):
-        self._global_step = tf1.train.get_global_step()
+        self._tracker = StepTracker(tf1.train.get_global_step())
         self._eval_seconds = 0.0
         self._start: Optional[float] = None
         self._next: Optional[int] = None
 
     def after_create_session(self, session, coord):
-        step = int(session.run(self._global_step))
+        step = self._tracker.reset(session)
         self._next = (step // self._every + 1) * self._every
         self._start = time.perf_counter()
 
     def before_run(self, run_context):
-        return tf1.train.SessionRunArgs(self._global_step)
+        self._tracker.before_run(run_context.original_args.fetches)
+        return tf1.train.SessionRunArgs(self._tracker.read)
 
     def after_run(self, run_context, run_values):
-        # The fetched read races with the increment: use it only to decide when to look.
-        if int(run_values.results) + 1 >= min(self._next, self._last):
-            step = int(run_context.session.run(self._global_step))
-            if step >= self._next or step >= self._last:
-                self._evaluate(run_context.session, step)
-                self._next = (step // self._every + 1) * self._every
+        step = self._tracker.after_run(run_context.session, seen=int(run_values.results))
+        if step >= self._next or step >= self._last:
+            self._evaluate(run_context.session, step)
+            self._next = (step // self._every + 1) * self._every
 
     def _evaluate(self, session, step):
         started = time.perf_counter()

@@ -436,3 +436,13 @@ def test_cli_lr_range_test_prints_a_suggestion_and_leaves_train_dir_alone(tiny_d
     assert "suggest" in done.stdout.lower()
     assert not (tmp_path / "run").exists()
     assert any("tfevents" in p.name for p in (tmp_path / "run_range_test").iterdir())
+
+
+def test_in_process_evaluation_every_n_steps_across_a_resume(tiny_data, tmp_path):
+    """The in-process eval hook (on lrhooks' StepTracker) resumed at a step that is no multiple of N."""
+    train_dir = tmp_path / "run"
+    loop.train(tiny_config(tiny_data, train_dir, train_steps=5, eval_every_n_steps=2))
+    # Resumed at step 5 (not a multiple of 2): the next evaluation is at 6, then the last step.
+    second = loop.train(tiny_config(tiny_data, train_dir, train_steps=8, eval_every_n_steps=2))
+    assert [record.step for record in second.eval_history] == [6, 8]
+    assert all(0.0 <= record.accuracy <= 1.0 for record in second.eval_history)
