@@ -11,6 +11,12 @@ so that the hook's cost is as visible as it can ever be. Variants:
   lrhooks graph      lrhooks.learning_rate() + LearningRateSetterHook
   self-driving no hook
                      lrhooks.learning_rate(schedule=...) and no hook at all
+  floor: variable read
+                     a resource variable read as the rate, no hook (one op: the
+                     least any in-graph rate costs)
+  floor: cond
+                     the rate read from a variable inside a tf.compat.v1.cond on
+                     the step (the least any lookup with a fallback branch costs)
   lrhooks variable   a tf.Variable rate, assigned when the rate changes
   lrhooks feed ...   a placeholder / tf.constant rate fed by the hook
 
@@ -18,8 +24,11 @@ Rounds are interleaved: every variant runs once per round, in a shuffled
 order. The table shows, per variant, the median over rounds of microseconds
 per step, and the median over rounds of the ratio to "no hook" measured in the
 same round (robust to the machine speeding up or slowing down between rounds).
+`--clock process` times the process's CPU time (all its threads) instead of
+wall time: on a machine shared with other jobs it does not count the time the
+process waits for a core.
 
-    python bench/hook_overhead.py [--rounds 31] [--steps 1000]
+    python bench/hook_overhead.py [--rounds 31] [--steps 1000] [--clock wall|process]
 """
 
 import argparse
@@ -71,6 +80,13 @@ def build(variant, schedule, exponential):
         elif variant == "classic hook":
             rate = tf1.placeholder(tf.float32, [])
             hooks.append(ClassicLearningRateSetterHook(rate, global_step, schedule))
+        elif variant == "floor: variable read":
+            rate = tf1.get_variable("lr", initializer=0.1, trainable=False,
+                                    use_resource=True).read_value()
+        elif variant == "floor: cond":
+            stored = tf1.get_variable("lr", initializer=0.1, trainable=False, use_resource=True)
+            rate = tf1.cond(global_step.read_value() < 2 ** 40, stored.read_value,
+                            lambda: tf.constant(0.5))
         elif variant == "self-driving no hook":
             rate = lrhooks.learning_rate(schedule=schedule)
         elif variant == "lrhooks graph":
@@ -94,13 +110,14 @@ def build(variant, schedule, exponential):
 
 
 VARIANTS = ["no hook", "no hook (control)", "in-graph TF", "classic hook",
-            "self-driving no hook", "lrhooks graph",
+            "floor: variable read", "floor: cond", "self-driving no hook", "lrhooks graph",
             "lrhooks variable count", "lrhooks variable fetch",
             "lrhooks placeholder count", "lrhooks placeholder fetch",
             "lrhooks constant count"]
 
 
-def measure(exponential, rounds, steps, variants=VARIANTS, warmup=300, seed=0):
+def measure(exponential, rounds, steps, variants=VARIANTS, warmup=300, seed=0,
+            clock=time.perf_counter):
     schedule = (schedules.exponential_decay(0.1, 1000, 0.5) if exponential
                 else schedules.piecewise_constant(BOUNDARIES, VALUES))
     built = {v: build(v, schedule, exponential) for v in variants}
@@ -114,10 +131,10 @@ def measure(exponential, rounds, steps, variants=VARIANTS, warmup=300, seed=0):
         rng.shuffle(order)
         for variant in order:
             session, train_op = built[variant]
-            start = time.perf_counter()
+            start = clock()
             for _ in range(steps):
                 session.run(train_op)
-            times[variant].append((time.perf_counter() - start) / steps * 1e6)
+            times[variant].append((clock() - start) / steps * 1e6)
     for session, _ in built.values():
         session.close()
     base = times["no hook"]
@@ -131,16 +148,20 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=1000, help="steps per variant per round")
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="comma-separated subset ('no hook' is always included)")
+    parser.add_argument("--clock", choices=["wall", "process"], default="wall",
+                        help="wall time, or the process's CPU time (for a shared machine)")
     args = parser.parse_args(argv)
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
     variants = ["no hook"] + [v for v in args.variants.split(",") if v and v != "no hook"]
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         parser.error(f"--variants: unknown {unknown}; known: {', '.join(VARIANTS)}")
-    print(f"TensorFlow {tf.__version__}, {args.rounds} interleaved rounds x {args.steps} steps")
+    print(f"TensorFlow {tf.__version__}, {args.rounds} interleaved rounds x {args.steps} steps, "
+          f"{args.clock} time")
     for exponential in (False, True):
         name = ("exponential_decay(0.1, 1000, 0.5): the rate changes every step" if exponential
                 else "piecewise_constant, 9 boundaries")
-        medians = measure(exponential, args.rounds, args.steps, variants)
+        medians = measure(exponential, args.rounds, args.steps, variants, clock=clock)
         print(f"\nschedule: {name}")
         print(f"| {'variant':<28} | {'us/step':>8} | {'x no hook':>9} |")
         print(f"|{'-' * 30}|{'-' * 10}|{'-' * 11}|")

@@ -6,17 +6,21 @@ and `lrhooks.scheduled_value("momentum", S)` for any other scheduled
 hyperparameter. The tensor looks its value up *in the graph* from the step the
 run starts at:
 
-    value = table[global_step - base]             if base <= global_step < base + n
+    tag, value = table[global_step mod n]
+    value = value                              if tag == global_step
           = schedule(global_step)  (numpy_function)  otherwise
 
 `table` is a small LOCAL variable (never checkpointed, empty after each session
-start) holding the schedule's values for a window of `table_size` steps. Out of
-the window, one `tf.numpy_function` call returns the value *and* the next
-window, and the same run stores that window in `table`. So the tensor is exact
-on every run by itself, with no hook: in a plain `Session` loop, a
-`Supervisor`, a `MonitoredTrainingSession`, an Estimator, between-graph
-replicas and `SyncReplicasOptimizer`'s queue runner. Per run it costs a read,
-a gather and a compare; Python runs about once per `table_size` steps.
+start) of `n = table_size` rows `(step, value)`: the schedule's values for a
+window of `n` consecutive steps, each in the row of its step modulo `n`, tagged
+with its step (an empty row is tagged NaN, which no step equals). Out of the
+window, one `tf.numpy_function` call returns the value *and* the next window,
+and the same run stores that window in `table`. So the tensor is exact on every
+run by itself, with no hook: in a plain `Session` loop, a `Supervisor`, a
+`MonitoredTrainingSession`, an Estimator, between-graph replicas and
+`SyncReplicasOptimizer`'s queue runner. Per run it costs one row gather (read
+under the variable's lock, so a window stored concurrently is never half seen),
+one compare and the `cond`; Python runs about once per `table_size` steps.
 
 Without `schedule=`, a `LearningRateSetterHook(schedule)` binds the schedule in
 its `begin()` (the older way, still supported). A stateful schedule (one with a
@@ -45,7 +49,6 @@ LEARNING_RATE_COLLECTION = "lrhooks_learning_rates"
 SCHEDULED_VALUE_COLLECTION = step_writes.SCHEDULED_VALUE_COLLECTION
 """Graph collection of every tensor made by `scheduled_value()` / `learning_rate()`."""
 
-_HEADER = 2  # after the values: the window's first step, its number of valid entries.
 
 # Graph -> the RateSource objects created in it. Kept beside the graph (not in a
 # collection) so that meta-graph export never tries to serialize Python objects.
@@ -124,27 +127,29 @@ class RateSource:
         self._writers_checked = True
 
     def window(self, start: int) -> np.ndarray:
-        """The table contents for a window starting at `start`.
+        """The table contents for the window of steps `start ... start + table_size - 1`.
 
-        `table_size` values (from `start` on), then `start` and the number of
-        valid values. Stops before the first step whose value is invalid, so
-        that the fallback raises the error exactly at that step.
+        Rows `(step, value)`, each step in row `step mod table_size`. Stops
+        before the first step whose value is invalid (its row and those after
+        it stay tagged NaN), so that the fallback raises the error exactly at
+        that step.
         """
-        table = np.zeros(self.table_size + _HEADER, dtype=np.float64)
-        count = self._fill_unchecked(start, table)
-        if count is None:
-            count = 0
+        values = self._values_unchecked(start)
+        if values is None:
+            values = []
             for step in range(start, start + self.table_size):
                 try:
-                    table[count] = checks.schedule_rate(self.schedule, step)
+                    values.append(checks.schedule_rate(self.schedule, step))
                 except ValueError:
                     break
-                count += 1
-        table[self.table_size:] = start, count
+        table = np.full((self.table_size, 2), np.nan)
+        rows = np.arange(start, start + len(values)) % self.table_size
+        table[rows, 0] = np.arange(start, start + len(values))
+        table[rows, 1] = values
         return table
 
-    def _fill_unchecked(self, start: int, table: np.ndarray) -> Optional[int]:
-        """Fills `table` with the window's values when all are valid; returns their count.
+    def _values_unchecked(self, start: int) -> Optional[np.ndarray]:
+        """The window's values when all are valid, computed without per-value checks.
 
         Filling windows is the only per-step Python cost of a scheduled value
         (one schedule call per step, made once per `table_size` steps), so this
@@ -163,8 +168,7 @@ class RateSource:
             return None
         if not np.all((values >= 0) & (values != np.inf)):  # NaN fails `>= 0`
             return None
-        table[:self.table_size] = values
-        return self.table_size
+        return values
 
     @property
     def stale(self) -> bool:
@@ -250,27 +254,28 @@ def scheduled_value(
         source = RateSource(name, table_size, global_step, schedule)
         source.dtype = dtype.as_numpy_dtype
         source.step_tensor = step
-        initial = np.zeros(table_size + _HEADER, dtype=np.float64)
+        empty = np.full((table_size, 2), np.nan)
         source.table = tf1.get_variable(
-            "table", initializer=tf.constant(initial), trainable=False,
+            "table", initializer=tf.constant(empty), trainable=False,
             collections=[tf1.GraphKeys.LOCAL_VARIABLES], use_resource=True)
-        source.invalidate_op = source.table.assign(tf.constant(initial), read_value=False,
+        source.invalidate_op = source.table.assign(tf.constant(empty), read_value=False,
                                                    name="invalidate")
-        # One snapshot of the table per run, so that a window stored concurrently
+        # One row, gathered under the variable's lock: a window stored concurrently
         # (another thread's or worker's fallback) is never half seen.
-        table = source.table.value()
-        start, count = tf.unstack(tf.cast(table[table_size:], step.dtype))
-        offset = step - start
-        # One unsigned compare for both bounds: a negative offset wraps to a huge one.
-        in_window = tf.cast(offset, tf.uint64) < tf.cast(count, tf.uint64)
+        row = tf.raw_ops.ResourceGather(resource=source.table.handle,
+                                        indices=tf.math.floormod(step, table_size),
+                                        dtype=tf.float64)
+        tag, stored = tf.unstack(row)
+        in_window = tf.equal(tag, tf.cast(step, tf.float64))
+        stored = tf.cast(stored, dtype)
 
         def from_table():
-            return tf.cast(tf.gather(table, offset), dtype)
+            return stored
 
         def from_schedule():
             value, window = tf.numpy_function(source.fallback, [step], [dtype, tf.float64],
                                               stateful=True, name="schedule_fallback")
-            window.set_shape([table_size + _HEADER])
+            window.set_shape([table_size, 2])
             store = source.table.assign(window, read_value=False)
             with tf.control_dependencies([store]):
                 return tf.reshape(value, [])
