@@ -11,11 +11,19 @@ import os
 import pathlib
 from typing import Optional
 
+import hypothesis
 import pytest
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"
 MNIST_DIR_ENV = "LRHOOKS_MNIST_DIR"
+
+# Property tests draw the same examples on every run, so CI cannot fail on a new draw; explore
+# with `LRHOOKS_HYPOTHESIS_RANDOM=1` and turn what it finds into a parametrized case.
+hypothesis.settings.register_profile("lrhooks", derandomize=True)
+hypothesis.settings.register_profile("explore", derandomize=False)
+hypothesis.settings.load_profile(
+    "explore" if os.environ.get("LRHOOKS_HYPOTHESIS_RANDOM") == "1" else "lrhooks")
 
 
 def resolve_mnist_dir() -> pathlib.Path:
