@@ -1,6 +1,7 @@
 """Torn event files are cut back to their last complete record."""
 
 import os
+import struct
 
 import pytest
 import tensorflow as tf
@@ -58,3 +59,43 @@ def test_subdirectories_and_missing_dirs_are_left_alone(tmp_path):
         f.write(b"\x01\x02")
     assert event_files.truncate_torn_records(str(tmp_path)) == []
     assert event_files.truncate_torn_records(str(tmp_path / "missing")) == []
+
+
+@pytest.mark.parametrize("where", ["length", "payload", "footer"])
+def test_damage_before_the_end_is_reported_and_left_alone(tmp_path, where):
+    path = write_events(tmp_path, 6)
+    data = bytearray(open(path, "rb").read())
+    first, _ = event_files.valid_prefix(path)
+    start = len(data) // 2  # a record boundary at or after the middle
+    offset = 0
+    while offset < start:
+        (length,) = struct.unpack_from("<Q", data, offset)
+        offset += 12 + length + 4
+    assert offset < len(data) - 12  # records follow the damaged one
+    (length,) = struct.unpack_from("<Q", data, offset)
+    byte = {"length": offset + 2, "payload": offset + 12 + length // 2,
+            "footer": offset + 12 + length + 1}[where]
+    data[byte] ^= 0x01
+    open(path, "wb").write(bytes(data))
+    assert first == len(data)
+    assert event_files.truncate_torn_records(str(tmp_path)) == []
+    assert open(path, "rb").read() == bytes(data)  # untouched
+    assert event_files.damaged_files(str(tmp_path)) == [(path, offset)]
+    assert event_files.valid_prefix(path)[0] == offset
+
+
+def test_zeros_after_the_last_record_are_a_torn_tail(tmp_path):
+    path = write_events(tmp_path, 2)
+    size = os.path.getsize(path)
+    with open(path, "ab") as f:  # a crash that extended the file without its data
+        f.write(bytes(40))
+    assert event_files.damaged_files(str(tmp_path)) == []
+    assert event_files.truncate_torn_records(str(tmp_path)) == [path]
+    assert os.path.getsize(path) == size and read_steps(path) == [0, 1]
+
+
+def test_a_torn_tail_is_not_reported_as_damage(tmp_path):
+    path = write_events(tmp_path, 3)
+    with open(path, "ab") as f:
+        f.write(open(path, "rb").read()[-30:][:20])
+    assert event_files.damaged_files(str(tmp_path)) == []
