@@ -25,6 +25,8 @@ DATA_FORMATS = ("auto", "NHWC", "NCHW")
 CONFIG_FILE = "train_config.json"
 # Settings of the program, not of the run: left out of train_config.json.
 _NOT_RECORDED = ("range_test", "ps_timeout_secs", "under_ci")
+# The largest step TensorFlow's int64 global step holds: the bound of every step count.
+MAX_STEP = 2**63 - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,13 +139,13 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_integer("max_shift", 0, "Augmentation: shift training images by up to this "
                          "many pixels (0: none).", lower_bound=0, upper_bound=8, flag_values=fv)
     flags.DEFINE_integer("train_steps", 1000, "Train until global_step reaches this.",
-                         lower_bound=1, flag_values=fv)
+                         lower_bound=1, upper_bound=MAX_STEP, flag_values=fv)
     flags.DEFINE_integer("save_checkpoints_steps", 500, "Checkpoint every N steps.",
-                         lower_bound=1, flag_values=fv)
+                         lower_bound=1, upper_bound=MAX_STEP, flag_values=fv)
     flags.DEFINE_integer("save_summaries_steps", 100, "Write summaries every N steps.",
-                         lower_bound=1, flag_values=fv)
+                         lower_bound=1, upper_bound=MAX_STEP, flag_values=fv)
     flags.DEFINE_integer("log_every_n_steps", 100, "Log a line every N steps.", lower_bound=1,
-                         flag_values=fv)
+                         upper_bound=MAX_STEP, flag_values=fv)
     flags.DEFINE_enum("progress", "auto", ("auto", "always", "never"),
                       "A live progress line instead of log lines: auto = on an interactive "
                       "terminal, not under CI.", flag_values=fv)
@@ -186,7 +188,7 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_float("range_test_max_lr", 10.0, "Range test: last rate of the ramp.",
                        flag_values=fv)
     flags.DEFINE_integer("range_test_steps", 200, "Range test: steps of the ramp (stops earlier "
-                         "on divergence).", lower_bound=2, flag_values=fv)
+                         "on divergence).", lower_bound=2, upper_bound=MAX_STEP, flag_values=fv)
     flags.DEFINE_string("range_test_dir", None, "Range test: where the curve goes (default: "
                         "<train_dir>_range_test).", flag_values=fv)
     flags.register_validator(

@@ -24,6 +24,7 @@ from absl import flags
 from lrhooks import cli_flags
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import evaluation
+from models.resnet_mnist import flag_parsing
 
 FLAGS = flags.FLAGS
 
@@ -76,4 +77,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=flag_parsing.parser("eval"))

@@ -35,6 +35,14 @@ class NonFiniteError(RuntimeError):
     """
 
 
+class SecondSignal(KeyboardInterrupt):
+    """A second SIGTERM/SIGINT while `SignalStop` waits for a clean stop: stop at once."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"second signal {signum}")
+        self.signum = int(signum)
+
+
 class SignalStop:
     """Turns SIGTERM/SIGINT into a clean stop of a MonitoredSession loop.
 
@@ -60,7 +68,7 @@ class SignalStop:
 
     def _handle(self, signum, frame):
         if self.received is not None:
-            raise KeyboardInterrupt(f"second signal {signum}")
+            raise SecondSignal(signum)
         self.received = signum
 
     def __enter__(self) -> "SignalStop":

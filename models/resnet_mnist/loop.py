@@ -16,10 +16,12 @@ import lrhooks
 from lrhooks import event_files
 from lrhooks import hparams as lrhooks_hparams
 from lrhooks import plot as lrhooks_plot
+from models.resnet_mnist import checkpoints
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import devices
+from models.resnet_mnist import early_signals
 from models.resnet_mnist import evaluation
 from models.resnet_mnist import faults
 from models.resnet_mnist import graph as graph_lib
@@ -58,9 +60,21 @@ def _check_train_dir(train_dir: str) -> None:
                                f"{error.strerror}") from None
 
 
-def _check_checkpoint(train_dir: str, built: graph_lib.TrainGraph) -> None:
+def _test_data(config: config_lib.TrainConfig) -> Optional[graph_lib.Split]:
+    """The test split when an evaluation needs it (read before training, to fail early)."""
+    if not (config.eval_every_n_steps or config.final_eval):
+        return None
+    try:
+        return data_lib.load_mnist(config.data_dir, "test")
+    except data_lib.DataError as error:
+        needed = ("--final_eval (on by default; --nofinal_eval skips it)" if config.final_eval
+                  else "--eval_every_n_steps")
+        raise faults.UserError(f"{error}; the test files are needed by {needed}") from None
+
+
+def _check_checkpoint(train_dir: str, checkpoint: Optional[str],
+                      built: graph_lib.TrainGraph) -> None:
     """Refuses a train_dir whose checkpoint belongs to another model configuration."""
-    checkpoint = tf.train.latest_checkpoint(train_dir)
     if checkpoint is None:
         return
     with built.graph.as_default():
@@ -71,13 +85,6 @@ def _check_checkpoint(train_dir: str, built: graph_lib.TrainGraph) -> None:
         raise faults.UserError(f"--train_dir {train_dir!r} holds a checkpoint of another model "
                                f"configuration: {problems[0]}{more}; use a new --train_dir or "
                                "the flags of that run")
-
-
-def _restored_step(train_dir: str) -> int:
-    checkpoint = tf.train.latest_checkpoint(train_dir)
-    if checkpoint is None:
-        return 0
-    return int(tf.train.load_variable(checkpoint, "global_step"))
 
 
 def train(config: config_lib.TrainConfig,
@@ -97,25 +104,34 @@ def train(config: config_lib.TrainConfig,
     chief = config.cluster.is_chief
     try:
         train_data = data_lib.load_mnist(config.data_dir, "train")
-        test_data = (data_lib.load_mnist(config.data_dir, "test")
-                     if config.eval_every_n_steps and chief else None)
     except data_lib.DataError as error:
         raise faults.UserError(str(error)) from None
+    test_data = _test_data(config) if chief else None  # checked before training
     if chief:
         _check_train_dir(config.train_dir)
+    early_signals.phase("building the graph")
     placement = devices.placement(config)
-    restored = _restored_step(config.train_dir) if chief else 0
+    restore = checkpoints.select(config.train_dir) if chief else checkpoints.Restore()
+    restored = restore.step
     # A different shuffle after each restart (seeded by the step the run resumes from) and
     # on each worker.
     built = graph_lib.build_graph(
-        config, placement, train_data, test_data,
-        shuffle_seed=config.seed + restored + 7919 * config.cluster.task_index)
+        config, placement, train_data,
+        shuffle_seed=config.seed + restored + 7919 * config.cluster.task_index,
+        test_data=test_data if config.eval_every_n_steps else None)
     hooks = hooks_lib.training_hooks(config, built)
     if chief:
-        _check_checkpoint(config.train_dir, built)
+        _check_checkpoint(config.train_dir, restore.path, built)
+        # Nothing was written before this point.
+        if restore.note:
+            logging.warning("%s", restore.note)
+        checkpoints.write_index(config.train_dir, restore)  # relative paths, kept ones only
         # A run killed while writing leaves a torn last record: cut it before writing again.
         for path in event_files.truncate_torn_records(config.train_dir):
             logging.warning("cut a torn record off the end of %s", path)
+        for path, offset in event_files.damaged_files(config.train_dir):
+            logging.warning("event file %s is damaged at byte %d: left as it is (TensorBoard "
+                            "reads it up to there); new events go to a new file", path, offset)
         config_lib.write_config(config, placement.hparams)
         # Before training opens its event file (see lrhooks.hparams on file order).
         lrhooks_hparams.write_session(
@@ -130,17 +146,22 @@ def train(config: config_lib.TrainConfig,
     # The dashboard keeps a run's first end status: none is written for a run stopped by a
     # signal (or crashed), so that the same command, continuing it, writes the real one.
     status = None
+    early_signals.phase("training", "the last checkpoint is kept: run the same command to "
+                        "continue from it")
     try:
         with faults.SignalStop() as stop:
             hooks.hooks.extend([stop.hook, *extra_hooks])
             final_loss, step = run_loop(config, built, hooks, server)
         status = "success" if stop.received is None else None
     except faults.NonFiniteError:
-        status = "failure"  # continuing fails again at the same step
+        if chief:  # continuing fails again at the same step (best effort: the error counts)
+            try:
+                lrhooks_hparams.write_session_end(config.train_dir, "failure")
+            except (OSError, RuntimeError, tf.errors.OpError):
+                pass
         raise
-    finally:
-        if chief and status is not None:
-            lrhooks_hparams.write_session_end(config.train_dir, status)
+    if chief and status is not None:
+        lrhooks_hparams.write_session_end(config.train_dir, status)
     if stop.received is not None:
         logging.warning("stopped by signal %d at step %d; checkpoint written", stop.received,
                         step)
@@ -149,6 +170,9 @@ def train(config: config_lib.TrainConfig,
     history = hooks.eval_hook.history if hooks.eval_hook is not None else []
     final_accuracy = None
     if config.final_eval and chief:
+        early_signals.phase("running the final evaluation",
+                            f"training finished at step {int(step)} and its checkpoint is kept: "
+                            "evaluate it with python -m models.resnet_mnist.eval --eval_once")
         if history and history[-1].step == step:  # --eval_every_n_steps scored the last step
             final_accuracy = history[-1].accuracy
         else:
@@ -163,22 +187,40 @@ def train(config: config_lib.TrainConfig,
 
 
 def monitored_session(config: config_lib.TrainConfig, hooks: hooks_lib.TrainerHooks,
-                      server: Optional[tf.distribute.Server] = None
+                      server: Optional[tf.distribute.Server] = None,
+                      state_check: Optional[numerics.FiniteStateCheck] = None
                       ) -> tf1.train.MonitoredSession:
     """The trainer's MonitoredTrainingSession with `hooks` (call inside the built graph).
 
     Checkpoints and summaries are written by the chief only (MonitoredTrainingSession's
-    own hooks are chief-only); the rate hook runs on every worker.
+    own hooks are chief-only); the rate hook runs on every worker. The chief's checkpoint
+    saver writes relative paths and runs `state_check` before each save.
     """
     cluster = config.cluster
+    chief_hooks = list(hooks.chief_hooks)
+    scaffold = None
+    if cluster.is_chief:
+        scaffold = tf1.train.Scaffold(saver=checkpoints.saver())
+        if config.save_checkpoints_steps:
+            chief_hooks.append(tf1.train.CheckpointSaverHook(
+                config.train_dir, save_steps=config.save_checkpoints_steps,
+                saver=scaffold.saver, checkpoint_basename=checkpoints.BASENAME,
+                listeners=[state_check or numerics.FiniteStateCheck()]))
     return tf1.train.MonitoredTrainingSession(
         master=server.target if server is not None else "", is_chief=cluster.is_chief,
-        checkpoint_dir=config.train_dir if cluster.is_chief else None,
-        hooks=hooks.hooks, chief_only_hooks=hooks.chief_hooks,
-        save_checkpoint_steps=config.save_checkpoints_steps, save_checkpoint_secs=None,
+        checkpoint_dir=config.train_dir if cluster.is_chief else None, scaffold=scaffold,
+        hooks=hooks.hooks, chief_only_hooks=chief_hooks,
+        save_checkpoint_steps=None, save_checkpoint_secs=None,  # the saver hook above
         save_summaries_steps=config.save_summaries_steps,
         log_step_count_steps=None,  # TrainingLogHook reports the speed
         config=cluster_lib.server_config(cluster, devices.session_config(config)))
+
+
+def _non_finite(config: config_lib.TrainConfig, error) -> faults.NonFiniteError:
+    """The one-line error of a failed finiteness check, with the way back when the last
+    checkpoint is itself unusable."""
+    advice = checkpoints.way_back(config.train_dir) if config.cluster.is_chief else None
+    return faults.NonFiniteError(error.describe(advice) if advice else error.describe())
 
 
 def run_loop(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
@@ -186,25 +228,39 @@ def run_loop(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
              ) -> Tuple[Optional[float], int]:
     """Runs the MonitoredTrainingSession; returns (last loss, final global step).
 
+    The final step is the step of the last checkpoint written, on the chief.
+
     Raises:
-      faults.NonFiniteError: A run failed the finiteness check (no checkpoint is written
-        for it: the session closes as after an error).
+      faults.NonFiniteError: A run failed the finiteness check, or the state to be saved
+        holds NaN or infinite values (no checkpoint is written for it: the session closes
+        as after an error).
     """
     final_loss = None
+    state_check = numerics.FiniteStateCheck()
     with built.graph.as_default():
         if server is not None:
             cluster_lib.wait_for_chief(server, config.cluster)
-        with monitored_session(config, hooks, server) as session:
-            try:
-                while not session.should_stop():
-                    _, final_loss = session.run([built.train_op, built.outputs.loss])
-            except tf.errors.InvalidArgumentError as error:
-                if built.finite_check is None or not numerics.is_failure(error):
-                    raise
-                record = built.finite_check.read(session)
-                raise faults.NonFiniteError(record.describe()) from None
-            step = session.run_step_fn(
-                lambda step_context: step_context.session.run(built.global_step))
+        if config.cluster.is_chief:
+            state_check.begin()  # built before the graph is finalized, with or without a saver
+        try:
+            early_signals.pause("creating the session")
+            with monitored_session(config, hooks, server, state_check) as session:
+                try:
+                    while not session.should_stop():
+                        _, final_loss = session.run([built.train_op, built.outputs.loss])
+                except tf.errors.InvalidArgumentError as error:
+                    if built.finite_check is None or not numerics.is_failure(error):
+                        raise
+                    raise _non_finite(config, built.finite_check.read(session)) from None
+                step = session.run_step_fn(
+                    lambda step_context: step_context.session.run(built.global_step))
+                if config.cluster.is_chief:  # also without a saver: never end non-finite
+                    session.run_step_fn(
+                        lambda step_context: state_check.check(step_context.session, step))
+        except numerics.NonFiniteStateError as error:
+            raise _non_finite(config, error) from None
         if config.cluster.is_chief:
             tf1.summary.FileWriterCache.get(config.train_dir).flush()
+            if state_check.last_saved_step is not None:
+                step = state_check.last_saved_step
     return final_loss, step

@@ -6,6 +6,11 @@ gradient norm of the run are written into local variables (never checkpointed, n
 fetched): when the check fails the run aborts with an `InvalidArgumentError` before
 any weight changes, and `FiniteCheck.read(session)` reads the offending values back
 from the still-open session. No error message is parsed.
+
+`FiniteStateCheck` checks what the update produced (weights, optimizer slots, batch-norm
+moving statistics) before each checkpoint is written: a listener of the checkpoint saver,
+so it runs only on save steps (and once at the end), in the graph, fetching one boolean
+per variable. A failure raises `NonFiniteStateError` instead of saving.
 """
 
 import contextlib
@@ -14,6 +19,8 @@ from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import tensorflow as tf
+
+from models.resnet_mnist import early_signals
 
 tf1 = tf.compat.v1
 
@@ -51,14 +58,14 @@ class NonFiniteRecord:
     loss: Optional[np.generic] = None
     gradient_norm: Optional[np.generic] = None
 
-    def describe(self) -> str:
+    def describe(self, advice: str = "lower the learning rate and run again") -> str:
         """The one-line error the trainer prints (with `train: error: ` before it)."""
         text = {name: "?" if getattr(self, name) is None else tf_number_text(getattr(self, name))
                 for name in _FIELDS}
         return (f"the loss or gradients became non-finite at step {text['step']} "
                 f"(learning rate {text['learning_rate']}, loss {text['loss']}, "
                 f"gradient norm {text['gradient_norm']}); nothing was saved after the last "
-                "checkpoint: lower the learning rate and run again")
+                f"checkpoint: {advice}")
 
 
 def is_failure(error: tf.errors.OpError) -> bool:
@@ -130,3 +137,57 @@ def checked_gradients(grads: Sequence[Optional[tf.Tensor]], loss: tf.Tensor,
         gated = [None if g is None else tf.identity(g) for g in grads]
     return gated, FiniteCheck(record)
 
+
+
+class NonFiniteStateError(RuntimeError):
+    """The variables hold NaN or infinite values after step `step` (nothing was saved)."""
+
+    def __init__(self, step: int, names: Sequence[str]):
+        self.step, self.names = int(step), list(names)
+        more = f" and {len(self.names) - 1} more" if len(self.names) > 1 else ""
+        super().__init__(f"the model's state became non-finite by step {self.step} "
+                         f"({self.names[0]!r}{more})")
+
+    def describe(self, advice: str = "lower the learning rate and run again") -> str:
+        """The one-line error the trainer prints (with `train: error: ` before it)."""
+        return f"{self}; nothing was saved after the last checkpoint: {advice}"
+
+
+class FiniteStateCheck(tf1.train.CheckpointSaverListener):
+    """Refuses to save a checkpoint whose floating-point variables are not all finite.
+
+    Pass it in a `CheckpointSaverHook`'s listeners; `check(session, step)` also runs it
+    directly. `last_saved_step` is the step of the last checkpoint the hook wrote.
+    """
+
+    def __init__(self):
+        self.last_saved_step: Optional[int] = None
+        self._names: List[str] = []
+        self._finite: Optional[tf.Tensor] = None
+
+    def begin(self):
+        """Builds the check (one `all finite` per variable, beside the variable)."""
+        if self._finite is not None:
+            return
+        variables = [v for v in tf1.global_variables() if v.dtype.base_dtype.is_floating]
+        flags = []
+        for variable in variables:
+            with tf.device(variable.device):  # only a boolean leaves a ps
+                flags.append(tf.reduce_all(tf.math.is_finite(variable.read_value())))
+        self._names = [v.op.name for v in variables]
+        self._finite = tf.stack(flags, name="check_finite_state") if flags else None
+
+    def check(self, session, step: int) -> None:
+        """Raises `NonFiniteStateError` if a variable holds NaN or an infinity."""
+        if self._finite is None:
+            return
+        finite = session.run(self._finite)
+        if not np.all(finite):
+            raise NonFiniteStateError(step, [n for n, ok in zip(self._names, finite) if not ok])
+
+    def before_save(self, session, global_step_value):
+        early_signals.pause("saving a checkpoint")
+        self.check(session, global_step_value)
+
+    def after_save(self, session, global_step_value):
+        self.last_saved_step = int(global_step_value)

@@ -10,15 +10,23 @@ program only: flags -> `config.TrainConfig` -> one of three modes (a training ru
 
 import sys
 
+from models.resnet_mnist import early_signals
+
+if __name__ == "__main__":  # before the heavy imports: a signal from here on gives one line
+    early_signals.install("train")
+    early_signals.pause("imports")
+
 from absl import app
 from absl import flags
 from absl import logging
 
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import flag_parsing
 from models.resnet_mnist import faults
 from models.resnet_mnist import loop
 from models.resnet_mnist import range_test
+from models.resnet_mnist import write_errors
 
 FLAGS = flags.FLAGS
 
@@ -54,6 +62,18 @@ def run_training(config: config_lib.TrainConfig) -> int:
     except faults.NonFiniteError as error:
         _error(error)
         return faults.EXIT_NON_FINITE
+    except Exception as error:  # pylint: disable=broad-except  # a full disk, a read-only fs
+        message = write_errors.describe(error)
+        if message is None:
+            raise
+        if cluster.is_chief:
+            write_errors.tidy(config.train_dir)
+        _error(message)
+        return write_errors.EXIT_WRITE_ERROR
+    except faults.SecondSignal as error:  # a second signal: at once, without a checkpoint
+        print(f"train: stopped at once by a second signal {error.signum}; the last checkpoint "
+              "is kept: run the same command to continue from it", file=sys.stderr)
+        return 128 + error.signum
     if result.stopped_by_signal is not None:
         print(f"train: stopped by signal {result.stopped_by_signal} at step "
               f"{result.global_step}; a checkpoint was written: run the same command to "
@@ -78,4 +98,4 @@ def main(argv):
 
 if __name__ == "__main__":
     config_lib.define_flags()
-    app.run(main)
+    app.run(main, flags_parser=flag_parsing.parser("train"))
