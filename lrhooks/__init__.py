@@ -65,6 +65,7 @@ _LAZY = {
     "SCHEDULED_VALUE_COLLECTION": ("lrhooks.rate_tensor", "SCHEDULED_VALUE_COLLECTION"),
     "UnscheduledValueError": ("lrhooks.rate_tensor", "UnscheduledValueError"),
     "StepNotIncrementedError": ("lrhooks.rate_tensor", "StepNotIncrementedError"),
+    "refused_value": ("lrhooks.rate_tensor", "refused_value"),
     "rate_summary": ("lrhooks.summaries", "rate_summary"),
     "scalar_summary": ("lrhooks.summaries", "scalar_summary"),
     "review_layout": ("lrhooks.summaries", "review_layout"),

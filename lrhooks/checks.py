@@ -25,7 +25,7 @@ Which check to use:
   choice               one of a few strings
   flag                 a bool
   non_empty_string     a non-empty str (a tag, a name scope)
-  rate                 a learning rate produced at run time: finite and >= 0
+  rate                 a learning rate produced at run time: finite (in its dtype) and >= 0
   schedule_rate        `schedule(step)` checked with `rate`
 """
 
@@ -170,7 +170,12 @@ def non_empty_string(name: str, value) -> str:
     return value
 
 
-def rate(value, source: str, where: str = "") -> float:
+# The largest finite value of each floating dtype a rate tensor may have.
+DTYPE_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+             "float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
+
+
+def rate(value, source: str, where: str = "", dtype: Optional[str] = None) -> float:
     """Checks a learning rate produced at run time (by a schedule, from a checkpoint).
 
     The one check of a rate: the rate tensor, the setter hook, the plateau
@@ -180,21 +185,31 @@ def rate(value, source: str, where: str = "") -> float:
       value: The rate.
       source: What gave it, for the message (e.g. "learning-rate schedule constant(...)").
       where: Said after the value (e.g. " at step 4").
+      dtype: The name of the floating dtype the rate goes into ("float32"): a value it
+        cannot hold (it would become an infinity) is refused too.
 
     Returns:
       The rate as a float.
 
     Raises:
       ValueError: The rate is NaN, an infinity or negative, e.g. "learning-rate
-        schedule constant(...) gave nan at step 4; a learning rate must be finite and >= 0".
+        schedule constant(...) gave nan at step 4; a learning rate must be finite and >= 0",
+        or beyond `dtype` ("... gave 1e+39 at step 4, which float32 cannot hold (largest
+        3.40282e+38)").
     """
     number = float(value)
     if not (number >= 0 and number != math.inf):  # also catches NaN
         raise ValueError(
             f"{source} gave {number!r}{where}; a learning rate must be finite and >= 0")
+    largest = DTYPE_MAX.get(dtype, math.inf) if dtype is not None else math.inf
+    if number > largest:
+        raise ValueError(f"{source} gave {number:g}{where}, which {dtype} cannot hold (largest "
+                         f"{largest:g}); a learning rate must be finite in its dtype")
     return number
 
 
-def schedule_rate(schedule: Callable[[int], float], at_step: int) -> float:
-    """`schedule(at_step)` as a float, checked with `rate`."""
-    return rate(schedule(at_step), f"learning-rate schedule {schedule!r}", f" at step {at_step}")
+def schedule_rate(schedule: Callable[[int], float], at_step: int,
+                  dtype: Optional[str] = None) -> float:
+    """`schedule(at_step)` as a float, checked with `rate` (for a rate of `dtype`)."""
+    return rate(schedule(at_step), f"learning-rate schedule {schedule!r}", f" at step {at_step}",
+                dtype)

@@ -89,6 +89,7 @@ class RateSource:
         self.filled_version = None  # the schedule's `version` when the window was computed
         self._writers_checked = False
         self._lock = threading.Lock()
+        self.refused: Optional[ValueError] = None  # the check error of a refused value
 
     def fallback(self, step: np.ndarray):
         """Called by the graph (numpy_function) for a step outside the window.
@@ -102,7 +103,11 @@ class RateSource:
             self._check_step_is_incremented()
         with self._lock:
             version = getattr(self.schedule, "version", None)
-            value = checks.schedule_rate(self.schedule, step)
+            try:
+                value = checks.schedule_rate(self.schedule, step, np.dtype(self.dtype).name)
+            except ValueError as error:  # the graph reports it as an InvalidArgumentError
+                self.refused = error
+                raise
             window = self.window(step)
             self.fallback_count += 1
             self.filled_version = version
@@ -139,7 +144,8 @@ class RateSource:
             values = []
             for step in range(start, start + self.table_size):
                 try:
-                    values.append(checks.schedule_rate(self.schedule, step))
+                    values.append(checks.schedule_rate(self.schedule, step,
+                                                       np.dtype(self.dtype).name))
                 except ValueError:
                     break
         table = np.full((self.table_size, 2), np.nan)
@@ -166,7 +172,8 @@ class RateSource:
                                  dtype=np.float64, count=self.table_size)
         except Exception:  # pylint: disable=broad-except  # the checked path reports it
             return None
-        if not np.all((values >= 0) & (values != np.inf)):  # NaN fails `>= 0`
+        largest = checks.DTYPE_MAX.get(np.dtype(self.dtype).name, np.inf)
+        if not np.all((values >= 0) & (values != np.inf) & (values <= largest)):  # NaN too
             return None
         return values
 
@@ -350,6 +357,17 @@ def source_of(tensor: tf.Tensor) -> Optional[RateSource]:
         if source.tensor is tensor:
             return source
     return None
+
+
+def refused_value(tensor: tf.Tensor) -> Optional[ValueError]:
+    """The one-line check error of the last value `tensor`'s schedule gave and the tensor
+    refused (NaN, an infinity, negative, beyond its dtype), else None.
+
+    A refused value fails the run with an `InvalidArgumentError`; this is the error to
+    report (it names the schedule, the step and the value).
+    """
+    source = source_of(tensor)
+    return None if source is None else source.refused
 
 
 def sources(graph: tf.Graph) -> List[RateSource]:

@@ -197,7 +197,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
     def _rate(self, step: int):
         key = (step, self._version())
         if self._cached[0] != key:
-            value = checks.schedule_rate(self._schedule, step)
+            value = checks.schedule_rate(self._schedule, step, np.dtype(self._dtype).name)
             self._cached = (key, self._dtype(value))
         return self._cached[1]
 

@@ -344,24 +344,59 @@ def write_config(config: TrainConfig, hparams: model_lib.HParams) -> None:
     os.replace(tmp, path)
 
 
-def read_hparams(train_dir: str) -> Optional[model_lib.HParams]:
-    """The HParams a trainer recorded in `train_dir`, or None."""
+def _read_recorded(train_dir: str) -> Optional[Dict[str, Any]]:
+    """The train_config.json of `train_dir` (None without one).
+
+    Raises:
+      ValueError: One line: the file is not a JSON object the trainer wrote.
+    """
     path = os.path.join(train_dir, CONFIG_FILE)
     if not os.path.exists(path):
         return None
-    with open(path) as f:
-        values = json.load(f)["hparams"]
-    for key in ("filters", "cnn_filters"):
-        values[key] = tuple(values[key])
-    return model_lib.HParams(**values)
+    try:
+        with open(path, encoding="utf-8") as f:
+            values = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not a {CONFIG_FILE} the trainer wrote: {error}") from None
+    if not isinstance(values, dict) or not isinstance(values.get("hparams"), dict):
+        raise ValueError(f"{path} is not a {CONFIG_FILE} the trainer wrote: it has no "
+                         "'hparams' object")
+    return values
+
+
+def read_hparams(train_dir: str) -> Optional[model_lib.HParams]:
+    """The HParams a trainer recorded in `train_dir`, or None.
+
+    Raises:
+      ValueError: One line: the file is damaged, lacks hparams keys or holds unknown ones,
+        or holds an invalid value.
+    """
+    values = _read_recorded(train_dir)
+    if values is None:
+        return None
+    recorded = dict(values["hparams"])
+    path = os.path.join(train_dir, CONFIG_FILE)
+    fields = {field.name for field in dataclasses.fields(model_lib.HParams)}
+    missing, unknown = sorted(fields - set(recorded)), sorted(set(recorded) - fields)
+    if missing or unknown:
+        what = "; ".join(text for text in (
+            f"lacks hparams keys {', '.join(missing)}" if missing else "",
+            f"holds unknown hparams keys {', '.join(unknown)}" if unknown else "") if text)
+        raise ValueError(f"{path} {what}: it was not written by this trainer (or was edited); "
+                         "rewrite it from the flags of that run, or train into a new --train_dir")
+    try:
+        for key in ("filters", "cnn_filters"):
+            recorded[key] = tuple(recorded[key])
+        return model_lib.HParams(**recorded).validate()
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {error}") from None
 
 
 def read_train_steps(train_dir: str) -> Optional[int]:
-    path = os.path.join(train_dir, CONFIG_FILE)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f).get("train_steps")
+    """The --train_steps a trainer recorded in `train_dir`, or None."""
+    values = _read_recorded(train_dir)
+    steps = None if values is None else values.get("train_steps")
+    return steps if isinstance(steps, int) and not isinstance(steps, bool) else None
 
 
 # The HParams dashboard's columns: every setting either model or optimizer may have (one

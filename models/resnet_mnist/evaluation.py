@@ -18,7 +18,9 @@ from absl import logging
 from lrhooks.step_writes import StepTracker
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
+from models.resnet_mnist import faults
 from models.resnet_mnist import model as model_lib
+from models.resnet_mnist import write_errors
 
 tf1 = tf.compat.v1
 BEST_FILE = "best_accuracy.json"
@@ -98,7 +100,7 @@ class EvalRecorder:
 
     def __init__(self, eval_dir: str):
         self.eval_dir = eval_dir
-        self.writer = tf1.summary.FileWriter(eval_dir)
+        self.writer: Optional[tf1.summary.FileWriter] = None  # the first record makes it
         self.best = self._read_best()
 
     def _read_best(self) -> float:
@@ -118,6 +120,9 @@ class EvalRecorder:
     def record(self, step: int, scored: PassResult) -> EvalResult:
         """Writes the summaries of `scored` at `step` and updates the best; returns them."""
         self.best = max(self.best, scored.accuracy)
+        if self.writer is None:  # nothing is written before the first result
+            with tf.Graph().as_default():
+                self.writer = tf1.summary.FileWriter(self.eval_dir)
         summary = tf1.Summary(value=[
             tf1.Summary.Value(tag="accuracy", simple_value=scored.accuracy),
             tf1.Summary.Value(tag="loss", simple_value=scored.loss),
@@ -128,7 +133,8 @@ class EvalRecorder:
         return EvalResult(step, scored.accuracy, self.best, scored.num_images, scored.loss)
 
     def close(self) -> None:
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()
 
 
 @dataclasses.dataclass
@@ -205,6 +211,9 @@ class Evaluator:
         if hparams is None:
             raise ValueError(f"--train_dir {train_dir!r} has no {config_lib.CONFIG_FILE}: "
                              "is it a directory the trainer wrote?")
+        problem = write_errors.unwritable(eval_dir)
+        if problem:
+            raise ValueError(f"--eval_dir {eval_dir!r} cannot be written: {problem}")
         images, labels = data_lib.load_mnist(data_dir, "test")
         self.eval_dir = eval_dir
         self.graph = tf.Graph()
@@ -221,9 +230,18 @@ class Evaluator:
 
     def evaluate(self, checkpoint: str) -> EvalResult:
         """Scores `checkpoint`, writes its summaries and prints its line."""
+        with self.graph.as_default():
+            problems = faults.checkpoint_mismatches(checkpoint, tf1.global_variables())
+        if problems:  # before anything is written
+            raise ValueError(f"checkpoint {checkpoint!r} is not of the model "
+                             f"{config_lib.CONFIG_FILE} describes: {problems[0]}")
         config = tf1.ConfigProto(allow_soft_placement=True)
         with tf1.Session(graph=self.graph, config=config) as session:
-            self.saver.restore(session, checkpoint)
+            try:
+                self.saver.restore(session, checkpoint)
+            except tf.errors.OpError as error:
+                raise ValueError(f"checkpoint {checkpoint!r} cannot be restored: "
+                                 f"{error.message.splitlines()[0]}") from None
             step = int(session.run(self.global_step))
             scored = run_eval_pass(session, self.tower)
         result = self.recorder.record(step, scored)

@@ -249,6 +249,9 @@ def run_loop(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
                     while not session.should_stop():
                         _, final_loss = session.run([built.train_op, built.outputs.loss])
                 except tf.errors.InvalidArgumentError as error:
+                    refused = lrhooks.refused_value(built.rate)
+                    if refused is not None:  # NaN, negative, beyond float32: one line
+                        raise faults.UserError(str(refused)) from None
                     if built.finite_check is None or not numerics.is_failure(error):
                         raise
                     raise _non_finite(config, built.finite_check.read(session)) from None

@@ -4,11 +4,7 @@ Every test runs the real program (`python -m models.resnet_mnist.train`) as a su
 """
 
 import gzip
-import os
-import pathlib
 import signal
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -18,55 +14,15 @@ import tensorflow as tf
 from lrhooks import schedules
 from tests.support.events import scalar_points
 from tests.support.idx_files import idx_bytes, make_split, write_mnist
+from tests.support.trainer_runs import (checkpoint_step, command, run, start, wait_for,
+                                        write_tiny_mnist)
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
 SCHEDULE = schedules.piecewise_constant([30, 60], [0.05, 0.02, 0.01])
-TINY = ["--model=resnet", "--num_residual_units=1", "--filters=4,4,8,8", "--batch_size=8",
-        "--lr_schedule=piecewise_constant", "--lr_boundaries=30,60", "--lr_values=0.05,0.02,0.01",
-        "--save_summaries_steps=1", "--log_every_n_steps=50", "--progress=never",
-        "--nofinal_eval"]
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("mnist")
-    write_mnist(directory, "train", n=64)
-    images, labels = make_split(12, seed=1)
-    write_mnist(directory, "test", images=images, labels=labels)
-    return directory
-
-
-def command(data_dir, train_dir, *args):
-    return [sys.executable, "-m", "models.resnet_mnist.train", f"--data_dir={data_dir}",
-            f"--train_dir={train_dir}", *TINY, *args]
-
-
-def environment():
-    return dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
-
-
-def run(cmd, timeout=240):
-    return subprocess.run(cmd, cwd=REPO, env=environment(), capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def start(cmd):
-    return subprocess.Popen(cmd, cwd=REPO, env=environment(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def wait_for(predicate, timeout=120, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def checkpoint_step(train_dir):
-    checkpoint = tf.train.latest_checkpoint(str(train_dir))
-    return None if checkpoint is None else int(tf.train.load_variable(checkpoint, "global_step"))
+    return write_tiny_mnist(tmp_path_factory.mktemp("mnist"))
 
 
 def learning_rate_series(train_dir):
