@@ -1,0 +1,247 @@
+"""Signals at any moment, bad inputs, non-finite state: one line, the documented exit code.
+
+Every test runs the real trainer or evaluator as a subprocess. Signals are sent at named
+moments: the program pauses there when `RESNET_MNIST_PAUSE_AT` names it (see
+`models/resnet_mnist/early_signals.py`), after printing `paused at <moment>`.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from models.resnet_mnist import checkpoints
+from models.resnet_mnist import early_signals
+from tests.support.trainer_runs import (checkpoint_step, command, error_lines, eval_command,
+                                        files, run, start, wait_for, write_tiny_mnist)
+
+tf1 = tf.compat.v1
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return write_tiny_mnist(tmp_path_factory.mktemp("mnist"))
+
+
+@pytest.fixture(scope="module")
+def trained(data_dir, tmp_path_factory):
+    """A run directory trained to step 6 (checkpoints 0, 3, 6)."""
+    train_dir = tmp_path_factory.mktemp("trained") / "run"
+    done = run(command(data_dir, train_dir, "--train_steps=6", "--save_checkpoints_steps=3"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return train_dir
+
+
+def copy_run(trained, tmp_path):
+    target = tmp_path / "run"
+    shutil.copytree(trained, target)
+    return target
+
+
+class StderrLines:
+    """Reads a process's stderr on a thread-free poll (lines so far)."""
+
+    def __init__(self, process):
+        self.process, self.text = process, ""
+        os.set_blocking(process.stderr.fileno(), False)
+
+    def read(self):
+        chunk = self.process.stderr.read()
+        self.text += chunk or ""
+        return self.text
+
+
+@pytest.mark.parametrize("moment, signum, trained_before", [
+    ("imports", signal.SIGINT, False),
+    ("building the graph", signal.SIGTERM, False),
+    ("creating the session", signal.SIGINT, True),
+    ("saving a checkpoint", signal.SIGTERM, True),
+    ("running the final evaluation", signal.SIGINT, True),
+])
+def test_a_signal_at_any_moment_gives_one_line_and_its_exit_status(data_dir, tmp_path, moment,
+                                                                   signum, trained_before):
+    train_dir = tmp_path / "run"
+    process = start(command(data_dir, train_dir, "--train_steps=4", "--save_checkpoints_steps=2",
+                            "--final_eval"),
+                    **{early_signals.PAUSE_AT: moment, early_signals.PAUSE_SECS: "3"})
+    stderr = StderrLines(process)
+    try:
+        wait_for(lambda: f"paused at {moment}" in stderr.read() or process.poll() is not None,
+                 what=f"the pause at {moment}")
+        sent = time.monotonic()
+        process.send_signal(signum)
+        process.wait(timeout=120)
+        print(f"exit {process.returncode} {time.monotonic() - sent:.1f} s after the signal")
+    finally:
+        process.kill()
+    text = stderr.read() + (process.stderr.read() or "")
+    assert process.returncode == 128 + signum, text[-3000:]
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text
+    (line,) = error_lines(text)
+    step = checkpoint_step(train_dir) if train_dir.exists() else None
+    if not trained_before:
+        assert line == (f"train: stopped by signal {int(signum)} while {moment}; nothing was "
+                        "trained: run the same command again")
+        assert step is None
+    elif moment == "running the final evaluation":
+        assert line.startswith(f"train: stopped by signal {int(signum)} while {moment}; training "
+                               "finished at step 4 and its checkpoint is kept")
+        assert step == 4
+    else:  # a checkpoint at the step the line names
+        assert line.startswith(f"train: stopped by signal {int(signum)} at step {step}; ")
+        assert step is not None and step > 0
+
+
+def test_rate_spike_exits_3_and_never_saves_a_non_finite_state(data_dir, tmp_path):
+    train_dir = tmp_path / "run"
+    done = run(command(data_dir, train_dir, "--train_steps=20", "--save_checkpoints_steps=1",
+                       "--lr_boundaries=10,13", "--lr_values=0.05,1e6,0.05"))
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    (line,) = error_lines(done.stderr)
+    assert "non-finite" in line and "nothing was saved after the last checkpoint" in line
+    for step, prefix in checkpoints.on_disk(str(train_dir)).items():  # every one is finite
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_shape_map():
+            value = np.asarray(reader.get_tensor(name))
+            if np.issubdtype(value.dtype, np.floating):
+                assert np.all(np.isfinite(value)), (step, name)
+
+
+def _scaled_copy(prefix, target, step, factor):
+    """Writes `target` (a checkpoint prefix) at `step` as `prefix` with every conv and fc
+    weight times `factor`; the index then names it."""
+    reader = tf.train.load_checkpoint(prefix)
+    with tf.Graph().as_default():
+        variables = []
+        for name in reader.get_variable_to_shape_map():
+            value = reader.get_tensor(name)
+            if name == "global_step":
+                value = np.int64(step)
+            elif name.endswith("/DW"):
+                value = value * np.float32(factor)
+            variables.append(tf1.Variable(value, name=name))
+        saver = tf1.train.Saver(variables, save_relative_paths=True)
+        with tf1.Session() as session:
+            session.run(tf1.global_variables_initializer())
+            saver.save(session, target, write_meta_graph=False)
+
+
+def test_an_unusable_last_checkpoint_is_named_with_the_way_back(trained, data_dir, tmp_path):
+    train_dir = copy_run(trained, tmp_path)
+    _scaled_copy(str(train_dir / "model.ckpt-6"), str(train_dir / "model.ckpt-7"), 7, 1e29)
+    assert checkpoints.largest_magnitude(str(train_dir / "model.ckpt-7")) > 1e28
+    done = run(command(data_dir, train_dir, "--train_steps=9"))
+    assert done.returncode == 3, done.stderr[-3000:]
+    (line,) = error_lines(done.stderr)
+    assert "the last checkpoint model.ckpt-7 is itself unusable" in line
+    assert (f"move model.ckpt-7.* out of '{train_dir}' to resume from model.ckpt-6 with a lower "
+            "rate, or use a fresh --train_dir") in line
+    assert checkpoint_step(train_dir) == 7
+
+
+def test_a_rate_beyond_float32_is_refused_at_its_step(data_dir, tmp_path):
+    done = run(command(data_dir, tmp_path / "run", "--train_steps=10",
+                       "--lr_boundaries=5", "--lr_values=0.05,1e39"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    (line,) = error_lines(done.stderr)
+    assert line == ("train: error: learning-rate schedule piecewise_constant(boundaries=(5,), "
+                    "values=(0.05, 1e+39)) gave 1e+39 at step 6, which float32 cannot hold "
+                    "(largest 3.40282e+38); a learning rate must be finite in its dtype")
+
+
+def test_missing_test_files_fail_before_training(data_dir, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in os.listdir(data_dir):
+        if name.startswith("train-"):
+            shutil.copy(data_dir / name, data / name)
+    train_dir = tmp_path / "run"
+    done = run(command(data, train_dir, "--train_steps=3", "--final_eval"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    (line,) = error_lines(done.stderr)
+    assert line.endswith("the test files are needed by --final_eval (on by default; "
+                         "--nofinal_eval skips it)")
+    assert not train_dir.exists() or not checkpoints.on_disk(str(train_dir))
+
+
+@pytest.mark.parametrize("program", ["train", "eval"])
+def test_a_binary_flagfile_is_one_line(tmp_path, program):
+    flagfile = tmp_path / "garbage.flags"
+    flagfile.write_bytes(bytes(range(128, 256)) * 4)
+    cmd = (command("d", tmp_path / "run") if program == "train" else eval_command())
+    done = run(cmd + [f"--flagfile={flagfile}"])
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    (line,) = error_lines(done.stderr, program)
+    assert line.startswith(f"{program}: error: --flagfile '{flagfile}' is not a text file of "
+                           "flags (")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("flag", ["train_steps", "save_checkpoints_steps"])
+def test_step_counts_beyond_int64_are_refused(data_dir, tmp_path, flag):
+    done = run(command(data_dir, tmp_path / "run", f"--{flag}={2**63}"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert (f"flag --{flag}={2**63}: {2**63} is not an integer in the range "
+            f"[1, {2**63 - 1}]") in done.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def _edit_config(train_dir, edit):
+    path = train_dir / "train_config.json"
+    values = json.loads(path.read_text())
+    edit(values["hparams"])
+    path.write_text(json.dumps(values))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda h: h.pop("relu_leakiness"), "lacks hparams keys relu_leakiness"),
+    (lambda h: h.update(colour="blue"), "holds unknown hparams keys colour"),
+    (lambda h: h.update(filters=[4, 4, 8, 16]), "is not of the model train_config.json "
+                                                "describes: variable"),
+])
+def test_evaluator_bad_run_directory_is_one_line_and_writes_nothing(trained, data_dir, tmp_path,
+                                                                    edit, message):
+    train_dir = copy_run(trained, tmp_path)
+    _edit_config(train_dir, edit)
+    before = files(train_dir)
+    done = run(eval_command(f"--data_dir={data_dir}", f"--train_dir={train_dir}", "--eval_once"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    (line,) = error_lines(done.stderr, "eval")
+    assert message in line
+    assert files(train_dir) == before and not (train_dir / "eval").exists()
+
+
+def _read_only_bind(source, target):
+    if os.geteuid() != 0:
+        os.chmod(source, 0o555)
+        return source, lambda: os.chmod(source, 0o755)
+    target.mkdir()
+    for args in (["mount", "--bind", str(source), str(target)],
+                 ["mount", "-o", "remount,ro,bind", str(target)]):
+        if subprocess.run(args, capture_output=True).returncode != 0:
+            subprocess.run(["umount", str(target)], capture_output=True)
+            pytest.skip("cannot make a read-only directory here")
+    return target, lambda: subprocess.run(["umount", str(target)], capture_output=True)
+
+
+def test_evaluator_on_a_read_only_train_dir_is_one_line(trained, data_dir, tmp_path):
+    source = copy_run(trained, tmp_path)
+    train_dir, undo = _read_only_bind(source, tmp_path / "read_only")
+    try:
+        before = files(train_dir)
+        done = run(eval_command(f"--data_dir={data_dir}", f"--train_dir={train_dir}",
+                                "--eval_once"))
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
+        (line,) = error_lines(done.stderr, "eval")
+        assert line.startswith(f"eval: error: --eval_dir '{train_dir}/eval' cannot be written: ")
+        assert "Read-only file system" in line or "Permission denied" in line
+        assert files(train_dir) == before
+    finally:
+        undo()
