@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 
 import numpy as np
@@ -45,16 +46,23 @@ def copy_run(trained, tmp_path):
 
 
 class StderrLines:
-    """Reads a process's stderr on a thread-free poll (lines so far)."""
+    """Collects a process's stderr on a thread; `read()` is the text so far."""
 
     def __init__(self, process):
-        self.process, self.text = process, ""
-        os.set_blocking(process.stderr.fileno(), False)
+        self.process, self.lines = process, []
+        self.thread = threading.Thread(target=self._collect, daemon=True)
+        self.thread.start()
+
+    def _collect(self):
+        for line in self.process.stderr:
+            self.lines.append(line)
 
     def read(self):
-        chunk = self.process.stderr.read()
-        self.text += chunk or ""
-        return self.text
+        return "".join(self.lines)
+
+    def finish(self):
+        self.thread.join(timeout=30)
+        return self.read()
 
 
 @pytest.mark.parametrize("moment, signum, trained_before", [
@@ -80,13 +88,14 @@ def test_a_signal_at_any_moment_gives_one_line_and_its_exit_status(data_dir, tmp
         print(f"exit {process.returncode} {time.monotonic() - sent:.1f} s after the signal")
     finally:
         process.kill()
-    text = stderr.read() + (process.stderr.read() or "")
+    text = stderr.finish()
     assert process.returncode == 128 + signum, text[-3000:]
     assert "Traceback" not in text and "KeyboardInterrupt" not in text
     (line,) = error_lines(text)
     step = checkpoint_step(train_dir) if train_dir.exists() else None
     if not trained_before:
-        assert line == (f"train: stopped by signal {int(signum)} while {moment}; nothing was "
+        doing = "starting" if moment == "imports" else moment
+        assert line == (f"train: stopped by signal {int(signum)} while {doing}; nothing was "
                         "trained: run the same command again")
         assert step is None
     elif moment == "running the final evaluation":
