@@ -31,6 +31,8 @@ _INF, _NAN = math.inf, math.nan
     (lambda: checks.non_empty_string("tag", "lr"), "lr"),
     (lambda: checks.rate(0.0, "x"), 0.0),
     (lambda: checks.schedule_rate(lambda step: step / 2, 3), 1.5),
+    (lambda: checks.rate(3.4e38, "x", "", "float32"), 3.4e38),
+    (lambda: checks.rate(1e39, "x", "", "float64"), 1e39),
 ])
 def test_valid_values_come_back_normalized(call, expected):
     value = call()
@@ -91,6 +93,12 @@ def test_valid_values_come_back_normalized(call, expected):
     (lambda: checks.rate(_INF, "x"), ValueError,
      "x gave inf; a learning rate must be finite and >= 0"),
     (lambda: checks.schedule_rate(lambda step: _NAN, 4), ValueError, None),
+    (lambda: checks.rate(1e39, "x", " at step 6", "float32"), ValueError,
+     "x gave 1e+39 at step 6, which float32 cannot hold (largest 3.40282e+38); a learning rate "
+     "must be finite in its dtype"),
+    (lambda: checks.rate(70000.0, "x", "", "float16"), ValueError,
+     "x gave 70000, which float16 cannot hold (largest 65504); a learning rate must be finite "
+     "in its dtype"),
 ])
 def test_messages_are_one_line_in_the_house_form(call, error, message):
     with pytest.raises(error) as info:
