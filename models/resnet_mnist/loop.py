@@ -122,7 +122,7 @@ def train(config: config_lib.TrainConfig,
     hooks = hooks_lib.training_hooks(config, built)
     if chief:
         _check_checkpoint(config.train_dir, restore.path, built)
-        # Nothing was written before this point.
+        # The checks are done: train_dir is written from here on.
         if restore.note:
             logging.warning("%s", restore.note)
         checkpoints.write_index(config.train_dir, restore)  # relative paths, kept ones only

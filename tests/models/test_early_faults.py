@@ -19,30 +19,16 @@ import tensorflow as tf
 
 from models.resnet_mnist import checkpoints
 from models.resnet_mnist import early_signals
-from tests.support.trainer_runs import (checkpoint_step, command, error_lines, eval_command,
-                                        files, run, start, wait_for, write_tiny_mnist)
+from tests.support.trainer_runs import (checkpoint_step, command, copy_run, error_lines,
+                                        eval_command, files, run, start, trained_run, wait_for)
 
 tf1 = tf.compat.v1
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    return write_tiny_mnist(tmp_path_factory.mktemp("mnist"))
-
-
-@pytest.fixture(scope="module")
 def trained(data_dir, tmp_path_factory):
     """A run directory trained to step 6 (checkpoints 0, 3, 6)."""
-    train_dir = tmp_path_factory.mktemp("trained") / "run"
-    done = run(command(data_dir, train_dir, "--train_steps=6", "--save_checkpoints_steps=3"))
-    assert done.returncode == 0, done.stderr[-3000:]
-    return train_dir
-
-
-def copy_run(trained, tmp_path):
-    target = tmp_path / "run"
-    shutil.copytree(trained, target)
-    return target
+    return trained_run(data_dir, tmp_path_factory.mktemp("trained") / "run", 6, 3)
 
 
 class StderrLines:

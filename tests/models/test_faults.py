@@ -14,15 +14,9 @@ import tensorflow as tf
 from lrhooks import schedules
 from tests.support.events import scalar_points
 from tests.support.idx_files import idx_bytes, make_split, write_mnist
-from tests.support.trainer_runs import (checkpoint_step, command, run, start, wait_for,
-                                        write_tiny_mnist)
+from tests.support.trainer_runs import checkpoint_step, command, run, start, wait_for
 
 SCHEDULE = schedules.piecewise_constant([30, 60], [0.05, 0.02, 0.01])
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    return write_tiny_mnist(tmp_path_factory.mktemp("mnist"))
 
 
 def learning_rate_series(train_dir):

@@ -14,31 +14,18 @@ import pytest
 
 from lrhooks import event_files
 from models.resnet_mnist import checkpoints
-from tests.support.trainer_runs import (checkpoint_step, command, error_lines, files, run,
-                                        write_tiny_mnist)
+from tests.support.trainer_runs import (checkpoint_step, command, copy_run, error_lines, files,
+                                        run, trained_run)
 
 STEPS = ["--save_checkpoints_steps=5"]
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    return write_tiny_mnist(tmp_path_factory.mktemp("mnist"))
-
-
-@pytest.fixture(scope="module")
 def trained(data_dir, tmp_path_factory):
     """A run directory trained to step 12 (checkpoints 0, 5, 10, 12)."""
-    train_dir = tmp_path_factory.mktemp("trained") / "run"
-    done = run(command(data_dir, train_dir, "--train_steps=12", *STEPS))
-    assert done.returncode == 0, done.stderr[-3000:]
+    train_dir = trained_run(data_dir, tmp_path_factory.mktemp("trained") / "run", 12, 5)
     assert sorted(checkpoints.on_disk(str(train_dir))) == [0, 5, 10, 12]
     return train_dir
-
-
-def copy_run(trained, tmp_path):
-    target = tmp_path / "run"
-    shutil.copytree(trained, target)
-    return target
 
 
 def warnings_of(stderr):

@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import time
@@ -80,3 +81,18 @@ def write_tiny_mnist(directory):
     images, labels = make_split(12, seed=1)
     write_mnist(directory, "test", images=images, labels=labels)
     return directory
+
+
+def trained_run(data_dir, train_dir, train_steps: int, save_every: int):
+    """Trains the tiny ResNet into `train_dir` (checkpoints every `save_every` steps)."""
+    done = run(command(data_dir, train_dir, f"--train_steps={train_steps}",
+                       f"--save_checkpoints_steps={save_every}"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return train_dir
+
+
+def copy_run(train_dir, tmp_path):
+    """A copy of `train_dir` as `tmp_path/run`."""
+    target = tmp_path / "run"
+    shutil.copytree(train_dir, target)
+    return target
