@@ -16,14 +16,15 @@ if __name__ == "__main__":  # before the heavy imports: a signal from here on gi
     early_signals.install("train")
     early_signals.pause("imports")
 
+# pylint: disable=wrong-import-position
 from absl import app
 from absl import flags
 from absl import logging
 
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import config as config_lib
-from models.resnet_mnist import flag_parsing
 from models.resnet_mnist import faults
+from models.resnet_mnist import flag_parsing
 from models.resnet_mnist import loop
 from models.resnet_mnist import range_test
 from models.resnet_mnist import write_errors

@@ -4,6 +4,7 @@ Every test runs the real program (`python -m models.resnet_mnist.train`) as a su
 """
 
 import gzip
+import sys
 import signal
 import time
 
@@ -14,7 +15,7 @@ import tensorflow as tf
 from lrhooks import schedules
 from tests.support.events import scalar_points
 from tests.support.idx_files import idx_bytes, make_split, write_mnist
-from tests.support.trainer_runs import checkpoint_step, command, run, start, wait_for
+from tests.support.trainer_runs import TINY, checkpoint_step, command, run, start, wait_for
 
 SCHEDULE = schedules.piecewise_constant([30, 60], [0.05, 0.02, 0.01])
 
