@@ -5,16 +5,15 @@ One process per task (`--job_name=ps|worker --task_index=N --ps_hosts=h:p,...
 `replica_scope()` (variables on the ps tasks, the rest on the worker) and trains
 with a `MonitoredTrainingSession` on its server; worker 0 is the chief.
 
-A ps serves until every worker has said it is done (`run_ps`): each ps holds a
-shared FIFO queue, and a worker enqueues its task index into every ps queue
-when its training session closes (`done_signal`). Plain values in, no flags.
+What the ps tasks and the workers tell each other (the cluster spec each was
+started with, "done") is `cluster_ps.py`; the watchdog that ends a task the
+cluster no longer answers is `cluster_health.py`. Plain values in, no flags.
 """
 
 import contextlib
 import dataclasses
 import json
 import threading
-import time
 from typing import Any, Callable, ContextManager, Iterator, Optional, Sequence, Tuple, Union
 
 import tensorflow as tf
@@ -24,7 +23,12 @@ tf1 = tf.compat.v1
 
 JOBS = ("ps", "worker")
 PS_TIMEOUT_SECS = 3600.0
-_POLL_MS = 2000  # a ps waits in slices this long, so that Ctrl-C is handled between them
+# How long a task waits for a ps or the chief that does not answer (--cluster_timeout_secs).
+CLUSTER_TIMEOUT_SECS = 30.0
+
+
+class ClusterError(Exception):
+    """A cluster fault (a taken port, a lost ps or chief, differing cluster specs): one line."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,8 +62,22 @@ class ClusterConfig:
         """This worker's device prefix ('' in a local run)."""
         return f"/job:worker/task:{self.task_index}" if self.is_distributed else ""
 
+    @property
+    def name(self) -> str:
+        """'worker 1', 'ps 0' (as messages name this task)."""
+        return f"{self.job_name} {self.task_index}"
+
+    @property
+    def address(self) -> str:
+        """This task's host:port."""
+        return getattr(self, f"{self.job_name}_hosts")[self.task_index]
+
     def cluster_spec(self) -> tf.train.ClusterSpec:
         return tf.train.ClusterSpec({"ps": list(self.ps_hosts), "worker": list(self.worker_hosts)})
+
+    def hosts_flags(self) -> str:
+        """The cluster as the flags that give it: '--ps_hosts=... --worker_hosts=...'."""
+        return f"--ps_hosts={','.join(self.ps_hosts)} --worker_hosts={','.join(self.worker_hosts)}"
 
     def validate(self) -> "ClusterConfig":
         """Returns self if consistent; else ValueError, one line naming the flag at fault."""
@@ -186,12 +204,25 @@ def start_server(cluster: ClusterConfig,
     `gpu_options.allow_growth` for workers sharing a GPU), and merges that
     config into every session on it. TensorFlow binds the port on all
     interfaces, whatever host the cluster names.
+
+    Raises:
+      ClusterError: The port is taken (one line naming host:port and the likely cause).
     """
     if not cluster.is_distributed:
         raise ValueError("start_server needs --job_name=ps or --job_name=worker")
-    return tf.distribute.Server(cluster.cluster_spec(), job_name=cluster.job_name,
-                                task_index=cluster.task_index, protocol="grpc",
-                                config=server_config(cluster, base), start=True)
+    try:
+        return tf.distribute.Server(cluster.cluster_spec(), job_name=cluster.job_name,
+                                    task_index=cluster.task_index, protocol="grpc",
+                                    config=server_config(cluster, base), start=True)
+    except tf.errors.UnknownError as error:
+        if "Could not start gRPC server" not in error.message:
+            raise
+        port = cluster.address.rpartition(":")[2]
+        raise ClusterError(
+            f"{cluster.name} cannot listen on {cluster.address} (port {port} on every interface):"
+            f" the port is taken; is a --job_name={cluster.job_name} --task_index="
+            f"{cluster.task_index} already running, or another program using port {port}?"
+        ) from None
 
 
 def device_setter(cluster: ClusterConfig) -> Callable[[tf.Operation], str]:
@@ -223,7 +254,7 @@ def replica_scope(cluster: ClusterConfig) -> ContextManager:
     return tf1.device(device_setter(cluster))
 
 
-def _call_with_timeout(fn: Callable[[], Any], timeout_secs: float) -> Tuple[bool, Any]:
+def call_with_timeout(fn: Callable[[], Any], timeout_secs: float) -> Tuple[bool, Any]:
     """(True, fn()) or, if `fn` still runs after `timeout_secs`, (False, None); re-raises.
 
     A session waits without limit for unreachable tasks, whatever RunOptions
@@ -246,14 +277,15 @@ def _call_with_timeout(fn: Callable[[], Any], timeout_secs: float) -> Tuple[bool
 
 
 def wait_for_chief(server: tf.distribute.Server, cluster: ClusterConfig,
-                   timeout_secs: float = 7200.0, poll_secs: float = 0.5) -> None:
+                   timeout_secs: float = CLUSTER_TIMEOUT_SECS, poll_secs: float = 0.5) -> None:
     """Blocks a non-chief worker until the chief has initialised the global variables.
 
     Call it in the training graph, before `MonitoredTrainingSession`: the
-    session's own wait re-checks only every 30 s. Returns at once on the chief.
+    session's own wait re-checks only every 30 s. Returns at once on the chief,
+    and on a worker that joins a running job (the variables live on the ps).
 
     Raises:
-      TimeoutError: The ps tasks were not reachable, or the variables not
+      ClusterError: The ps tasks were not reachable, or the variables not
         initialised, within `timeout_secs`.
     """
     if cluster.is_chief:
@@ -274,90 +306,12 @@ def wait_for_chief(server: tf.distribute.Server, cluster: ClusterConfig,
                 stop.wait(poll_secs)
         return False
 
-    finished, ready = _call_with_timeout(poll, timeout_secs)
+    logging.info("%s: waiting up to %g s for the chief to initialise the variables",
+                 cluster.name, timeout_secs)
+    finished, ready = call_with_timeout(poll, timeout_secs)
     stop.set()
     if not (finished and ready):
-        raise TimeoutError(f"worker {cluster.task_index}: the chief did not initialise the "
-                           f"variables within {timeout_secs:g} s")
-
-
-def _done_queue(cluster: ClusterConfig, ps_task: int) -> tf1.FIFOQueue:
-    with tf1.device(f"/job:ps/task:{ps_task}"):
-        return tf1.FIFOQueue(cluster.num_workers, [tf.int32], shapes=[[]],
-                             shared_name=f"done_queue_{ps_task}", name=f"done_queue_{ps_task}")
-
-
-def signal_done_op(cluster: ClusterConfig) -> tf.Operation:
-    """Builds, in the default graph, the op that tells every ps this worker is done."""
-    index = tf.constant(cluster.task_index, tf.int32)
-    return tf.group(*[_done_queue(cluster, k).enqueue([index]) for k in range(cluster.num_ps)],
-                    name="signal_done")
-
-
-def signal_done(server: tf.distribute.Server, cluster: ClusterConfig,
-                timeout_secs: float = 60.0) -> bool:
-    """Runs `signal_done_op` in a graph of its own; False (logged) if no ps took it in time."""
-    with tf.Graph().as_default() as graph:
-        op = signal_done_op(cluster)
-
-    def run() -> None:
-        with tf1.Session(server.target, graph=graph, config=server_config(cluster)) as session:
-            session.run(op, options=tf1.RunOptions(timeout_in_ms=int(timeout_secs * 1000)))
-
-    try:
-        finished, _ = _call_with_timeout(run, timeout_secs)
-        problem = None if finished else f"no answer within {timeout_secs:g} s"
-    except tf.errors.OpError as error:
-        problem = error.message.splitlines()[0]
-    if problem:
-        logging.warning("worker %d could not tell the ps tasks it is done: %s",
-                        cluster.task_index, problem)
-    return problem is None
-
-
-@contextlib.contextmanager
-def done_signal(server: Optional[tf.distribute.Server],
-                cluster: ClusterConfig) -> Iterator[None]:
-    """Signals the ps tasks when the block ends, normally or by an exception (locally: no-op)."""
-    try:
-        yield
-    finally:
-        if cluster.job_name == "worker":
-            signal_done(server, cluster)
-
-
-def run_ps(server: tf.distribute.Server, cluster: ClusterConfig,
-           timeout_secs: float = PS_TIMEOUT_SECS) -> int:
-    """Serves until every worker has signalled done; returns the exit status.
-
-    The ps waits as long as training runs, until a first worker is done; then
-    it gives the others `timeout_secs` (a worker that died without signalling
-    would otherwise keep the ps up forever). A worker counts once, however
-    often it signals (a restarted worker may signal twice).
-
-    Returns:
-      0 when all workers are done, 1 after the timeout.
-    """
-    with tf.Graph().as_default():
-        dequeue = _done_queue(cluster, cluster.task_index).dequeue()
-        with tf1.Session(server.target, config=server_config(cluster)) as session:
-            done, deadline = set(), None
-            while len(done) < cluster.num_workers:
-                left_ms = _POLL_MS
-                if deadline is not None:
-                    left_ms = min(left_ms, int((deadline - time.monotonic()) * 1000))
-                    if left_ms <= 0:
-                        logging.error("ps %d: workers %s did not finish within %g s of the first",
-                                      cluster.task_index,
-                                      sorted(set(range(cluster.num_workers)) - done), timeout_secs)
-                        return 1
-                options = tf1.RunOptions(timeout_in_ms=left_ms)
-                try:
-                    done.add(int(session.run(dequeue, options=options)))
-                except tf.errors.DeadlineExceededError:
-                    continue
-                logging.info("ps %d: %d of %d workers done", cluster.task_index, len(done),
-                             cluster.num_workers)
-                deadline = deadline or time.monotonic() + timeout_secs
-    return 0
-
+        raise ClusterError(
+            f"{cluster.name} waited {timeout_secs:g} s for the chief to initialise the variables:"
+            f" the chief (worker 0, {cluster.worker_hosts[0]}) is not running, or a ps task "
+            f"({','.join(cluster.ps_hosts)}) is unreachable (--cluster_timeout_secs)")

@@ -24,7 +24,7 @@ DEVICES = ("auto", "cpu", "gpu")
 DATA_FORMATS = ("auto", "NHWC", "NCHW")
 CONFIG_FILE = "train_config.json"
 # Settings of the program, not of the run: left out of train_config.json.
-_NOT_RECORDED = ("range_test", "ps_timeout_secs", "under_ci")
+_NOT_RECORDED = ("range_test", "ps_timeout_secs", "cluster_timeout_secs", "under_ci")
 # The largest step TensorFlow's int64 global step holds: the bound of every step count.
 MAX_STEP = 2**63 - 1
 
@@ -67,6 +67,7 @@ class TrainConfig:
     inter_op_threads: int = 0
     cluster: cluster_lib.ClusterConfig = cluster_lib.ClusterConfig()  # local by default
     ps_timeout_secs: float = cluster_lib.PS_TIMEOUT_SECS
+    cluster_timeout_secs: float = cluster_lib.CLUSTER_TIMEOUT_SECS
     range_test: RangeTestSettings = RangeTestSettings()
     under_ci: bool = False  # $CI is true or 1: no live progress line in "auto" mode
     # mom/nesterov with a one_cycle or cyclic schedule: the momentum it cycles (PyTorch's
@@ -175,6 +176,10 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_float("ps_timeout_secs", 3600, "A ps exits with status 1 if workers are still "
                        "unfinished this long after the first finished.", lower_bound=0,
                        flag_values=fv)
+    flags.DEFINE_float("cluster_timeout_secs", cluster_lib.CLUSTER_TIMEOUT_SECS,
+                       "Distributed: a worker exits (status 4) when a ps, or at start the "
+                       "chief, gives no answer for this long; above the longest step.",
+                       lower_bound=0.1, flag_values=fv)
     flags.DEFINE_integer("intra_op_threads", 0, "0: TensorFlow's default.", lower_bound=0,
                          flag_values=fv)
     flags.DEFINE_integer("inter_op_threads", 0, "0: TensorFlow's default.", lower_bound=0,
@@ -326,6 +331,7 @@ def config_from_flags(values: Mapping[str, Any],
         intra_op_threads=values["intra_op_threads"],
         inter_op_threads=values["inter_op_threads"], cluster=cluster,
         ps_timeout_secs=values["ps_timeout_secs"],
+        cluster_timeout_secs=values["cluster_timeout_secs"],
         range_test=RangeTestSettings(
             enabled=values["lr_range_test"], min_lr=values["range_test_min_lr"],
             max_lr=values["range_test_max_lr"], steps=values["range_test_steps"],

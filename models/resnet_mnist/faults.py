@@ -8,6 +8,9 @@ Exit codes of `python -m models.resnet_mnist.train`:
   1            bad input: flags, flagfile, data, --train_dir, a checkpoint of another model
   3            the loss or the gradients became NaN or infinite: nothing was saved after the
                last good checkpoint
+  4            a cluster fault: a ps (or, at start, the chief) did not answer within
+               --cluster_timeout_secs, this task's port is taken, or the tasks were started
+               with different --ps_hosts/--worker_hosts (cluster.py, cluster_health.py)
   128 + N      stopped by signal N (130 for SIGINT, 143 for SIGTERM) after writing a
                checkpoint at the current step; run the same command again to continue
 """
@@ -22,6 +25,7 @@ tf1 = tf.compat.v1
 
 EXIT_BAD_INPUT = 1
 EXIT_NON_FINITE = 3
+EXIT_CLUSTER = 4
 
 
 class UserError(Exception):

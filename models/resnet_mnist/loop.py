@@ -4,6 +4,7 @@
 `config.train_dir`; tests and benchmarks call it directly with a shrunken config.
 """
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -18,6 +19,7 @@ from lrhooks import hparams as lrhooks_hparams
 from lrhooks import plot as lrhooks_plot
 from models.resnet_mnist import checkpoints
 from models.resnet_mnist import cluster as cluster_lib
+from models.resnet_mnist import cluster_health
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import devices
@@ -89,12 +91,13 @@ def _check_checkpoint(train_dir: str, checkpoint: Optional[str],
 
 def train(config: config_lib.TrainConfig,
           extra_hooks: Sequence[tf1.train.SessionRunHook] = (),
-          server: Optional[tf.distribute.Server] = None) -> TrainResult:
+          server: Optional[tf.distribute.Server] = None,
+          watchdog: Optional[cluster_health.Watchdog] = None) -> TrainResult:
     """Trains until `global_step == config.train_steps`, resuming from `config.train_dir`.
 
     `extra_hooks` join the trainer's own hooks (benchmarks and tests use them). In a cluster,
-    `server` is this worker's `tf.distribute.Server`; only the chief (worker 0) checks and
-    writes `train_dir`.
+    `server` is this worker's `tf.distribute.Server` and `watchdog` bounds its waits on the
+    cluster; only the chief (worker 0) checks and writes `train_dir`.
 
     Raises:
       faults.UserError: Unreadable or invalid data, or an unwritable train_dir.
@@ -149,8 +152,9 @@ def train(config: config_lib.TrainConfig,
     early_signals.phase("training", "the last checkpoint is kept: run the same command to "
                         "continue from it")
     try:
-        with faults.SignalStop() as stop:
-            hooks.hooks.extend([stop.hook, *extra_hooks])
+        watched = watchdog.training() if watchdog else contextlib.nullcontext()
+        with faults.SignalStop() as stop, watched:
+            hooks.hooks.extend([stop.hook, *extra_hooks, *([watchdog.hook] if watchdog else [])])
             final_loss, step = run_loop(config, built, hooks, server)
         status = "success" if stop.received is None else None
     except faults.NonFiniteError:
@@ -239,7 +243,7 @@ def run_loop(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
     state_check = numerics.FiniteStateCheck()
     with built.graph.as_default():
         if server is not None:
-            cluster_lib.wait_for_chief(server, config.cluster)
+            cluster_lib.wait_for_chief(server, config.cluster, config.cluster_timeout_secs)
         if config.cluster.is_chief:
             state_check.begin()  # built before the graph is finalized, with or without a saver
         try:

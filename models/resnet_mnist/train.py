@@ -5,7 +5,7 @@
 
 Resumes from the latest checkpoint in `--train_dir`. See `config.py` for flags. The
 program only: flags -> `config.TrainConfig` -> one of three modes (a training run,
-`loop.train`; the range test, `range_test.py`; a ps task, `cluster.run_ps`).
+`loop.train`; the range test, `range_test.py`; a ps task, `cluster_ps.run_ps`).
 """
 
 import sys
@@ -22,6 +22,8 @@ from absl import flags
 from absl import logging
 
 from models.resnet_mnist import cluster as cluster_lib
+from models.resnet_mnist import cluster_health
+from models.resnet_mnist import cluster_ps
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import faults
 from models.resnet_mnist import flag_parsing
@@ -51,12 +53,14 @@ def run_range_test(config: config_lib.TrainConfig) -> int:
 def run_training(config: config_lib.TrainConfig) -> int:
     """A ps task or a training run (local, or a worker of a cluster); the exit status."""
     cluster = config.cluster
-    server = cluster_lib.start_server(cluster) if cluster.is_distributed else None
-    if cluster.job_name == "ps":
-        return cluster_lib.run_ps(server, cluster, timeout_secs=config.ps_timeout_secs)
     try:
-        with cluster_lib.done_signal(server, cluster):  # lets the ps tasks exit
-            result = loop.train(config, server=server)
+        if cluster.job_name == "ps":
+            return cluster_ps.run_ps(cluster_lib.start_server(cluster), cluster,
+                                     timeout_secs=config.ps_timeout_secs)
+        result = _run_worker(config) if cluster.is_distributed else loop.train(config)
+    except cluster_lib.ClusterError as error:
+        _error(error)
+        return faults.EXIT_CLUSTER
     except faults.UserError as error:
         _error(error)
         return faults.EXIT_BAD_INPUT
@@ -83,6 +87,19 @@ def run_training(config: config_lib.TrainConfig) -> int:
     logging.info("done: global_step %d, loss %s, %.1f s", result.global_step, result.final_loss,
                  result.wall_seconds)
     return 0
+
+
+def _run_worker(config: config_lib.TrainConfig) -> loop.TrainResult:
+    """A worker of a cluster, watched (`cluster_health`); the ps tasks hear "done" only when
+    it trained all its steps, never when it was stopped."""
+    cluster, timeout = config.cluster, config.cluster_timeout_secs
+    server = cluster_lib.start_server(cluster)
+    with cluster_health.Watchdog(cluster, timeout) as watchdog:
+        cluster_ps.check_same_cluster(server, cluster, timeout)
+        result = loop.train(config, server=server, watchdog=watchdog)
+        if result.stopped_by_signal is None:
+            cluster_ps.signal_done(server, cluster, timeout)  # lets the ps tasks exit
+    return result
 
 
 def main(argv):

@@ -5,6 +5,7 @@ The cluster tests run one ps and two workers as separate processes on free
 trains a one-weight model with an lrhooks schedule through `cluster.py` only.
 """
 
+import io
 import os
 import pathlib
 import signal
@@ -19,6 +20,8 @@ import tensorflow as tf
 import lrhooks
 from lrhooks import schedules
 from models.resnet_mnist import cluster as cluster_lib
+from models.resnet_mnist import cluster_health
+from models.resnet_mnist import faults
 from tests.support.ports import free_ports
 from tests.support.events import scalar_points
 
@@ -147,6 +150,125 @@ def test_free_ports_are_distinct_and_bindable_on_localhost():
     assert len(set(ports)) == 4 and all(0 < port < 65536 for port in ports)
 
 
+# ---------------------------------------------------------------- watchdog
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def watchdog(timeout_secs=30.0):
+    """(clock, the watchdog of worker 1 on that fake clock); its thread is not started."""
+    clock = FakeClock()
+    cluster = cluster_lib.ClusterConfig("worker", 1, PS, WORKERS)
+    return clock, cluster_health.Watchdog(cluster, timeout_secs, clock=clock)
+
+
+@pytest.mark.parametrize("phase, timed", [
+    (cluster_health.STARTING, False),  # waiting for the ps or the chief: bounded by itself
+    (cluster_health.CONNECTING, True),
+    (cluster_health.TRAINING, True),
+    (cluster_health.CLOSING, True),
+    (cluster_health.FINISHED, False),  # the final evaluation, the done signal
+])
+def test_watchdog_times_out_only_while_the_session_waits_on_the_cluster(phase, timed):
+    clock, dog = watchdog(timeout_secs=30)
+    dog.enter(phase)
+    clock.now += 29.9
+    assert dog.check(clock.now) is None
+    clock.now += 0.1
+    if not timed:
+        assert dog.check(clock.now + 1000) is None
+        return
+    status, line = dog.check(clock.now)
+    assert status == faults.EXIT_CLUSTER == 4
+    assert line == (f"train: error: worker 1 got no answer from the cluster for 30 s while "
+                    f"{phase}: a ps task (127.0.0.1:2222) is down or unreachable; restart it, "
+                    "then this task (--cluster_timeout_secs=30)")
+
+
+def test_watchdog_counts_from_the_last_run():
+    clock, dog = watchdog(timeout_secs=30)
+    hook = dog.hook
+    with dog.training():
+        hook.begin()
+        assert dog.phase == cluster_health.CONNECTING
+        clock.now += 20
+        hook.after_create_session(None, None)
+        assert dog.phase == cluster_health.TRAINING
+        for _ in range(5):  # runs of 20 s each: never 30 s without one starting or returning
+            clock.now += 20
+            hook.before_run(None)
+            assert dog.check(clock.now) is None
+            clock.now += 20
+            hook.after_run(None, None)
+            assert dog.check(clock.now) is None
+        clock.now += 20
+        hook.end(None)
+        assert dog.phase == cluster_health.CLOSING and dog.check(clock.now + 29) is None
+        assert dog.check(clock.now + 30)[0] == faults.EXIT_CLUSTER
+    assert dog.phase == cluster_health.FINISHED and dog.check(clock.now + 1000) is None
+
+
+@pytest.mark.parametrize("phase, grace, when", [
+    (cluster_health.STARTING, 1.0, "before training"),
+    (cluster_health.CONNECTING, 1.0, "while creating its session"),
+    (cluster_health.TRAINING, 10.0, "while training"),
+    (cluster_health.CLOSING, 10.0, "while closing its session"),
+    (cluster_health.FINISHED, 1.0, "after training"),
+])
+def test_a_signal_ends_the_task_within_its_grace(phase, grace, when):
+    clock, dog = watchdog(timeout_secs=1000)
+    dog.enter(phase)
+    dog.received(15)
+    clock.now += grace - 0.05
+    assert dog.check(clock.now) is None
+    clock.now += 0.05
+    status, line = dog.check(clock.now)
+    assert status == 143
+    if grace == 1.0:  # nothing of this process's training is unsaved
+        assert line == (f"train: worker 1 stopped by signal 15 {when}; run the same command "
+                        "to continue")
+    else:  # the trainer's own stop did not get through: the cluster hangs
+        assert line == (f"train: worker 1 stopped by signal 15 {when}; the cluster did not answer"
+                        " within 10 s: no checkpoint at the current step (the last one is kept);"
+                        " run the same command to continue")
+
+
+def test_a_signal_the_trainer_handled_is_left_to_it_and_a_second_one_ends_at_once():
+    clock, dog = watchdog()
+    dog.enter(cluster_health.TRAINING)
+    dog.received(2)
+    clock.now += 3
+    dog.enter(cluster_health.FINISHED)  # the session closed, with its checkpoint
+    assert dog.check(clock.now + 100) is None
+    dog.received(2)
+    status, line = dog.check(clock.now)
+    assert status == 130 and "a second signal: no checkpoint at the current step" in line
+
+
+def test_watchdog_thread_ends_the_process_on_a_signal_and_on_a_timeout():
+    """The real thread: a signal to this process reaches it through the wakeup fd."""
+    cluster = cluster_lib.ClusterConfig("worker", 1, PS, WORKERS)
+    for case in ("signal", "timeout"):
+        exits, out = [], io.StringIO()
+        handler = signal.getsignal(signal.SIGTERM)
+        with cluster_health.Watchdog(cluster, 0.5, exit_fn=exits.append, out=out) as dog:
+            if case == "signal":
+                os.kill(os.getpid(), signal.SIGTERM)  # ignored by Python: the thread acts
+            else:
+                dog.enter(cluster_health.TRAINING)
+            deadline = time.monotonic() + 30
+            while not exits and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert exits == ([143] if case == "signal" else [faults.EXIT_CLUSTER]), out.getvalue()
+        assert len(out.getvalue().splitlines()) == 1
+        assert signal.getsignal(signal.SIGTERM) is handler  # restored
+    assert signal.set_wakeup_fd(-1) == -1  # and the wakeup fd
+
+
 # ----------------------------------------------------------- real clusters
 TASK_SCRIPT = textwrap.dedent('''
     """One task of a test cluster (see tests/models/test_cluster.py)."""
@@ -154,6 +276,7 @@ TASK_SCRIPT = textwrap.dedent('''
     import tensorflow as tf
     import lrhooks
     from models.resnet_mnist import cluster as cluster_lib
+    from models.resnet_mnist import cluster_ps
 
     tf1 = tf.compat.v1
     SCHEDULE = lrhooks.schedules.piecewise_constant([5, 10], [0.1, 0.01, 0.001])
@@ -170,11 +293,11 @@ TASK_SCRIPT = textwrap.dedent('''
     cluster = cluster_lib.from_values(args.job, args.index, args.ps_hosts, args.worker_hosts)
     server = cluster_lib.start_server(cluster)
     if args.job == "ps":
-        sys.exit(cluster_lib.run_ps(server, cluster, timeout_secs=args.ps_timeout))
+        sys.exit(cluster_ps.run_ps(server, cluster, timeout_secs=args.ps_timeout))
     if args.mode == "signal_twice":
-        sys.exit(0 if cluster_lib.signal_done(server, cluster, args.signal_timeout) and
-                 cluster_lib.signal_done(server, cluster, args.signal_timeout) else 1)
-    with cluster_lib.done_signal(server, cluster), tf.Graph().as_default():
+        sys.exit(0 if cluster_ps.signal_done(server, cluster, args.signal_timeout) and
+                 cluster_ps.signal_done(server, cluster, args.signal_timeout) else 1)
+    with tf.Graph().as_default():
         with cluster_lib.replica_scope(cluster):
             global_step = tf1.train.get_or_create_global_step()
             rate = lrhooks.learning_rate()
@@ -200,6 +323,7 @@ TASK_SCRIPT = textwrap.dedent('''
                 session.run(train_op)
                 runs += 1
                 time.sleep(args.step_sleep)
+    cluster_ps.signal_done(server, cluster, args.signal_timeout)
     print("RUNS", runs, flush=True)
 ''')
 

@@ -33,11 +33,12 @@ def parse(*args, environ=None):
 def test_every_setting_is_in_the_frozen_config():
     config = parse("--lr_range_test", "--range_test_min_lr=0.001", "--range_test_max_lr=2",
                    "--range_test_steps=50", "--range_test_dir=out", "--ps_timeout_secs=12",
+                   "--cluster_timeout_secs=5",
                    "--job_name=worker", "--task_index=1", "--ps_hosts=h:1",
                    "--worker_hosts=h:2,h:3", "--batch_size=7", "--progress=always",
                    "--eval_every_n_steps=250", "--noplots")
     assert config.range_test == config_lib.RangeTestSettings(True, 0.001, 2.0, 50, "out")
-    assert config.ps_timeout_secs == 12.0
+    assert (config.ps_timeout_secs, config.cluster_timeout_secs) == (12.0, 5.0)
     assert config.cluster == cluster_lib.ClusterConfig("worker", 1, ("h:1",), ("h:2", "h:3"))
     assert (config.batch_size, config.progress, config.under_ci) == (7, "always", False)
     assert config.eval_every_n_steps == 250 and config.plots is False
@@ -50,6 +51,7 @@ def test_flag_defaults():
     assert config.range_test == config_lib.RangeTestSettings(False, 1e-5, 10.0, 200, None)
     assert config.ps_timeout_secs == 3600.0 and config.cluster == cluster_lib.ClusterConfig()
     assert config.eval_every_n_steps == 0 and config.plots is True
+    assert config.cluster_timeout_secs == 30.0
 
 
 @pytest.mark.parametrize("environ, under_ci", [

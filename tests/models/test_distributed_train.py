@@ -1,95 +1,257 @@
-"""The real trainer as a cluster: 1 ps + 2 workers as separate processes on 127.0.0.1."""
+"""The real trainer as a cluster: 1 ps + 2 workers as separate processes on 127.0.0.1.
+
+Besides a clean run: preemption (SIGTERM) and restart of a worker or of the chief, a ps
+that dies for good, signals while a worker waits for the ps or the chief, a taken port
+and differing cluster specs. Each fault test prints how long the processes took to exit
+("FAULT ..." lines, for BENCHMARKS.md's fault table; not asserted).
+"""
 
 import os
 import pathlib
+import signal
+import socket
 import subprocess
 import sys
 import time
+from typing import Dict, List, Tuple
 
 import pytest
 import tensorflow as tf
 
 from lrhooks import schedules
+from models.resnet_mnist import faults
 from tests.support.events import scalar_series
 from tests.support.idx_files import make_split, write_mnist
 from tests.support.ports import free_ports
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SCHEDULE = schedules.piecewise_constant([10, 20], [0.05, 0.02, 0.01])
-
-
 ROLES = {"ps": ["--job_name=ps", "--task_index=0"],
          "chief": ["--job_name=worker", "--task_index=0"],
          "worker1": ["--job_name=worker", "--task_index=1"]}
 
 
-def cluster_command(tmp_path, train_steps):
-    data = tmp_path / "data"
-    if not data.exists():
+class Trainers:
+    """The trainer's processes of one test cluster, each logging to a file; kill() ends all."""
+
+    def __init__(self, tmp_path: pathlib.Path, train_steps: int, *extra: str):
+        self.dir = tmp_path
+        self.train_dir = tmp_path / "run"
+        data = tmp_path / "data"
         data.mkdir()
         write_mnist(data, "train", n=64)
         images, labels = make_split(10, seed=1)
         write_mnist(data, "test", images=images, labels=labels)
-    ps_port, w0_port, w1_port = free_ports(3)
-    return [sys.executable, "-m", "models.resnet_mnist.train", f"--data_dir={data}",
-            f"--train_dir={tmp_path / 'run'}", "--model=resnet", "--num_residual_units=1",
+        self.ports = free_ports(3)
+        self.ps_hosts = f"127.0.0.1:{self.ports[0]}"
+        self.worker_hosts = f"127.0.0.1:{self.ports[1]},127.0.0.1:{self.ports[2]}"
+        self.command = [
+            sys.executable, "-m", "models.resnet_mnist.train", f"--data_dir={data}",
+            f"--train_dir={self.train_dir}", "--model=resnet", "--num_residual_units=1",
             "--filters=4,4,8,8", "--batch_size=8", f"--train_steps={train_steps}",
             "--lr_boundaries=10,20", "--lr_values=0.05,0.02,0.01", "--save_summaries_steps=1",
             "--save_checkpoints_steps=15", "--progress=never", "--nofinal_eval",
-            f"--ps_hosts=127.0.0.1:{ps_port}",
-            f"--worker_hosts=127.0.0.1:{w0_port},127.0.0.1:{w1_port}", "--ps_timeout_secs=120"]
+            "--ps_timeout_secs=120", *extra]
+        self.processes: Dict[str, Tuple[subprocess.Popen, pathlib.Path]] = {}
 
+    def start(self, role: str, name: str = "", *extra: str) -> subprocess.Popen:
+        name = name or role
+        log = self.dir / f"{name}.log"
+        env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+        hosts = [f"--ps_hosts={self.ps_hosts}", f"--worker_hosts={self.worker_hosts}"]
+        with open(log, "w") as out:
+            process = subprocess.Popen(self.command + hosts + ROLES[role] + list(extra),
+                                       cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.processes[name] = (process, log)
+        return process
 
-def start(command):
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.Popen(command, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    def log(self, name: str) -> str:
+        return self.processes[name][1].read_text()
 
+    def logs(self) -> str:
+        return "\n".join(f"--- {name} (exit {p.poll()}):\n{log.read_text()[-2500:]}"
+                         for name, (p, log) in self.processes.items())
 
-def finish(processes):
-    """Waits for every process (bounded); returns their stderr tails for messages."""
-    outputs = {}
-    try:
-        for name in ("chief", "worker1", "ps"):
-            outputs[name] = processes[name].communicate(timeout=240)
-    finally:
-        for process in processes.values():
-            process.kill()
-    return "\n".join(f"--- {n}\n{o[1][-2000:]}" for n, o in outputs.items())
+    def wait(self, name: str, timeout: float = 240) -> int:
+        try:
+            return self.processes[name][0].wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{name} still running after {timeout} s\n{self.logs()}")
 
+    def wait_for(self, name: str, text: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log(name):
+            assert time.monotonic() < deadline and self.processes[name][0].poll() is None, (
+                f"{name} never logged {text!r}\n{self.logs()}")
+            time.sleep(0.1)
 
-def test_a_killed_worker_restarted_rejoins(tmp_path):
-    common = cluster_command(tmp_path, train_steps=400)
-    processes = {name: start(common + args) for name, args in ROLES.items()}
-    try:
-        deadline = time.monotonic() + 120
-        while tf.train.latest_checkpoint(str(tmp_path / "run")) is None:
-            assert time.monotonic() < deadline and processes["chief"].poll() is None
+    def wait_for_checkpoint(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while tf.train.latest_checkpoint(str(self.train_dir)) is None:
+            assert time.monotonic() < deadline, self.logs()
             time.sleep(0.2)
-        time.sleep(1.0)
-        processes["worker1"].kill()  # SIGKILL mid-run: it never signals the ps
-        processes["worker1"].communicate(timeout=60)
-        processes["worker1"] = start(common + ROLES["worker1"])
-    except BaseException:
-        for process in processes.values():
-            process.kill()
-        raise
-    logs = finish(processes)
-    assert {n: p.returncode for n, p in processes.items()} == {n: 0 for n in ROLES}, logs
-    checkpoint = tf.train.latest_checkpoint(str(tmp_path / "run"))
-    assert int(tf.train.load_variable(checkpoint, "global_step")) >= 400
+
+    def stop(self, name: str, signum: int) -> float:
+        """Sends `signum`; the seconds until `name` exited (its exit status is checked apart)."""
+        sent = time.monotonic()
+        self.processes[name][0].send_signal(signum)
+        self.wait(name, timeout=60)
+        return time.monotonic() - sent
+
+    def error_lines(self, name: str) -> List[str]:
+        return [line for line in self.log(name).splitlines() if line.startswith("train: ")]
+
+    def kill(self) -> None:
+        for process, _ in self.processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
 
 
-def test_ps_and_two_workers_train_and_exit_cleanly(tmp_path):
-    common = cluster_command(tmp_path, train_steps=40)
-    train_dir = tmp_path / "run"
-    processes = {name: start(common + args) for name, args in ROLES.items()}
-    logs = finish(processes)
-    assert {n: p.returncode for n, p in processes.items()} == {n: 0 for n in ROLES}, logs
+@pytest.fixture
+def make_trainers(tmp_path):
+    made = []
+
+    def make(train_steps: int, *extra: str) -> Trainers:
+        made.append(Trainers(tmp_path, train_steps, *extra))
+        return made[-1]
+
+    yield make
+    for trainers in made:
+        trainers.kill()
+
+
+def assert_one_line(trainers: Trainers, name: str, expected: str) -> None:
+    """`name` ended with exactly one `train: ...` line, containing `expected`, no traceback."""
+    lines = trainers.error_lines(name)
+    assert len(lines) == 1 and expected in lines[0], trainers.logs()
+    assert "Traceback" not in trainers.log(name), trainers.logs()
+
+
+def checkpoint_step(train_dir) -> int:
     checkpoint = tf.train.latest_checkpoint(str(train_dir))
-    assert int(tf.train.load_variable(checkpoint, "global_step")) >= 40
-    series = scalar_series(train_dir, "learning_rate")
-    assert len(series) >= 10, logs  # the chief records its own runs
+    return -1 if checkpoint is None else int(tf.train.load_variable(checkpoint, "global_step"))
+
+
+def test_ps_and_two_workers_train_and_exit_cleanly(make_trainers, tmp_path):
+    trainers = make_trainers(40)
+    for role in ROLES:
+        trainers.start(role)
+    for name in ("chief", "worker1", "ps"):
+        assert trainers.wait(name) == 0, trainers.logs()
+    assert checkpoint_step(trainers.train_dir) >= 40
+    series = scalar_series(trainers.train_dir, "learning_rate")
+    assert len(series) >= 10, trainers.logs()  # the chief records its own runs
     for label, value in series.items():  # exact against the shared step other workers move
         assert value == pytest.approx(SCHEDULE(label - 1), rel=1e-6), (label, value)
     assert not any("tfevents" in p.name for p in (tmp_path / "data").iterdir())
+    assert "ps 0: 2 of 2 workers done" in trainers.log("ps")
+
+
+@pytest.mark.parametrize("victim", ["worker1", "chief"])
+def test_a_preempted_task_is_not_done_and_rejoins(make_trainers, victim):
+    """SIGTERM mid-run is not completion: the ps keeps serving, the restarted task finishes."""
+    trainers = make_trainers(400)
+    for role in ROLES:
+        trainers.start(role)
+    trainers.wait_for_checkpoint()
+    time.sleep(1.0)
+    seconds = trainers.stop(victim, signal.SIGTERM)
+    assert trainers.wait(victim) == 128 + signal.SIGTERM, trainers.logs()
+    print(f"FAULT SIGTERM {victim} mid-run: exit 143 after {seconds:.1f} s")
+    time.sleep(2.0)  # a done signal, had one been sent, would have reached the ps by now
+    assert trainers.processes["ps"][0].poll() is None, trainers.logs()
+    assert "workers done" not in trainers.log("ps"), trainers.logs()
+    trainers.start(victim, f"{victim}-restarted")
+    for name in (f"{victim}-restarted", "chief" if victim == "worker1" else "worker1", "ps"):
+        assert trainers.wait(name) == 0, trainers.logs()
+    assert checkpoint_step(trainers.train_dir) >= 400
+    assert "ps 0: 2 of 2 workers done" in trainers.log("ps")
+
+
+def test_a_dead_ps_ends_every_worker_in_one_line(make_trainers):
+    """Worker 1 gives up after --cluster_timeout_secs; the chief (a long timeout) on SIGTERM."""
+    trainers = make_trainers(100000, "--cluster_timeout_secs=3")
+    trainers.start("ps")
+    trainers.start("chief", "chief", "--cluster_timeout_secs=120")  # the last flag wins
+    trainers.start("worker1")
+    trainers.wait_for_checkpoint()
+    trainers.wait_for("worker1", "  loss ")  # its first log line: training
+    time.sleep(1.0)
+    killed = time.monotonic()
+    trainers.processes["ps"][0].kill()
+    assert trainers.wait("worker1", timeout=90) == faults.EXIT_CLUSTER, trainers.logs()
+    print(f"FAULT ps killed: worker exit 4 after {time.monotonic() - killed:.1f} s "
+          "(--cluster_timeout_secs=3)")
+    assert_one_line(trainers, "worker1", "worker 1 got no answer from the cluster for 3 s while "
+                    f"training: a ps task ({trainers.ps_hosts}) is down or unreachable")
+    assert trainers.processes["chief"][0].poll() is None, trainers.logs()
+    seconds = trainers.stop("chief", signal.SIGTERM)
+    assert trainers.wait("chief") == 143, trainers.logs()
+    print(f"FAULT ps killed, then SIGTERM to a waiting worker: exit 143 after {seconds:.1f} s")
+    assert_one_line(trainers, "chief", "worker 0 stopped by signal 15 while training; the "
+                    "cluster did not answer within 10 s: no checkpoint at the current step")
+
+
+def test_signals_end_workers_waiting_for_the_ps_or_the_chief(make_trainers):
+    trainers = make_trainers(100, "--cluster_timeout_secs=120")
+    trainers.start("chief")  # no ps yet: the chief waits for it
+    trainers.wait_for("chief", "asking the ps tasks")
+    time.sleep(1.0)
+    seconds = trainers.stop("chief", signal.SIGTERM)
+    assert trainers.wait("chief") == 143, trainers.logs()
+    assert_one_line(trainers, "chief", "worker 0 stopped by signal 15 before training")
+    print(f"FAULT SIGTERM while waiting for the ps: exit 143 after {seconds:.1f} s")
+    trainers.start("ps")
+    trainers.start("worker1")  # a ps, no chief: worker 1 waits for the chief
+    trainers.wait_for("worker1", "waiting up to 120 s for the chief")
+    time.sleep(1.0)
+    seconds = trainers.stop("worker1", signal.SIGINT)
+    assert trainers.wait("worker1") == 130, trainers.logs()
+    assert_one_line(trainers, "worker1", "worker 1 stopped by signal 2 before training")
+    print(f"FAULT SIGINT while waiting for the chief: exit 130 after {seconds:.1f} s")
+    seconds = trainers.stop("ps", signal.SIGTERM)
+    assert trainers.wait("ps") == 143, trainers.logs()
+    assert "ps 0: stopped by signal 15" in trainers.log("ps")
+    print(f"FAULT SIGTERM ps: exit 143 after {seconds:.1f} s")
+
+
+def test_a_chief_that_never_comes_ends_a_waiting_worker(make_trainers):
+    trainers = make_trainers(100, "--cluster_timeout_secs=3")
+    trainers.start("ps")
+    started = time.monotonic()
+    trainers.start("worker1")
+    assert trainers.wait("worker1", timeout=120) == faults.EXIT_CLUSTER, trainers.logs()
+    print(f"FAULT no chief: worker exit 4 after {time.monotonic() - started:.1f} s "
+          "(from its start)")
+    chief = trainers.worker_hosts.split(",")[0]
+    assert_one_line(trainers, "worker1", "worker 1 waited 3 s for the chief to initialise the "
+                    f"variables: the chief (worker 0, {chief}) is not running")
+
+
+def test_a_taken_port_is_one_line_naming_it(make_trainers):
+    trainers = make_trainers(100)
+    with socket.socket() as taken:  # as a second worker 1 would find it
+        taken.bind(("0.0.0.0", trainers.ports[2]))
+        taken.listen()
+        trainers.start("worker1")
+        assert trainers.wait("worker1", timeout=120) == faults.EXIT_CLUSTER, trainers.logs()
+    address = f"127.0.0.1:{trainers.ports[2]}"
+    assert_one_line(trainers, "worker1", f"worker 1 cannot listen on {address} (port "
+                    f"{trainers.ports[2]} on every interface): the port is taken; is a "
+                    "--job_name=worker --task_index=1 already running")
+
+
+def test_differing_cluster_specs_stop_the_worker_and_the_ps(make_trainers):
+    trainers = make_trainers(100)
+    trainers.start("ps")
+    extra_worker = f"127.0.0.1:{free_ports(1)[0]}"
+    theirs = f"{trainers.worker_hosts},{extra_worker}"
+    trainers.start("worker1", "worker1", f"--worker_hosts={theirs}")  # the last flag wins
+    for name in ("worker1", "ps"):
+        assert trainers.wait(name, timeout=120) == faults.EXIT_CLUSTER, trainers.logs()
+    ours = f"--ps_hosts={trainers.ps_hosts} --worker_hosts={trainers.worker_hosts}"
+    other = f"--ps_hosts={trainers.ps_hosts} --worker_hosts={theirs}"
+    assert_one_line(trainers, "worker1", f"worker 1 was started with {other} but ps 0 with "
+                    f"{ours}: start every task with the same --ps_hosts and --worker_hosts")
+    assert_one_line(trainers, "ps", f"ps 0 was started with {ours} but worker 1 with {other}")
