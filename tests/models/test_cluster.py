@@ -23,10 +23,10 @@ from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import cluster_health
 from models.resnet_mnist import faults
 from tests.support.ports import free_ports
+from tests.support.processes import Processes
 from tests.support.events import scalar_points
 
 tf1 = tf.compat.v1
-REPO = pathlib.Path(__file__).resolve().parents[2]
 RATES = (0.1, 0.01, 0.001)
 SCHEDULE = schedules.piecewise_constant([5, 10], list(RATES))
 PS, WORKERS = ("127.0.0.1:2222",), ("127.0.0.1:2223", "127.0.0.1:2224")
@@ -328,61 +328,27 @@ TASK_SCRIPT = textwrap.dedent('''
 ''')
 
 
-class Cluster:
+class Cluster(Processes):
     """One ps and `num_workers` workers of TASK_SCRIPT, with logs; kill() ends them all."""
 
     def __init__(self, tmp_path: pathlib.Path, num_workers: int = 2, **args):
-        self.dir = tmp_path
+        super().__init__(tmp_path, dict(TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES=""))
         self.script = tmp_path / "task.py"
         self.script.write_text(TASK_SCRIPT)
         ports = free_ports(1 + num_workers)
         self.args = dict(ps_hosts=f"127.0.0.1:{ports[0]}",
                          worker_hosts=",".join(f"127.0.0.1:{p}" for p in ports[1:]),
                          train_dir=str(tmp_path / "train"), **args)
-        self.processes = {}  # name -> (Popen, log path)
 
-    def start(self, job: str, index: int, name: str = "", **args) -> subprocess.Popen:
-        name = name or f"{job}{index}"
+    def start_task(self, job: str, index: int, name: str = "", **args) -> subprocess.Popen:
         values = dict(self.args, job=job, index=index, **args)
-        log = self.dir / f"{name}.log"
-        env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2",
-                   CUDA_VISIBLE_DEVICES="")
-        with open(log, "w") as out:
-            process = subprocess.Popen(
-                [sys.executable, str(self.script), *(f"--{k}={v}" for k, v in values.items())],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-        self.processes[name] = (process, log)
-        return process
-
-    def log(self, name: str) -> str:
-        return self.processes[name][1].read_text()
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {name} (exit {p.poll()}):\n{log.read_text()[-2500:]}"
-                         for name, (p, log) in self.processes.items())
-
-    def wait(self, name: str, timeout: float) -> int:
-        try:
-            return self.processes[name][0].wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"{name} still running after {timeout} s\n{self.logs()}")
+        return self.start(name or f"{job}{index}", [
+            sys.executable, str(self.script), *(f"--{k}={v}" for k, v in values.items())])
 
     def wait_for_line(self, name: str, prefix: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [line for line in self.log(name).splitlines() if line.startswith(prefix)]
-            if found:
-                return found[-1]
-            if self.processes[name][0].poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"{name} printed no {prefix!r}\n{self.logs()}")
-
-    def kill(self):
-        for process, _ in self.processes.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=30)
+        """The last line of `name`'s log that starts with `prefix`, once there is one."""
+        self.wait_for_text(name, prefix, timeout)
+        return [line for line in self.log(name).splitlines() if line.startswith(prefix)][-1]
 
 
 @pytest.fixture
@@ -422,9 +388,9 @@ def check_finished(cluster, last_step, chief="worker0"):
 
 def test_one_ps_two_workers_train_and_all_exit(make_cluster):
     cluster = make_cluster(last_step=20, step_sleep=0.2)
-    cluster.start("ps", 0)
-    cluster.start("worker", 0)
-    cluster.start("worker", 1)
+    cluster.start_task("ps", 0)
+    cluster.start_task("worker", 0)
+    cluster.start_task("worker", 1)
     for name in ("worker0", "worker1", "ps0"):  # the ps exits once both workers are done
         assert cluster.wait(name, timeout=90) == 0, cluster.logs()
     runs = [int(cluster.wait_for_line(f"worker{i}", "RUNS", 1).split()[1]) for i in (0, 1)]
@@ -435,14 +401,14 @@ def test_one_ps_two_workers_train_and_all_exit(make_cluster):
 @pytest.mark.parametrize("victim", [1, 0], ids=["worker", "chief"])
 def test_killed_worker_restarts_rejoins_and_the_ps_still_exits(make_cluster, victim):
     cluster = make_cluster(last_step=150, step_sleep=0.1)
-    cluster.start("ps", 0)
-    processes = [cluster.start("worker", 0), cluster.start("worker", 1)]
+    cluster.start_task("ps", 0)
+    processes = [cluster.start_task("worker", 0), cluster.start_task("worker", 1)]
     cluster.wait_for_line(f"worker{victim}", "JOINED", timeout=60)
     time.sleep(1.5)  # mid-run, after the chief's first checkpoints
     processes[victim].send_signal(signal.SIGKILL)
     processes[victim].wait(timeout=30)
     restarted = f"worker{victim}-restarted"
-    cluster.start("worker", victim, name=restarted)
+    cluster.start_task("worker", victim, name=restarted)
     joined = int(cluster.wait_for_line(restarted, "JOINED", timeout=60).split()[1])
     for name in (f"worker{1 - victim}", restarted, "ps0"):
         assert cluster.wait(name, timeout=90) == 0, cluster.logs()
@@ -454,15 +420,15 @@ def test_killed_worker_restarts_rejoins_and_the_ps_still_exits(make_cluster, vic
 
 def test_ps_gives_up_on_a_worker_that_never_signals(make_cluster):
     cluster = make_cluster(ps_timeout=2, signal_timeout=3)
-    cluster.start("ps", 0)
+    cluster.start_task("ps", 0)
     # Worker 0 signals twice (as a restarted worker might); worker 1 does not, in time.
-    cluster.start("worker", 0, mode="signal_twice")
+    cluster.start_task("worker", 0, mode="signal_twice")
     assert cluster.wait("worker0", timeout=60) == 0, cluster.logs()
     done = time.monotonic()
     assert cluster.wait("ps0", timeout=60) == 1, cluster.logs()
     assert time.monotonic() - done < 20
     assert "workers [1] did not finish within 2 s" in cluster.log("ps0")
     # A worker whose ps is gone is not held up by it: the signal gives up after its timeout.
-    cluster.start("worker", 1, mode="signal_twice")
+    cluster.start_task("worker", 1, mode="signal_twice")
     assert cluster.wait("worker1", timeout=60) == 1, cluster.logs()
     assert "could not tell the ps tasks it is done: no answer within 3 s" in cluster.log("worker1")

@@ -6,14 +6,13 @@ and differing cluster specs. Each fault test prints how long the processes took 
 ("FAULT ..." lines, for BENCHMARKS.md's fault table; not asserted).
 """
 
-import os
 import pathlib
 import signal
 import socket
 import subprocess
 import sys
 import time
-from typing import Dict, List, Tuple
+from typing import List
 
 import pytest
 import tensorflow as tf
@@ -23,19 +22,19 @@ from models.resnet_mnist import faults
 from tests.support.events import scalar_series
 from tests.support.idx_files import make_split, write_mnist
 from tests.support.ports import free_ports
+from tests.support.processes import Processes
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
 SCHEDULE = schedules.piecewise_constant([10, 20], [0.05, 0.02, 0.01])
 ROLES = {"ps": ["--job_name=ps", "--task_index=0"],
          "chief": ["--job_name=worker", "--task_index=0"],
          "worker1": ["--job_name=worker", "--task_index=1"]}
 
 
-class Trainers:
+class Trainers(Processes):
     """The trainer's processes of one test cluster, each logging to a file; kill() ends all."""
 
     def __init__(self, tmp_path: pathlib.Path, train_steps: int, *extra: str):
-        self.dir = tmp_path
+        super().__init__(tmp_path, dict(TF_CPP_MIN_LOG_LEVEL="2"))
         self.train_dir = tmp_path / "run"
         data = tmp_path / "data"
         data.mkdir()
@@ -51,39 +50,12 @@ class Trainers:
             "--filters=4,4,8,8", "--batch_size=8", f"--train_steps={train_steps}",
             "--lr_boundaries=10,20", "--lr_values=0.05,0.02,0.01", "--save_summaries_steps=1",
             "--save_checkpoints_steps=15", "--progress=never", "--nofinal_eval",
-            "--ps_timeout_secs=120", *extra]
-        self.processes: Dict[str, Tuple[subprocess.Popen, pathlib.Path]] = {}
+            "--ps_timeout_secs=120", f"--ps_hosts={self.ps_hosts}",
+            f"--worker_hosts={self.worker_hosts}", *extra]
 
-    def start(self, role: str, name: str = "", *extra: str) -> subprocess.Popen:
-        name = name or role
-        log = self.dir / f"{name}.log"
-        env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
-        hosts = [f"--ps_hosts={self.ps_hosts}", f"--worker_hosts={self.worker_hosts}"]
-        with open(log, "w") as out:
-            process = subprocess.Popen(self.command + hosts + ROLES[role] + list(extra),
-                                       cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-        self.processes[name] = (process, log)
-        return process
-
-    def log(self, name: str) -> str:
-        return self.processes[name][1].read_text()
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {name} (exit {p.poll()}):\n{log.read_text()[-2500:]}"
-                         for name, (p, log) in self.processes.items())
-
-    def wait(self, name: str, timeout: float = 240) -> int:
-        try:
-            return self.processes[name][0].wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"{name} still running after {timeout} s\n{self.logs()}")
-
-    def wait_for(self, name: str, text: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.log(name):
-            assert time.monotonic() < deadline and self.processes[name][0].poll() is None, (
-                f"{name} never logged {text!r}\n{self.logs()}")
-            time.sleep(0.1)
+    def start_role(self, role: str, name: str = "", *extra: str) -> subprocess.Popen:
+        """Starts `role` (a key of ROLES) as `name`; in `extra` the last flag wins."""
+        return self.start(name or role, self.command + ROLES[role] + list(extra))
 
     def wait_for_checkpoint(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -94,18 +66,12 @@ class Trainers:
     def stop(self, name: str, signum: int) -> float:
         """Sends `signum`; the seconds until `name` exited (its exit status is checked apart)."""
         sent = time.monotonic()
-        self.processes[name][0].send_signal(signum)
+        self.process(name).send_signal(signum)
         self.wait(name, timeout=60)
         return time.monotonic() - sent
 
     def error_lines(self, name: str) -> List[str]:
         return [line for line in self.log(name).splitlines() if line.startswith("train: ")]
-
-    def kill(self) -> None:
-        for process, _ in self.processes.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=30)
 
 
 @pytest.fixture
@@ -136,7 +102,7 @@ def checkpoint_step(train_dir) -> int:
 def test_ps_and_two_workers_train_and_exit_cleanly(make_trainers, tmp_path):
     trainers = make_trainers(40)
     for role in ROLES:
-        trainers.start(role)
+        trainers.start_role(role)
     for name in ("chief", "worker1", "ps"):
         assert trainers.wait(name) == 0, trainers.logs()
     assert checkpoint_step(trainers.train_dir) >= 40
@@ -153,16 +119,16 @@ def test_a_preempted_task_is_not_done_and_rejoins(make_trainers, victim):
     """SIGTERM mid-run is not completion: the ps keeps serving, the restarted task finishes."""
     trainers = make_trainers(400)
     for role in ROLES:
-        trainers.start(role)
+        trainers.start_role(role)
     trainers.wait_for_checkpoint()
     time.sleep(1.0)
     seconds = trainers.stop(victim, signal.SIGTERM)
     assert trainers.wait(victim) == 128 + signal.SIGTERM, trainers.logs()
     print(f"FAULT SIGTERM {victim} mid-run: exit 143 after {seconds:.1f} s")
     time.sleep(2.0)  # a done signal, had one been sent, would have reached the ps by now
-    assert trainers.processes["ps"][0].poll() is None, trainers.logs()
+    assert trainers.process("ps").poll() is None, trainers.logs()
     assert "workers done" not in trainers.log("ps"), trainers.logs()
-    trainers.start(victim, f"{victim}-restarted")
+    trainers.start_role(victim, f"{victim}-restarted")
     for name in (f"{victim}-restarted", "chief" if victim == "worker1" else "worker1", "ps"):
         assert trainers.wait(name) == 0, trainers.logs()
     assert checkpoint_step(trainers.train_dir) >= 400
@@ -172,20 +138,20 @@ def test_a_preempted_task_is_not_done_and_rejoins(make_trainers, victim):
 def test_a_dead_ps_ends_every_worker_in_one_line(make_trainers):
     """Worker 1 gives up after --cluster_timeout_secs; the chief (a long timeout) on SIGTERM."""
     trainers = make_trainers(100000, "--cluster_timeout_secs=3")
-    trainers.start("ps")
-    trainers.start("chief", "chief", "--cluster_timeout_secs=120")  # the last flag wins
-    trainers.start("worker1")
+    trainers.start_role("ps")
+    trainers.start_role("chief", "chief", "--cluster_timeout_secs=120")  # the last flag wins
+    trainers.start_role("worker1")
     trainers.wait_for_checkpoint()
-    trainers.wait_for("worker1", "  loss ")  # its first log line: training
+    trainers.wait_for_text("worker1", "  loss ")  # its first log line: training
     time.sleep(1.0)
     killed = time.monotonic()
-    trainers.processes["ps"][0].kill()
+    trainers.process("ps").kill()
     assert trainers.wait("worker1", timeout=90) == faults.EXIT_CLUSTER, trainers.logs()
     print(f"FAULT ps killed: worker exit 4 after {time.monotonic() - killed:.1f} s "
           "(--cluster_timeout_secs=3)")
     assert_one_line(trainers, "worker1", "worker 1 got no answer from the cluster for 3 s while "
                     f"training: a ps task ({trainers.ps_hosts}) is down or unreachable")
-    assert trainers.processes["chief"][0].poll() is None, trainers.logs()
+    assert trainers.process("chief").poll() is None, trainers.logs()
     seconds = trainers.stop("chief", signal.SIGTERM)
     assert trainers.wait("chief") == 143, trainers.logs()
     print(f"FAULT ps killed, then SIGTERM to a waiting worker: exit 143 after {seconds:.1f} s")
@@ -193,34 +159,36 @@ def test_a_dead_ps_ends_every_worker_in_one_line(make_trainers):
                     "cluster did not answer within 10 s: no checkpoint at the current step")
 
 
-def test_signals_end_workers_waiting_for_the_ps_or_the_chief(make_trainers):
+@pytest.mark.parametrize("role, waits_for, signum", [
+    ("chief", "asking the ps tasks", signal.SIGTERM),  # no ps: the chief waits for it
+    ("worker1", "waiting up to 120 s for the chief", signal.SIGINT),  # a ps but no chief
+])
+def test_a_signal_ends_a_worker_waiting_for_the_ps_or_the_chief(make_trainers, role, waits_for,
+                                                                 signum):
     trainers = make_trainers(100, "--cluster_timeout_secs=120")
-    trainers.start("chief")  # no ps yet: the chief waits for it
-    trainers.wait_for("chief", "asking the ps tasks")
+    if role == "worker1":
+        trainers.start_role("ps")
+    trainers.start_role(role)
+    trainers.wait_for_text(role, waits_for)
     time.sleep(1.0)
-    seconds = trainers.stop("chief", signal.SIGTERM)
-    assert trainers.wait("chief") == 143, trainers.logs()
-    assert_one_line(trainers, "chief", "worker 0 stopped by signal 15 before training")
-    print(f"FAULT SIGTERM while waiting for the ps: exit 143 after {seconds:.1f} s")
-    trainers.start("ps")
-    trainers.start("worker1")  # a ps, no chief: worker 1 waits for the chief
-    trainers.wait_for("worker1", "waiting up to 120 s for the chief")
-    time.sleep(1.0)
-    seconds = trainers.stop("worker1", signal.SIGINT)
-    assert trainers.wait("worker1") == 130, trainers.logs()
-    assert_one_line(trainers, "worker1", "worker 1 stopped by signal 2 before training")
-    print(f"FAULT SIGINT while waiting for the chief: exit 130 after {seconds:.1f} s")
-    seconds = trainers.stop("ps", signal.SIGTERM)
-    assert trainers.wait("ps") == 143, trainers.logs()
-    assert "ps 0: stopped by signal 15" in trainers.log("ps")
-    print(f"FAULT SIGTERM ps: exit 143 after {seconds:.1f} s")
+    seconds = trainers.stop(role, signum)
+    assert trainers.wait(role) == 128 + signum, trainers.logs()
+    index = ROLES[role][1][-1]
+    assert_one_line(trainers, role, f"worker {index} stopped by signal {signum} before training")
+    print(f"FAULT signal {signum} to a worker {waits_for!r}: exit {128 + signum} after "
+          f"{seconds:.1f} s")
+    if role == "worker1":  # and the ps
+        seconds = trainers.stop("ps", signal.SIGTERM)
+        assert trainers.wait("ps") == 143, trainers.logs()
+        assert "ps 0: stopped by signal 15" in trainers.log("ps")
+        print(f"FAULT SIGTERM to a ps: exit 143 after {seconds:.1f} s")
 
 
 def test_a_chief_that_never_comes_ends_a_waiting_worker(make_trainers):
     trainers = make_trainers(100, "--cluster_timeout_secs=3")
-    trainers.start("ps")
+    trainers.start_role("ps")
     started = time.monotonic()
-    trainers.start("worker1")
+    trainers.start_role("worker1")
     assert trainers.wait("worker1", timeout=120) == faults.EXIT_CLUSTER, trainers.logs()
     print(f"FAULT no chief: worker exit 4 after {time.monotonic() - started:.1f} s "
           "(from its start)")
@@ -234,8 +202,10 @@ def test_a_taken_port_is_one_line_naming_it(make_trainers):
     with socket.socket() as taken:  # as a second worker 1 would find it
         taken.bind(("0.0.0.0", trainers.ports[2]))
         taken.listen()
-        trainers.start("worker1")
+        started = time.monotonic()
+        trainers.start_role("worker1")
         assert trainers.wait("worker1", timeout=120) == faults.EXIT_CLUSTER, trainers.logs()
+    print(f"FAULT taken port: exit 4 after {time.monotonic() - started:.1f} s (from its start)")
     address = f"127.0.0.1:{trainers.ports[2]}"
     assert_one_line(trainers, "worker1", f"worker 1 cannot listen on {address} (port "
                     f"{trainers.ports[2]} on every interface): the port is taken; is a "
@@ -244,12 +214,15 @@ def test_a_taken_port_is_one_line_naming_it(make_trainers):
 
 def test_differing_cluster_specs_stop_the_worker_and_the_ps(make_trainers):
     trainers = make_trainers(100)
-    trainers.start("ps")
+    trainers.start_role("ps")
     extra_worker = f"127.0.0.1:{free_ports(1)[0]}"
     theirs = f"{trainers.worker_hosts},{extra_worker}"
-    trainers.start("worker1", "worker1", f"--worker_hosts={theirs}")  # the last flag wins
+    started = time.monotonic()
+    trainers.start_role("worker1", "worker1", f"--worker_hosts={theirs}")  # the last flag wins
     for name in ("worker1", "ps"):
         assert trainers.wait(name, timeout=120) == faults.EXIT_CLUSTER, trainers.logs()
+        print(f"FAULT differing specs: {name} exit 4 after {time.monotonic() - started:.1f} s "
+              "(from the worker's start)")
     ours = f"--ps_hosts={trainers.ps_hosts} --worker_hosts={trainers.worker_hosts}"
     other = f"--ps_hosts={trainers.ps_hosts} --worker_hosts={theirs}"
     assert_one_line(trainers, "worker1", f"worker 1 was started with {other} but ps 0 with "
