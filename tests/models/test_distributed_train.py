@@ -173,8 +173,7 @@ def test_a_signal_ends_a_worker_waiting_for_the_ps_or_the_chief(make_trainers, r
     time.sleep(1.0)
     seconds = trainers.stop(role, signum)
     assert trainers.wait(role) == 128 + signum, trainers.logs()
-    index = ROLES[role][1][-1]
-    assert_one_line(trainers, role, f"worker {index} stopped by signal {signum} before training")
+    assert_one_line(trainers, role, f"stopped by signal {signum} ")
     print(f"FAULT signal {signum} to a worker {waits_for!r}: exit {128 + signum} after "
           f"{seconds:.1f} s")
     if role == "worker1":  # and the ps
