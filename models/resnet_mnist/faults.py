@@ -12,7 +12,8 @@ Exit codes of `python -m models.resnet_mnist.train`:
                --cluster_timeout_secs, this task's port is taken, or the tasks were started
                with different --ps_hosts/--worker_hosts (cluster.py, cluster_health.py)
   128 + N      stopped by signal N (130 for SIGINT, 143 for SIGTERM) after writing a
-               checkpoint at the current step; run the same command again to continue
+               checkpoint at the current step; run the same command again to continue (a
+               worker whose step hangs on a lost ps stops without it: cluster_health.py)
 """
 
 import signal
