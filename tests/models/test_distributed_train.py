@@ -140,8 +140,8 @@ def test_a_dead_ps_ends_every_worker_in_one_line(make_trainers):
     trainers = make_trainers(100000, "--cluster_timeout_secs=3")
     trainers.start_role("ps")
     trainers.start_role("chief", "chief", "--cluster_timeout_secs=120")  # the last flag wins
-    trainers.start_role("worker1")
     trainers.wait_for_checkpoint()
+    trainers.start_role("worker1")  # once the chief has initialised: it does not wait for it
     trainers.wait_for_text("worker1", "  loss ")  # its first log line: training
     time.sleep(1.0)
     killed = time.monotonic()
