@@ -25,6 +25,8 @@ from absl import flags
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import devices
+from models.resnet_mnist import evaluation
 from models.resnet_mnist import loop as loop_lib
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -43,7 +45,12 @@ def run_flagfile(path: str, data_dir: str, eval_every: int, overrides):
                 f"--train_dir={train_dir}"])
         config = config_lib.config_from_flags(values.flag_values_dict())
         config = dataclasses.replace(config, eval_every_n_steps=eval_every, plots=False)
-        return config, loop_lib.train(config)
+        result = loop_lib.train(config)
+        # The last checkpoint scored again in float32 (the in-process evaluations ran in the
+        # training session's precision); with --ema_decay, from the averaged weights.
+        checkpoint = evaluation.run(data_dir, train_dir, os.path.join(train_dir, "fp32_eval"),
+                                    eval_once=True, batch_size=config.eval_batch_size)
+        return config, result, checkpoint.accuracy
     finally:
         shutil.rmtree(train_dir, ignore_errors=True)
 
@@ -59,10 +66,13 @@ def main():
     config_lib.setup_logging()
     rows = []
     for path in args.flagfiles:
-        config, result = run_flagfile(path, args.data_dir, args.eval_every, overrides)
+        config, result, checkpoint = run_flagfile(path, args.data_dir, args.eval_every,
+                                                  overrides)
         history = result.eval_history
         reached = next((r for r in history if r.accuracy >= args.target), None)
-        rows.append((os.path.basename(path), config.train_steps, history[-1].accuracy,
+        precision = devices.placement(config).precision
+        rows.append((os.path.basename(path), precision, config.train_steps,
+                     history[-1].accuracy, checkpoint,
                      max(r.accuracy for r in history), history[-1].train_seconds,
                      result.wall_seconds, reached))
         print(f"{os.path.basename(path)}: " + ", ".join(
@@ -70,13 +80,15 @@ def main():
     print(f"\nTensorFlow {tf.__version__}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}; "
           "trained on the first 24,345 MNIST training images, evaluated on the full official "
           "10,000-image test set")
-    print(f"| flagfile | steps | final test acc | best | train s | wall s | "
-          f"first >= {args.target:.1%} (step, train s) |")
-    print("|---|---|---|---|---|---|---|")
-    for name, steps, final, best, train_s, wall_s, reached in rows:
+    print("In-process evaluations run in the training session (its precision); the final "
+          "checkpoint evaluation runs in float32 (with --ema_decay: the averaged weights).")
+    print(f"| flagfile | precision | steps | final test acc | final checkpoint (fp32) | best | "
+          f"train s | wall s | first >= {args.target:.1%} (step, train s) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, precision, steps, final, checkpoint, best, train_s, wall_s, reached in rows:
         first = f"{reached.step}, {reached.train_seconds:.0f} s" if reached else "not reached"
-        print(f"| {name} | {steps} | {final:.2%} | {best:.2%} | {train_s:.0f} | {wall_s:.0f} | "
-              f"{first} |")
+        print(f"| {name} | {precision} | {steps} | {final:.2%} | {checkpoint:.2%} | {best:.2%} | "
+              f"{train_s:.0f} | {wall_s:.0f} | {first} |")
 
 
 if __name__ == "__main__":

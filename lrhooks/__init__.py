@@ -23,6 +23,8 @@ Graph side (lazy):
   SCHEDULED_VALUE_COLLECTION the graph collection of every scheduled value
   UnscheduledValueError, StepNotIncrementedError  raised (inside a run) by a scheduled value
   rate_summary             the `learning_rate` summary of a rate tensor, tagged exactly
+  precision                the session config of reduced precision (bf16 on CPUs, fp16 on
+                           GPUs) for any TF1 program, and what the machine supports
   scalar_summary           a scalar summary tagged exactly
 
 Telemetry (lazy):
@@ -69,6 +71,7 @@ _LAZY = {
     "rate_summary": ("lrhooks.summaries", "rate_summary"),
     "scalar_summary": ("lrhooks.summaries", "scalar_summary"),
     "review_layout": ("lrhooks.summaries", "review_layout"),
+    "precision": ("lrhooks.precision", None),
     # Telemetry.
     "TrainingLogHook": ("lrhooks.log_hook", "TrainingLogHook"),
     "LearningRateSummaryHook": ("lrhooks.rate_summary_hook", "LearningRateSummaryHook"),

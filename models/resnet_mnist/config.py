@@ -17,6 +17,7 @@ from absl import logging
 from lrhooks import cli_flags
 from lrhooks import schedule_flags
 from lrhooks import schedules
+from lrhooks.precision import CHOICES as PRECISIONS
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import model as model_lib
 
@@ -57,6 +58,7 @@ class TrainConfig:
     progress: str = "auto"  # live progress line on a terminal: auto|always|never
     device: str = "auto"
     data_format: str = "auto"
+    precision: str = "fp32"  # fp32|bf16|fp16|auto: resolved against the hardware by devices
     log_device_placement: bool = False
     seed: int = 0
     eval_every_n_steps: int = 0  # > 0: evaluate on the test set while training, into eval/
@@ -135,6 +137,13 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_float("max_momentum", None, "Cycled momentum where the rate is lowest "
                        "(default: PyTorch's, 0.95 for one_cycle, 0.9 for cyclic).",
                        flag_values=fv)
+    flags.DEFINE_float("label_smoothing", defaults.label_smoothing, "Cross-entropy against "
+                       "(1 - s) * one_hot + s / num_classes (0: none).", lower_bound=0.0,
+                       upper_bound=0.999, flag_values=fv)
+    flags.DEFINE_float("ema_decay", defaults.ema_decay, "> 0: evaluate (in-process, the final "
+                       "evaluation, eval.py) an exponential moving average of the weights with "
+                       "this decay; 0: the weights themselves.", lower_bound=0.0,
+                       upper_bound=0.99999, flag_values=fv)
     flags.DEFINE_integer("batch_size", 128, "Training batch size.", lower_bound=1,
                          flag_values=fv)
     flags.DEFINE_integer("max_shift", 0, "Augmentation: shift training images by up to this "
@@ -155,6 +164,12 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                       flag_values=fv)
     flags.DEFINE_enum("data_format", "auto", DATA_FORMATS,
                       "Conv layout; auto: NCHW on GPU, NHWC on CPU.", flag_values=fv)
+    flags.DEFINE_enum("precision", "fp32", PRECISIONS,
+                      "Arithmetic: fp32; bf16 (the oneDNN bfloat16 rewrite, CPUs with "
+                      "AVX512-BF16 or AMX); fp16 (float16 with dynamic loss scaling, GPUs of "
+                      "compute capability >= 7.0); auto: what the model's device supports. "
+                      "The rate, the loss and the finiteness check stay float32.",
+                      flag_values=fv)
     flags.DEFINE_bool("final_eval", True, "After training, evaluate the last checkpoint on the "
                       "whole test set (written to TRAIN_DIR/eval, as eval.py does).",
                       flag_values=fv)
@@ -260,7 +275,8 @@ def hparams_from_flags(values: Mapping[str, Any]) -> model_lib.HParams:
         use_bottleneck=values["use_bottleneck"], filters=_filters(values["filters"]),
         weight_decay_rate=values["weight_decay_rate"], relu_leakiness=values["relu_leakiness"],
         dropout_rate=values["dropout_rate"], batch_norm_decay=values["batch_norm_decay"],
-        optimizer=values["optimizer"], momentum=values["momentum"]).validate()
+        optimizer=values["optimizer"], momentum=values["momentum"],
+        label_smoothing=values["label_smoothing"], ema_decay=values["ema_decay"]).validate()
 
 
 def momentum_schedule_from_flags(values: Mapping[str, Any],
@@ -318,7 +334,8 @@ def config_from_flags(values: Mapping[str, Any],
     return TrainConfig(
         data_dir=values["data_dir"], train_dir=values["train_dir"],
         hparams=hparams_from_flags(values),
-        schedule=schedule, momentum_schedule=momentum_schedule_from_flags(values, schedule),
+        schedule=schedule, precision=values["precision"],
+        momentum_schedule=momentum_schedule_from_flags(values, schedule),
         batch_size=values["batch_size"], max_shift=values["max_shift"],
         train_steps=values["train_steps"],
         save_checkpoints_steps=values["save_checkpoints_steps"],

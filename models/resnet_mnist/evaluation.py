@@ -20,6 +20,7 @@ from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import faults
 from models.resnet_mnist import model as model_lib
+from models.resnet_mnist import optimizer as optimizer_lib
 from models.resnet_mnist import write_errors
 
 tf1 = tf.compat.v1
@@ -48,11 +49,25 @@ class PassResult:
 
 
 def build_eval_tower(images: np.ndarray, labels: np.ndarray, hparams: model_lib.HParams,
-                     batch_size: int, reuse: bool = False) -> EvalTower:
-    """Builds the eval model over the test set (moving BN statistics, no dropout)."""
+                     batch_size: int, reuse: bool = False,
+                     moving_average: Optional[tf1.train.ExponentialMovingAverage] = None
+                     ) -> EvalTower:
+    """Builds the eval model over the test set (moving BN statistics, no dropout).
+
+    With `moving_average` (and `reuse`), the tower reads the averages of the variables it
+    shares with the train tower instead of the variables themselves.
+    """
     with tf.device("/device:CPU:0"):
         eval_input = data_lib.eval_input(images, labels, batch_size)
-    with tf1.variable_scope(tf1.get_variable_scope(), reuse=reuse or None):
+
+    def averaged(getter, *args, **kwargs):
+        variable = getter(*args, **kwargs)
+        average = moving_average.average(variable)
+        return variable if average is None else average
+
+    getter = averaged if moving_average is not None else None
+    with tf1.variable_scope(tf1.get_variable_scope(), reuse=reuse or None,
+                            custom_getter=getter):
         outputs = model_lib.build_model(eval_input.images, eval_input.labels, hparams, mode="eval")
     labels = tf.cast(eval_input.labels, tf.int32)
     correct = tf.equal(outputs.predictions, labels)
@@ -220,7 +235,9 @@ class Evaluator:
         with self.graph.as_default():
             self.global_step = tf1.train.get_or_create_global_step()
             self.tower = build_eval_tower(images, labels, hparams, batch_size)
-            self.saver = tf1.train.Saver()
+            # With ema_decay, each weight is restored from its moving average.
+            self.saver = tf1.train.Saver(optimizer_lib.averages_to_restore(hparams)
+                                         if hparams.ema_decay else None)
             self.recorder = EvalRecorder(eval_dir)
 
     @property

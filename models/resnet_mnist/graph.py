@@ -49,7 +49,7 @@ def add_train_summaries(outputs: model_lib.ModelOutputs) -> None:
 def build_train_tower(images: tf.Tensor, labels: tf.Tensor, hparams: model_lib.HParams,
                       learning_rate, global_step: Optional[tf.Variable] = None, *,
                       check_finite: bool = True, record_device: str = "",
-                      momentum: Optional[tf.Tensor] = None
+                      momentum: Optional[tf.Tensor] = None, loss_scaling: bool = False
                       ) -> Tuple[model_lib.ModelOutputs, optimizer_lib.TrainOp]:
     """The train-mode model, its summaries and its train op, into the caller's graph.
 
@@ -61,7 +61,7 @@ def build_train_tower(images: tf.Tensor, labels: tf.Tensor, hparams: model_lib.H
     add_train_summaries(outputs)
     train = optimizer_lib.build_train_op(outputs, hparams, learning_rate, global_step,
                                          check_finite=check_finite, record_device=record_device,
-                                         momentum=momentum)
+                                         momentum=momentum, loss_scaling=loss_scaling)
     return outputs, train
 
 
@@ -87,11 +87,13 @@ def build_graph(config: config_lib.TrainConfig, placement: devices.Placement,
             # The check's record stays on this worker's CPU, never on a ps.
             outputs, train = build_train_tower(
                 batch_images, batch_labels, hparams, rate, global_step,
-                record_device=cluster.worker_device + devices.CPU, momentum=momentum)
+                record_device=cluster.worker_device + devices.CPU, momentum=momentum,
+                loss_scaling=placement.precision == "fp16")
         eval_tower = None
         if test_data is not None:
             with tf.device(placement.device):
                 eval_tower = evaluation.build_eval_tower(*test_data, hparams,
-                                                         config.eval_batch_size, reuse=True)
+                                                         config.eval_batch_size, reuse=True,
+                                                         moving_average=train.moving_average)
     return TrainGraph(graph, global_step, rate, outputs, train.train_op, train.finite_check,
                       eval_tower, momentum)

@@ -113,7 +113,10 @@ def train(config: config_lib.TrainConfig,
     if chief:
         _check_train_dir(config.train_dir)
     early_signals.phase("building the graph")
-    placement = devices.placement(config)
+    try:
+        placement = devices.placement(config)
+    except ValueError as error:  # e.g. --precision=fp16 without a GPU
+        raise faults.UserError(str(error)) from None
     restore = checkpoints.select(config.train_dir) if chief else checkpoints.Restore()
     restored = restore.step
     # A different shuffle after each restart (seeded by the step the run resumes from) and

@@ -71,6 +71,12 @@ class HParams:
       cnn_fc_units: Width of the CNN's hidden fully connected layer.
       data_format: 'NHWC' or 'NCHW' (NCHW convs need a GPU). Inputs are always NHWC and are
         transposed once.
+      label_smoothing: The cross-entropy's target puts `1 - label_smoothing +
+        label_smoothing / num_classes` on the label and `label_smoothing / num_classes` on
+        every other class (0: plain one-hot).
+      ema_decay: > 0: keep an exponential moving average of the weights (and batch-norm
+        statistics) with this decay, updated by every training step; evaluation reads the
+        averages (`optimizer.build_train_op`, `evaluation`). 0: no average.
     """
 
     model: str = "resnet"
@@ -91,6 +97,8 @@ class HParams:
     cnn_filters: Tuple[int, int, int] = (32, 64, 128)
     cnn_fc_units: int = 512
     data_format: str = "NHWC"
+    label_smoothing: float = 0.0
+    ema_decay: float = 0.0
 
     def validate(self) -> "HParams":
         """Checks every field and returns self.
@@ -119,7 +127,7 @@ class HParams:
             ("weight_decay_rate", "[0, inf)"), ("relu_leakiness", "[0, 1)"), ("momentum", "[0, 1]"),
             ("adam_beta1", "[0, 1)"), ("adam_beta2", "[0, 1)"), ("adam_epsilon", "(0, inf)"),
             ("batch_norm_decay", "[0, 1)"), ("batch_norm_epsilon", "(0, inf)"),
-            ("dropout_rate", "[0, 1)"),
+            ("dropout_rate", "[0, 1)"), ("label_smoothing", "[0, 1)"), ("ema_decay", "[0, 1)"),
         ):  # fmt: skip
             value = getattr(self, field)
             high = math.inf if "inf" in interval else 1.0
@@ -141,7 +149,8 @@ class ModelOutputs:
       logits: float32 [B, num_classes].
       predictions: int32 [B], argmax of the logits.
       loss: float32 scalar, cross_entropy + weight decay.
-      cross_entropy: float32 scalar, mean sparse softmax cross-entropy from the logits.
+      cross_entropy: float32 scalar, mean softmax cross-entropy from the logits (against the
+        smoothed targets with `label_smoothing`).
       accuracy: float32 scalar, top-1 accuracy of the batch (the classic ResNet code's
         'precision').
       update_ops: Batch-norm moving-statistics updates made by this call (also added to
@@ -316,6 +325,21 @@ class _Builder:
         return self.fully_connected("logit", x, hps.num_classes)
 
 
+def smoothed_targets(labels: tf.Tensor, num_classes: int, label_smoothing: float) -> tf.Tensor:
+    """float32 [B, num_classes]: one-hot `labels` mixed with the uniform distribution,
+    `(1 - label_smoothing) * one_hot + label_smoothing / num_classes`."""
+    one_hot = tf.one_hot(labels, num_classes, dtype=tf.float32)
+    return one_hot * (1.0 - label_smoothing) + label_smoothing / num_classes
+
+
+def _cross_entropy(labels: tf.Tensor, logits: tf.Tensor, hparams: HParams) -> tf.Tensor:
+    """Per-example cross-entropy: sparse (exactly as before) without label smoothing."""
+    if not hparams.label_smoothing:
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    targets = smoothed_targets(labels, hparams.num_classes, hparams.label_smoothing)
+    return tf.nn.softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+
+
 def build_model(
     images: tf.Tensor,
     labels: tf.Tensor,
@@ -357,7 +381,7 @@ def build_model(
         correct = tf.cast(tf.equal(predictions, labels), tf.float32)
         accuracy = tf.reduce_mean(correct, name="accuracy")
     with tf.name_scope("losses"):
-        xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        xent = _cross_entropy(labels, logits, hparams)
         cross_entropy = tf.reduce_mean(xent, name="cross_entropy")
         l2 = tf.add_n([tf.nn.l2_loss(w) for w in builder.weights], name="l2")
         weight_decay = tf.multiply(hparams.weight_decay_rate, l2, name="weight_decay")

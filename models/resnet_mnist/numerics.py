@@ -105,7 +105,8 @@ class FiniteCheck:
 
 
 def checked_gradients(grads: Sequence[Optional[tf.Tensor]], loss: tf.Tensor,
-                      global_step: tf.Variable, learning_rate, record_device: str = ""):
+                      global_step: tf.Variable, learning_rate, record_device: str = "",
+                      skip_allowed: Optional[tf.Tensor] = None):
     """Returns (`grads` gated on the check, the `FiniteCheck`).
 
     Args:
@@ -115,12 +116,17 @@ def checked_gradients(grads: Sequence[Optional[tf.Tensor]], loss: tf.Tensor,
       learning_rate: The scalar rate tensor (or a float).
       record_device: Where the record variables live: the local worker (e.g.
         '/job:worker/task:1/device:CPU:0'), never a ps; '' leaves it to the caller's scope.
+      skip_allowed: A bool tensor: when true, non-finite gradients pass (a loss scale's
+        overflow: the caller skips the step); the loss must still be finite.
     """
     present = [g for g in grads if g is not None]
     norm = tf.linalg.global_norm(present)
     rate = tf.convert_to_tensor(learning_rate)
     step = global_step.read_value()
-    finite = tf.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
+    grads_ok = tf.math.is_finite(norm)
+    if skip_allowed is not None:
+        grads_ok = tf.logical_or(grads_ok, skip_allowed)
+    finite = tf.logical_and(tf.math.is_finite(loss), grads_ok)
     values = (step, rate, loss, norm)
     with tf1.device(record_device) if record_device else contextlib.nullcontext():
         with tf1.variable_scope(RECORD_SCOPE, reuse=tf1.AUTO_REUSE):

@@ -1,16 +1,18 @@
 """The optimizer and the train op: gradients, the finiteness check, the update, batch norm.
 
 `build_train_op` turns a train-mode `model.ModelOutputs` into the op one training step
-runs: the gradients of the loss, gated on `numerics.checked_gradients`, applied with
-the global step ('train_step'), grouped with the batch-norm moving-statistics updates
-('train_op').
+runs: the gradients of the loss (scaled with `loss_scale` under fp16), gated on
+`numerics.checked_gradients`, applied with the global step ('train_step'), grouped
+with the batch-norm moving-statistics updates and, with `hparams.ema_decay`, the
+moving average of the weights ('train_op').
 """
 
 import dataclasses
-from typing import Optional
+from typing import Dict, List, Optional
 
 import tensorflow as tf
 
+from models.resnet_mnist import loss_scale as loss_scale_lib
 from models.resnet_mnist import model as model_lib
 from models.resnet_mnist import numerics
 
@@ -55,17 +57,44 @@ class TrainOp:
       global_step: The step variable the apply op increments.
       finite_check: Reads back the values of a run that failed the finiteness check;
         None when the check is off.
+      moving_average: With `hparams.ema_decay`: the `ExponentialMovingAverage` of the
+        weights and batch-norm statistics, updated by `train_op`; else None.
+      loss_scale: With `loss_scaling`: the dynamic loss scale; else None.
     """
 
     train_op: tf.Operation
     global_step: tf.Variable
     finite_check: Optional[numerics.FiniteCheck]
+    moving_average: Optional[tf1.train.ExponentialMovingAverage] = None
+    loss_scale: Optional[loss_scale_lib.DynamicLossScale] = None
+
+
+def averaged_variables() -> List[tf.Variable]:
+    """What the moving average of `hparams.ema_decay` covers in the default graph: the
+    trainable variables and the batch-norm moving statistics."""
+    return tf1.trainable_variables() + tf1.get_collection(model_lib.MOVING_STATS_COLLECTION)
+
+
+def moving_average(hparams: model_lib.HParams,
+                   global_step: Optional[tf.Variable] = None
+                   ) -> tf1.train.ExponentialMovingAverage:
+    """The `ExponentialMovingAverage` of `hparams.ema_decay`: decay
+    `min(ema_decay, (1 + step) / (10 + step))` with the step (the classic warm start),
+    shadow variables named `<variable>/ExponentialMovingAverage`."""
+    return tf1.train.ExponentialMovingAverage(hparams.ema_decay, num_updates=global_step)
+
+
+def averages_to_restore(hparams: model_lib.HParams) -> Dict[str, tf.Variable]:
+    """Checkpoint name -> variable of the default (eval) graph, reading each averaged
+    variable from its moving average and every other variable from itself."""
+    return moving_average(hparams).variables_to_restore(averaged_variables())
 
 
 def build_train_op(outputs: model_lib.ModelOutputs, hparams: model_lib.HParams,
                    learning_rate: Optional[tf.Tensor],
                    global_step: Optional[tf.Variable] = None, *, check_finite: bool = True,
-                   record_device: str = "", momentum: Optional[tf.Tensor] = None) -> TrainOp:
+                   record_device: str = "", momentum: Optional[tf.Tensor] = None,
+                   loss_scaling: bool = False) -> TrainOp:
     """Builds the training step of a train-mode tower into the caller's graph.
 
     Args:
@@ -77,7 +106,9 @@ def build_train_op(outputs: model_lib.ModelOutputs, hparams: model_lib.HParams,
       check_finite: Abort a run whose loss or gradient norm is NaN or infinite before it
         updates any variable (see `numerics.checked_gradients`).
       record_device: Where the finiteness check keeps its record (see there).
-      momentum: A scheduled momentum for mom/nesterov (see `make_optimizer`), or None.
+      momentum: A scheduled momentum tensor for 'mom'/'nesterov' (see `make_optimizer`).
+      loss_scaling: Scale the loss dynamically (`loss_scale.DynamicLossScale`; for fp16):
+        a step whose gradients overflow is skipped and the scale halves.
 
     Raises:
       ValueError: No learning_rate, or an unknown optimizer.
@@ -88,13 +119,27 @@ def build_train_op(outputs: model_lib.ModelOutputs, hparams: model_lib.HParams,
         global_step = tf1.train.get_or_create_global_step()
     optimizer = make_optimizer(hparams, learning_rate, momentum)
     trainable = tf1.trainable_variables()
-    grads = tf.gradients(outputs.loss, trainable)
+    scale = loss_scale_lib.DynamicLossScale() if loss_scaling else None
+    if scale is None:
+        grads, finite = tf.gradients(outputs.loss, trainable), None
+    else:
+        grads, finite = scale.gradients(outputs.loss, trainable)
     check = None
     if check_finite:
-        grads, check = numerics.checked_gradients(grads, outputs.loss, global_step,
-                                                  learning_rate, record_device)
-    apply_op = optimizer.apply_gradients(
-        zip(grads, trainable), global_step=global_step, name="train_step"
-    )
-    train_op = tf.group(apply_op, *outputs.update_ops, name="train_op")
-    return TrainOp(train_op, global_step, check)
+        grads, check = numerics.checked_gradients(
+            grads, outputs.loss, global_step, learning_rate, record_device,
+            skip_allowed=None if scale is None else scale.can_skip())
+
+    def apply():
+        return optimizer.apply_gradients(zip(grads, trainable), global_step=global_step,
+                                         name="train_step")
+
+    apply_op = apply() if scale is None else scale.apply(finite, apply, global_step)
+    updates = [apply_op, *outputs.update_ops]
+    average = None
+    if hparams.ema_decay:
+        average = moving_average(hparams, global_step)
+        with tf.control_dependencies(updates):  # the average of the updated values
+            updates.append(average.apply(averaged_variables()))
+    train_op = tf.group(*updates, name="train_op")
+    return TrainOp(train_op, global_step, check, average, scale)
