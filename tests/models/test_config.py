@@ -18,7 +18,7 @@ RECORDED_KEYS = [
     "batch_size", "cluster", "data_dir", "data_format", "device", "eval_batch_size",
     "eval_every_n_steps", "final_eval", "hparams", "inter_op_threads", "intra_op_threads",
     "log_device_placement", "log_every_n_steps", "max_shift", "momentum_schedule", "plots",
-    "progress", "save_checkpoints_steps", "save_summaries_steps", "schedule", "seed",
+    "precision", "progress", "save_checkpoints_steps", "save_summaries_steps", "schedule", "seed",
     "train_dir", "train_steps"]
 
 
