@@ -25,6 +25,10 @@ Variants, all in one process, on the same data and the same preprocessing:
                the table shows what it resolved to), true, false, or several, comma-separated.
   (d) input    the trainer's input pipeline alone: `data.train_input` batches fetched in a bare
                session, to show that the pipeline is not the bottleneck.
+  (b) trainer PRECISION   with --precisions (e.g. fp32,bf16): (b) once more per precision other
+               than fp32, its session config asking for that precision's graph rewrite
+               (`lrhooks.precision.session_config`); the table adds its ratio to (b) (fp32)
+               in the same round.
 
 Each variant is built and warmed up first (graph optimisation, Keras tracing, XLA compiling);
 then every round runs each variant for --steps steps, in a shuffled order. The table shows the
@@ -43,7 +47,7 @@ other --flag=value is a trainer flag that overrides it (e.g. --model=cnn, --batc
 
     python bench/throughput.py [--rounds 7] [--steps 100] [--warmup 20]
         [--variants bare,trainer,keras,input] [--keras_jit_compile auto[,true,false]]
-        [--model=cnn (any trainer flag) ...]
+        [--precisions fp32[,bf16,fp16,auto]] [--model=cnn (any trainer flag) ...]
 """
 
 import argparse
@@ -68,6 +72,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import flags  # noqa: E402
 
+from lrhooks import precision as precision_lib  # noqa: E402
 from lrhooks import rate_tensor  # noqa: E402
 from bench import keras_resnet  # noqa: E402
 
@@ -189,7 +194,9 @@ class TrainerLoop(Loop):
     name = "(b) trainer"
 
     def __init__(self, config: config_lib.TrainConfig, placement: devices.Placement,
-                 train_data, stack: contextlib.ExitStack):
+                 train_data, stack: contextlib.ExitStack, name: Optional[str] = None):
+        if name:
+            self.name = name
         self.train_dir = tempfile.mkdtemp(prefix="lrhooks-throughput-")
         stack.callback(shutil.rmtree, self.train_dir, ignore_errors=True)
         stack.callback(tf1.summary.FileWriterCache.clear)  # closes its event files first
@@ -331,6 +338,15 @@ def print_report(times: Dict[str, List[float]], steps: int, batch_size: int) -> 
         print(f"| {name:<40} | {median:9.0f} | {batch_size / median * 1e3:8.1f} | "
               f"{overall:10.0f} | {ratio} |")
     trainer = next((n for n in rates if n.startswith("(b)")), None)
+    variants = [n for n in rates if n.startswith("(b) trainer ")]
+    if trainer and variants:
+        print(f"\n| {'precision (median over rounds)':<40} | {'images/s':>9} | {'x fp32':>7} |")
+        print(f"|{'-' * 42}|{'-' * 11}|{'-' * 9}|")
+        print(f"| {trainer + ' (fp32)':<40} | {statistics.median(rates[trainer]):9.0f} | "
+              f"{1.0:7.3f} |")
+        for name in variants:
+            ratio = statistics.median(v / t for v, t in zip(rates[name], rates[trainer]))
+            print(f"| {name:<40} | {statistics.median(rates[name]):9.0f} | {ratio:7.3f} |")
     others = [n for n in rates if n.startswith(("(a)", "(c)"))]
     if trainer and others:
         print(f"\n| {'ratio of images/s (median over rounds)':<60} | {'value':>6} |")
@@ -341,8 +357,10 @@ def print_report(times: Dict[str, List[float]], steps: int, batch_size: int) -> 
 
 
 def build_loops(config: config_lib.TrainConfig, placement: devices.Placement, train_data, variants: Sequence[str], jits: Sequence[str],
-                stack: contextlib.ExitStack) -> Dict[str, Loop]:
-    """The loops of `variants` (one (c) per `jits` entry), closed when `stack` exits.
+                stack: contextlib.ExitStack, precisions: Sequence[str] = ("fp32",)
+                ) -> Dict[str, Loop]:
+    """The loops of `variants` (one (c) per `jits` entry, one more (b) per precision of
+    `precisions` other than fp32), closed when `stack` exits.
 
     Raises:
       RuntimeError: (a) and (b) would not run the same step graph.
@@ -352,6 +370,14 @@ def build_loops(config: config_lib.TrainConfig, placement: devices.Placement, tr
         loops["bare"] = BareLoop(config, placement, train_data)
     if "trainer" in variants:
         loops["trainer"] = TrainerLoop(config, placement, train_data, stack)
+        for name in precisions:
+            if name == "fp32":
+                continue
+            variant = dataclasses.replace(config, precision=name)
+            resolved = devices.placement(variant).precision
+            loops[f"trainer:{name}"] = TrainerLoop(
+                variant, devices.placement(variant), train_data, stack,
+                name=f"(b) trainer {name}" + (f" -> {resolved}" if name == "auto" else ""))
     if "bare" in loops and "trainer" in loops:
         bare, trainer = loops["bare"].built, loops["trainer"].built
         if (step_graph(bare.graph, [bare.train_op, bare.outputs.loss])
@@ -415,6 +441,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--keras_jit_compile", default="auto",
                         help="compile(jit_compile=...) of (c): auto, true, false, or several "
                              "comma-separated (one (c) row each)")
+    parser.add_argument("--precisions", default="fp32",
+                        help="comma-separated precisions of (b): fp32 (always) and any of "
+                             "bf16, fp16, auto (one more (b) row each)")
     parser.add_argument("--seed", type=int, default=0, help="order of the variants in rounds")
     # Any other --flag=value is a trainer flag that overrides the flagfile's value.
     args, overrides = parser.parse_known_args(argv)
@@ -426,12 +455,20 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if not jits or any(j not in JIT_CHOICES for j in jits):
         parser.error(f"--keras_jit_compile: expected {', '.join(JIT_CHOICES)} (comma-separated),"
                      f" got {args.keras_jit_compile!r}")
+    precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
+    if any(p not in precision_lib.CHOICES for p in precisions):
+        parser.error(f"--precisions: expected {', '.join(precision_lib.CHOICES)} "
+                     f"(comma-separated), got {args.precisions!r}")
     if min(args.rounds, args.steps) < 1 or args.warmup < 0:
         parser.error("--rounds and --steps must be >= 1, --warmup >= 0")
     flagfile = args.flagfile or str(REPO / DEFAULT_FLAGFILE)
 
     config_lib.setup_logging()
     config = parse_config(flagfile, args.data_dir, overrides)
+    if config.precision != "fp32":  # (a) and (b) are the float32 baseline; (b) PRECISION too
+        if config.precision not in precisions:
+            precisions.append(config.precision)
+        config = dataclasses.replace(config, precision="fp32")
     # The trainer's StopAtStepHook must not stop (b) before the last round.
     needed = args.warmup + args.rounds * args.steps + 1
     config = dataclasses.replace(config, train_steps=max(config.train_steps, needed),
@@ -444,7 +481,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         sys.exit(f"throughput: error: {error}")
 
     with contextlib.ExitStack() as stack:
-        loops = build_loops(config, placement, train_data, variants, jits, stack)
+        try:
+            loops = build_loops(config, placement, train_data, variants, jits, stack,
+                                precisions)
+        except ValueError as error:  # a precision this machine cannot compute in
+            sys.exit(f"throughput: error: {error}")
         warm = {loop.name: loop.run(args.warmup) if args.warmup else 0.0
                 for loop in loops.values()}
         times = measure({loop.name: loop for loop in loops.values()}, args.rounds, args.steps,
