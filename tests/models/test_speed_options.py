@@ -23,31 +23,13 @@ from models.resnet_mnist import model as model_lib
 from models.resnet_mnist import numerics
 from models.resnet_mnist import optimizer as optimizer_lib
 from models.resnet_mnist import train as train_lib
-from tests.support.idx_files import make_split, write_mnist
+from tests.models.test_train import SCHEDULE, TINY_RESNET, tiny_config
+from tests.models.test_train import tiny_data  # noqa: F401 (the fixture)
 
 tf1 = tf.compat.v1
-TINY_RESNET = model_lib.HParams(num_residual_units=1, filters=(4, 4, 8, 8))
-SCHEDULE = schedules.piecewise_constant([3], [0.1, 0.01])
 HAS_BF16 = precision_lib.cpu_has_bf16(precision_lib.read_cpu_flags())
 needs_bf16 = pytest.mark.skipif(not HAS_BF16, reason="this CPU has no AVX512-BF16 or AMX")
 ON = precision_lib.rewriter_config_pb2.RewriterConfig.ON
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("mnist")
-    write_mnist(directory, "train", n=48)
-    images, labels = make_split(21, seed=1)
-    write_mnist(directory, "test", images=images, labels=labels)
-    return directory
-
-
-def tiny_config(data_dir, train_dir, **overrides):
-    values = dict(data_dir=str(data_dir), train_dir=str(train_dir), hparams=TINY_RESNET,
-                  schedule=SCHEDULE, batch_size=8, train_steps=5, save_checkpoints_steps=100,
-                  save_summaries_steps=100, log_every_n_steps=100, final_eval=False)
-    values.update(overrides)
-    return config_lib.TrainConfig(**values)
 
 
 def parse(*args):
