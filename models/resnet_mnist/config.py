@@ -227,7 +227,8 @@ def _filters(values) -> Optional[Tuple[int, ...]]:
 
 # The flags that set `model_lib.HParams` fields (same names): recorded in train_config.json.
 HPARAMS_FLAGS = ("model", "num_residual_units", "use_bottleneck", "filters", "weight_decay_rate",
-                 "relu_leakiness", "dropout_rate", "batch_norm_decay", "optimizer", "momentum")
+                 "relu_leakiness", "dropout_rate", "batch_norm_decay", "optimizer", "momentum",
+                 "label_smoothing", "ema_decay")
 
 
 def _flag_text(value) -> str:
@@ -429,7 +430,8 @@ TENSORBOARD_SHOWN = ("model", "optimizer", "schedule", "train_steps", "batch_siz
 TENSORBOARD_HPARAM_TYPES: Dict[str, type] = {
     "model": str, "optimizer": str, "schedule": str, "train_steps": int, "batch_size": int,
     "lr_schedule": str, "initial_learning_rate": float, "weight_decay_rate": float,
-    "max_shift": int, "data_format": str,
+    "max_shift": int, "data_format": str, "precision": str, "label_smoothing": float,
+    "ema_decay": float,
     # resnet
     "num_residual_units": int, "use_bottleneck": bool, "filters": str,
     "relu_leakiness": float, "batch_norm_decay": float,
@@ -462,6 +464,9 @@ def tensorboard_hparams(config: TrainConfig, hparams: model_lib.HParams) -> Dict
         "weight_decay_rate": hparams.weight_decay_rate,
         "max_shift": config.max_shift,
         "data_format": hparams.data_format,
+        "precision": config.precision,
+        "label_smoothing": hparams.label_smoothing,
+        "ema_decay": hparams.ema_decay,
     }
     for name in _MODEL_HPARAMS[hparams.model] + _OPTIMIZER_HPARAMS[hparams.optimizer]:
         value = getattr(hparams, name)

@@ -117,6 +117,7 @@ def train(config: config_lib.TrainConfig,
         placement = devices.placement(config)
     except ValueError as error:  # e.g. --precision=fp16 without a GPU
         raise faults.UserError(str(error)) from None
+    config = dataclasses.replace(config, precision=placement.precision)  # 'auto' resolved
     restore = checkpoints.select(config.train_dir) if chief else checkpoints.Restore()
     restored = restore.step
     # A different shuffle after each restart (seeded by the step the run resumes from) and

@@ -257,8 +257,7 @@ def test_eval_tower_reads_the_moving_averages(tiny_data, tmp_path):
 
 def test_checkpoint_evaluation_restores_the_averages(tiny_data, tmp_path):
     hparams = dataclasses.replace(TINY_RESNET, ema_decay=0.9)
-    result = loop.train(tiny_config(tiny_data, tmp_path, hparams=hparams, eval_every_n_steps=5,
-                                    final_eval=True))
+    result = loop.train(tiny_config(tiny_data, tmp_path, hparams=hparams, eval_every_n_steps=5))
     checkpoint = tf.train.latest_checkpoint(str(tmp_path))
     evaluator = evaluation.Evaluator(str(tiny_data), str(tmp_path), str(tmp_path / "e"), 10)
     try:
@@ -277,8 +276,9 @@ def test_checkpoint_evaluation_restores_the_averages(tiny_data, tmp_path):
     finally:
         evaluator.close()
     # The in-process evaluation (averages through the custom getter) and the checkpoint's.
-    assert result.eval_history[-1].step == 5
-    assert result.eval_history[-1].precision == result.final_precision
+    scored = evaluation.run(str(tiny_data), str(tmp_path), str(tmp_path / "e2"), eval_once=True)
+    assert result.eval_history[-1].step == scored.step == 5
+    assert result.eval_history[-1].accuracy == scored.accuracy
 
 
 def test_an_ema_run_refuses_a_checkpoint_without_averages(tiny_data, tmp_path):

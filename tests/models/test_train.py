@@ -329,7 +329,8 @@ def test_cli_reports_data_errors_in_one_line(tmp_path, make_data, message):
 TINY_CNN = model_lib.HParams(model="cnn", optimizer="adam", cnn_filters=(4, 4, 8),
                             cnn_fc_units=8)
 COMMON_HPARAMS = {"model", "optimizer", "schedule", "train_steps", "batch_size", "lr_schedule",
-                  "initial_learning_rate", "weight_decay_rate", "max_shift", "data_format"}
+                  "initial_learning_rate", "weight_decay_rate", "max_shift", "data_format",
+                  "precision", "label_smoothing", "ema_decay"}
 APPLYING = {  # (model, optimizer) -> the HParams columns a run of it records
     ("resnet", "mom"): COMMON_HPARAMS | {"num_residual_units", "use_bottleneck", "filters",
                                          "relu_leakiness", "batch_norm_decay", "momentum"},
