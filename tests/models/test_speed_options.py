@@ -1,5 +1,5 @@
-"""The trainer's speed options: --precision, the fp16 loss scale, --label_smoothing,
---ema_decay and --cycle_momentum (flags, graph, training, evaluation)."""
+"""The trainer's speed options: --precision, the fp16 loss scale, --label_smoothing and
+--ema_decay (flags, graph, training, evaluation)."""
 
 import dataclasses
 
@@ -10,7 +10,6 @@ from absl import flags
 
 import lrhooks
 from lrhooks import precision as precision_lib
-from lrhooks import schedules
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import devices
@@ -50,14 +49,9 @@ def test_defaults_change_nothing():
 
 
 def test_flags_reach_the_config():
-    config = parse("--precision=bf16", "--label_smoothing=0.1", "--ema_decay=0.99",
-                   "--optimizer=mom", "--lr_schedule=one_cycle(0.2, 100)",
-                   "--cycle_momentum=0.8,0.9")
+    config = parse("--precision=bf16", "--label_smoothing=0.1", "--ema_decay=0.99")
     assert config.precision == "bf16"
     assert (config.hparams.label_smoothing, config.hparams.ema_decay) == (0.1, 0.99)
-    assert config.momentum_schedule == schedules.one_cycle(0.2, 100).momentum(0.8, 0.9)
-    assert config.momentum_schedule(0) == pytest.approx(0.9)  # max while the rate is lowest
-    assert config.momentum_schedule(29) == pytest.approx(0.8)  # base at the peak rate
 
 
 @pytest.mark.parametrize("args, match", [
@@ -72,26 +66,6 @@ def test_flags_reach_the_config():
 ])
 def test_flag_validators(args, match):
     with pytest.raises(flags.IllegalFlagValueError, match=match):
-        parse(*args)
-
-
-@pytest.mark.parametrize("args, match", [
-    (["--cycle_momentum=0.9"], r"^--cycle_momentum must be BASE,MAX \(two numbers\), got "
-                               r"'0\.9'$"),
-    (["--cycle_momentum=a,b"], r"^--cycle_momentum must be BASE,MAX \(two numbers\), got "
-                               r"'a,b'$"),
-    (["--cycle_momentum=0.95,0.85", "--lr_schedule=one_cycle(0.2, 100)"],
-     r"^--cycle_momentum must be BASE,MAX with 0 <= BASE <= MAX <= 1, got 0\.95,0\.85$"),
-    (["--cycle_momentum=0.85,1.5", "--lr_schedule=one_cycle(0.2, 100)"],
-     r"^--cycle_momentum must be BASE,MAX with 0 <= BASE <= MAX <= 1, got 0\.85,1\.5$"),
-    (["--cycle_momentum=0.85,0.95", "--optimizer=adam", "--lr_schedule=one_cycle(0.2, 100)"],
-     r"^--cycle_momentum needs --optimizer=mom or nesterov, got --optimizer=adam$"),
-    (["--cycle_momentum=0.85,0.95", "--lr_schedule=cosine_decay(0.1, 100)"],
-     r"^--cycle_momentum needs a schedule with a momentum twin \(one_cycle, cyclic\), got "
-     r"--lr_schedule=.*cosine_decay"),
-])
-def test_cycle_momentum_errors(args, match):
-    with pytest.raises(ValueError, match=match):
         parse(*args)
 
 
@@ -288,29 +262,6 @@ def test_an_ema_run_refuses_a_checkpoint_without_averages(tiny_data, tmp_path):
                        r"configuration: variable '.*ExponentialMovingAverage' of this model "
                        r"is not in the checkpoint"):
         loop.train(tiny_config(tiny_data, tmp_path, hparams=hparams, train_steps=4))
-
-
-# ---------------------------------------------------------------------------- cycled momentum
-
-
-def test_cycle_momentum_feeds_the_momentum_optimizer(tiny_data, tmp_path):
-    schedule = schedules.one_cycle(0.2, 10)
-    config = tiny_config(tiny_data, tmp_path, schedule=schedule,
-                         momentum_schedule=schedule.momentum(0.85, 0.95))
-    placement = devices.placement(config)
-    built = graph_lib.build_graph(config, placement, data_lib.load_mnist(str(tiny_data),
-                                                                         "train"))
-    applies = [op for op in built.graph.get_operations() if op.type == "ResourceApplyMomentum"]
-    momentum = applies[0].inputs[4]
-    assert {op.inputs[4].name for op in applies} == {momentum.name}
-    with built.graph.as_default():
-        session = tf1.train.MonitoredSession(hooks=[
-            lrhooks.LearningRateSetterHook(schedule)])
-        with session:
-            seen = [session.run([momentum, built.train_op])[0] for _ in range(4)]
-    np.testing.assert_allclose(seen, [config.momentum_schedule(s) for s in range(4)],
-                               rtol=1e-6)
-    assert seen[0] == pytest.approx(0.95) and seen[2] == pytest.approx(0.85)
 
 
 # ---------------------------------------------------------------------------- precision
