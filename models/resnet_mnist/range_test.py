@@ -100,8 +100,11 @@ def run_range_test(config: config_lib.TrainConfig, min_lr: float = 1e-5, max_lr:
         train_data = data_lib.load_mnist(config.data_dir, "train")
     except data_lib.DataError as error:
         raise RangeTestError(str(error)) from None
+    try:
+        placement = devices.placement(config)
+    except ValueError as error:  # e.g. --precision=fp16 without a GPU
+        raise RangeTestError(str(error)) from None
     _prepare_output_dir(output_dir, config.train_dir)
-    placement = devices.placement(config)
     # The trainer's graph with the ramp as its schedule, no eval tower. (train_dir is set to
     # output_dir only as a safeguard: nothing of the graph may point at the real run.)
     # The momentum stays constant (--momentum): a cycled one belongs to the real schedule.

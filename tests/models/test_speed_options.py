@@ -21,6 +21,7 @@ from models.resnet_mnist import loss_scale as loss_scale_lib
 from models.resnet_mnist import model as model_lib
 from models.resnet_mnist import numerics
 from models.resnet_mnist import optimizer as optimizer_lib
+from models.resnet_mnist import range_test
 from models.resnet_mnist import train as train_lib
 from tests.models.test_train import SCHEDULE, TINY_RESNET, tiny_config
 from tests.models.test_train import tiny_data  # noqa: F401 (the fixture)
@@ -346,6 +347,14 @@ def test_fp16_without_a_gpu_is_a_one_line_error(tiny_data, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("train: error: `precision` 'fp16' needs a GPU")
     assert not (tmp_path / "run" / config_lib.CONFIG_FILE).exists()  # nothing written
+
+
+@pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="a GPU is present")
+def test_fp16_without_a_gpu_ends_the_range_test_in_one_line(tiny_data, tmp_path):
+    config = tiny_config(tiny_data, tmp_path / "run", precision="fp16")
+    with pytest.raises(range_test.RangeTestError, match=r"^`precision` 'fp16' needs a GPU "):
+        range_test.run_range_test(config, num_steps=5, output_dir=str(tmp_path / "lr"))
+    assert not (tmp_path / "lr").exists()  # nothing written
 
 
 def test_auto_on_this_machine_is_what_the_hardware_supports(tiny_data, tmp_path):
