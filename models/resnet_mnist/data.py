@@ -240,6 +240,21 @@ def _embedded(array: np.ndarray) -> tf.Tensor:
     return inflate()
 
 
+def _without_autotune_thread(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """`ds` with tf.data's autotuning off, so its iterator starts no model thread.
+
+    The autotune model thread (`Model::OptimizeLoop`) sleeps between optimizations for a
+    period that doubles up to 60 s, and closing the session joins it (the iterator's
+    destructor). Its wake-up on cancellation can be lost, so after a long run `Session.close`
+    waited out the rest of that sleep: 12-30 s after the last step or a Ctrl-C. Without
+    autotuning `AUTOTUNE` still works: parallel maps use one call per core and `prefetch`
+    its own buffer autotuner; nothing waits at close (BENCHMARKS.md, `bench/close_time.py`).
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.with_options(options)
+
+
 def _source(images: np.ndarray, labels: np.ndarray) -> tf.data.Dataset:
     return tf.data.Dataset.from_tensor_slices(
         (_embedded(images), _embedded(labels)))
@@ -281,7 +296,8 @@ def train_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, *,
     Shuffle (reshuffled every epoch) -> repeat -> batch(drop_remainder) -> scale
     -> random shift by up to `max_shift` pixels (augmentation; 0: none)
     -> prefetch: infinite ``(float32 [B, 28, 28, 1] in [0, 1], int32 [B])``
-    batches with static shapes; batches span epoch boundaries.
+    batches with static shapes; batches span epoch boundaries. Autotuning is off
+    (`_without_autotune_thread`).
     """
     images, labels = _check_arrays(images, labels, batch_size)
     n = images.shape[0]
@@ -297,7 +313,7 @@ def train_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, *,
     ds = ds.map(_scale, num_parallel_calls=num_parallel_calls)
     if max_shift:
         ds = ds.map(_random_shift(max_shift, seed), num_parallel_calls=num_parallel_calls)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return _without_autotune_thread(ds.prefetch(tf.data.AUTOTUNE))
 
 
 def train_input(images: np.ndarray, labels: np.ndarray, batch_size: int, *,
@@ -334,11 +350,12 @@ def eval_dataset(images: np.ndarray, labels: np.ndarray,
     """The dataset behind :func:`eval_input`: one ordered pass, no shuffle.
 
     Yields ``(float32 [None, 28, 28, 1] in [0, 1], int32 [None])``; the last
-    partial batch is kept, so batch sizes sum to exactly N.
+    partial batch is kept, so batch sizes sum to exactly N. Autotuning is off
+    (`_without_autotune_thread`).
     """
     images, labels = _check_arrays(images, labels, batch_size)
     ds = _source(images, labels).batch(int(batch_size), drop_remainder=False)
-    return ds.map(_scale).prefetch(tf.data.AUTOTUNE)
+    return _without_autotune_thread(ds.map(_scale).prefetch(tf.data.AUTOTUNE))
 
 
 class EvalInput(NamedTuple):

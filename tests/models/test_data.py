@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorflow.core.framework import dataset_options_pb2
 
 from models.resnet_mnist import data
 from models.resnet_mnist.data import DataError
@@ -304,6 +305,34 @@ def test_pipeline_argument_errors():
                         labels, 2)
         raises_one_line(r"labels int64 \(3,\)", data.eval_input, images,
                         labels[:3].astype(np.int64), 2)
+
+
+def _options_nodes(graph_def):
+    """The OptionsDataset nodes of a GraphDef, its function library included."""
+    nodes = list(graph_def.node) + [node for function in graph_def.library.function
+                                    for node in function.node_def]
+    return [node for node in nodes if node.op == "OptionsDataset"]
+
+
+def test_pipelines_start_no_autotune_thread():
+    """The cause of the stall at the end of long runs (BENCHMARKS.md, bench/close_time.py).
+
+    With autotuning on, each iterator starts tf.data's model thread, which sleeps up to 60 s
+    between optimizations; closing the session joins it and its wake-up can be lost. Both
+    pipelines (and so the iterators of the trainer, the evaluator and the range test) turn
+    autotuning off.
+    """
+    images, labels = make_split(10)
+    assert data.train_dataset(images, labels, 4).options().autotune.enabled is False
+    assert data.eval_dataset(images, labels, 4).options().autotune.enabled is False
+    with tf.Graph().as_default() as graph:
+        data.train_input(images, labels, 4)  # a one-shot iterator: its dataset is a function
+        data.eval_input(images, labels, 4)
+    options = [dataset_options_pb2.Options.FromString(node.attr["serialized_options"].s)
+               for node in _options_nodes(graph.as_graph_def())]
+    assert len(options) >= 2
+    assert all(o.HasField("autotune_options") and o.autotune_options.HasField("enabled")
+               and not o.autotune_options.enabled for o in options)
 
 
 def test_data_stored_once_in_graph():
