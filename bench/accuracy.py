@@ -25,6 +25,7 @@ from absl import flags
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import console as console_lib
 from models.resnet_mnist import devices
 from models.resnet_mnist import evaluation
 from models.resnet_mnist import loop as loop_lib
@@ -63,7 +64,7 @@ def main():
     parser.add_argument("--target", type=float, default=0.99)
     # Any other --flag=value is a trainer flag that overrides the flagfiles' value.
     args, overrides = parser.parse_known_args()
-    config_lib.setup_logging()
+    console_lib.setup_logging(console_lib.Console("bench"), verbose=True)
     rows = []
     for path in args.flagfiles:
         config, result, checkpoint = run_flagfile(path, args.data_dir, args.eval_every,

@@ -22,6 +22,7 @@ from absl import flags
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import console as console_lib
 from models.resnet_mnist import loop as loop_lib
 import tensorflow as tf
 
@@ -79,7 +80,7 @@ def main():
     parser.add_argument("--data_dir", default=os.environ.get("LRHOOKS_MNIST_DIR") or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "mnist"))
     args, overrides = parser.parse_known_args()
-    config_lib.setup_logging()
+    console_lib.setup_logging(console_lib.Console("bench"), verbose=True)
     values = flags.FlagValues()
     config_lib.define_flags(values)
     train_dir = tempfile.mkdtemp(prefix="lrhooks-soak-")

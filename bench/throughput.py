@@ -77,6 +77,7 @@ from lrhooks import rate_tensor  # noqa: E402
 from bench import keras_resnet  # noqa: E402
 
 from models.resnet_mnist import config as config_lib  # noqa: E402
+from models.resnet_mnist import console as console_lib  # noqa: E402
 from models.resnet_mnist import data as data_lib  # noqa: E402
 from models.resnet_mnist import devices  # noqa: E402
 from models.resnet_mnist import faults  # noqa: E402
@@ -463,7 +464,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         parser.error("--rounds and --steps must be >= 1, --warmup >= 0")
     flagfile = args.flagfile or str(REPO / DEFAULT_FLAGFILE)
 
-    config_lib.setup_logging()
+    console_lib.setup_logging(console_lib.Console("bench"), verbose=True)
     config = parse_config(flagfile, args.data_dir, overrides)
     if config.precision != "fp32":  # (a) and (b) are the float32 baseline; (b) PRECISION too
         if config.precision not in precisions:

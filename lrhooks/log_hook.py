@@ -1,14 +1,16 @@
 """`TrainingLogHook`: one readable line every N steps, and a live progress line on a terminal.
 
-    step 1200/3500 (34%)  lr 0.1  loss 0.2345  precision 0.98  12.3 steps/s  1574 ex/s  ETA 3m07s
+    step 1200/3500 (34%)  epoch 2.56  lr 0.1  loss 0.2345  accuracy 0.98  12.3 steps/s  ...
 
 The learning rate shown is the one the logged run applied (the rate tensor is
 fetched in that run). Only the logged runs fetch anything; the others cost a
-counter increment.
+counter increment. On a terminal, a `LiveLine` of fixed width is redrawn in place
+instead; lines printed through `TrainingLogHook.write_line` go above it.
 """
 
 import logging as py_logging
 import math
+import os
 import sys
 import time
 from typing import Callable, Dict, Mapping, Optional, TextIO, Union
@@ -23,6 +25,9 @@ from lrhooks.step_trigger import PeriodicFetchHook
 tf1 = tf.compat.v1
 TensorLike = Union[str, tf.Tensor, tf.Variable]
 PROGRESS_MODES = ("auto", "always", "never")
+MAX_LIVE_WIDTH = 100
+MIN_BAR_WIDTH = 10
+_CLEAR = "\r\x1b[K"  # carriage return, erase to the end of the line
 
 
 def format_duration(seconds: float) -> str:
@@ -44,11 +49,22 @@ def _number(value) -> str:
         return str(value)
 
 
+def epochs_done(step: int, batch_size: Optional[int],
+                examples_per_epoch: Optional[int]) -> Optional[float]:
+    """Epochs (passes over `examples_per_epoch` examples) after `step` steps; None if unknown."""
+    if not batch_size or not examples_per_epoch:
+        return None
+    return step * batch_size / examples_per_epoch
+
+
 def format_line(step: int, last_step: Optional[int], values: Mapping[str, object],
-                steps_per_sec: Optional[float], batch_size: Optional[int]) -> str:
-    """The log line: step, rate, loss and named values, speed and time left."""
+                steps_per_sec: Optional[float], batch_size: Optional[int],
+                epoch: Optional[float] = None) -> str:
+    """The log line: step (and epoch), rate, loss and named values, speed and time left."""
     parts = [f"step {step}" if not last_step else
              f"step {step}/{last_step} ({100.0 * step / last_step:.0f}%)"]
+    if epoch is not None:
+        parts.append(f"epoch {epoch:.2f}")
     parts += [f"{name} {_number(value)}" for name, value in values.items()]
     if steps_per_sec:
         parts.append(f"{steps_per_sec:.3g} steps/s")
@@ -60,20 +76,85 @@ def format_line(step: int, last_step: Optional[int], values: Mapping[str, object
 
 
 def format_progress(step: int, last_step: Optional[int], values: Mapping[str, object],
-                    steps_per_sec: Optional[float], width: int = 100) -> str:
-    """The live progress line: a bar (when the last step is known), values, speed, ETA."""
-    tail = [f"{name} {_number(value)}" for name, value in values.items()]
-    if steps_per_sec:
-        tail.append(f"{steps_per_sec:.3g} it/s")
-        if last_step:
-            tail.append(f"ETA {format_duration((last_step - step) / steps_per_sec)}")
-    tail = " ".join(tail)
-    if not last_step:
-        return f"{step} {tail}"[:width]
-    head = f"{step}/{last_step} "
-    bar_width = max(10, width - len(head) - len(tail) - 3)
-    done = min(bar_width, int(bar_width * step / last_step))
-    return f"{head}[{'#' * done}{'.' * (bar_width - done)}] {tail}"[:width]
+                    steps_per_sec: Optional[float], width: int = MAX_LIVE_WIDTH,
+                    epoch: Optional[float] = None) -> str:
+    """The live progress line, exactly `width` characters: step (and epoch), a bar (when the
+    last step is known), values, speed, ETA.
+
+    Every field has a fixed width (numbers are padded), so the bar and the values keep their
+    places from one redraw to the next. The bar takes the room left; with less than
+    `MIN_BAR_WIDTH` there is none, then (on a narrower terminal still) no speed; what still
+    does not fit is cut at `width`.
+    """
+    digits = len(str(last_step)) if last_step else 1
+    head = f"{step:>{digits}}/{last_step}" if last_step else f"{step}"
+    if epoch is not None:
+        head += f" epoch {epoch:5.2f}"
+    fields = [f"{name} {_number(value):<7}" for name, value in values.items()]
+    speed = f"{steps_per_sec:5.3g} it/s" if steps_per_sec else " " * 10
+    if last_step:
+        eta = (format_duration((last_step - step) / steps_per_sec) if steps_per_sec
+               else "?")
+        fields.append(f"ETA {eta:<6}")
+    tail = " ".join(fields[:-1] + [speed] + fields[-1:] if last_step else fields + [speed])
+    bar_width = width - len(head) - len(tail) - 4
+    if last_step and bar_width >= MIN_BAR_WIDTH:
+        done = min(bar_width, int(bar_width * step / last_step))
+        return f"{head} [{'#' * done}{'.' * (bar_width - done)}] {tail}".ljust(width)
+    if len(head) + 1 + len(tail) > width:  # a narrow terminal: the time left before the speed
+        tail = " ".join(fields)
+    return f"{head} {tail}".ljust(width)[:width]
+
+
+def terminal_width(stream: TextIO, maximum: int = MAX_LIVE_WIDTH) -> int:
+    """The columns of the terminal behind `stream`, minus one (so a full line never wraps),
+    at most `maximum`; `maximum` when it cannot be told (not a terminal)."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return maximum
+    return max(20, min(maximum, columns - 1))
+
+
+class LiveLine:
+    """One line of fixed width redrawn in place; lines printed through it go above it.
+
+    `draw(text)` replaces the line, `print_above(line)` clears it, prints `line` (to the
+    same terminal, on this stream or another, e.g. stderr) and redraws it below, and
+    `finish()` ends it with a newline, after which lines print normally.
+    """
+
+    def __init__(self, stream: TextIO, width: int):
+        self.stream, self.width = stream, width
+        self._text: Optional[str] = None
+
+    @property
+    def drawn(self) -> bool:
+        return self._text is not None
+
+    def draw(self, text: str) -> None:
+        self._text = text.ljust(self.width)[:self.width]
+        self.stream.write(_CLEAR + self._text)
+        self.stream.flush()
+
+    def print_above(self, line: str, stream: Optional[TextIO] = None) -> None:
+        stream = stream or self.stream
+        if self._text is None:
+            stream.write(line + "\n")
+            stream.flush()
+            return
+        self.stream.write(_CLEAR)
+        self.stream.flush()
+        stream.write(line + "\n")
+        stream.flush()
+        self.stream.write(self._text)
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self._text is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._text = None
 
 
 def log_line(line: str, stream: Optional[TextIO] = None) -> None:
@@ -120,12 +201,13 @@ class TrainingLogHook(PeriodicFetchHook):
                  batch_size: Optional[int] = None, last_step: Optional[int] = None,
                  learning_rate: Optional[TensorLike] = None, output_dir: Optional[str] = None,
                  progress: str = "auto", stream: TextIO = None,
-                 log_fn: Callable[[str], None] = None):
+                 log_fn: Callable[[str], None] = None,
+                 examples_per_epoch: Optional[int] = None, width: Optional[int] = None):
         """Builds the hook; tensors given by name are resolved in `begin()`.
 
         Args:
           loss: The loss tensor (or its name) to show.
-          tensors: More values to show, name -> tensor or tensor name (e.g. precision).
+          tensors: More values to show, name -> tensor or tensor name (e.g. accuracy).
           every_n_steps: Log when the global step reaches a multiple of this.
           every_n_secs: Also (or instead) log at least this often.
           batch_size: Examples per step, for examples/sec.
@@ -138,9 +220,13 @@ class TrainingLogHook(PeriodicFetchHook):
           stream: Where the live line goes (default: sys.stderr).
           log_fn: Where log lines go (default: absl `logging.info` when absl
             logging is set up, else sys.stderr; see `log_line`).
+          examples_per_epoch: The size of the training set: with `batch_size`, the
+            epoch is shown beside the step.
+          width: Columns of the live line (default: the terminal's, at most 100).
         """
         checks.choice("progress", progress, PROGRESS_MODES)
-        for name, value in (("batch_size", batch_size), ("last_step", last_step)):
+        for name, value in (("batch_size", batch_size), ("last_step", last_step),
+                            ("examples_per_epoch", examples_per_epoch), ("width", width)):
             if value is not None:
                 checks.positive_count(name, value)
         super().__init__(every_n_steps, every_n_secs, owner="TrainingLogHook")
@@ -148,8 +234,25 @@ class TrainingLogHook(PeriodicFetchHook):
         self._batch_size, self._last_step = batch_size, last_step
         self._rate_arg, self._output_dir = learning_rate, output_dir
         self._stream = stream or sys.stderr
-        self._live = use_live_progress(progress, self._stream)
+        self._examples_per_epoch = examples_per_epoch
+        self.live_line = (LiveLine(self._stream, width or terminal_width(self._stream))
+                          if use_live_progress(progress, self._stream) else None)
         self._log = log_fn or log_line
+
+    def write_line(self, line: str, stream: Optional[TextIO] = None) -> None:
+        """Prints `line` (e.g. a program's own line) without breaking the live line.
+
+        While the live line is drawn, `line` goes above it (to `stream`, default the live
+        line's) and the live line is redrawn; otherwise it is written to `stream`, or, without
+        one, given to `log_fn`.
+        """
+        if self.live_line is not None and self.live_line.drawn:
+            self.live_line.print_above(line, stream)
+        elif stream is not None:
+            stream.write(line + "\n")
+            stream.flush()
+        else:
+            self._log(line)
 
     def begin(self) -> None:
         super().begin()
@@ -180,12 +283,13 @@ class TrainingLogHook(PeriodicFetchHook):
             speed = (step - self._last_logged) / (now - self._last_time)
         self._last_time, self._last_logged = now, step
         self._last_values, self._last_speed = values, speed
-        line = format_line(step, self._last_step, values, speed, self._batch_size)
-        if self._live:
-            self._stream.write("\r\x1b[K" + format_progress(step, self._last_step, values, speed))
-            self._stream.flush()
+        epoch = epochs_done(step, self._batch_size, self._examples_per_epoch)
+        if self.live_line is not None:
+            self.live_line.draw(format_progress(step, self._last_step, values, speed,
+                                                self.live_line.width, epoch))
         else:
-            self._log(line)
+            self._log(format_line(step, self._last_step, values, speed, self._batch_size,
+                                  epoch))
         if self._writer is not None and speed is not None:
             tag, value = (("examples/sec", speed * self._batch_size) if self._batch_size
                           else ("steps/sec", speed))
@@ -193,11 +297,12 @@ class TrainingLogHook(PeriodicFetchHook):
                 tf1.Summary(value=[tf1.Summary.Value(tag=tag, simple_value=value)]), step)
 
     def end(self, session) -> None:
-        if self._live:
+        if self.live_line is not None:
             # Finish the live line at the final step, with the last values seen.
             step = int(session.run(self._step_read))
             if self._last_logged is not None and step != self._last_logged:
-                self._stream.write("\r\x1b[K" + format_progress(
-                    step, self._last_step, self._last_values, self._last_speed))
-            self._stream.write("\n")
-            self._stream.flush()
+                self.live_line.draw(format_progress(
+                    step, self._last_step, self._last_values, self._last_speed,
+                    self.live_line.width,
+                    epochs_done(step, self._batch_size, self._examples_per_epoch)))
+            self.live_line.finish()

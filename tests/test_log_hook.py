@@ -20,6 +20,44 @@ class FakeTerminal(io.StringIO):
         return True
 
 
+class SharedTerminal:
+    """Two streams (stdout, stderr) writing to one terminal, in order."""
+
+    def __init__(self):
+        self.writes = []
+        terminal = self
+
+        class _Stream(FakeTerminal):
+            def write(self, text):
+                terminal.writes.append(text)
+                return len(text)
+
+        self.out, self.err = _Stream(), _Stream()
+
+    def screen(self):
+        return render_terminal("".join(self.writes))
+
+
+def render_terminal(text):
+    """The lines a terminal shows for `text`: \\r, erase-to-end (ESC[K) and \\n applied."""
+    lines, line, col, i = [], "", 0, 0
+    while i < len(text):
+        if text.startswith("\x1b[K", i):
+            line, i = line[:col], i + 3
+            continue
+        char = text[i]
+        if char == "\r":
+            col = 0
+        elif char == "\n":
+            lines.append(line)
+            line, col = "", 0
+        else:
+            line = line[:col] + char + line[col + 1:]
+            col += 1
+        i += 1
+    return lines + ([line] if line else [])
+
+
 @pytest.mark.parametrize("seconds, text", [(0, "0s"), (59.4, "59s"), (187, "3m07s"),
                                            (3720, "1h02m"), (-1, "?"), (float("inf"), "?")])
 def test_format_duration(seconds, text):
@@ -37,12 +75,69 @@ def test_format_line_without_total_or_speed():
     assert log_hook.format_line(7, None, {"loss": 2.0}, None, None) == "step 7  loss 2"
 
 
+def test_format_line_with_the_epoch():
+    line = log_hook.format_line(1200, 3500, {"lr": 0.1, "loss": 0.23456}, steps_per_sec=12.3,
+                                batch_size=128, epoch=2.56)
+    assert line == ("step 1200/3500 (34%)  epoch 2.56  lr 0.1  loss 0.2346  12.3 steps/s  "
+                    "1574 ex/s  ETA 3m07s")
+
+
+@pytest.mark.parametrize("step, batch_size, examples_per_epoch, epochs", [
+    (0, 64, 60000, 0.0), (1500, 64, 60000, 1.6), (375, 128, 48000, 1.0),
+    (10, None, 60000, None), (10, 64, None, None)])
+def test_epochs_done(step, batch_size, examples_per_epoch, epochs):
+    assert log_hook.epochs_done(step, batch_size, examples_per_epoch) == epochs
+
+
 def test_format_progress_bar():
-    text = log_hook.format_progress(50, 100, {"lr": 0.1}, 10.0, width=60)
-    assert text.startswith("50/100 [") and text.endswith("] lr 0.1 10 it/s ETA 5s")
+    text = log_hook.format_progress(50, 100, {"lr": 0.1}, 10.0, width=70, epoch=0.5)
+    assert text == " 50/100 epoch  0.50 [#######........] lr 0.1        10 it/s ETA 5s    "
     bar = text[text.index("[") + 1:text.index("]")]
-    assert len(text) <= 60 and bar.count("#") == len(bar) // 2
+    assert bar.count("#") == len(bar) // 2
     assert log_hook.format_progress(100, 100, {}, None, width=40).count(".") == 0
+
+
+def test_format_progress_on_a_narrow_terminal():
+    """No room for a bar: the numbers alone; narrower still: the time left before the speed."""
+    assert log_hook.format_progress(50, 100, {"lr": 0.1}, 10.0, width=55, epoch=0.5) == (
+        " 50/100 epoch  0.50 lr 0.1        10 it/s ETA 5s       ")
+    assert log_hook.format_progress(50, 100, {"lr": 0.1}, 10.0, width=40, epoch=0.5) == (
+        " 50/100 epoch  0.50 lr 0.1     ETA 5s   ")
+
+
+def test_progress_fields_keep_their_places():
+    """Values of every length (and no speed yet) give lines of one width, the bar in one place."""
+    lines = [log_hook.format_progress(step, 1500, values, speed, width=100,
+                                      epoch=log_hook.epochs_done(step, 64, 60000))
+             for step, values, speed in [
+                 (1, {"lr": 0.001, "loss": 2.392, "precision": 0.0625}, None),
+                 (100, {"lr": 0.001, "loss": 0.3165, "precision": 0.9375}, 21.6),
+                 (1100, {"lr": 0.00025, "loss": 0.08621, "precision": 1}, 135.1),
+                 (1500, {"lr": 2.5e-05, "loss": 12.5, "precision": 0.5}, 7.0)]]
+    assert {len(line) for line in lines} == {100}
+    for mark in ("[", "]", "lr ", "loss ", "precision ", "ETA "):
+        assert len({line.index(mark) for line in lines}) == 1, mark
+
+
+def test_terminal_width_without_a_terminal():
+    assert log_hook.terminal_width(io.StringIO()) == log_hook.MAX_LIVE_WIDTH
+    assert log_hook.terminal_width(io.StringIO(), maximum=70) == 70
+
+
+def test_live_line_keeps_lines_printed_above_it():
+    """Lines printed while the live line is drawn (to stdout or stderr of the same terminal)
+    go above it, whole; the live line is redrawn below them at the same width."""
+    terminal = SharedTerminal()
+    live = log_hook.LiveLine(terminal.out, width=30)
+    live.print_above("before")  # nothing drawn yet: a plain line
+    live.draw("1/10 [#.........]")
+    live.print_above("saved a checkpoint")
+    live.draw("5/10 [#####.....]")
+    live.print_above("warning: disk almost full", terminal.err)
+    live.finish()
+    terminal.out.write("done\n")
+    assert terminal.screen() == ["before", "saved a checkpoint", "warning: disk almost full",
+                                 "5/10 [#####.....]".ljust(30), "done"]
 
 
 def test_live_progress_iff_the_stream_is_a_terminal(monkeypatch):
@@ -89,13 +184,52 @@ def test_logs_every_n_steps_with_the_applied_rate(extra_runs):
 def test_live_line_goes_to_the_terminal():
     terminal, lines = FakeTerminal(), []
     hook = lrhooks.TrainingLogHook("loss", every_n_steps=2, last_step=6, progress="always",
-                                   stream=terminal, log_fn=lines.append)
+                                   stream=terminal, log_fn=lines.append, batch_size=4,
+                                   examples_per_epoch=8, width=90)
     _train(hook, steps=6)
     output = terminal.getvalue()
     assert lines == []  # the live line replaces the log lines
-    # The first run, then every 2 steps; step 6 is the last run's.
-    assert re.findall(r"\r\x1b\[K(\d+)/6 \[", output) == ["1", "2", "4", "6"]
+    # The first run, then every 2 steps; step 6 is the last run's, 3 epochs of 8 examples.
+    assert re.findall(r"\r\x1b\[K(\d+)/6 epoch +(\S+) \[", output) == [
+        ("1", "0.50"), ("2", "1.00"), ("4", "2.00"), ("6", "3.00")]
     assert output.endswith("\n")
+    assert [len(line) for line in render_terminal(output)] == [90]  # one line, redrawn
+
+
+class _LineEveryStep(tf1.train.SessionRunHook):
+    """Prints a line through the log hook after every run (as a program's other lines)."""
+
+    def __init__(self, log_hook_):
+        self._hook, self._runs = log_hook_, 0
+
+    def after_run(self, run_context, run_values):
+        self._runs += 1
+        self._hook.write_line(f"line {self._runs}")
+
+
+def test_program_lines_go_above_the_live_line():
+    terminal = SharedTerminal()
+    hook = lrhooks.TrainingLogHook("loss", every_n_steps=1, last_step=4, progress="always",
+                                   stream=terminal.out, width=70)
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        train_op = tf1.assign_add(global_step, 1)
+        loss = tf.constant(0.5, name="loss")
+        with tf1.train.MonitoredSession(hooks=[hook, _LineEveryStep(hook)]) as sess:
+            for _ in range(4):
+                sess.run([train_op, loss])
+    screen = terminal.screen()
+    # Every line whole and in order, the live line last, at the final step, 70 wide.
+    assert screen[:4] == ["line 1", "line 2", "line 3", "line 4"]
+    assert len(screen) == 5 and screen[4].startswith("4/4 [") and len(screen[4]) == 70
+
+
+def test_write_line_without_a_live_line_goes_to_log_fn_or_the_stream():
+    lines, stream = [], io.StringIO()
+    hook = lrhooks.TrainingLogHook("loss", progress="never", log_fn=lines.append)
+    hook.write_line("a")
+    hook.write_line("b", stream)
+    assert lines == ["a"] and stream.getvalue() == "b\n"
 
 
 def test_summaries_of_examples_per_second(tmp_path):
@@ -114,6 +248,9 @@ def test_summaries_of_examples_per_second(tmp_path):
     ({"batch_size": 0}, ValueError, r"^`batch_size` must be an integer > 0, got 0$"),
     ({"last_step": 2.5}, TypeError, r"^`last_step` must be an integer > 0, got 2.5$"),
     ({"every_n_steps": 0}, ValueError, r"^`every_n_steps` must be an integer > 0, got 0$"),
+    ({"examples_per_epoch": 0}, ValueError,
+     r"^`examples_per_epoch` must be an integer > 0, got 0$"),
+    ({"width": -1}, ValueError, r"^`width` must be an integer > 0, got -1$"),
 ])
 def test_argument_errors(kwargs, error, pattern):
     with pytest.raises(error, match=pattern):

@@ -88,19 +88,6 @@ class TrainConfig:
         return values
 
 
-def setup_logging() -> None:
-    """INFO-level absl logging, and TensorFlow's messages through absl only (not twice)."""
-    import logging as std_logging  # pylint: disable=import-outside-toplevel
-    from absl import logging  # pylint: disable=import-outside-toplevel
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    logging.set_verbosity(logging.INFO)
-    tf_logger = tf.get_logger()
-    for handler in list(tf_logger.handlers):
-        if not isinstance(handler, logging.ABSLHandler):
-            tf_logger.removeHandler(handler)
-    tf_logger.setLevel(std_logging.INFO)
-
-
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the trainer's flags (the schedule flags come from lrhooks); `--help` lists them."""
     fv = flag_values
@@ -180,6 +167,8 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                       "loss.png and accuracy.png into TRAIN_DIR (python -m lrhooks.plot draws "
                       "them from any event files).", flag_values=fv)
     flags.DEFINE_bool("log_device_placement", False, "Log where each op runs.", flag_values=fv)
+    flags.DEFINE_bool("verbose", False, "Also show TensorFlow's own log lines (its C++ banner, "
+                      "TF1 hook messages), in absl's format.", flag_values=fv)
     flags.DEFINE_integer("seed", 0, "Random seed (shuffling, initialisation).", flag_values=fv)
     flags.DEFINE_string("job_name", "", "Distributed: ps or worker; empty: local (or TF_CONFIG).",
                         flag_values=fv)

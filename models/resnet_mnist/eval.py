@@ -9,7 +9,8 @@ cross-entropy per test image) and `best_accuracy` summaries to `--eval_dir` (def
 configuration is read from the `train_config.json` the trainer left in `--train_dir`. Without
 `--eval_once` it waits for new checkpoints (sleeping, never spinning) and stops
 after evaluating the trainer's last step, or after `--eval_timeout_secs`
-without a new checkpoint. The CLI only: the evaluation itself is `evaluation.py`.
+without a new checkpoint. The CLI only: the evaluation itself is `evaluation.py`; what it
+prints and where: `console.py`.
 
 The trainer's flagfile works too (`--flagfile=models/resnet_mnist/configs/quick.flags
 --data_dir=DIR --eval_once`): its `--train_dir` applies, its model flags must match the
@@ -18,15 +19,23 @@ run's train_config.json (a mismatch is one line naming the flag), its other flag
 
 import sys
 
-from absl import app
-from absl import flags
+from lrhooks import console as lrhooks_console
 
-from lrhooks import cli_flags
-from models.resnet_mnist import config as config_lib
-from models.resnet_mnist import evaluation
-from models.resnet_mnist import flag_parsing
+# Before anything imports TensorFlow: its C++ banner only with --verbose (lrhooks.console).
+lrhooks_console.import_tensorflow_quietly(lrhooks_console.verbose_requested(sys.argv[1:]))
+
+# pylint: disable=wrong-import-position
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+from lrhooks import cli_flags  # noqa: E402
+from models.resnet_mnist import config as config_lib  # noqa: E402
+from models.resnet_mnist import console as console_lib  # noqa: E402
+from models.resnet_mnist import evaluation  # noqa: E402
+from models.resnet_mnist import flag_parsing  # noqa: E402
 
 FLAGS = flags.FLAGS
+CONSOLE = console_lib.Console("eval")
 
 
 def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
@@ -59,18 +68,19 @@ def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    config_lib.setup_logging()
+    console_lib.setup_logging(CONSOLE, FLAGS.verbose)
     for name in ("data_dir", "train_dir"):
         if not FLAGS[name].value:
-            print(f"eval: error: --{name} is required", file=sys.stderr)
+            CONSOLE.error(f"--{name} is required")
             return 1
     try:
         given = [name for name in config_lib.HPARAMS_FLAGS if FLAGS[name].present]
         config_lib.check_model_flags(FLAGS.flag_values_dict(), given, FLAGS.train_dir)
         evaluation.run(FLAGS.data_dir, FLAGS.train_dir, FLAGS.eval_dir, FLAGS.eval_once,
-                       FLAGS.eval_batch_size, FLAGS.eval_interval_secs, FLAGS.eval_timeout_secs)
+                       FLAGS.eval_batch_size, FLAGS.eval_interval_secs, FLAGS.eval_timeout_secs,
+                       print_fn=CONSOLE.say)
     except ValueError as error:  # includes data_lib.DataError
-        print(f"eval: error: {error}", file=sys.stderr)
+        CONSOLE.error(str(error))
         return 1
     return 0
 

@@ -9,7 +9,7 @@ import dataclasses
 import json
 import os
 import time
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -108,6 +108,48 @@ class EvalResult:
     loss: float  # mean cross-entropy per test image
 
 
+def read_best(eval_dir: str) -> float:
+    """The best accuracy recorded in `eval_dir` (`best_accuracy.json`, else a legacy
+    `best_precision.json`); 0.0 when there is none."""
+    for name, key in ((BEST_FILE, "best_accuracy"), (LEGACY_BEST_FILE, "best_precision")):
+        path = os.path.join(eval_dir, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                return float(json.load(f)[key])
+    return 0.0
+
+
+def read_last_result(eval_dir: str) -> Optional[EvalResult]:
+    """The last evaluation written to `eval_dir` (the highest step; of equal steps, the latest
+    record), read back from its event files and best file; None if there is none.
+
+    Reads only: a torn last record (a killed evaluation) ends the reading of its file.
+    `num_images` is 0 (the files do not record it); `loss` is NaN for an evaluation written
+    before there was one (its accuracy was tagged `precision` then).
+    """
+    if not os.path.isdir(eval_dir):
+        return None
+    last = {}  # the values of the latest (step, wall time) seen, by tag
+    key = None
+    for name in sorted(os.listdir(eval_dir)):
+        if "tfevents" not in name:
+            continue
+        try:
+            for record in tf.data.TFRecordDataset(os.path.join(eval_dir, name)):
+                event = tf1.Event.FromString(record.numpy())
+                values = {v.tag: v.simple_value for v in event.summary.value
+                          if v.tag in ("accuracy", "precision", "loss")}
+                if values and (key is None or (event.step, event.wall_time) >= key):
+                    key, last = (event.step, event.wall_time), values
+        except tf.errors.DataLossError:
+            continue
+    accuracy = last.get("accuracy", last.get("precision"))
+    if accuracy is None:
+        return None
+    return EvalResult(key[0], accuracy, max(accuracy, read_best(eval_dir)), 0,
+                      last.get("loss", float("nan")))
+
+
 class EvalRecorder:
     """Writes evaluations to an eval dir: `accuracy`, `loss`, `best_accuracy` scalars and
     `best_accuracy.json` (the best so far, kept across runs; a `best_precision.json`
@@ -116,15 +158,8 @@ class EvalRecorder:
     def __init__(self, eval_dir: str):
         self.eval_dir = eval_dir
         self.writer: Optional[tf1.summary.FileWriter] = None  # the first record makes it
-        self.best = self._read_best()
+        self.best = read_best(eval_dir)
 
-    def _read_best(self) -> float:
-        for name, key in ((BEST_FILE, "best_accuracy"), (LEGACY_BEST_FILE, "best_precision")):
-            path = os.path.join(self.eval_dir, name)
-            if os.path.exists(path):
-                with open(path) as f:
-                    return float(json.load(f)[key])
-        return 0.0
 
     def _write_best(self, step: int) -> None:
         path = os.path.join(self.eval_dir, BEST_FILE)
@@ -221,7 +256,8 @@ class InProcessEvalHook(tf1.train.SessionRunHook):
 class Evaluator:
     """Restores checkpoints into an eval graph and scores the whole test set."""
 
-    def __init__(self, data_dir: str, train_dir: str, eval_dir: str, batch_size: int):
+    def __init__(self, data_dir: str, train_dir: str, eval_dir: str, batch_size: int,
+                 print_fn: Optional[Callable[[str], None]] = print):
         hparams = config_lib.read_hparams(train_dir)
         if hparams is None:
             raise ValueError(f"--train_dir {train_dir!r} has no {config_lib.CONFIG_FILE}: "
@@ -231,6 +267,7 @@ class Evaluator:
             raise ValueError(f"--eval_dir {eval_dir!r} cannot be written: {problem}")
         images, labels = data_lib.load_mnist(data_dir, "test")
         self.eval_dir = eval_dir
+        self._print = print_fn
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.global_step = tf1.train.get_or_create_global_step()
@@ -262,9 +299,10 @@ class Evaluator:
             step = int(session.run(self.global_step))
             scored = run_eval_pass(session, self.tower)
         result = self.recorder.record(step, scored)
-        print(f"step {step}: accuracy {result.accuracy:.4f}, loss {result.loss:.4f}, "
-              f"best accuracy {result.best_accuracy:.4f} ({result.num_images} test images)",
-              flush=True)
+        if self._print is not None:
+            self._print(f"step {step}: accuracy {result.accuracy:.4f}, loss {result.loss:.4f}, "
+                        f"best accuracy {result.best_accuracy:.4f} ({result.num_images} test "
+                        "images)")
         return result
 
     def close(self):
@@ -272,16 +310,18 @@ class Evaluator:
 
 
 def run(data_dir: str, train_dir: str, eval_dir: Optional[str] = None, eval_once: bool = True,
-        batch_size: int = 1000, interval_secs: int = 30,
-        timeout_secs: int = 3600) -> Optional[EvalResult]:
+        batch_size: int = 1000, interval_secs: int = 30, timeout_secs: int = 3600,
+        print_fn: Optional[Callable[[str], None]] = print) -> Optional[EvalResult]:
     """Evaluates once, or follows the trainer's checkpoints; returns the last result.
+
+    Each evaluation's line goes to `print_fn` (None: not printed).
 
     Raises:
       ValueError: No train_config.json or no checkpoint in `train_dir`, or bad data
         (`data.DataError`); one line.
     """
     eval_dir = eval_dir or os.path.join(train_dir, "eval")
-    evaluator = Evaluator(data_dir, train_dir, eval_dir, batch_size)
+    evaluator = Evaluator(data_dir, train_dir, eval_dir, batch_size, print_fn)
     last = None
     try:
         if eval_once:

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 import lrhooks
 from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import console as console_lib
 from models.resnet_mnist import evaluation
 from models.resnet_mnist import graph as graph_lib
 
@@ -27,13 +28,23 @@ def progress_mode(config: config_lib.TrainConfig) -> str:
 
 
 def log_hook(config: config_lib.TrainConfig, built: graph_lib.TrainGraph, *,
-             every_n_steps: int, last_step: int,
-             output_dir: Optional[str] = None) -> lrhooks.TrainingLogHook:
-    """The log line (loss, accuracy, rate, speed); speed summaries go to `output_dir`."""
-    return lrhooks.TrainingLogHook(
+             every_n_steps: int, last_step: int, output_dir: Optional[str] = None,
+             examples_per_epoch: Optional[int] = None,
+             console: Optional[console_lib.Console] = None) -> lrhooks.TrainingLogHook:
+    """The log line (loss, accuracy, rate, speed); speed summaries go to `output_dir`.
+
+    With `console`, log lines and the live line are the program's (its stream, its prefix),
+    and the console's other lines go above the live line.
+    """
+    program = {} if console is None else {"stream": console.stream, "log_fn": console.say}
+    hook = lrhooks.TrainingLogHook(
         built.outputs.loss, {"accuracy": built.outputs.accuracy},
         every_n_steps=every_n_steps, batch_size=config.batch_size, last_step=last_step,
-        output_dir=output_dir, progress=progress_mode(config))
+        output_dir=output_dir, progress=progress_mode(config),
+        examples_per_epoch=examples_per_epoch, **program)
+    if console is not None:
+        console.attach(hook)
+    return hook
 
 
 @dataclasses.dataclass
@@ -53,9 +64,13 @@ class TrainerHooks:
     eval_hook: Optional[evaluation.InProcessEvalHook] = None
 
 
-def training_hooks(config: config_lib.TrainConfig,
-                   built: graph_lib.TrainGraph) -> TrainerHooks:
+def training_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
+                   examples_per_epoch: Optional[int] = None,
+                   console: Optional[console_lib.Console] = None) -> TrainerHooks:
     """The hooks of `config`'s training run on `built`.
+
+    `examples_per_epoch` (the training set's size) shows the epoch beside the step; with
+    `console`, the log lines are the program's (see `log_hook`).
 
     The learning rate is recorded by the chief's `LearningRateSummaryHook` (tagged exactly
     "learning_rate"), with the exact step each rate was computed from (in a cluster other
@@ -72,7 +87,8 @@ def training_hooks(config: config_lib.TrainConfig,
         tf1.train.StopAtStepHook(last_step=config.train_steps),
         log_hook(config, built, every_n_steps=config.log_every_n_steps,
                  last_step=config.train_steps,
-                 output_dir=config.train_dir if cluster.is_chief else None),
+                 output_dir=config.train_dir if cluster.is_chief else None,
+                 examples_per_epoch=examples_per_epoch, console=console),
     ]
     eval_hook = None
     if built.eval_tower is not None:

@@ -1,7 +1,10 @@
 """The training run: checks of train_dir, the graph, the hooks and the session loop.
 
 `train(config)` trains until `global_step == config.train_steps`, resuming from
-`config.train_dir`; tests and benchmarks call it directly with a shrunken config.
+`config.train_dir`; tests and benchmarks call it directly with a shrunken config. A
+`train_dir` whose checkpoint is already at (or past) `train_steps` is finished: `train`
+trains nothing and writes nothing, and returns the evaluation the run left in
+`<train_dir>/eval`.
 """
 
 import contextlib
@@ -10,6 +13,7 @@ import os
 import time
 from typing import List, Optional, Sequence, Tuple
 
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -21,6 +25,7 @@ from models.resnet_mnist import checkpoints
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import cluster_health
 from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import console as console_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import devices
 from models.resnet_mnist import early_signals
@@ -48,6 +53,15 @@ class TrainResult:
     eval_history: List[evaluation.EvalRecord]
     final_accuracy: Optional[float] = None  # with config.final_eval (test top-1 accuracy)
     stopped_by_signal: Optional[int] = None  # SIGTERM/SIGINT: stopped early, checkpoint saved
+    start_step: int = 0  # the step the run resumed from (0: a new run)
+    train_seconds: Optional[float] = None  # inside the training session (for steps/s)
+    best_accuracy: Optional[float] = None  # over every evaluation in <train_dir>/eval
+    eval_step: Optional[int] = None  # the step final_accuracy belongs to
+
+    @property
+    def trained_nothing(self) -> bool:
+        """True for a run that was finished before it started (nothing was trained)."""
+        return self.global_step == self.start_step and self.stopped_by_signal is None
 
 
 def _check_train_dir(train_dir: str) -> None:
@@ -89,15 +103,60 @@ def _check_checkpoint(train_dir: str, checkpoint: Optional[str],
                                "the flags of that run")
 
 
+def _placement(config: config_lib.TrainConfig) -> devices.Placement:
+    try:
+        return devices.placement(config)
+    except ValueError as error:  # e.g. --precision=fp16 without a GPU
+        raise faults.UserError(str(error)) from None
+
+
+def _parameter_count(graph: tf.Graph) -> int:
+    with graph.as_default():
+        return int(sum(np.prod(v.shape.as_list(), dtype=np.int64)
+                       for v in tf1.trainable_variables()))
+
+
+def _finished_run(config: config_lib.TrainConfig, restore: checkpoints.Restore,
+                  started: float) -> TrainResult:
+    """The result of a run whose checkpoint is at a step >= `train_steps`: nothing is trained
+    and no file is written.
+
+    The checkpoint must belong to this model configuration (checked against a graph built on
+    placeholder data). The result is the evaluation of that step in `<train_dir>/eval`; if
+    there is none (the run stopped during its final evaluation) and `config.final_eval` is
+    set, that evaluation is run now, which writes its eval files (the run was not finished).
+    """
+    placement = _placement(config)
+    config = dataclasses.replace(config, precision=placement.precision)  # 'auto' resolved
+    placeholder = (np.zeros((config.batch_size, 28, 28), np.uint8),
+                   np.zeros((config.batch_size,), np.uint8))
+    _check_checkpoint(config.train_dir, restore.path,
+                      graph_lib.build_graph(config, placement, placeholder))
+    last = evaluation.read_last_result(os.path.join(config.train_dir, "eval"))
+    if (last is None or last.step != restore.step) and config.final_eval:
+        last = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
+                              batch_size=config.eval_batch_size, print_fn=None)
+    return TrainResult(restore.step, None, time.perf_counter() - started, [],
+                       None if last is None else last.accuracy, start_step=restore.step,
+                       best_accuracy=None if last is None else last.best_accuracy,
+                       eval_step=None if last is None else last.step)
+
+
 def train(config: config_lib.TrainConfig,
           extra_hooks: Sequence[tf1.train.SessionRunHook] = (),
           server: Optional[tf.distribute.Server] = None,
-          watchdog: Optional[cluster_health.Watchdog] = None) -> TrainResult:
+          watchdog: Optional[cluster_health.Watchdog] = None,
+          console: Optional[console_lib.Console] = None) -> TrainResult:
     """Trains until `global_step == config.train_steps`, resuming from `config.train_dir`.
 
     `extra_hooks` join the trainer's own hooks (benchmarks and tests use them). In a cluster,
     `server` is this worker's `tf.distribute.Server` and `watchdog` bounds its waits on the
-    cluster; only the chief (worker 0) checks and writes `train_dir`.
+    cluster; only the chief (worker 0) checks and writes `train_dir`. With `console`, the run
+    prints its start lines and log lines there (the program's own lines); without, log lines
+    go through absl logging.
+
+    A finished `train_dir` (checkpoint at or past `train_steps`, read by the chief) trains
+    nothing and changes no file: see `_finished_run`.
 
     Raises:
       faults.UserError: Unreadable or invalid data, or an unwritable train_dir.
@@ -105,6 +164,9 @@ def train(config: config_lib.TrainConfig,
     """
     started = time.perf_counter()
     chief = config.cluster.is_chief
+    restore = checkpoints.select(config.train_dir) if chief else checkpoints.Restore()
+    if restore.step >= config.train_steps:  # only the chief reads train_dir
+        return _finished_run(config, restore, started)
     try:
         train_data = data_lib.load_mnist(config.data_dir, "train")
     except data_lib.DataError as error:
@@ -113,12 +175,8 @@ def train(config: config_lib.TrainConfig,
     if chief:
         _check_train_dir(config.train_dir)
     early_signals.phase("building the graph")
-    try:
-        placement = devices.placement(config)
-    except ValueError as error:  # e.g. --precision=fp16 without a GPU
-        raise faults.UserError(str(error)) from None
+    placement = _placement(config)
     config = dataclasses.replace(config, precision=placement.precision)  # 'auto' resolved
-    restore = checkpoints.select(config.train_dir) if chief else checkpoints.Restore()
     restored = restore.step
     # A different shuffle after each restart (seeded by the step the run resumes from) and
     # on each worker.
@@ -126,7 +184,18 @@ def train(config: config_lib.TrainConfig,
         config, placement, train_data,
         shuffle_seed=config.seed + restored + 7919 * config.cluster.task_index,
         test_data=test_data if config.eval_every_n_steps else None)
-    hooks = hooks_lib.training_hooks(config, built)
+    hooks = hooks_lib.training_hooks(config, built, examples_per_epoch=len(train_data[1]),
+                                     console=console)
+    if console is not None:
+        console.start(console_lib.RunStart(
+            model=placement.hparams.model, parameters=_parameter_count(built.graph),
+            optimizer=placement.hparams.optimizer, batch_size=config.batch_size,
+            train_images=len(train_data[1]),
+            test_images=None if test_data is None else len(test_data[1]),
+            data_dir=config.data_dir, schedule=repr(config.schedule),
+            train_steps=config.train_steps, device=placement.device,
+            data_format=placement.hparams.data_format, train_dir=config.train_dir,
+            start_step=restored))
     if chief:
         _check_checkpoint(config.train_dir, restore.path, built)
         # The checks are done: train_dir is written from here on.
@@ -159,7 +228,9 @@ def train(config: config_lib.TrainConfig,
         watched = watchdog.training() if watchdog else contextlib.nullcontext()
         with faults.SignalStop() as stop, watched:
             hooks.hooks.extend([stop.hook, *extra_hooks, *([watchdog.hook] if watchdog else [])])
+            loop_started = time.perf_counter()
             final_loss, step = run_loop(config, built, hooks, server)
+            train_seconds = time.perf_counter() - loop_started
         status = "success" if stop.received is None else None
     except faults.NonFiniteError:
         if chief:  # continuing fails again at the same step (best effort: the error counts)
@@ -171,27 +242,33 @@ def train(config: config_lib.TrainConfig,
     if chief and status is not None:
         lrhooks_hparams.write_session_end(config.train_dir, status)
     if stop.received is not None:
-        logging.warning("stopped by signal %d at step %d; checkpoint written", stop.received,
-                        step)
         return TrainResult(int(step), final_loss, time.perf_counter() - started, [], None,
-                           stop.received)
+                           stop.received, start_step=restored, train_seconds=train_seconds)
     history = hooks.eval_hook.history if hooks.eval_hook is not None else []
-    final_accuracy = None
+    final = None  # (accuracy, best accuracy) of the last step
     if config.final_eval and chief:
         early_signals.phase("running the final evaluation",
                             f"training finished at step {int(step)} and its checkpoint is kept: "
                             "evaluate it with python -m models.resnet_mnist.eval --eval_once")
         if history and history[-1].step == step:  # --eval_every_n_steps scored the last step
-            final_accuracy = history[-1].accuracy
+            best = evaluation.read_best(os.path.join(config.train_dir, "eval"))
+            final = (history[-1].accuracy, max(best, history[-1].accuracy))
         else:
-            final_accuracy = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
-                                            batch_size=config.eval_batch_size).accuracy
+            scored = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
+                                    batch_size=config.eval_batch_size,
+                                    print_fn=None if console is not None else print)
+            final = (scored.accuracy, scored.best_accuracy)
     if config.plots and chief:
         paths = lrhooks_plot.write_plots(config.train_dir)
-        logging.info("plots: %s in %s", ", ".join(os.path.basename(p) for p in paths),
-                     config.train_dir)
+        if console is None:  # a program's console lists them in its summary
+            logging.info("plots: %s in %s", ", ".join(os.path.basename(p) for p in paths),
+                         config.train_dir)
     return TrainResult(int(step), None if final_loss is None else float(final_loss),
-                       time.perf_counter() - started, history, final_accuracy)
+                       time.perf_counter() - started, history,
+                       None if final is None else final[0], start_step=restored,
+                       train_seconds=train_seconds,
+                       best_accuracy=None if final is None else final[1],
+                       eval_step=None if final is None else int(step))
 
 
 def monitored_session(config: config_lib.TrainConfig, hooks: hooks_lib.TrainerHooks,
@@ -253,8 +330,12 @@ def run_loop(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
         try:
             early_signals.pause("creating the session")
             with monitored_session(config, hooks, server, state_check) as session:
+                # StopAtStepHook cannot stop a session's first run: a session that starts at
+                # the last step (or past it) must not run at all.
+                first = session.run_step_fn(
+                    lambda step_context: step_context.session.run(built.global_step))
                 try:
-                    while not session.should_stop():
+                    while first < config.train_steps and not session.should_stop():
                         _, final_loss = session.run([built.train_op, built.outputs.loss])
                 except tf.errors.InvalidArgumentError as error:
                     refused = lrhooks.refused_value(built.rate)

@@ -3,39 +3,46 @@
     python -m models.resnet_mnist.train \\
         --flagfile=models/resnet_mnist/configs/quick.flags --data_dir=DIR --train_dir=DIR
 
-Resumes from the latest checkpoint in `--train_dir`. See `config.py` for flags. The
-program only: flags -> `config.TrainConfig` -> one of three modes (a training run,
-`loop.train`; the range test, `range_test.py`; a ps task, `cluster_ps.run_ps`).
+Resumes from the latest checkpoint in `--train_dir`; the same command on a finished
+`--train_dir` trains nothing, changes no file and prints the result it has. See `config.py`
+for flags. The program only: flags -> `config.TrainConfig` -> one of three modes (a training
+run, `loop.train`; the range test, `range_test.py`; a ps task, `cluster_ps.run_ps`). What it
+prints, and where: `console.py`.
 """
 
 import sys
 
+from lrhooks import console as lrhooks_console
 from models.resnet_mnist import early_signals
 
 if __name__ == "__main__":  # before the heavy imports: a signal from here on gives one line
     early_signals.install("train")
     early_signals.pause("imports")
 
-# pylint: disable=wrong-import-position
-from absl import app
-from absl import flags
-from absl import logging
+# Before anything imports TensorFlow: its C++ banner only with --verbose (lrhooks.console).
+lrhooks_console.import_tensorflow_quietly(lrhooks_console.verbose_requested(sys.argv[1:]))
 
-from models.resnet_mnist import cluster as cluster_lib
-from models.resnet_mnist import cluster_health
-from models.resnet_mnist import cluster_ps
-from models.resnet_mnist import config as config_lib
-from models.resnet_mnist import faults
-from models.resnet_mnist import flag_parsing
-from models.resnet_mnist import loop
-from models.resnet_mnist import range_test
-from models.resnet_mnist import write_errors
+# pylint: disable=wrong-import-position
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+from models.resnet_mnist import cluster as cluster_lib  # noqa: E402
+from models.resnet_mnist import cluster_health  # noqa: E402
+from models.resnet_mnist import cluster_ps  # noqa: E402
+from models.resnet_mnist import config as config_lib  # noqa: E402
+from models.resnet_mnist import console as console_lib  # noqa: E402
+from models.resnet_mnist import faults  # noqa: E402
+from models.resnet_mnist import flag_parsing  # noqa: E402
+from models.resnet_mnist import loop  # noqa: E402
+from models.resnet_mnist import range_test  # noqa: E402
+from models.resnet_mnist import write_errors  # noqa: E402
 
 FLAGS = flags.FLAGS
+CONSOLE = console_lib.Console("train")
 
 
 def _error(message: object) -> None:
-    print(f"train: error: {message}", file=sys.stderr)
+    CONSOLE.error(str(message))
 
 
 def run_range_test(config: config_lib.TrainConfig) -> int:
@@ -43,7 +50,7 @@ def run_range_test(config: config_lib.TrainConfig) -> int:
     settings = config.range_test
     try:
         range_test.run_range_test(config, settings.min_lr, settings.max_lr, settings.steps,
-                                  settings.output_dir)
+                                  settings.output_dir, console=CONSOLE)
     except range_test.RangeTestError as error:
         _error(error)
         return faults.EXIT_BAD_INPUT
@@ -57,7 +64,8 @@ def run_training(config: config_lib.TrainConfig) -> int:
         if cluster.job_name == "ps":
             return cluster_ps.run_ps(cluster_lib.start_server(cluster), cluster,
                                      timeout_secs=config.ps_timeout_secs)
-        result = _run_worker(config) if cluster.is_distributed else loop.train(config)
+        result = (_run_worker(config) if cluster.is_distributed
+                  else loop.train(config, console=CONSOLE))
     except cluster_lib.ClusterError as error:
         _error(error)
         return faults.EXIT_CLUSTER
@@ -76,16 +84,15 @@ def run_training(config: config_lib.TrainConfig) -> int:
         _error(message)
         return write_errors.EXIT_WRITE_ERROR
     except faults.SecondSignal as error:  # a second signal: at once, without a checkpoint
-        print(f"train: stopped at once by a second signal {error.signum}; the last checkpoint "
-              "is kept: run the same command to continue from it", file=sys.stderr)
+        CONSOLE.notice(f"stopped at once by a second signal {error.signum}; the last "
+                       "checkpoint is kept: run the same command to continue from it")
         return 128 + error.signum
     if result.stopped_by_signal is not None:
-        print(f"train: stopped by signal {result.stopped_by_signal} at step "
-              f"{result.global_step}; a checkpoint was written: run the same command to "
-              "continue", file=sys.stderr)
+        CONSOLE.notice(f"stopped by signal {result.stopped_by_signal} at step "
+                       f"{result.global_step}; a checkpoint was written: run the same "
+                       "command to continue")
         return 128 + result.stopped_by_signal
-    logging.info("done: global_step %d, loss %s, %.1f s", result.global_step, result.final_loss,
-                 result.wall_seconds)
+    console_lib.summary(CONSOLE, result, config)
     return 0
 
 
@@ -96,7 +103,7 @@ def _run_worker(config: config_lib.TrainConfig) -> loop.TrainResult:
     server = cluster_lib.start_server(cluster)
     with cluster_health.Watchdog(cluster, timeout) as watchdog:
         cluster_ps.check_same_cluster(server, cluster, timeout)
-        result = loop.train(config, server=server, watchdog=watchdog)
+        result = loop.train(config, server=server, watchdog=watchdog, console=CONSOLE)
         if result.stopped_by_signal is None:
             cluster_ps.signal_done(server, cluster, timeout)  # lets the ps tasks exit
     return result
@@ -105,7 +112,7 @@ def _run_worker(config: config_lib.TrainConfig) -> loop.TrainResult:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    config_lib.setup_logging()
+    console_lib.setup_logging(CONSOLE, FLAGS.verbose)
     try:
         config = config_lib.config_from_flags(FLAGS.flag_values_dict())
     except ValueError as error:  # a flag combination the validators could not see

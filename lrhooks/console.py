@@ -1,0 +1,112 @@
+"""For programs only: import TensorFlow without its C++ banner (unless asked for).
+
+Used by the programs (`python -m lrhooks.preview`, the reference trainer and its evaluator)
+before anything imports TensorFlow; no library module imports it. It imports neither
+TensorFlow nor absl itself.
+
+TensorFlow prints its C++ log lines (oneDNN, CUDA drivers, CPU features, a `cuInit` "error" on
+a machine without a GPU, MLIR) while it is imported and when it first looks for devices. The
+later ones obey `TF_CPP_MIN_LOG_LEVEL`; the ones printed during the import come before its C++
+logging is initialised and ignore it. `import_tensorflow_quietly` therefore sets the variable
+(only when the user has not) and captures file descriptor 2 while `import tensorflow` runs,
+writing the captured text out if the import fails.
+"""
+
+import os
+import sys
+import tempfile
+from typing import Iterable, List, MutableMapping, Optional, Set
+
+LOG_LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
+# 3: C++ INFO, WARNING and ERROR lines hidden (an error that matters reaches the program as a
+# Python exception); FATAL still shows.
+QUIET_LOG_LEVEL = "3"
+_TRUE = ("", "true", "1", "t", "yes", "y")
+_FALSE = ("false", "0", "f", "no", "n")
+
+
+def _flag_value(arg: str, name: str) -> Optional[bool]:
+    """True/False when `arg` sets the boolean flag `name` (`--name`, `--noname`, `--name=v`)."""
+    if not arg.startswith("-"):
+        return None
+    body = arg.lstrip("-")
+    key, equals, value = body.partition("=")
+    if key == "no" + name and not equals:
+        return False
+    if key != name:
+        return None
+    value = value.lower()
+    if value in _TRUE:
+        return True
+    return False if value in _FALSE else None
+
+
+def _flagfile_args(path: str, seen: Set[str]) -> List[str]:
+    """The arguments of a flagfile, nested flagfiles expanded (unreadable files: none)."""
+    real = os.path.realpath(path)
+    if real in seen:
+        return []
+    seen.add(real)
+    try:
+        with open(path) as f:
+            lines = [line.strip() for line in f]
+    except OSError:
+        return []  # the flag parser reports it
+    return _expand([line for line in lines if line and not line.startswith("#")], seen)
+
+
+def _expand(args: Iterable[str], seen: Set[str]) -> List[str]:
+    expanded = []
+    for arg in args:
+        if arg.startswith("--flagfile="):
+            expanded.extend(_flagfile_args(arg.split("=", 1)[1], seen))
+        else:
+            expanded.append(arg)
+    return expanded
+
+
+def verbose_requested(argv: Iterable[str], flag: str = "verbose") -> bool:
+    """Whether the command line (flagfiles included) turns the boolean `--verbose` on.
+
+    Read before the flags are parsed, to decide how to import TensorFlow; the last setting
+    wins, as in absl. A malformed command line is left to the flag parser.
+    """
+    verbose = False
+    for arg in _expand(argv, set()):
+        value = _flag_value(arg, flag)
+        if value is not None:
+            verbose = value
+    return verbose
+
+
+def import_tensorflow_quietly(verbose: bool,
+                              environ: Optional[MutableMapping[str, str]] = None) -> bool:
+    """Imports TensorFlow; unless `verbose` or the user set `TF_CPP_MIN_LOG_LEVEL`, quietly.
+
+    Quietly: sets `TF_CPP_MIN_LOG_LEVEL=3` in `environ` (default `os.environ`) and captures
+    file descriptor 2 during the import; the captured lines are dropped, or written to
+    stderr if the import raises. A `TF_CPP_MIN_LOG_LEVEL` the user set is never overridden:
+    then TensorFlow prints what that level lets through. Returns whether it was quiet.
+    """
+    environ = os.environ if environ is None else environ
+    quiet = not verbose and LOG_LEVEL_VARIABLE not in environ
+    if "tensorflow" in sys.modules or not quiet:
+        import tensorflow  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+        return False
+    environ[LOG_LEVEL_VARIABLE] = QUIET_LOG_LEVEL
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return True
+

@@ -1,0 +1,213 @@
+"""What the trainer's programs print: their own lines, tidy, on one stream.
+
+Every line of a program (`train: ...`, `eval: ...`) goes to stdout: the start lines, the log
+lines or the live progress line, the result and the summary, so `> run.log` or `| tee` keeps
+the whole story in order. stderr carries only what needs attention: errors (one line,
+`train: error: ...`), warnings (`train: warning: ...`) and, with `--verbose`, TensorFlow's own
+log lines. Without `--verbose`, TensorFlow's C++ lines are hidden (`lrhooks.console`, before
+TensorFlow is imported) and so are its TF1 hook messages ("Create CheckpointSaverHook", "Graph
+was finalized", "Saving checkpoints", ...): INFO from the `tensorflow` logger.
+"""
+
+import dataclasses
+import logging as std_logging
+import os
+import shlex
+import sys
+from typing import List, Optional, TextIO
+
+from absl import logging
+import tensorflow as tf
+
+from lrhooks import log_hook as log_hook_lib
+
+_PYTHON_LOGGERS_QUIETED = ("tensorflow",)
+
+
+def tensorboard_command(train_dir: str) -> str:
+    """`tensorboard --logdir=PARENT`: the parent of the run directory, where runs sit side by
+    side (the HParams dashboard finds each run's metric in `<run>/eval`)."""
+    parent = os.path.dirname(os.path.normpath(train_dir)) or "."
+    return f"tensorboard --logdir={shlex.quote(parent)}"
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunStart:
+    """What a training run prints before its first step."""
+
+    model: str
+    parameters: int
+    optimizer: str
+    batch_size: int
+    train_images: int
+    test_images: Optional[int]
+    data_dir: str
+    schedule: str
+    train_steps: int
+    device: str
+    data_format: str
+    train_dir: str
+    start_step: int
+
+
+class Console:
+    """A program's own lines: `PROGRAM: text` on stdout, warnings and errors on stderr.
+
+    While a `TrainingLogHook` draws its live progress line on the same terminal
+    (`attach`), lines go above it and it is redrawn below them.
+    """
+
+    def __init__(self, program: str, stream: Optional[TextIO] = None,
+                 error_stream: Optional[TextIO] = None):
+        self.program = program
+        self._stream, self._error_stream = stream, error_stream
+        self._hook: Optional[log_hook_lib.TrainingLogHook] = None
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stdout
+
+    @property
+    def error_stream(self) -> TextIO:
+        return self._error_stream or sys.stderr
+
+    def attach(self, hook: log_hook_lib.TrainingLogHook) -> None:
+        """Lines printed while `hook` draws its live line go above that line."""
+        self._hook = hook
+
+    def _write(self, line: str, stream: TextIO) -> None:
+        if self._hook is not None:
+            self._hook.write_line(line, stream)
+            return
+        stream.write(line + "\n")
+        stream.flush()
+
+    def say(self, text: str) -> None:
+        """One line of the program: `PROGRAM: text` on stdout."""
+        self._write(f"{self.program}: {text}", self.stream)
+
+    def lines(self, lines: List[str]) -> None:
+        """Indented lines under the previous one (a summary block), on stdout."""
+        for line in lines:
+            self._write(f"  {line}", self.stream)
+
+    def notice(self, text: str) -> None:
+        """`PROGRAM: text` on stderr: the end of a run that stopped early (not an error)."""
+        self._write(f"{self.program}: {text}", self.error_stream)
+
+    def warn(self, text: str) -> None:
+        self._write(f"{self.program}: warning: {text}", self.error_stream)
+
+    def error(self, text: str) -> None:
+        self._write(f"{self.program}: error: {text}", self.error_stream)
+
+    def start(self, run: RunStart) -> None:
+        """The lines before the first step: model, data, schedule, device, where it writes."""
+        self.say(f"model {run.model}, {_count(run.parameters)} parameters, optimizer "
+                 f"{run.optimizer}, batch {run.batch_size}")
+        test = f" and {_count(run.test_images)} test" if run.test_images else ""
+        self.say(f"data {_count(run.train_images)} train{test} images from {run.data_dir}")
+        epochs = run.train_steps * run.batch_size / run.train_images
+        self.say(f"schedule {run.schedule}, {run.train_steps} steps ({epochs:.3g} "
+                 f"epoch{'' if epochs == 1 else 's'})")
+        self.say(f"device {run.device.replace('/device:', '')} ({run.data_format}), "
+                 f"train_dir {run.train_dir}")
+        if run.start_step:
+            self.say(f"resuming at step {run.start_step} of {run.train_steps}")
+
+
+class _DropTensorFlowInternalDeprecations(std_logging.Filter):
+    """Drops TensorFlow's deprecation notices about calls inside TensorFlow itself (e.g. its
+    Saver calling `get_checkpoint_mtimes`): nothing a user of the program can act on. A
+    deprecated call from this repository's code still shows."""
+
+    _PREFIX = "From " + os.path.dirname(tf.__file__)
+
+    def filter(self, record: std_logging.LogRecord) -> bool:
+        return not (record.pathname.endswith("deprecation.py")
+                    and record.getMessage().startswith(self._PREFIX))
+
+
+class _ConsoleHandler(std_logging.Handler):
+    """absl and TensorFlow log records as a program's lines: INFO on stdout, the rest on stderr."""
+
+    def __init__(self, console: Console):
+        super().__init__()
+        self._console = console
+
+    def emit(self, record: std_logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # pylint: disable=broad-except
+            self.handleError(record)
+            return
+        if record.levelno >= std_logging.ERROR:
+            self._console.error(text)
+        elif record.levelno >= std_logging.WARNING:
+            self._console.warn(text)
+        else:
+            self._console.say(text)
+
+
+def setup_logging(console: Console, verbose: bool) -> None:
+    """Python logging for a program: tidy by default, everything with `verbose`.
+
+    Default: the program's absl INFO lines (e.g. an evaluation during training, a ps's
+    progress) go out through `console`; TensorFlow's Python logger shows only warnings and
+    errors (no TF1 hook messages). `verbose`: absl's own format, INFO from TensorFlow too.
+    """
+    logging.set_verbosity(logging.INFO)
+    tf_logger = tf.get_logger()
+    for handler in list(tf_logger.handlers):  # TensorFlow's messages through absl only, once
+        if not isinstance(handler, logging.ABSLHandler):
+            tf_logger.removeHandler(handler)
+    root = std_logging.getLogger()
+    if verbose:
+        tf_logger.setLevel(std_logging.INFO)
+        return
+    for name in _PYTHON_LOGGERS_QUIETED:
+        std_logging.getLogger(name).setLevel(std_logging.WARNING)
+    for handler in list(root.handlers):
+        if isinstance(handler, (logging.ABSLHandler, _ConsoleHandler)):
+            root.removeHandler(handler)
+    handler = _ConsoleHandler(console)
+    handler.addFilter(_DropTensorFlowInternalDeprecations())
+    root.addHandler(handler)
+
+
+def summary(console: Console, result, config) -> None:
+    """The block after a run (`result`: `loop.TrainResult` of `config`): what happened, the
+    test accuracy, where the checkpoints and events are, and how to look at them."""
+    step, train_dir = result.global_step, config.train_dir
+    if result.trained_nothing and step > config.train_steps:
+        console.say(f"{train_dir} is already past --train_steps={config.train_steps}: its "
+                    f"checkpoint is at step {step}; nothing to train (what follows is of step "
+                    f"{step})")
+    elif result.trained_nothing:
+        console.say(f"{train_dir} is finished (step {step} of {config.train_steps}); nothing "
+                    "to train")
+    else:
+        trained = step - result.start_step
+        speed = (f", {trained / result.train_seconds:.3g} steps/s"
+                 if result.train_seconds else "")
+        console.say(f"done: step {step} of {config.train_steps} in "
+                    f"{log_hook_lib.format_duration(result.wall_seconds)}{speed}")
+    lines = []
+    if result.final_accuracy is not None:
+        lines.append(f"test accuracy  {result.final_accuracy:.4f} at step {result.eval_step} "
+                     f"(best {result.best_accuracy:.4f})")
+    elif config.cluster.is_chief:
+        lines.append(f"test accuracy  not evaluated: python -m models.resnet_mnist.eval "
+                     f"--data_dir={shlex.quote(config.data_dir)} "
+                     f"--train_dir={shlex.quote(train_dir)} --eval_once")
+    checkpoint = tf.train.latest_checkpoint(train_dir) if config.cluster.is_chief else None
+    if checkpoint is not None:
+        lines.append(f"checkpoints    {checkpoint}")
+    lines.append(f"events         {train_dir} (training), "
+                 f"{os.path.join(train_dir, 'eval')} (test)")
+    lines.append(f"TensorBoard    {tensorboard_command(train_dir)}")
+    console.lines(lines)
