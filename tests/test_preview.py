@@ -261,6 +261,17 @@ def test_cli_logdir(tmp_path):
     assert _read(tmp_path / "preview") == [(s, _f32(PIECEWISE(s))) for s in range(30)]
 
 
+def test_cli_logdir_prints_no_tensorflow_banner(tmp_path):
+    """Importing TensorFlow to write prints its C++ banner, unless asked (--verbose)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    args = [sys.executable, "-m", "lrhooks.preview", *PIECEWISE_FLAGS, "--steps=30"]
+    quiet = subprocess.run([*args, f"--logdir={tmp_path / 'a'}"], cwd=REPO_ROOT,
+                           env=dict(env, PYTHONPATH=str(REPO_ROOT)), capture_output=True,
+                           text=True, timeout=120)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert "wrote 30 points of 'learning_rate'" in quiet.stdout
+
+
 def test_cli_trainer_flagfile(tmp_path):
     (tmp_path / "base.flags").write_text("--lr_decay_rate=0.5\n--optimizer=adam\n")
     (tmp_path / "train.flags").write_text(

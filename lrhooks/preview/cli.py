@@ -20,6 +20,7 @@ from absl import app
 from absl import flags
 
 from lrhooks import cli_flags
+from lrhooks import console
 from lrhooks import schedule_flags
 from lrhooks.preview._views import (MIN_HEIGHT, MIN_WIDTH, TENSORBOARD_SAMPLES,
                                     format_key_points, key_points, render_chart, stateful_note,
@@ -39,6 +40,8 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_integer("width", 72, "Chart columns.", lower_bound=MIN_WIDTH, flag_values=fv)
     flags.DEFINE_integer("height", 16, "Chart rows.", lower_bound=MIN_HEIGHT, flag_values=fv)
     flags.DEFINE_bool("log_scale", False, "Log-scale rate axis.", flag_values=fv)
+    flags.DEFINE_bool("verbose", False, "With --logdir: also show TensorFlow's own log lines "
+                      "(its C++ banner) when it is imported to write.", flag_values=fv)
     flags.DEFINE_string("trainer_flagfile", None, "Any flagfile (e.g. a training program's): "
                         "its schedule flags and its --train_steps (as --steps), if present, "
                         "apply; its other flags are ignored; command-line flags override it.",
@@ -114,6 +117,7 @@ def main(argv: List[str]) -> int:
         print("'*': the rates in a column (lowest to highest); '|': a jump or steep change\n")
         print(format_key_points(key_points(schedule, steps)))
         if FLAGS.logdir:
+            console.import_tensorflow_quietly(FLAGS.verbose)  # before the writer imports it
             existing = os.path.isdir(FLAGS.logdir) and any(
                 "tfevents" in name for name in os.listdir(FLAGS.logdir))
             count, path = write_series_file(schedule, steps, FLAGS.logdir, "learning_rate",

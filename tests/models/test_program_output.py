@@ -1,0 +1,183 @@
+"""What the trainer prints (its own lines only, on stdout), and a finished run that stays finished.
+
+The programs run as subprocesses on tiny IDX files, with the environment a user has: no
+TF_CPP_MIN_LOG_LEVEL (unless a test sets one).
+"""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.idx_files import make_split, write_mnist
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+TINY_FLAGS = ["--model=resnet", "--num_residual_units=1", "--filters=4,4,8,8", "--batch_size=8",
+              "--lr_schedule=exponential_decay", "--learning_rate=0.1", "--lr_decay_steps=2",
+              "--lr_decay_rate=0.5", "--lr_staircase", "--log_every_n_steps=2",
+              "--save_checkpoints_steps=2", "--save_summaries_steps=1"]
+# What TensorFlow prints by itself: its C++ banner, and TF1 hook messages.
+TENSORFLOW_NOISE = ("oneDNN", "cuda", "cuInit", "cpu_feature_guard", "MLIR", "absl::",
+                    "CheckpointSaverHook", "Graph was finalized", "local_init_op",
+                    "checkpoint listeners", "Restoring parameters", "deprecat")
+
+
+def run_program(module, *args, **env):
+    environ = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "CI")}
+    environ.update(PYTHONPATH=str(REPO), **env)
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, env=environ,
+                          capture_output=True, text=True, timeout=300)
+
+
+def train(data_dir, train_dir, *args, **env):
+    return run_program("models.resnet_mnist.train", *TINY_FLAGS, f"--data_dir={data_dir}",
+                       f"--train_dir={train_dir}", *args, **env)
+
+
+def snapshot(directory):
+    """{relative path: (bytes, mtime_ns)} of every file and directory below `directory`."""
+    files = {}
+    for root, dirs, names in os.walk(directory):
+        for name in dirs + names:
+            path = os.path.join(root, name)
+            stat = os.stat(path)
+            content = None
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    content = f.read()
+            files[os.path.relpath(path, directory)] = (content, stat.st_mtime_ns)
+    return files
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("mnist")
+    write_mnist(directory, "train", n=48)
+    images, labels = make_split(21, seed=1)
+    write_mnist(directory, "test", images=images, labels=labels)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def finished(tiny_data, tmp_path_factory):
+    """A run trained to step 4 in two commands (to 2, then resumed to 4)."""
+    train_dir = tmp_path_factory.mktemp("runs") / "tiny"
+    first = train(tiny_data, train_dir, "--train_steps=2")
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = train(tiny_data, train_dir, "--train_steps=4")
+    assert second.returncode == 0, second.stderr[-3000:]
+    return train_dir, first, second
+
+
+def test_a_run_prints_only_its_own_lines_on_stdout(finished, tiny_data):
+    train_dir, first, _ = finished
+    assert first.stderr == ""  # no banner, no hook messages, no warnings
+    lines = first.stdout.splitlines()
+    assert all(line.startswith(("train: ", "  ")) for line in lines), first.stdout
+    assert not [noise for noise in TENSORFLOW_NOISE if noise in first.stdout]
+    assert lines[:4] == [
+        "train: model resnet, 2,518 parameters, optimizer mom, batch 8",
+        f"train: data 48 train and 21 test images from {tiny_data}",
+        "train: schedule exponential_decay(learning_rate=0.1, decay_steps=2, decay_rate=0.5, "
+        "staircase=True), 2 steps (0.333 epochs)",
+        f"train: device CPU:0 (NHWC), train_dir {train_dir}"]
+    # Log lines with the epoch; numbers rounded for people (at most 4 significant digits).
+    log = [line for line in lines if line.startswith("train: step ")]
+    assert [line.split("  ")[0] for line in log] == ["train: step 1/2 (50%)",
+                                                     "train: step 2/2 (100%)"]
+    assert "epoch 0.33" in log[-1]
+    assert all(len(number.replace(".", "").lstrip("0")) <= 4
+               for line in log for number in re.findall(r"loss (\S+)", line))
+
+
+def test_the_summary_says_where_the_results_are(finished):
+    train_dir, first, _ = finished
+    lines = first.stdout.splitlines()
+    done = lines.index(next(line for line in lines if line.startswith("train: done: ")))
+    assert re.fullmatch(r"train: done: step 2 of 2 in \S+, [\d.]+ steps/s", lines[done])
+    block = lines[done + 1:]
+    assert re.fullmatch(r"  test accuracy  0\.\d{4} at step 2 \(best 0\.\d{4}\)", block[0])
+    assert block[1:] == [
+        f"  checkpoints    {train_dir / 'model.ckpt-2'}",
+        f"  events         {train_dir} (training), {train_dir / 'eval'} (test)",
+        f"  TensorBoard    tensorboard --logdir={train_dir.parent}"]
+
+
+def test_a_resumed_run_says_so(finished):
+    _, _, second = finished
+    assert second.stderr == ""
+    assert "train: resuming at step 2 of 4" in second.stdout.splitlines()
+    assert "train: done: step 4 of 4 in " in second.stdout
+
+
+def test_the_same_command_on_a_finished_run_changes_nothing(finished, tiny_data):
+    train_dir, _, second = finished
+    before = snapshot(train_dir)
+    again = train(tiny_data, train_dir, "--train_steps=4")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stderr == ""
+    assert snapshot(train_dir) == before  # every file's bytes and mtime, every directory
+    accuracy = re.search(r"test accuracy  (0\.\d{4}) at step 4", second.stdout).group(1)
+    assert again.stdout.splitlines() == [
+        f"train: {train_dir} is finished (step 4 of 4); nothing to train",
+        f"  test accuracy  {accuracy} at step 4 (best {accuracy})",
+        f"  checkpoints    {train_dir / 'model.ckpt-4'}",
+        f"  events         {train_dir} (training), {train_dir / 'eval'} (test)",
+        f"  TensorBoard    tensorboard --logdir={train_dir.parent}"]
+
+
+def test_a_run_already_past_train_steps_says_so_and_changes_nothing(finished, tiny_data):
+    train_dir, _, _ = finished
+    before = snapshot(train_dir)
+    done = train(tiny_data, train_dir, "--train_steps=3")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert snapshot(train_dir) == before
+    assert done.stdout.splitlines()[0] == (
+        f"train: {train_dir} is already past --train_steps=3: its checkpoint is at step 4; "
+        "nothing to train (what follows is of step 4)")
+    assert re.search(r"^  test accuracy  0\.\d{4} at step 4 ", done.stdout, re.M)
+
+
+def test_a_finished_run_missing_its_final_evaluation_only_evaluates(tiny_data, tmp_path):
+    """Killed during its final evaluation: the rerun evaluates; it trains nothing."""
+    train_dir = tmp_path / "run"
+    assert train(tiny_data, train_dir, "--train_steps=2", "--nofinal_eval").returncode == 0
+    checkpoints = {name: data for name, data in snapshot(train_dir).items() if "ckpt" in name}
+    done = train(tiny_data, train_dir, "--train_steps=2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert {name: data for name, data in snapshot(train_dir).items()
+            if "ckpt" in name} == checkpoints
+    assert re.search(r"^  test accuracy  0\.\d{4} at step 2 ", done.stdout, re.M)
+    assert os.path.isdir(train_dir / "eval")
+
+
+def test_a_data_error_is_one_line_with_nothing_before_it(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = train(empty, tmp_path / "run", "--train_steps=2")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (f"train: error: {empty}: MNIST directory is empty, expected "
+                           "train-images-idx3-ubyte[.gz] + train-labels-idx1-ubyte[.gz] or "
+                           "mnist.npz\n")
+
+
+def test_verbose_shows_tensorflows_own_lines(tiny_data, tmp_path):
+    done = train(tiny_data, tmp_path / "run", "--train_steps=1", "--nofinal_eval", "--verbose")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Create CheckpointSaverHook" in done.stderr and "Graph was finalized" in done.stderr
+    assert "train: done: step 1 of 1" in done.stdout
+
+
+def test_the_evaluator_prints_its_own_line(finished, tiny_data):
+    train_dir, _, _ = finished
+    done = run_program("models.resnet_mnist.eval", f"--data_dir={tiny_data}",
+                       f"--train_dir={train_dir}", f"--eval_dir={train_dir.parent / 'ev'}",
+                       "--eval_once")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr == ""
+    assert re.fullmatch(r"eval: step 4: precision 0\.\d{4}, best precision 0\.\d{4} "
+                        r"\(21 test images\)\n", done.stdout)

@@ -1,0 +1,107 @@
+"""lrhooks.console: --verbose read before the flags, and importing TensorFlow quietly.
+
+The import is checked in subprocesses against a stand-in `tensorflow` package that prints to
+file descriptor 2 while it is imported, as TensorFlow's C++ code does (the real one is checked
+by tests/models/test_program_output.py).
+"""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from lrhooks import console
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+PROBE = ("import os, sys\n"
+         "from lrhooks import console\n"
+         "quiet = console.import_tensorflow_quietly(verbose=sys.argv[1] == 'verbose')\n"
+         "print(quiet, os.environ.get('TF_CPP_MIN_LOG_LEVEL'), 'tensorflow' in sys.modules)\n")
+
+
+@pytest.mark.parametrize("argv, verbose", [
+    ([], False),
+    (["--verbose"], True),
+    (["--verbose=true"], True),
+    (["--verbose=1"], True),
+    (["-verbose"], True),
+    (["--verbose", "--noverbose"], False),
+    (["--noverbose", "--verbose"], True),
+    (["--verbose=false"], False),
+    (["--verbose_steps=3"], False),   # another flag
+    (["--noverbose=1"], False),       # malformed: left to the flag parser
+    (["verbose"], False),             # not a flag
+])
+def test_verbose_requested(argv, verbose):
+    assert console.verbose_requested(argv) is verbose
+
+
+def test_verbose_requested_reads_flagfiles(tmp_path):
+    inner = tmp_path / "inner.flags"
+    inner.write_text("# a comment\n--verbose\n")
+    outer = tmp_path / "outer.flags"
+    outer.write_text(f"--flagfile={inner}\n--batch_size=8\n")
+    assert console.verbose_requested([f"--flagfile={outer}"])
+    assert not console.verbose_requested([f"--flagfile={outer}", "--noverbose"])
+    loop = tmp_path / "loop.flags"
+    loop.write_text(f"--flagfile={loop}\n--verbose\n")  # a cycle ends
+    assert console.verbose_requested([f"--flagfile={loop}"])
+    assert not console.verbose_requested([f"--flagfile={tmp_path / 'missing.flags'}"])
+
+
+@pytest.fixture
+def fake_tensorflow(tmp_path):
+    """A `tensorflow` package that writes a banner to fd 2 on import (or also fails)."""
+    def make(fails=False):
+        package = tmp_path / "tensorflow"
+        package.mkdir(exist_ok=True)
+        (package / "__init__.py").write_text(
+            "import os\nos.write(2, b'I0000 port.cc:153] oneDNN custom operations are on\\n')\n"
+            + ("raise ImportError('libtensorflow_cc.so.2: cannot open shared object file')\n"
+               if fails else ""))
+        return tmp_path
+    return make
+
+
+def run_probe(path, mode, **env):
+    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    environ.update(PYTHONPATH=f"{path}{os.pathsep}{REPO}", **env)
+    return subprocess.run([sys.executable, "-c", PROBE, mode], env=environ,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_quiet_import_hides_what_tensorflow_prints(fake_tensorflow):
+    done = run_probe(fake_tensorflow(), "quiet")
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout, done.stderr) == ("True 3 True\n", "")
+
+
+def test_verbose_import_shows_it_and_sets_nothing(fake_tensorflow):
+    done = run_probe(fake_tensorflow(), "verbose")
+    assert (done.stdout, done.stderr) == ("False None True\n",
+                                          "I0000 port.cc:153] oneDNN custom operations are on\n")
+
+
+@pytest.mark.parametrize("level", ["0", "1", "3"])
+def test_a_log_level_the_user_set_is_never_overridden(fake_tensorflow, level):
+    done = run_probe(fake_tensorflow(), "quiet", TF_CPP_MIN_LOG_LEVEL=level)
+    assert done.stdout == f"False {level} True\n"
+    assert "oneDNN" in done.stderr  # TensorFlow prints what it prints; lrhooks hides nothing
+
+
+def test_a_failed_import_shows_what_was_hidden(fake_tensorflow):
+    done = run_probe(fake_tensorflow(fails=True), "quiet")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("I0000 port.cc:153] oneDNN custom operations are on\n")
+    assert done.stderr.rstrip().endswith(
+        "ImportError: libtensorflow_cc.so.2: cannot open shared object file")
+
+
+def test_the_module_imports_neither_tensorflow_nor_absl():
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; import lrhooks.console; "
+         "print(sorted(m for m in ('tensorflow', 'absl') if m in sys.modules))"],
+        env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=60)
+    assert done.stdout == "[]\n", done.stderr
