@@ -34,7 +34,10 @@ import time
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from lrhooks import console  # noqa: E402
+
+console.import_tensorflow_quietly(verbose=False)
 
 from absl import flags  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from tests.support.idx_files import make_split, write_mnist
+from tests.support.idx_files import write_tiny_mnist
+from tests.support.trainer import tree_snapshot
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TINY_FLAGS = ["--model=resnet", "--num_residual_units=1", "--filters=4,4,8,8", "--batch_size=8",
@@ -37,28 +38,9 @@ def train(data_dir, train_dir, *args, **env):
                        f"--train_dir={train_dir}", *args, **env)
 
 
-def snapshot(directory):
-    """{relative path: (bytes, mtime_ns)} of every file and directory below `directory`."""
-    files = {}
-    for root, dirs, names in os.walk(directory):
-        for name in dirs + names:
-            path = os.path.join(root, name)
-            stat = os.stat(path)
-            content = None
-            if os.path.isfile(path):
-                with open(path, "rb") as f:
-                    content = f.read()
-            files[os.path.relpath(path, directory)] = (content, stat.st_mtime_ns)
-    return files
-
-
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("mnist")
-    write_mnist(directory, "train", n=48)
-    images, labels = make_split(21, seed=1)
-    write_mnist(directory, "test", images=images, labels=labels)
-    return directory
+    return write_tiny_mnist(tmp_path_factory.mktemp("mnist"))
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +97,11 @@ def test_a_resumed_run_says_so(finished):
 
 def test_the_same_command_on_a_finished_run_changes_nothing(finished, tiny_data):
     train_dir, _, second = finished
-    before = snapshot(train_dir)
+    before = tree_snapshot(train_dir)
     again = train(tiny_data, train_dir, "--train_steps=4")
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stderr == ""
-    assert snapshot(train_dir) == before  # every file's bytes and mtime, every directory
+    assert tree_snapshot(train_dir) == before  # every file's bytes and mtime, every directory
     accuracy = re.search(r"test accuracy  (0\.\d{4}) at step 4", second.stdout).group(1)
     assert again.stdout.splitlines() == [
         f"train: {train_dir} is finished (step 4 of 4); nothing to train",
@@ -131,10 +113,10 @@ def test_the_same_command_on_a_finished_run_changes_nothing(finished, tiny_data)
 
 def test_a_run_already_past_train_steps_says_so_and_changes_nothing(finished, tiny_data):
     train_dir, _, _ = finished
-    before = snapshot(train_dir)
+    before = tree_snapshot(train_dir)
     done = train(tiny_data, train_dir, "--train_steps=3")
     assert done.returncode == 0, done.stderr[-3000:]
-    assert snapshot(train_dir) == before
+    assert tree_snapshot(train_dir) == before
     assert done.stdout.splitlines()[0] == (
         f"train: {train_dir} is already past --train_steps=3: its checkpoint is at step 4; "
         "nothing to train (what follows is of step 4)")
@@ -145,10 +127,10 @@ def test_a_finished_run_missing_its_final_evaluation_only_evaluates(tiny_data, t
     """Killed during its final evaluation: the rerun evaluates; it trains nothing."""
     train_dir = tmp_path / "run"
     assert train(tiny_data, train_dir, "--train_steps=2", "--nofinal_eval").returncode == 0
-    checkpoints = {name: data for name, data in snapshot(train_dir).items() if "ckpt" in name}
+    checkpoints = {name: data for name, data in tree_snapshot(train_dir).items() if "ckpt" in name}
     done = train(tiny_data, train_dir, "--train_steps=2")
     assert done.returncode == 0, done.stderr[-3000:]
-    assert {name: data for name, data in snapshot(train_dir).items()
+    assert {name: data for name, data in tree_snapshot(train_dir).items()
             if "ckpt" in name} == checkpoints
     assert re.search(r"^  test accuracy  0\.\d{4} at step 2 ", done.stdout, re.M)
     assert os.path.isdir(train_dir / "eval")

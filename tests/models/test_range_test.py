@@ -9,43 +9,26 @@ from models.resnet_mnist import loop
 from models.resnet_mnist import range_test
 from tests.models.test_train import tiny_config
 from tests.support.events import scalar_points
-from tests.support.idx_files import make_split, write_mnist
+from tests.support.idx_files import write_tiny_mnist
+from tests.support.trainer import tree_snapshot
 
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("mnist")
-    write_mnist(directory, "train", n=48)
-    images, labels = make_split(21, seed=1)
-    write_mnist(directory, "test", images=images, labels=labels)
-    return directory
-
-
-def snapshot(directory):
-    """{relative path: (bytes, mtime_ns)} of every file and directory under `directory`."""
-    state = {".": (None, os.stat(directory).st_mtime_ns)}
-    for root, dirs, files in os.walk(directory):
-        for name in dirs + files:
-            path = os.path.join(root, name)
-            content = None
-            if os.path.isfile(path):
-                with open(path, "rb") as f:
-                    content = f.read()
-            state[os.path.relpath(path, directory)] = (content, os.stat(path).st_mtime_ns)
-    return state
+    return write_tiny_mnist(tmp_path_factory.mktemp("mnist"))
 
 
 def test_range_test_leaves_the_run_untouched(tiny_data, tmp_path):
     train_dir = tmp_path / "run"
     config = tiny_config(tiny_data, train_dir)
     loop.train(config)  # a checkpoint and event files to protect
-    before = snapshot(train_dir)
+    before = tree_snapshot(train_dir)
     assert any(name.startswith("model.ckpt-5") for name in before)
 
     lines = []
     result = range_test.run_range_test(config, min_lr=1e-4, max_lr=10.0, num_steps=30,
                                        print_fn=lines.append)
-    assert snapshot(train_dir) == before
+    assert tree_snapshot(train_dir) == before
 
     output_dir = tmp_path / "run_range_test"  # the default: a sibling of the run
     assert range_test.default_output_dir(str(train_dir)) == str(output_dir)
@@ -70,7 +53,7 @@ def test_range_test_leaves_the_run_untouched(tiny_data, tmp_path):
     # A second test replaces the first one's curve.
     again = range_test.run_range_test(config, min_lr=1e-4, max_lr=10.0, num_steps=5,
                                       print_fn=lines.append)
-    assert snapshot(train_dir) == before
+    assert tree_snapshot(train_dir) == before
     events = [n for n in os.listdir(output_dir) if n.startswith("events.out.tfevents")]
     assert ([step for step, _ in scalar_points(output_dir, "range_test/learning_rate")] ==
             [r.step for r in again.records])

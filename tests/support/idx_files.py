@@ -41,3 +41,11 @@ def write_mnist(directory, split="train", n=7, gz=True, images=None,
     write_idx(directory / f"{prefix}-images-idx3-ubyte{ext}", images, gz)
     write_idx(directory / f"{prefix}-labels-idx1-ubyte{ext}", labels, gz)
     return images, labels
+
+
+def write_tiny_mnist(directory, train: int = 48, test: int = 21):
+    """`train` training and `test` test examples (gzipped IDX) in `directory`; returns it."""
+    write_mnist(directory, "train", n=train)
+    images, labels = make_split(test, seed=1)
+    write_mnist(directory, "test", images=images, labels=labels)
+    return directory

@@ -1,7 +1,8 @@
 """Test helpers for the reference trainer (`models/resnet_mnist`)."""
 
 import dataclasses
-from typing import Dict, Set
+import os
+from typing import Dict, Optional, Set, Tuple
 
 import numpy as np
 
@@ -39,3 +40,18 @@ def graph_devices(config: config_lib.TrainConfig) -> Dict[str, Set[str]]:
     model_scope = placement.hparams.model + "/"
     return {"input": {op.device for op in ops if op.type == "IteratorGetNext"},
             "model": {op.device for op in ops if op.name.startswith(model_scope)}}
+
+
+def tree_snapshot(directory) -> Dict[str, Tuple[Optional[bytes], int]]:
+    """{relative path: (bytes or None for a directory, mtime_ns)} of `directory` (".") and of
+    every file and directory below it: equal snapshots mean nothing was written."""
+    state = {".": (None, os.stat(directory).st_mtime_ns)}
+    for root, dirs, files in os.walk(directory):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            content = None
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    content = f.read()
+            state[os.path.relpath(path, directory)] = (content, os.stat(path).st_mtime_ns)
+    return state
