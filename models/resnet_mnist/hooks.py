@@ -100,15 +100,18 @@ def training_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
 
 
 def range_test_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
-                     range_hook: tf1.train.SessionRunHook) -> List[tf1.train.SessionRunHook]:
+                     range_hook: tf1.train.SessionRunHook,
+                     examples_per_epoch: Optional[int] = None,
+                     console: Optional[console_lib.Console] = None
+                     ) -> List[tf1.train.SessionRunHook]:
     """The hooks of a range test: `config` holds the ramp as its schedule and its length
     as `train_steps`. The log hook writes no speed summaries (the output holds the curve
-    only) and logs about ten times."""
+    only) and logs about ten times (see `log_hook` for `console`)."""
     steps = config.train_steps
     return [
         lrhooks.LearningRateSetterHook(config.schedule),
         tf1.train.StopAtStepHook(last_step=steps),
         log_hook(config, built, every_n_steps=max(1, min(config.log_every_n_steps, steps // 10)),
-                 last_step=steps),
+                 last_step=steps, examples_per_epoch=examples_per_epoch, console=console),
         range_hook,
     ]

@@ -21,6 +21,7 @@ from absl import logging
 
 from lrhooks import range_test as range_test_lib
 from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import console as console_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import devices
 from models.resnet_mnist import graph as graph_lib
@@ -65,7 +66,8 @@ def _prepare_output_dir(output_dir: str, train_dir: str) -> None:
 def run_range_test(config: config_lib.TrainConfig, min_lr: float = 1e-5, max_lr: float = 10.0,
                    num_steps: int = 200, output_dir: Optional[str] = None, *,
                    smoothing: float = 0.98, diverge_factor: float = 4.0,
-                   print_fn: Callable[[str], None] = print) -> RangeTestResult:
+                   print_fn: Callable[[str], None] = print,
+                   console: Optional[console_lib.Console] = None) -> RangeTestResult:
     """Runs the range test of `config`'s model, optimizer, data and batch size.
 
     `config.schedule`, `train_steps`, checkpoint/summary/eval settings are not
@@ -83,6 +85,7 @@ def run_range_test(config: config_lib.TrainConfig, min_lr: float = 1e-5, max_lr:
       smoothing: See `lrhooks.range_test.LRRangeTestHook`.
       diverge_factor: See `lrhooks.range_test.LRRangeTestHook`.
       print_fn: Where the table and the suggestions go (one string).
+      console: The program's console: its log lines go there (else through absl logging).
 
     Returns:
       The curve, why it stopped and the suggested rates.
@@ -115,7 +118,8 @@ def run_range_test(config: config_lib.TrainConfig, min_lr: float = 1e-5, max_lr:
                                   shuffle_seed=config.seed)
     hook = range_test_lib.LRRangeTestHook(schedule, built.outputs.loss, smoothing,
                                           diverge_factor, output_dir)
-    hooks = hooks_lib.range_test_hooks(test_config, built, hook)
+    hooks = hooks_lib.range_test_hooks(test_config, built, hook,
+                                       examples_per_epoch=len(train_data[1]), console=console)
     logging.info("range test: rates %g to %g over %d steps, curve in %s", min_lr, max_lr,
                  num_steps, output_dir)
     try:

@@ -163,3 +163,17 @@ def test_the_evaluator_prints_its_own_line(finished, tiny_data):
     assert done.stderr == ""
     assert re.fullmatch(r"eval: step 4: precision 0\.\d{4}, best precision 0\.\d{4} "
                         r"\(21 test images\)\n", done.stdout)
+
+
+def test_the_range_test_prints_its_own_lines(tiny_data, tmp_path):
+    done = train(tiny_data, tmp_path / "run", "--lr_range_test", "--range_test_steps=10")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert lines[0] == (f"train: range test: rates 1e-05 to 10 over 10 steps, curve in "
+                        f"{tmp_path / 'run_range_test'}")
+    log = [line for line in lines if line.startswith("train: step ")]
+    # About ten log lines: every step of a 10-step ramp.
+    assert [line.split("  ")[0] for line in log] == [
+        f"train: step {step}/10 ({10 * step}%)" for step in range(1, 11)]
+    assert any(line.startswith("suggested rate (steepest descent): ") for line in lines)
