@@ -10,6 +10,7 @@ was finalized", "Saving checkpoints", ...): INFO from the `tensorflow` logger.
 """
 
 import dataclasses
+import glob
 import logging as std_logging
 import os
 import shlex
@@ -21,7 +22,10 @@ import tensorflow as tf
 
 from lrhooks import log_hook as log_hook_lib
 
-_PYTHON_LOGGERS_QUIETED = ("tensorflow",)
+# Without --verbose: TensorFlow's Python logger shows warnings and errors only (no TF1 hook
+# messages); TensorBoard's (its event reader, used for the plots) errors only (its "Directory
+# watcher advancing" and "more than one graph event per run" are nothing to act on).
+_QUIET_LEVELS = {"tensorflow": std_logging.WARNING, "tensorboard": std_logging.ERROR}
 
 
 def tensorboard_command(train_dir: str) -> str:
@@ -158,7 +162,8 @@ def setup_logging(console: Console, verbose: bool) -> None:
 
     Default: the program's absl INFO lines (e.g. an evaluation during training, a ps's
     progress) go out through `console`; TensorFlow's Python logger shows only warnings and
-    errors (no TF1 hook messages). `verbose`: absl's own format, INFO from TensorFlow too.
+    errors (no TF1 hook messages), TensorBoard's only errors. `verbose`: absl's own format,
+    INFO from TensorFlow too.
     """
     logging.set_verbosity(logging.INFO)
     tf_logger = tf.get_logger()
@@ -169,8 +174,8 @@ def setup_logging(console: Console, verbose: bool) -> None:
     if verbose:
         tf_logger.setLevel(std_logging.INFO)
         return
-    for name in _PYTHON_LOGGERS_QUIETED:
-        std_logging.getLogger(name).setLevel(std_logging.WARNING)
+    for name, level in _QUIET_LEVELS.items():
+        std_logging.getLogger(name).setLevel(level)
     for handler in list(root.handlers):
         if isinstance(handler, (logging.ABSLHandler, _ConsoleHandler)):
             root.removeHandler(handler)
@@ -209,5 +214,8 @@ def summary(console: Console, result, config) -> None:
         lines.append(f"checkpoints    {checkpoint}")
     lines.append(f"events         {train_dir} (training), "
                  f"{os.path.join(train_dir, 'eval')} (test)")
+    plots = sorted(glob.glob(os.path.join(glob.escape(train_dir), "*.png")))
+    if plots:
+        lines.append(f"plots          {', '.join(plots)}")
     lines.append(f"TensorBoard    {tensorboard_command(train_dir)}")
     console.lines(lines)

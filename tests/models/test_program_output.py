@@ -26,6 +26,12 @@ TENSORFLOW_NOISE = ("oneDNN", "cuda", "cuInit", "cpu_feature_guard", "MLIR", "ab
                     "checkpoint listeners", "Restoring parameters", "deprecat")
 
 
+def plots(train_dir):
+    """The summary's list of the PNG plots the trainer wrote into `train_dir`."""
+    return ", ".join(str(train_dir / name)
+                     for name in ("accuracy.png", "learning_rate.png", "loss.png"))
+
+
 def run_program(module, *args, **env):
     environ = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "CI")}
     environ.update(PYTHONPATH=str(REPO), **env)
@@ -85,6 +91,7 @@ def test_the_summary_says_where_the_results_are(finished):
     assert block[1:] == [
         f"  checkpoints    {train_dir / 'model.ckpt-2'}",
         f"  events         {train_dir} (training), {train_dir / 'eval'} (test)",
+        f"  plots          {plots(train_dir)}",
         f"  TensorBoard    tensorboard --logdir={train_dir.parent}"]
 
 
@@ -108,6 +115,7 @@ def test_the_same_command_on_a_finished_run_changes_nothing(finished, tiny_data)
         f"  test accuracy  {accuracy} at step 4 (best {accuracy})",
         f"  checkpoints    {train_dir / 'model.ckpt-4'}",
         f"  events         {train_dir} (training), {train_dir / 'eval'} (test)",
+        f"  plots          {plots(train_dir)}",
         f"  TensorBoard    tensorboard --logdir={train_dir.parent}"]
 
 
@@ -161,8 +169,8 @@ def test_the_evaluator_prints_its_own_line(finished, tiny_data):
                        "--eval_once")
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stderr == ""
-    assert re.fullmatch(r"eval: step 4: precision 0\.\d{4}, best precision 0\.\d{4} "
-                        r"\(21 test images\)\n", done.stdout)
+    assert re.fullmatch(r"eval: step 4: accuracy 0\.\d{4}, loss [\d.]+, best accuracy "
+                        r"0\.\d{4} \(21 test images\)\n", done.stdout)
 
 
 def test_the_range_test_prints_its_own_lines(tiny_data, tmp_path):
