@@ -48,7 +48,7 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                         flag_values=fv)
     flags.mark_flag_as_required("steps", flag_values=fv)
     cli_flags.show_in_help(fv, [*schedule_flags.FLAG_NAMES, "steps", "logdir", "width",
-                                "height", "log_scale", "trainer_flagfile"])
+                                "height", "log_scale", "verbose", "trainer_flagfile"])
 
 
 def _flag_name(arg: str) -> str:

@@ -256,7 +256,8 @@ def test_cli_trains_from_a_flagfile_and_evaluates(tiny_data, tmp_path):
 # Each program's --help: its own flags, and none of absl's or TensorFlow's.
 PROGRAM_FLAGS = {
     "models.resnet_mnist.eval": {"data_dir", "train_dir", "eval_dir", "eval_once",
-                                 "eval_interval_secs", "eval_timeout_secs", "eval_batch_size"},
+                                 "eval_interval_secs", "eval_timeout_secs", "eval_batch_size",
+                                 "verbose"},
     "lrhooks.plot": {"logdir", "out"},
 }
 
