@@ -52,8 +52,6 @@ def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
                          "checkpoint.", lower_bound=1, flag_values=fv)
     flags.DEFINE_integer("eval_batch_size", 1000, "Evaluation batch size.", lower_bound=1,
                          flag_values=fv)
-    cli_flags.show_in_help(fv, ["data_dir", "train_dir", "eval_dir", "eval_once",
-                                "eval_interval_secs", "eval_timeout_secs", "eval_batch_size"])
     # The trainer's other flags, so that its flagfile parses (not listed by --help), without
     # the trainer's validators: the evaluator checks the model flags against the run instead.
     trainer = flags.FlagValues()
@@ -63,6 +61,9 @@ def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
             flag = trainer[name]  # `trainer` is discarded: its flags are ours to change
             flag.validators = []
             fv[name] = flag
+    cli_flags.show_in_help(fv, ["data_dir", "train_dir", "eval_dir", "eval_once",
+                                "eval_interval_secs", "eval_timeout_secs", "eval_batch_size",
+                                "verbose"])  # --verbose is the trainer's flag
 
 
 def main(argv):
