@@ -9,18 +9,23 @@ a machine without a GPU, MLIR) while it is imported and when it first looks for 
 later ones obey `TF_CPP_MIN_LOG_LEVEL`; the ones printed during the import come before its C++
 logging is initialised and ignore it. `import_tensorflow_quietly` therefore sets the variable
 (only when the user has not) and captures file descriptor 2 while `import tensorflow` runs,
-writing the captured text out if the import fails.
+writing the captured text out if the import fails; a SIGINT or SIGTERM meanwhile gives the
+real stderr back before the program's handler reports it.
 """
 
+import contextlib
 import os
+import signal
 import sys
 import tempfile
+import threading
 from typing import Iterable, List, MutableMapping, Optional, Set
 
 LOG_LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
 # 3: C++ INFO, WARNING and ERROR lines hidden (an error that matters reaches the program as a
 # Python exception); FATAL still shows.
 QUIET_LOG_LEVEL = "3"
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _TRUE = ("", "true", "1", "t", "yes", "y")
 _FALSE = ("false", "0", "f", "no", "n")
 
@@ -96,17 +101,47 @@ def import_tensorflow_quietly(verbose: bool,
     environ[LOG_LEVEL_VARIABLE] = QUIET_LOG_LEVEL
     sys.stderr.flush()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
-        except BaseException:
-            os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    try:
+        with tempfile.TemporaryFile() as captured, _stderr_back_on_signal(saved):
+            os.dup2(captured.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+            except BaseException:
+                os.dup2(saved, 2)
+                captured.seek(0)
+                sys.stderr.write(captured.read().decode(errors="replace"))
+                raise
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
     return True
+
+
+@contextlib.contextmanager
+def _stderr_back_on_signal(saved_fd: int):
+    """While TensorFlow is imported with fd 2 captured: SIGINT or SIGTERM first gives the real
+    stderr back, then runs the handler the program had (which may report the signal on it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: handler for signum in _SIGNALS  # None: not set from Python, left alone
+                if (handler := signal.getsignal(signum)) is not None}
+
+    def handle(signum, frame):
+        os.dup2(saved_fd, 2)
+        handler = previous[signum]
+        signal.signal(signum, handler)
+        if callable(handler):
+            handler(signum, frame)
+        elif handler == signal.SIG_DFL:
+            os.kill(os.getpid(), signum)
+
+    for signum in previous:
+        signal.signal(signum, handle)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 

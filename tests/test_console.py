@@ -99,6 +99,32 @@ def test_a_failed_import_shows_what_was_hidden(fake_tensorflow):
         "ImportError: libtensorflow_cc.so.2: cannot open shared object file")
 
 
+SIGNAL_PROBE = ("import os, signal, sys\n"
+                "def stop(signum, frame):\n"
+                "    os.write(2, b'stopped by signal %d while importing\\n' % signum)\n"
+                "    os._exit(128 + signum)\n"
+                "signal.signal(signal.SIGTERM, stop)\n"
+                "from lrhooks import console\n"
+                "console.import_tensorflow_quietly(verbose=False)\n"
+                "print('not reached')\n")
+
+
+def test_a_signal_during_the_quiet_import_is_reported_on_the_real_stderr(tmp_path):
+    """The program's handler (e.g. the trainer's one-line report) writes to fd 2, which the
+    import has captured: the real stderr comes back first."""
+    package = tmp_path / "tensorflow"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "import os, signal, time\nos.write(2, b'banner\\n')\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\ntime.sleep(30)\n")
+    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", SIGNAL_PROBE], capture_output=True, text=True,
+                          env=dict(environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{REPO}"),
+                          timeout=60)
+    assert done.returncode == 128 + 15
+    assert (done.stdout, done.stderr) == ("", "stopped by signal 15 while importing\n")
+
+
 def test_the_module_imports_neither_tensorflow_nor_absl():
     done = subprocess.run(
         [sys.executable, "-c", "import sys; import lrhooks.console; "

@@ -28,6 +28,11 @@ def trained(data_dir, tmp_path_factory):
     return train_dir
 
 
+# The runs whose warnings and restores are read pass --verbose: absl's format, and TensorFlow's
+# own "Restoring parameters from" line (hidden without it).
+VERBOSE = "--verbose"
+
+
 def warnings_of(stderr):
     return [line.split("] ", 1)[1] for line in stderr.splitlines()
             if line.startswith("W") and "loop.py" in line]
@@ -53,7 +58,7 @@ def test_damaged_latest_checkpoint_falls_back_to_the_newest_intact_one(trained, 
     train_dir = copy_run(trained, tmp_path)
     damage(train_dir)
     damaged = {n: b for n, b in files(train_dir).items() if n.startswith("model.ckpt-12.")}
-    done = run(command(data_dir, train_dir, "--train_steps=14", *STEPS))
+    done = run(command(data_dir, train_dir, "--train_steps=14", *STEPS, VERBOSE))
     assert done.returncode == 0, done.stderr[-3000:]
     (line,) = [w for w in warnings_of(done.stderr) if "damaged" in w]
     assert line.startswith("checkpoint model.ckpt-12 in ") and reason in line
@@ -78,7 +83,7 @@ def test_a_lost_checkpoint_index_is_recovered_from_the_files(trained, data_dir, 
         (train_dir / "checkpoint").unlink()
     else:
         (train_dir / "checkpoint").write_bytes(index)
-    done = run(command(data_dir, train_dir, "--train_steps=14", *STEPS))
+    done = run(command(data_dir, train_dir, "--train_steps=14", *STEPS, VERBOSE))
     assert done.returncode == 0, done.stderr[-3000:]
     (line,) = [w for w in warnings_of(done.stderr) if "checkpoint index" in w]
     assert said in line and line.endswith("resuming from model.ckpt-12")
@@ -110,7 +115,7 @@ def test_copied_and_moved_run_directories_resume_and_keep_the_original(trained, 
     target = tmp_path / "elsewhere"
     (shutil.copytree if how == "copied" else shutil.move)(str(original), str(target))
     before = files(original) if how == "copied" else {}
-    done = run(command(data_dir, target, "--train_steps=40", *STEPS))  # retention deletes 5
+    done = run(command(data_dir, target, "--train_steps=40", *STEPS, VERBOSE))  # retention deletes 5
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Restoring parameters from " + str(target / "model.ckpt-12") in done.stderr
     assert checkpoint_step(target) == 40
@@ -130,7 +135,7 @@ def test_event_file_damaged_in_the_middle_is_left_and_a_torn_tail_is_cut(trained
     small = [p for p in sorted(train_dir.iterdir()) if "lrhooks-hparams" in p.name][0]
     intact = small.read_bytes()
     small.write_bytes(intact + intact[-30:][:20])  # a torn last record
-    done = run(command(data_dir, train_dir, "--train_steps=13", *STEPS))
+    done = run(command(data_dir, train_dir, "--train_steps=13", *STEPS, VERBOSE))
     assert done.returncode == 0, done.stderr[-3000:]
     (line,) = [w for w in warnings_of(done.stderr) if "is damaged at byte" in w]
     assert line.startswith(f"event file {main} is damaged at byte ")
