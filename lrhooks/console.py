@@ -55,7 +55,7 @@ def _flagfile_args(path: str, seen: Set[str]) -> List[str]:
     try:
         with open(path) as f:
             lines = [line.strip() for line in f]
-    except OSError:
+    except (OSError, ValueError):  # unreadable, not text (UnicodeDecodeError is a ValueError)
         return []  # the flag parser reports it
     return _expand([line for line in lines if line and not line.startswith("#")], seen)
 

@@ -49,6 +49,9 @@ def test_verbose_requested_reads_flagfiles(tmp_path):
     loop.write_text(f"--flagfile={loop}\n--verbose\n")  # a cycle ends
     assert console.verbose_requested([f"--flagfile={loop}"])
     assert not console.verbose_requested([f"--flagfile={tmp_path / 'missing.flags'}"])
+    binary = tmp_path / "binary.flags"
+    binary.write_bytes(bytes(range(128, 256)))  # not text: left to the flag parser
+    assert not console.verbose_requested([f"--flagfile={binary}"])
 
 
 @pytest.fixture
