@@ -54,6 +54,7 @@ class RunStart:
     train_steps: int
     device: str
     data_format: str
+    precision: str  # resolved: fp32, bf16 or fp16
     train_dir: str
     start_step: int
 
@@ -118,8 +119,8 @@ class Console:
         epochs = run.train_steps * run.batch_size / run.train_images
         self.say(f"schedule {run.schedule}, {run.train_steps} steps ({epochs:.3g} "
                  f"epoch{'' if epochs == 1 else 's'})")
-        self.say(f"device {run.device.replace('/device:', '')} ({run.data_format}), "
-                 f"train_dir {run.train_dir}")
+        self.say(f"device {run.device.replace('/device:', '')} ({run.data_format}, "
+                 f"{run.precision}), train_dir {run.train_dir}")
         if run.start_step:
             self.say(f"resuming at step {run.start_step} of {run.train_steps}")
 

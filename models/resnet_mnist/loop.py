@@ -194,7 +194,8 @@ def train(config: config_lib.TrainConfig,
             test_images=None if test_data is None else len(test_data[1]),
             data_dir=config.data_dir, schedule=repr(config.schedule),
             train_steps=config.train_steps, device=placement.device,
-            data_format=placement.hparams.data_format, train_dir=config.train_dir,
+            data_format=placement.hparams.data_format, precision=placement.precision,
+            train_dir=config.train_dir,
             start_step=restored))
     if chief:
         _check_checkpoint(config.train_dir, restore.path, built)

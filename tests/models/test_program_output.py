@@ -71,7 +71,7 @@ def test_a_run_prints_only_its_own_lines_on_stdout(finished, tiny_data):
         f"train: data 48 train and 21 test images from {tiny_data}",
         "train: schedule exponential_decay(learning_rate=0.1, decay_steps=2, decay_rate=0.5, "
         "staircase=True), 2 steps (0.333 epochs)",
-        f"train: device CPU:0 (NHWC), train_dir {train_dir}"]
+        f"train: device CPU:0 (NHWC, fp32), train_dir {train_dir}"]
     # Log lines with the epoch; numbers rounded for people (at most 4 significant digits).
     log = [line for line in lines if line.startswith("train: step ")]
     assert [line.split("  ")[0] for line in log] == ["train: step 1/2 (50%)",
