@@ -71,7 +71,8 @@ class Trainers(Processes):
         return time.monotonic() - sent
 
     def error_lines(self, name: str) -> List[str]:
-        return [line for line in self.log(name).splitlines() if line.startswith("train: ")]
+        """The program's own lines on stderr (its progress lines go to stdout)."""
+        return [line for line in self.stderr(name).splitlines() if line.startswith("train: ")]
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Named subprocesses of a test, each logging stdout and stderr to its own file."""
+"""Named subprocesses of a test, each logging stdout and stderr to files of its own."""
 
 import os
 import pathlib
@@ -19,22 +19,29 @@ class Processes:
 
     def start(self, name: str, argv: List[str]) -> subprocess.Popen:
         log = self.log_dir / f"{name}.log"
-        with open(log, "w") as out:
-            process = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=out,
-                                       stderr=subprocess.STDOUT)
+        with open(log, "w") as out, open(self._stderr_path(name), "w") as err:
+            process = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=out, stderr=err)
         self.processes[name] = (process, log)
         return process
+
+    def _stderr_path(self, name: str) -> pathlib.Path:
+        return self.log_dir / f"{name}.stderr.log"
 
     def process(self, name: str) -> subprocess.Popen:
         return self.processes[name][0]
 
+    def stderr(self, name: str) -> str:
+        """What `name` wrote to stderr."""
+        return self._stderr_path(name).read_text()
+
     def log(self, name: str) -> str:
-        return self.processes[name][1].read_text()
+        """What `name` wrote to stdout, then what it wrote to stderr."""
+        return self.processes[name][1].read_text() + self.stderr(name)
 
     def logs(self) -> str:
         """The tail of every log, with each process's exit status (for assertion messages)."""
-        return "\n".join(f"--- {name} (exit {p.poll()}):\n{log.read_text()[-2500:]}"
-                         for name, (p, log) in self.processes.items())
+        return "\n".join(f"--- {name} (exit {p.poll()}):\n{self.log(name)[-2500:]}"
+                         for name, (p, _) in self.processes.items())
 
     def wait(self, name: str, timeout: float = 240) -> int:
         try:
