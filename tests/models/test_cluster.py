@@ -378,7 +378,7 @@ def check_finished(cluster, last_step, chief="worker0"):
     train_dir = cluster.args["train_dir"]
     assert checkpoint_step(train_dir) >= last_step, cluster.logs()
     exact = series(train_dir, "learning_rate")
-    assert len(exact) >= int(cluster.log(chief).split("RUNS")[-1]), cluster.logs()
+    assert len(exact) >= int(cluster.stdout(chief).split("RUNS")[-1]), cluster.logs()
     for label, value in exact:  # the run that left the shared step at `label` used this rate
         assert value == pytest.approx(SCHEDULE(label - 1), rel=1e-6), (label, value)
     saver = series(train_dir, "saver_learning_rate")

@@ -30,13 +30,17 @@ class Processes:
     def process(self, name: str) -> subprocess.Popen:
         return self.processes[name][0]
 
+    def stdout(self, name: str) -> str:
+        """What `name` wrote to stdout."""
+        return self.processes[name][1].read_text()
+
     def stderr(self, name: str) -> str:
         """What `name` wrote to stderr."""
         return self._stderr_path(name).read_text()
 
     def log(self, name: str) -> str:
         """What `name` wrote to stdout, then what it wrote to stderr."""
-        return self.processes[name][1].read_text() + self.stderr(name)
+        return self.stdout(name) + self.stderr(name)
 
     def logs(self) -> str:
         """The tail of every log, with each process's exit status (for assertion messages)."""
