@@ -33,12 +33,19 @@ def get_global_step_or_raise(
     """
     from lrhooks import rate_tensor  # pylint: disable=import-outside-toplevel
     graph = graph or tf1.get_default_graph()
-    global_step = tf1.train.get_global_step(graph)
+    try:
+        global_step = step_writes.registered_global_step(graph)
+    except ValueError as unregistered:
+        global_step, hint = None, unregistered
+    else:
+        hint = None
     if global_step is not None:
         return global_step
     steps = {id(s.global_step): s.global_step for s in rate_tensor.sources(graph)}
     if len(steps) == 1:
         return next(iter(steps.values()))
+    if hint is not None:
+        raise RuntimeError(f"{owner}: {hint}")
     raise RuntimeError(
         f"{owner} needs a global step in the graph, but there is none: create it "
         "with `tf.compat.v1.train.get_or_create_global_step()` before building "

@@ -193,7 +193,10 @@ def _check_name(name) -> str:
 
 def _resolve_global_step(graph: tf.Graph, global_step) -> tf.Variable:
     if global_step is None:
-        global_step = tf1.train.get_global_step(graph)
+        try:
+            global_step = step_writes.registered_global_step(graph)
+        except ValueError as error:
+            raise ValueError(f"`global_step` is None and {error}") from None
         if global_step is None:
             raise ValueError(
                 "`global_step` is None and the graph has no registered global step: call "

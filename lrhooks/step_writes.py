@@ -25,6 +25,28 @@ _STEP_READS: "weakref.WeakKeyDictionary[tf.Graph, Dict[str, tf.Tensor]]" = (
     weakref.WeakKeyDictionary())
 
 
+UNREGISTERED_STEP = (
+    "the graph has a variable named 'global_step' that is not registered as its global step "
+    "(e.g. `tf.Variable(0, name='global_step')`): pass it as `global_step=` or register it with "
+    "`tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.GLOBAL_STEP, step)`")
+
+
+def registered_global_step(graph: tf.Graph) -> Optional[tf.Variable]:
+    """`tf.compat.v1.train.get_global_step(graph)`, with TF's trap turned into one line.
+
+    TF finds an unregistered variable named `global_step` by name and, for a resource
+    variable, rejects its handle with `TypeError: Existing "global_step" does not have
+    integer type: <dtype: 'resource'>`, which names no fix.
+
+    Raises:
+      ValueError: The graph has such an unregistered `global_step` variable.
+    """
+    try:
+        return tf.compat.v1.train.get_global_step(graph)
+    except TypeError:
+        raise ValueError(UNREGISTERED_STEP) from None
+
+
 def global_step_read(global_step: tf.Variable) -> tf.Tensor:
     """The one cached tensor that reads `global_step` in its graph.
 

@@ -377,3 +377,22 @@ def test_an_unscheduled_value_of_a_graph_nothing_trains_is_left_alone():
         hook = lrhooks.TrainingLogHook(loss, every_n_steps=1, log_fn=lambda line: None)
         with tf1.train.MonitoredSession(hooks=[hook]) as sess:
             assert sess.run(loss) == 4.0
+
+
+def test_an_unregistered_resource_step_named_global_step_is_one_line_naming_the_fix():
+    # The tutorial pattern: TF's own get_global_step finds this variable by name and raises
+    # `TypeError: Existing "global_step" does not have integer type: <dtype: 'resource'>`.
+    schedule = lrhooks.schedules.constant(0.1)
+    with tf.Graph().as_default():
+        step = tf.compat.v1.Variable(0, trainable=False, name="global_step", use_resource=True)
+        with pytest.raises(ValueError, match=r"^`global_step` is None and the graph has a "
+                           r"variable named 'global_step' that is not registered .*pass it as "
+                           r"`global_step=`"):
+            lrhooks.learning_rate(schedule=schedule)
+        with pytest.raises(RuntimeError, match=r"^LearningRateSetterHook: the graph has a "
+                           r"variable named 'global_step' that is not registered"):
+            lrhooks.LearningRateSetterHook(schedule, learning_rate=tf.constant(0.1)).begin()
+        rate = lrhooks.learning_rate(schedule=schedule, global_step=step)  # the fix works
+        hook = lrhooks.LearningRateSetterHook(schedule)
+        hook.begin()  # finds the step through the scheduled value
+        assert rate.dtype == tf.float32
