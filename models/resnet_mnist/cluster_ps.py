@@ -194,8 +194,8 @@ def run_ps(server: tf.distribute.Server, cluster: cluster_lib.ClusterConfig,
                     logging.info("%s: worker %d joined", cluster.name, index)
                     continue
                 done.add(index)
-                logging.info("%s: %d of %d workers done", cluster.name, len(done),
-                             cluster.num_workers)
+                logging.info("%s: worker %d done, %d of %d workers done", cluster.name, index,
+                             len(done), cluster.num_workers)
                 deadline = deadline or time.monotonic() + timeout_secs
     return 0
 
