@@ -211,5 +211,8 @@ def rate(value, source: str, where: str = "", dtype: Optional[str] = None) -> fl
 def schedule_rate(schedule: Callable[[int], float], at_step: int,
                   dtype: Optional[str] = None) -> float:
     """`schedule(at_step)` as a float, checked with `rate` (for a rate of `dtype`)."""
-    return rate(schedule(at_step), f"learning-rate schedule {schedule!r}", f" at step {at_step}",
+    number = float(schedule(at_step))
+    if 0.0 <= number < DTYPE_MAX.get(dtype, math.inf):  # the common case: no message built
+        return number
+    return rate(number, f"learning-rate schedule {schedule!r}", f" at step {at_step}",
                 dtype)

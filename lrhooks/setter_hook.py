@@ -100,6 +100,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
                 f"None, got {type(learning_rate).__name__}: {learning_rate!r}")
         self._step_tracking = checks.choice("step_tracking", step_tracking, _STEP_TRACKING)
         self._schedule = schedule
+        self._stateful = isinstance(schedule, StatefulSchedule)  # once: a Protocol check is slow
         self._requested = learning_rate
         self.mode: Optional[str] = None
         self._cached = (None, None)
@@ -129,6 +130,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
                 "SyncReplicasOptimizer's chief queue runner), which no hook can feed or time: "
                 "make the rate with `lrhooks.learning_rate(schedule=...)`")
         self._dtype = target.dtype.base_dtype.as_numpy_dtype
+        self._dtype_name = np.dtype(self._dtype).name
         if isinstance(target, tf.Variable):
             self.mode = "variable"
             with tf1.name_scope("lrhooks_rate_setter"):
@@ -166,7 +168,6 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         else:
             source.schedule, source.owner = self._schedule, self
         self._source = source
-        self._stateful = isinstance(self._schedule, StatefulSchedule)
 
     def _resolve(self, graph: tf.Graph) -> Union[tf.Tensor, tf.Variable]:
         if self._requested is not None:
@@ -197,7 +198,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
     def _rate(self, step: int):
         key = (step, self._version())
         if self._cached[0] != key:
-            value = checks.schedule_rate(self._schedule, step, np.dtype(self._dtype).name)
+            value = checks.schedule_rate(self._schedule, step, self._dtype_name)
             self._cached = (key, self._dtype(value))
         return self._cached[1]
 
@@ -227,7 +228,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
 
     def _version(self) -> Optional[int]:
         """The schedule's `version` if it is a `StatefulSchedule`, else None (never changes)."""
-        return self._schedule.version if isinstance(self._schedule, StatefulSchedule) else None
+        return self._schedule.version if self._stateful else None
 
 
 def _static_value(tensor: tf.Tensor) -> Optional[np.generic]:
