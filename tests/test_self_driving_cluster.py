@@ -134,6 +134,10 @@ def test_async_between_graph_across_stop_and_restore(tmp_path):
     assert len(first) >= STOP and len(second) >= LAST - restored
 
 
+# TensorFlow's own race, not ours: the chief's token queue runner can outlive the monitored
+# session's coordinator join (its stop grace period), and a Coordinator re-raises in that
+# thread an error reported after join. The rate checks below do not depend on that thread's end.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_sync_replicas_chief_queue_runner_applies_the_exact_rate(tmp_path):
     first, errors, alive = run_phase(str(tmp_path), STOP, sync=True)
     assert not alive, "a worker hung"
