@@ -6,21 +6,22 @@ and `lrhooks.scheduled_value("momentum", S)` for any other scheduled
 hyperparameter. The tensor looks its value up *in the graph* from the step the
 run starts at:
 
-    tag, value = table[global_step mod n]
-    value = value                              if tag == global_step
+    value = table.find(global_step)                if global_step is in table
           = schedule(global_step)  (numpy_function)  otherwise
 
-`table` is a small LOCAL variable (never checkpointed, empty after each session
-start) of `n = table_size` rows `(step, value)`: the schedule's values for a
-window of `n` consecutive steps, each in the row of its step modulo `n`, tagged
-with its step (an empty row is tagged NaN, which no step equals). Out of the
-window, one `tf.numpy_function` call returns the value *and* the next window,
-and the same run stores that window in `table`. So the tensor is exact on every
-run by itself, with no hook: in a plain `Session` loop, a `Supervisor`, a
+`table` is a TensorFlow hash table (`MutableHashTableV2`) from absolute steps to
+values, holding the schedule's values for a window of `n = table_size`
+consecutive steps. It needs no initializer (running its handle op creates it,
+empty) and is in no collection, so no saver checkpoints it and any way a program
+initializes its variables works (only `global_variables_initializer()`, a
+`Saver.restore` alone, a `Scaffold`). Out of the window, one `tf.numpy_function`
+call returns the value *and* the next window, and the same run stores that
+window in `table`, replacing what it held. So the tensor is exact on every run
+by itself, with no hook: in a plain `Session` loop, a `Supervisor`, a
 `MonitoredTrainingSession`, an Estimator, between-graph replicas and
-`SyncReplicasOptimizer`'s queue runner. Per run it costs one row gather (read
-under the variable's lock, so a window stored concurrently is never half seen),
-one compare and the `cond`; Python runs about once per `table_size` steps.
+`SyncReplicasOptimizer`'s queue runner. Per run it costs one lookup (under the
+table's lock, so a window stored concurrently is never half seen), one compare
+and the `cond`; Python runs about once per `table_size` steps.
 
 Without `schedule=`, a `LearningRateSetterHook(schedule)` binds the schedule in
 its `begin()` (the older way, still supported). A stateful schedule (one with a
@@ -32,7 +33,7 @@ value bound to that schedule, so the next run recomputes it.
 
 import threading
 import weakref
-from typing import Callable, Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -82,7 +83,7 @@ class RateSource:
         self.tensor: Optional[tf.Tensor] = None
         self.tensor_name = name
         self.step_tensor: Optional[tf.Tensor] = None  # the step read the value is computed from
-        self.table: Optional[tf.Variable] = None
+        self.table: Optional[tf.Tensor] = None  # the hash table's handle
         self.invalidate_op: Optional[tf.Operation] = None
         self.dtype = np.float32
         self.fallback_count = 0
@@ -94,7 +95,8 @@ class RateSource:
     def fallback(self, step: np.ndarray):
         """Called by the graph (numpy_function) for a step outside the window.
 
-        Returns `(value, window)`; the graph stores `window` in the table.
+        Returns `(value, steps, values)`; the graph stores the window `steps -> values`
+        in the table, replacing what it held.
         """
         step = int(step)
         if self.schedule is None:
@@ -108,10 +110,10 @@ class RateSource:
             except ValueError as error:  # the graph reports it as an InvalidArgumentError
                 self.refused = error
                 raise
-            window = self.window(step)
+            steps, values = self.window(step)
             self.fallback_count += 1
             self.filled_version = version
-        return np.asarray(value, dtype=self.dtype), window
+        return np.asarray(value, dtype=self.dtype), steps, values
 
     def unscheduled_error(self) -> UnscheduledValueError:
         """The one-line error for a value that runs without a schedule."""
@@ -122,8 +124,14 @@ class RateSource:
             "session's hooks")
 
     def _check_step_is_incremented(self) -> None:
+        """Raises when the graph trains with this value but never moves its step.
+
+        A graph that only reads the value (an evaluation graph restored from a
+        checkpoint, a serving graph) is fine: its value is `schedule(restored step)`.
+        """
         unit, other = step_writes.find_step_writers(self.global_step)
-        if not unit and not step_writes.training_writers(self.global_step, other):
+        if (not unit and not step_writes.training_writers(self.global_step, other)
+                and step_writes.feeds_a_variable_update(self.tensor)):
             raise StepNotIncrementedError(
                 f"nothing in the graph increments `global_step` {self.global_step.op.name!r} "
                 f"that {self.tensor_name!r} is computed from: pass the variable your train op "
@@ -131,28 +139,23 @@ class RateSource:
                 "`optimizer.minimize(..., global_step=...)`)")
         self._writers_checked = True
 
-    def window(self, start: int) -> np.ndarray:
-        """The table contents for the window of steps `start ... start + table_size - 1`.
+    def window(self, start: int) -> Tuple[np.ndarray, np.ndarray]:
+        """The window of steps `start ... start + table_size - 1`: `(steps, values)`.
 
-        Rows `(step, value)`, each step in row `step mod table_size`. Stops
-        before the first step whose value is invalid (its row and those after
-        it stay tagged NaN), so that the fallback raises the error exactly at
-        that step.
+        Stops before the first step whose value is invalid (that step stays out
+        of the table), so that the fallback raises the error exactly at that step.
         """
         values = self._values_unchecked(start)
         if values is None:
-            values = []
+            checked = []
             for step in range(start, start + self.table_size):
                 try:
-                    values.append(checks.schedule_rate(self.schedule, step,
-                                                       np.dtype(self.dtype).name))
+                    checked.append(checks.schedule_rate(self.schedule, step,
+                                                        np.dtype(self.dtype).name))
                 except ValueError:
                     break
-        table = np.full((self.table_size, 2), np.nan)
-        rows = np.arange(start, start + len(values)) % self.table_size
-        table[rows, 0] = np.arange(start, start + len(values))
-        table[rows, 1] = values
-        return table
+            values = np.asarray(checked, dtype=np.float64)
+        return np.arange(start, start + len(values), dtype=np.int64), values
 
     def _values_unchecked(self, start: int) -> Optional[np.ndarray]:
         """The window's values when all are valid, computed without per-value checks.
@@ -264,29 +267,33 @@ def scheduled_value(
         source = RateSource(name, table_size, global_step, schedule)
         source.dtype = dtype.as_numpy_dtype
         source.step_tensor = step
-        empty = np.full((table_size, 2), np.nan)
-        source.table = tf1.get_variable(
-            "table", initializer=tf.constant(empty), trainable=False,
-            collections=[tf1.GraphKeys.LOCAL_VARIABLES], use_resource=True)
-        source.invalidate_op = source.table.assign(tf.constant(empty), read_value=False,
-                                                   name="invalidate")
-        # One row, gathered under the variable's lock: a window stored concurrently
-        # (another thread's or worker's fallback) is never half seen.
-        row = tf.raw_ops.ResourceGather(resource=source.table.handle,
-                                        indices=tf.math.floormod(step, table_size),
-                                        dtype=tf.float64)
-        tag, stored = tf.unstack(row)
-        in_window = tf.equal(tag, tf.cast(step, tf.float64))
-        stored = tf.cast(stored, dtype)
+        # A hash table keyed by the absolute step: it needs no initializer (running its
+        # handle op creates it, empty), so the tensor works after any initialization a
+        # program does (only `global_variables_initializer()`, a `Saver.restore` alone, a
+        # `Scaffold`), and no saver ever sees it. A lookup and an import hold the table's
+        # lock: a window stored concurrently (another thread's or worker's fallback) is
+        # never half seen.
+        source.table = tf.raw_ops.MutableHashTableV2(
+            key_dtype=tf.int64, value_dtype=tf.float64, shared_name="",
+            use_node_name_sharing=True, name="table")
+        source.invalidate_op = tf.raw_ops.LookupTableImportV2(
+            table_handle=source.table, keys=tf.constant([], tf.int64),
+            values=tf.constant([], tf.float64), name="invalidate")
+        key = step if step.dtype == tf.int64 else tf.cast(step, tf.int64)
+        found = tf.raw_ops.LookupTableFindV2(table_handle=source.table, keys=key,
+                                             default_value=tf.constant(np.nan, tf.float64))
+        in_window = tf.equal(found, found)  # a missing step reads NaN, which equals nothing
+        stored = tf.cast(found, dtype)
 
         def from_table():
             return stored
 
         def from_schedule():
-            value, window = tf.numpy_function(source.fallback, [step], [dtype, tf.float64],
-                                              stateful=True, name="schedule_fallback")
-            window.set_shape([table_size, 2])
-            store = source.table.assign(window, read_value=False)
+            value, steps, values = tf.numpy_function(
+                source.fallback, [step], [dtype, tf.int64, tf.float64], stateful=True,
+                name="schedule_fallback")
+            store = tf.raw_ops.LookupTableImportV2(table_handle=source.table, keys=steps,
+                                                   values=values)
             with tf.control_dependencies([store]):
                 return tf.reshape(value, [])
 

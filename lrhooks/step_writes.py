@@ -189,6 +189,45 @@ def find_step_writers(global_step: tf.Variable) -> Tuple[FrozenSet[tf.Operation]
 _RESTORES = frozenset({"RestoreV2", "Restore", "RestoreSlice"})
 
 
+_VARIABLE_WRITES = frozenset({"Assign", "AssignAdd", "AssignSub", "AssignVariableOp",
+                              "AssignAddVariableOp", "AssignSubVariableOp"})
+
+
+def _updates_a_trainable_variable(op: tf.Operation, trainable: FrozenSet[str]) -> bool:
+    kind = op.type
+    if "Apply" in kind:  # every optimizer's kernels: ApplyMomentum, ResourceApplyAdam, ...
+        return True
+    if kind in _VARIABLE_WRITES or kind.startswith(("Scatter", "ResourceScatter")):
+        target = op.inputs[0].op if op.inputs else None
+        return target is not None and target.name in trainable
+    return False
+
+
+def feeds_a_variable_update(tensor: tf.Tensor) -> bool:
+    """Whether `tensor` flows (by data) into an update of a trainable variable.
+
+    True when an optimizer's apply op, or an assignment or scatter into a
+    trainable variable (a hand-written optimizer), computes from it: the graph
+    trains with it. False in an evaluation or serving graph, where a scheduled
+    value is only read (logged, summarized) at the step restored from a checkpoint.
+    """
+    graph = tensor.graph
+    trainable = frozenset(v.op.name for v in graph.get_collection(
+        tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES))
+    pending = collections.deque(tensor.consumers())
+    seen = set()
+    while pending:
+        op = pending.popleft()
+        if op in seen:
+            continue
+        seen.add(op)
+        if _updates_a_trainable_variable(op, trainable):
+            return True
+        for out in op.outputs:
+            pending.extend(out.consumers())
+    return False
+
+
 def training_writers(global_step: tf.Variable,
                      writers: Iterable[tf.Operation]) -> FrozenSet[tf.Operation]:
     """The `writers` of `global_step` other than its initializer and checkpoint restores."""

@@ -1,9 +1,9 @@
-"""The windows a scheduled value stores: rows `(step, value)`, each step in row `step mod n`.
+"""The windows a scheduled value stores: `(steps, values)` for consecutive steps.
 
 Built-in schedules fill through their unchecked `_value`, other callables
 through a call per step, both with one vectorized check; a window holding an
 invalid value (or a schedule that raises) takes the checked path, value by
-value, and stops before that step (its row and later ones stay tagged NaN).
+value, and stops before that step (it and later steps stay out of the table).
 """
 
 import math
@@ -29,27 +29,25 @@ def window(schedule, start):
     return RateSource("lr", SIZE, None, schedule).window(start)
 
 
-def rows_by_step(table):
-    """{step: value} of the rows tagged with a step, checking each sits in row step mod SIZE."""
-    found = {}
-    for row, (tag, value) in enumerate(table):
-        if not math.isnan(tag):
-            assert tag == int(tag) and int(tag) % SIZE == row, (row, tag)
-            found[int(tag)] = value
-    return found
+def rows_by_step(window_arrays):
+    """{step: value} of a window, checking its steps are consecutive and its dtypes."""
+    steps, values = window_arrays
+    assert steps.dtype == np.int64 and values.dtype == np.float64 and steps.shape == values.shape
+    if len(steps):
+        assert list(steps) == list(range(int(steps[0]), int(steps[0]) + len(steps))), steps
+    return {int(step): float(value) for step, value in zip(steps, values)}
 
 
 @pytest.mark.parametrize("schedule", SCHEDULES, ids=lambda s: type(s).__name__)
 @pytest.mark.parametrize("start", [0, 5, 17])
 def test_window_holds_each_step_of_the_window_in_its_row(schedule, start):
-    table = window(schedule, start)
-    assert table.dtype == np.float64 and table.shape == (SIZE, 2)
-    assert rows_by_step(table) == {step: schedule(step) for step in range(start, start + SIZE)}
+    assert rows_by_step(window(schedule, start)) == {step: schedule(step) for step in range(start, start + SIZE)}
 
 
 @pytest.mark.parametrize("schedule", SCHEDULES, ids=lambda s: type(s).__name__)
 def test_a_plain_function_gives_the_same_table_as_the_schedule_it_calls(schedule):
-    assert np.array_equal(window(lambda step: schedule(step), 5), window(schedule, 5))
+    by_call, built_in = window(lambda step: schedule(step), 5), window(schedule, 5)
+    assert np.array_equal(by_call[0], built_in[0]) and np.array_equal(by_call[1], built_in[1])
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -0.5])

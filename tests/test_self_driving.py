@@ -92,6 +92,78 @@ def test_plain_session_loop_across_stop_and_restore(tmp_path, momentum_schedule)
     assert_exact(first + model.optimizer.sorted_records(), 0, LAST, momentum_schedule)
 
 
+@pytest.mark.parametrize("momentum_schedule", [None, MOMENTUM])
+def test_the_classic_initialization_alone_is_enough(tmp_path, momentum_schedule):
+    """Only `global_variables_initializer()`, then a `Saver.restore` alone: no local init."""
+    path = str(tmp_path / "model.ckpt")
+    with tf.Graph().as_default():
+        model = build(momentum_schedule)
+        saver = tf1.train.Saver()
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            for _ in range(STOP):
+                sess.run(model.train_op)
+            saver.save(sess, path)
+    first = model.optimizer.sorted_records()
+    with tf.Graph().as_default():
+        model = build(momentum_schedule)
+        with tf1.Session() as sess:
+            tf1.train.Saver().restore(sess, path)
+            while sess.run(model.global_step) < LAST:
+                sess.run(model.train_op)
+    assert_exact(first + model.optimizer.sorted_records(), 0, LAST, momentum_schedule)
+
+
+def test_no_saver_sees_the_window(tmp_path):
+    with tf.Graph().as_default():
+        model = build(MOMENTUM)
+        saver = tf1.train.Saver()
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            sess.run(model.train_op)
+            path = saver.save(sess, str(tmp_path / "model.ckpt"))
+    names = {name for name, _ in tf.train.list_variables(path)}
+    assert names == {"global_step", "w", "w/RecordingMomentum"}, names
+
+
+def test_an_evaluation_graph_reads_the_value_at_the_restored_step(tmp_path):
+    """No train op, nothing increments the step: the value is schedule(restored step)."""
+    path = str(tmp_path / "model.ckpt")
+    with tf.Graph().as_default():
+        model = build()
+        saver = tf1.train.Saver()
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            for _ in range(STOP):
+                sess.run(model.train_op)
+            saver.save(sess, path)
+    with tf.Graph().as_default():  # the evaluation program rebuilds the model with its rate
+        tf1.train.get_or_create_global_step()
+        rate = lrhooks.learning_rate(schedule=RATE)
+        weight = tf1.get_variable("w", initializer=1.0)
+        summary = tf1.summary.scalar("learning_rate", rate)
+        with tf1.Session() as sess:
+            tf1.train.Saver().restore(sess, path)
+            value, _, _ = sess.run([rate, weight, summary])
+    assert RATE(STOP) != RATE(0) and value == pytest.approx(RATE(STOP), rel=1e-6)
+
+
+def test_a_hand_written_update_without_a_step_increment_fails():
+    """The step check follows the value into any update of a trainable variable."""
+    with tf.Graph().as_default():
+        tf1.train.get_or_create_global_step()
+        rate = lrhooks.learning_rate(schedule=RATE)
+        weight = tf1.get_variable("w", initializer=1.0)
+        gradient, = tf.gradients(tf.square(weight), [weight])
+        train_op = weight.assign_sub(rate * gradient)  # an optimizer written by hand
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match=r"StepNotIncrementedError: nothing in the graph increments"):
+                sess.run(train_op)
+            assert sess.run(weight) == 1.0
+
+
 def test_restore_inside_a_live_session_is_exact(tmp_path):
     path = str(tmp_path / "model.ckpt")
     with tf.Graph().as_default():
