@@ -32,6 +32,7 @@ value bound to that schedule, so the next run recomputes it.
 """
 
 import threading
+import uuid
 import weakref
 from typing import Callable, Iterable, List, Optional, Tuple
 
@@ -273,9 +274,13 @@ def scheduled_value(
         # `Scaffold`), and no saver ever sees it. A lookup and an import hold the table's
         # lock: a window stored concurrently (another thread's or worker's fallback) is
         # never half seen.
+        # Its own shared name per graph built: a server (a parameter server that outlives
+        # its workers) keeps resources across sessions, and a worker restarted with
+        # another schedule must never read the old one's window.
         source.table = tf.raw_ops.MutableHashTableV2(
-            key_dtype=tf.int64, value_dtype=tf.float64, shared_name="",
-            use_node_name_sharing=True, name="table")
+            key_dtype=tf.int64, value_dtype=tf.float64,
+            shared_name=f"lrhooks_window_{uuid.uuid4().hex}", use_node_name_sharing=False,
+            name="table")
         source.invalidate_op = tf.raw_ops.LookupTableImportV2(
             table_handle=source.table, keys=tf.constant([], tf.int64),
             values=tf.constant([], tf.float64), name="invalidate")

@@ -126,6 +126,20 @@ def test_no_saver_sees_the_window(tmp_path):
     assert names == {"global_step", "w", "w/RecordingMomentum"}, names
 
 
+def test_a_new_graph_on_a_running_server_never_reads_an_old_schedules_window():
+    """A server keeps resources across sessions (a ps outlives restarted workers)."""
+    server = tf.distribute.Server.create_local_server()
+    read = []
+    for schedule in (schedules.constant(0.1), schedules.constant(0.5)):
+        with tf.Graph().as_default():
+            tf1.train.get_or_create_global_step()
+            rate = lrhooks.learning_rate(schedule=schedule)
+            with tf1.Session(server.target) as sess:
+                sess.run(tf1.global_variables_initializer())
+                read.append(float(sess.run(rate)))
+    assert read == pytest.approx([0.1, 0.5])
+
+
 def test_an_evaluation_graph_reads_the_value_at_the_restored_step(tmp_path):
     """No train op, nothing increments the step: the value is schedule(restored step)."""
     path = str(tmp_path / "model.ckpt")
