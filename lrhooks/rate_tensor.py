@@ -264,7 +264,10 @@ def scheduled_value(
     graph = tf1.get_default_graph()
     global_step = _resolve_global_step(graph, global_step)
     step = step_writes.global_step_read(global_step)
-    with tf1.variable_scope(None, default_name=name + "_window"):
+    # The lookup, the table and the Python fallback have CPU kernels only: pinned to the
+    # CPU of whatever job and task the enclosing scope names, so a rate built inside a
+    # model's `tf.device("/gpu:0")` needs no soft placement.
+    with tf1.variable_scope(None, default_name=name + "_window"), tf.device("/device:CPU:0"):
         source = RateSource(name, table_size, global_step, schedule)
         source.dtype = dtype.as_numpy_dtype
         source.step_tensor = step

@@ -58,7 +58,10 @@ def global_step_read(global_step: tf.Variable) -> tf.Tensor:
     reads = _STEP_READS.setdefault(graph, {})
     read = reads.get(global_step.op.name)
     if read is None:
-        with graph.as_default(), graph.name_scope(None), tf.control_dependencies(None):
+        # On the CPU of the enclosing job and task: a step is a host-side integer, and a
+        # read built inside a model's `tf.device("/gpu:0")` must not need soft placement.
+        with graph.as_default(), graph.name_scope(None), tf.control_dependencies(None), \
+                tf.device("/device:CPU:0"):
             read = tf.identity(global_step.read_value(), name="lrhooks_global_step_read")
         reads[global_step.op.name] = read
     return read

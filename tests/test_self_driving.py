@@ -140,6 +140,20 @@ def test_a_new_graph_on_a_running_server_never_reads_an_old_schedules_window():
     assert read == pytest.approx([0.1, 0.5])
 
 
+def test_a_value_built_inside_a_gpu_scope_needs_no_soft_placement():
+    """Its lookup, table, fallback and step read go to the CPU of the scope's job and task."""
+    with tf.Graph().as_default() as graph:
+        tf1.train.get_or_create_global_step()
+        with tf.device("/job:localhost/replica:0/task:0/device:GPU:0"):
+            rate = lrhooks.learning_rate(schedule=RATE)
+        devices = {op.device for op in graph.get_operations()
+                   if op.name.startswith(("learning_rate_window/", "lrhooks_global_step_read"))}
+        assert devices == {"/job:localhost/replica:0/task:0/device:CPU:0"}, devices
+        with tf1.Session(config=tf1.ConfigProto(allow_soft_placement=False)) as sess:
+            sess.run(tf1.global_variables_initializer())
+            assert sess.run(rate) == pytest.approx(RATE(0))
+
+
 def test_an_evaluation_graph_reads_the_value_at_the_restored_step(tmp_path):
     """No train op, nothing increments the step: the value is schedule(restored step)."""
     path = str(tmp_path / "model.ckpt")
