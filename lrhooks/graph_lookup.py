@@ -193,15 +193,5 @@ def feeds_a_queue(target: Union[tf.Tensor, tf.Variable]) -> bool:
     `SyncReplicasOptimizer` run in the chief's queue runner), which a hook can
     neither feed nor time.
     """
-    pending = [target.op]
-    seen = set()
-    while pending:
-        op = pending.pop()
-        if op in seen:
-            continue
-        seen.add(op)
-        if op.type in _ENQUEUE_OPS:
-            return True
-        pending.extend(c for out in op.outputs for c in out.consumers())
-        pending.extend(op._control_outputs)  # pylint: disable=protected-access
-    return False
+    return step_writes.flows_into([target.op], lambda op: op.type in _ENQUEUE_OPS,
+                                  control_edges=True)

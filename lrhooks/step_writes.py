@@ -206,6 +206,25 @@ def _updates_a_trainable_variable(op: tf.Operation, trainable: FrozenSet[str]) -
     return False
 
 
+def flows_into(start: Iterable[tf.Operation], predicate: Callable[[tf.Operation], bool],
+               control_edges: bool = False) -> bool:
+    """Whether an op for which `predicate` holds is reachable from `start` (inclusive)
+    along data edges (and control edges, with `control_edges`)."""
+    pending = collections.deque(start)
+    seen = set()
+    while pending:
+        op = pending.popleft()
+        if op in seen:
+            continue
+        seen.add(op)
+        if predicate(op):
+            return True
+        pending.extend(c for out in op.outputs for c in out.consumers())
+        if control_edges:
+            pending.extend(op._control_outputs)  # pylint: disable=protected-access
+    return False
+
+
 def feeds_a_variable_update(tensor: tf.Tensor) -> bool:
     """Whether `tensor` flows (by data) into an update of a trainable variable.
 
@@ -214,21 +233,9 @@ def feeds_a_variable_update(tensor: tf.Tensor) -> bool:
     trains with it. False in an evaluation or serving graph, where a scheduled
     value is only read (logged, summarized) at the step restored from a checkpoint.
     """
-    graph = tensor.graph
-    trainable = frozenset(v.op.name for v in graph.get_collection(
+    trainable = frozenset(v.op.name for v in tensor.graph.get_collection(
         tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES))
-    pending = collections.deque(tensor.consumers())
-    seen = set()
-    while pending:
-        op = pending.popleft()
-        if op in seen:
-            continue
-        seen.add(op)
-        if _updates_a_trainable_variable(op, trainable):
-            return True
-        for out in op.outputs:
-            pending.extend(out.consumers())
-    return False
+    return flows_into(tensor.consumers(), lambda op: _updates_a_trainable_variable(op, trainable))
 
 
 def training_writers(global_step: tf.Variable,

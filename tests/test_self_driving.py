@@ -66,6 +66,20 @@ def initialize(sess):
     sess.run([tf1.global_variables_initializer(), tf1.local_variables_initializer()])
 
 
+def train_and_save(path: str, steps: int = STOP, momentum_schedule=None) -> Model:
+    """Trains `steps` steps in a plain Session initialized the classic way (only
+    `global_variables_initializer()`) and saves a checkpoint at `path`."""
+    with tf.Graph().as_default():
+        model = build(momentum_schedule)
+        saver = tf1.train.Saver()
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            for _ in range(steps):
+                sess.run(model.train_op)
+            saver.save(sess, path)
+    return model
+
+
 # ---------------------------------------------------------------- the loops
 @pytest.mark.parametrize("momentum_schedule", [None, MOMENTUM])
 def test_plain_session_loop_across_stop_and_restore(tmp_path, momentum_schedule):
@@ -96,15 +110,7 @@ def test_plain_session_loop_across_stop_and_restore(tmp_path, momentum_schedule)
 def test_the_classic_initialization_alone_is_enough(tmp_path, momentum_schedule):
     """Only `global_variables_initializer()`, then a `Saver.restore` alone: no local init."""
     path = str(tmp_path / "model.ckpt")
-    with tf.Graph().as_default():
-        model = build(momentum_schedule)
-        saver = tf1.train.Saver()
-        with tf1.Session() as sess:
-            sess.run(tf1.global_variables_initializer())
-            for _ in range(STOP):
-                sess.run(model.train_op)
-            saver.save(sess, path)
-    first = model.optimizer.sorted_records()
+    first = train_and_save(path, STOP, momentum_schedule).optimizer.sorted_records()
     with tf.Graph().as_default():
         model = build(momentum_schedule)
         with tf1.Session() as sess:
@@ -115,13 +121,8 @@ def test_the_classic_initialization_alone_is_enough(tmp_path, momentum_schedule)
 
 
 def test_no_saver_sees_the_window(tmp_path):
-    with tf.Graph().as_default():
-        model = build(MOMENTUM)
-        saver = tf1.train.Saver()
-        with tf1.Session() as sess:
-            sess.run(tf1.global_variables_initializer())
-            sess.run(model.train_op)
-            path = saver.save(sess, str(tmp_path / "model.ckpt"))
+    path = str(tmp_path / "model.ckpt")
+    train_and_save(path, 1, MOMENTUM)
     names = {name for name, _ in tf.train.list_variables(path)}
     assert names == {"global_step", "w", "w/RecordingMomentum"}, names
 
@@ -157,14 +158,7 @@ def test_a_value_built_inside_a_gpu_scope_needs_no_soft_placement():
 def test_an_evaluation_graph_reads_the_value_at_the_restored_step(tmp_path):
     """No train op, nothing increments the step: the value is schedule(restored step)."""
     path = str(tmp_path / "model.ckpt")
-    with tf.Graph().as_default():
-        model = build()
-        saver = tf1.train.Saver()
-        with tf1.Session() as sess:
-            sess.run(tf1.global_variables_initializer())
-            for _ in range(STOP):
-                sess.run(model.train_op)
-            saver.save(sess, path)
+    train_and_save(path, STOP)
     with tf.Graph().as_default():  # the evaluation program rebuilds the model with its rate
         tf1.train.get_or_create_global_step()
         rate = lrhooks.learning_rate(schedule=RATE)
