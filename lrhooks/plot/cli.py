@@ -5,9 +5,12 @@
 Draws `learning_rate.png` (the rate and every other scheduled value), `loss.png` and
 `accuracy.png` (training and evaluation runs together) from the event files under
 `--logdir`, into `--out` (default: `--logdir`), and prints one line saying where they went.
-A directory without event files is one line `plot: error: ...` and exit code 1.
+A directory without event files is one line `plot: error: ...` and exit code 1. stderr holds
+nothing else: TensorFlow (which TensorBoard's reader imports) is imported without its C++
+banner unless `TF_CPP_MIN_LOG_LEVEL` is set, and TensorBoard's reader logs only errors.
 """
 
+import logging
 import os
 import sys
 from typing import List
@@ -16,6 +19,7 @@ from absl import app
 from absl import flags
 
 from lrhooks import cli_flags
+from lrhooks import console
 from lrhooks.plot._figures import NoEventsError, write_plots
 
 FLAGS = flags.FLAGS
@@ -35,6 +39,8 @@ def main(argv: List[str]) -> int:
     """Writes the plots and prints where they went."""
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    console.import_tensorflow_quietly(verbose=False)  # TensorBoard's reader imports it
+    logging.getLogger("tensorboard").setLevel(logging.ERROR)  # its directory-watcher lines
     try:
         paths = write_plots(FLAGS.logdir, FLAGS.out)
     except (NoEventsError, OSError) as error:
