@@ -72,8 +72,20 @@ def _check_train_dir(train_dir: str) -> None:
             f.write("ok")
         os.remove(probe)
     except OSError as error:
-        raise faults.UserError(f"--train_dir {train_dir!r} is not writable: "
-                               f"{error.strerror}") from None
+        blocker = _file_in_path(train_dir)
+        reason = (f"{blocker!r} is a file, not a directory" if blocker is not None
+                  else error.strerror)
+        raise faults.UserError(f"--train_dir {train_dir!r} is not writable: {reason}") from None
+
+
+def _file_in_path(path: str) -> Optional[str]:
+    """`path` or the first of its parents that exists and is not a directory (or None)."""
+    parts = os.path.normpath(path).split(os.sep)
+    for end in range(1, len(parts) + 1):
+        prefix = os.sep.join(parts[:end]) or os.sep
+        if os.path.exists(prefix) and not os.path.isdir(prefix):
+            return prefix
+    return None
 
 
 def _test_data(config: config_lib.TrainConfig) -> Optional[graph_lib.Split]:

@@ -200,6 +200,18 @@ def test_unwritable_train_dir_is_a_user_error(tiny_data, tmp_path):
         loop.train(tiny_config(tiny_data, blocker / "run"))
 
 
+@pytest.mark.parametrize("under", ["", "run"])
+def test_a_train_dir_that_is_or_is_under_a_file_names_the_file(tiny_data, tmp_path, under):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    train_dir = blocker / under if under else blocker
+    with pytest.raises(faults.UserError, match=(
+            rf"^--train_dir '{train_dir}' is not writable: '{blocker}' is a file, "
+            r"not a directory$")):
+        loop.train(tiny_config(tiny_data, train_dir))
+    assert blocker.read_text() == "not a directory"
+
+
 def test_real_mnist_few_steps(mnist_dir, tmp_path):
     """A few CNN steps on real digits: the loss falls from chance level."""
     config = tiny_config(mnist_dir, tmp_path, hparams=model_lib.HParams(model="cnn",
