@@ -33,6 +33,7 @@ from models.resnet_mnist import evaluation
 from models.resnet_mnist import faults
 from models.resnet_mnist import graph as graph_lib
 from models.resnet_mnist import hooks as hooks_lib
+from models.resnet_mnist import model as model_lib
 from models.resnet_mnist import numerics
 
 tf1 = tf.compat.v1
@@ -101,8 +102,9 @@ def _test_data(config: config_lib.TrainConfig) -> Optional[graph_lib.Split]:
 
 
 def _check_checkpoint(train_dir: str, checkpoint: Optional[str],
-                      built: graph_lib.TrainGraph) -> None:
-    """Refuses a train_dir whose checkpoint belongs to another model configuration."""
+                      built: graph_lib.TrainGraph, hparams: model_lib.HParams) -> None:
+    """Refuses a train_dir whose checkpoint belongs to another model configuration (naming
+    the first model flag that differs from the run's train_config.json, if it has one)."""
     if checkpoint is None:
         return
     with built.graph.as_default():
@@ -110,9 +112,14 @@ def _check_checkpoint(train_dir: str, checkpoint: Optional[str],
     problems = faults.checkpoint_mismatches(checkpoint, variables)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        try:
+            differs = config_lib.differing_model_flag(train_dir, hparams)
+        except ValueError:  # a damaged train_config.json: the variables say enough
+            differs = None
+        why = f"; {differs}" if differs else ""
         raise faults.UserError(f"--train_dir {train_dir!r} holds a checkpoint of another model "
-                               f"configuration: {problems[0]}{more}; use a new --train_dir or "
-                               "the flags of that run")
+                               f"configuration: {problems[0]}{more}{why}; use a new "
+                               "--train_dir or the flags of that run")
 
 
 def _placement(config: config_lib.TrainConfig) -> devices.Placement:
@@ -143,7 +150,7 @@ def _finished_run(config: config_lib.TrainConfig, restore: checkpoints.Restore,
     placeholder = (np.zeros((config.batch_size, 28, 28), np.uint8),
                    np.zeros((config.batch_size,), np.uint8))
     _check_checkpoint(config.train_dir, restore.path,
-                      graph_lib.build_graph(config, placement, placeholder))
+                      graph_lib.build_graph(config, placement, placeholder), config.hparams)
     last = evaluation.read_last_result(os.path.join(config.train_dir, "eval"))
     if (last is None or last.step != restore.step) and config.final_eval:
         last = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
@@ -210,7 +217,7 @@ def train(config: config_lib.TrainConfig,
             train_dir=config.train_dir,
             start_step=restored))
     if chief:
-        _check_checkpoint(config.train_dir, restore.path, built)
+        _check_checkpoint(config.train_dir, restore.path, built, config.hparams)
         # The checks are done: train_dir is written from here on.
         if restore.note:
             logging.warning("%s", restore.note)
