@@ -187,6 +187,14 @@ def test_cli_prints_nothing_on_stderr_without_tf_cpp_min_log_level(tmp_path):
     assert done.stderr == ""
 
 
+def test_cli_stray_argument_is_one_line_not_the_help(tmp_path):
+    done = run_cli(f"--logdir={tmp_path}", "extra")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "plot: error: unexpected arguments: extra (every argument is a flag, --name=value; "
+        "--help lists them)"]
+
+
 def test_cli_on_a_directory_without_events_fails_in_one_line(tmp_path):
     done = run_cli(f"--logdir={tmp_path}")
     assert done.returncode == 1

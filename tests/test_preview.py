@@ -302,6 +302,15 @@ def test_cli_full_spec_on_the_command_line_replaces_the_trainer_flagfiles_schedu
         assert f"{schedules.cosine_decay(0.1, 100)!r} over steps 0..39" in result.stdout
 
 
+def test_cli_stray_argument_is_one_line_not_the_help():
+    result = _cli(*PIECEWISE_FLAGS, "--steps=30", "--log_scale", "true")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "preview: error: unexpected arguments: true (every argument is a flag, --name=value; "
+        "--help lists them)"]
+    assert result.stdout == ""
+
+
 def test_flagfile_schedule_args_keeps_schedule_flags_and_train_steps_only():
     fv = flags.FlagValues()
     preview_cli.define_flags(fv)

@@ -19,8 +19,9 @@ import tensorflow as tf
 
 from models.resnet_mnist import checkpoints
 from models.resnet_mnist import early_signals
-from tests.support.trainer_runs import (checkpoint_step, command, copy_run, error_lines,
-                                        eval_command, files, run, start, trained_run, wait_for)
+from tests.support.trainer_runs import (REPO, checkpoint_step, command, copy_run, environment,
+                                        error_lines, eval_command, files, run, start,
+                                        trained_run, wait_for)
 
 tf1 = tf.compat.v1
 
@@ -176,6 +177,22 @@ def test_a_binary_flagfile_is_one_line(tmp_path, program):
     (line,) = error_lines(done.stderr, program)
     assert line.startswith(f"{program}: error: --flagfile '{flagfile}' is not a text file of "
                            "flags (")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("program", ["train", "eval"])
+def test_a_stray_argument_is_one_line_not_the_help(tmp_path, program):
+    # e.g. `--lr_staircase true`: absl leaves `true` as an argument, not a flag value.
+    cmd = (command("d", tmp_path / "run") if program == "train"
+           else eval_command("--data_dir=d", f"--train_dir={tmp_path / 'run'}"))
+    env = {k: v for k, v in environment().items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(cmd + ["--plots" if program == "train" else "--eval_once", "true"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert done.stderr.splitlines() == [
+        f"{program}: error: unexpected arguments: true (every argument is a flag, "
+        "--name=value; --help lists them)"]
+    assert done.stdout == ""
     assert not (tmp_path / "run").exists()
 
 
