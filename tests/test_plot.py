@@ -195,6 +195,18 @@ def test_cli_stray_argument_is_one_line_not_the_help(tmp_path):
         "--help lists them)"]
 
 
+def test_cli_out_that_is_a_file_is_one_line_naming_the_flag(run_dir, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    done = run_cli(f"--logdir={run_dir}", f"--out={blocker}")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"plot: error: cannot write the plots into --out '{blocker}': it is a file, not a "
+        "directory")
+    assert "Traceback" not in done.stderr
+    assert blocker.read_text() == "x"
+
+
 def test_cli_on_a_directory_without_events_fails_in_one_line(tmp_path):
     done = run_cli(f"--logdir={tmp_path}")
     assert done.returncode == 1

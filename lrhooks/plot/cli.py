@@ -45,8 +45,15 @@ def main(argv: List[str]) -> int:
     logging.getLogger("tensorboard").setLevel(logging.ERROR)  # its directory-watcher lines
     try:
         paths = write_plots(FLAGS.logdir, FLAGS.out)
-    except (NoEventsError, OSError) as error:
+    except NoEventsError as error:
         print(f"plot: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # --out (or --logdir) is a file, read-only, ...
+        flag, out = ("--out", FLAGS.out) if FLAGS.out else ("--logdir", FLAGS.logdir)
+        reason = ("it is a file, not a directory" if os.path.isfile(out)
+                  else f"{error.strerror}: {error.filename!r}")
+        print(f"plot: error: cannot write the plots into {flag} {out!r}: {reason}",
+              file=sys.stderr)
         return 1
     names = ", ".join(os.path.basename(path) for path in paths)
     print(f"wrote {names} to {FLAGS.out or FLAGS.logdir}")
