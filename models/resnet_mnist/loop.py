@@ -142,8 +142,10 @@ def _finished_run(config: config_lib.TrainConfig, restore: checkpoints.Restore,
 
     The checkpoint must belong to this model configuration (checked against a graph built on
     placeholder data). The result is the evaluation of that step in `<train_dir>/eval`; if
-    there is none (the run stopped during its final evaluation) and `config.final_eval` is
-    set, that evaluation is run now, which writes its eval files (the run was not finished).
+    there is none (a signal stopped the run at its last step or during its final evaluation)
+    and `config.final_eval` is set, the run was not finished and is finished now: that
+    evaluation, the HParams end status (success; TensorBoard keeps a run's first) and the
+    plots (`config.plots`) are written.
     """
     placement = _placement(config)
     config = dataclasses.replace(config, precision=placement.precision)  # 'auto' resolved
@@ -155,6 +157,9 @@ def _finished_run(config: config_lib.TrainConfig, restore: checkpoints.Restore,
     if (last is None or last.step != restore.step) and config.final_eval:
         last = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
                               batch_size=config.eval_batch_size, print_fn=None)
+        lrhooks_hparams.write_session_end(config.train_dir, "success")
+        if config.plots:
+            lrhooks_plot.write_plots(config.train_dir)
     return TrainResult(restore.step, None, time.perf_counter() - started, [],
                        None if last is None else last.accuracy, start_step=restore.step,
                        best_accuracy=None if last is None else last.best_accuracy,
