@@ -196,10 +196,10 @@ def train(config: config_lib.TrainConfig,
     except data_lib.DataError as error:
         raise faults.UserError(str(error)) from None
     test_data = _test_data(config) if chief else None  # checked before training
+    placement = _placement(config)  # a precision the machine lacks: before train_dir is made
     if chief:
         _check_train_dir(config.train_dir)
     early_signals.phase("building the graph")
-    placement = _placement(config)
     config = dataclasses.replace(config, precision=placement.precision)  # 'auto' resolved
     restored = restore.step
     # A different shuffle after each restart (seeded by the step the run resumes from) and
