@@ -129,18 +129,24 @@ def _steps(value: float) -> Any:
 
 
 def _from_spec(text: str, values: Mapping[str, Any], explicit: Iterable[str]):
-    """The schedule of a full `--lr_schedule` spec; the other flags must be unset."""
+    """The schedule of a full `--lr_schedule` spec; the other flags must be unset.
+
+    A mistake in the spec itself is reported first (it is what was just typed), then other
+    schedule flags that are set, e.g. by a flagfile the spec was meant to override.
+    """
     explicit = set(explicit)
+    try:
+        schedule = spec_lib.from_spec(text)
+    except spec_lib.SpecError as error:
+        raise flags.ValidationError(str(error)) from None
     clashes = [f"--{name}" for name, default in _DEFAULTS.items()
                if name in explicit or values.get(name, default) != default]
     if clashes:
         raise flags.ValidationError(
             f"{', '.join(clashes)} cannot be combined with a full --lr_schedule spec "
-            "(give every argument in the spec)")
-    try:
-        return spec_lib.from_spec(text)
-    except spec_lib.SpecError as error:
-        raise flags.ValidationError(str(error)) from None
+            "(give every argument in the spec and leave these flags out, of a flagfile too: "
+            "a flagfile that sets them needs a copy without them)")
+    return schedule
 
 
 def _unknown_name(name: str) -> flags.ValidationError:

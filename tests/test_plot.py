@@ -166,6 +166,47 @@ def test_cli_writes_the_plots_and_says_where(run_dir, tmp_path):
     assert sorted(os.listdir(out)) == ["accuracy.png", "learning_rate.png", "loss.png"]
 
 
+def test_cli_prints_nothing_on_stderr_without_tf_cpp_min_log_level(tmp_path):
+    # Two event files with graphs, as a resumed trainer run leaves: TensorBoard's reader logs
+    # its directory-watcher and "more than one graph" lines, TensorFlow's import its banner.
+    for points in (RATE[:2], RATE[2:]):
+        with tf.Graph().as_default() as graph:
+            tf.constant(1.0, name="c")
+            writer = tf1.summary.FileWriter(str(tmp_path / "run"), graph=graph)
+            for step, value in points:
+                writer.add_summary(tf1.Summary(value=[tf1.Summary.Value(
+                    tag="learning_rate", simple_value=value)]), step)
+            writer.close()
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = str(REPO)
+    done = subprocess.run([sys.executable, "-m", "lrhooks.plot", f"--logdir={tmp_path}",
+                           f"--out={tmp_path / 'plots'}"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == f"wrote learning_rate.png to {tmp_path / 'plots'}\n"
+    assert done.stderr == ""
+
+
+def test_cli_stray_argument_is_one_line_not_the_help(tmp_path):
+    done = run_cli(f"--logdir={tmp_path}", "extra")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "plot: error: unexpected arguments: extra (every argument is a flag, --name=value; "
+        "--help lists them)"]
+
+
+def test_cli_out_that_is_a_file_is_one_line_naming_the_flag(run_dir, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    done = run_cli(f"--logdir={run_dir}", f"--out={blocker}")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"plot: error: cannot write the plots into --out '{blocker}': it is a file, not a "
+        "directory")
+    assert "Traceback" not in done.stderr
+    assert blocker.read_text() == "x"
+
+
 def test_cli_on_a_directory_without_events_fails_in_one_line(tmp_path):
     done = run_cli(f"--logdir={tmp_path}")
     assert done.returncode == 1

@@ -291,6 +291,26 @@ def test_cli_trainer_flagfile(tmp_path):
     assert f"{schedules.exponential_decay(0.2, 10, 0.5)!r} over steps 0..24" in result.stdout
 
 
+def test_cli_full_spec_on_the_command_line_replaces_the_trainer_flagfiles_schedule(tmp_path):
+    (tmp_path / "train.flags").write_text(
+        "--model=cnn\n--train_steps=40\n--lr_schedule=exponential_decay\n"
+        "--learning_rate=0.5\n--lr_decay_steps=10\n--lr_decay_rate=0.5\n--lr_staircase\n")
+    for spec_args in (["--lr_schedule=cosine_decay(0.1, 100)"],
+                      ["--lr_schedule", "cosine_decay(0.1, 100)"]):
+        result = _cli(f"--trainer_flagfile={tmp_path / 'train.flags'}", *spec_args)
+        assert result.returncode == 0, result.stderr
+        assert f"{schedules.cosine_decay(0.1, 100)!r} over steps 0..39" in result.stdout
+
+
+def test_cli_stray_argument_is_one_line_not_the_help():
+    result = _cli(*PIECEWISE_FLAGS, "--steps=30", "--log_scale", "true")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "preview: error: unexpected arguments: true (every argument is a flag, --name=value; "
+        "--help lists them)"]
+    assert result.stdout == ""
+
+
 def test_flagfile_schedule_args_keeps_schedule_flags_and_train_steps_only():
     fv = flags.FlagValues()
     preview_cli.define_flags(fv)

@@ -88,6 +88,25 @@ def test_full_spec_with_other_schedule_flags(args, message):
     assert message in _error("--lr_schedule=cosine_decay(0.1, 10)", *args)
 
 
+def test_a_mistake_in_the_spec_is_named_before_other_schedule_flags(tmp_path):
+    # A flagfile with simple schedule flags, and a spec with a typo on the command line: the
+    # typo is what the user just wrote, so it is the error (not the flagfile's flags).
+    path = tmp_path / "run.flags"
+    path.write_text("--learning_rate=0.001\n--lr_decay_steps=500\n")
+    message = _error(f"--flagfile={path}", "--lr_schedule=cosine_decya(0.1, 100)")
+    assert "unknown schedule 'cosine_decya' at column 1 (did you mean cosine_decay?)" in message
+    assert "cannot be combined" not in message
+
+
+def test_other_schedule_flags_from_a_flagfile_name_the_fix(tmp_path):
+    path = tmp_path / "run.flags"
+    path.write_text("--learning_rate=0.001\n--lr_decay_steps=500\n")
+    message = _error(f"--flagfile={path}", "--lr_schedule=cosine_decay(0.1, 100)")
+    assert ("--learning_rate, --lr_decay_steps cannot be combined with a full --lr_schedule "
+            "spec (give every argument in the spec and leave these flags out, of a flagfile "
+            "too: a flagfile that sets them needs a copy without them)") in message
+
+
 def test_full_spec_with_other_values_in_a_plain_mapping():
     fv = flags.FlagValues()
     schedule_flags.define_schedule_flags(fv)

@@ -5,9 +5,12 @@
 Draws `learning_rate.png` (the rate and every other scheduled value), `loss.png` and
 `accuracy.png` (training and evaluation runs together) from the event files under
 `--logdir`, into `--out` (default: `--logdir`), and prints one line saying where they went.
-A directory without event files is one line `plot: error: ...` and exit code 1.
+A directory without event files is one line `plot: error: ...` and exit code 1. stderr holds
+nothing else: TensorFlow (which TensorBoard's reader imports) is imported without its C++
+banner unless `TF_CPP_MIN_LOG_LEVEL` is set, and TensorBoard's reader logs only errors.
 """
 
+import logging
 import os
 import sys
 from typing import List
@@ -16,6 +19,7 @@ from absl import app
 from absl import flags
 
 from lrhooks import cli_flags
+from lrhooks import console
 from lrhooks.plot._figures import NoEventsError, write_plots
 
 FLAGS = flags.FLAGS
@@ -34,11 +38,22 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
 def main(argv: List[str]) -> int:
     """Writes the plots and prints where they went."""
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        print(f"plot: error: unexpected arguments: {' '.join(argv[1:])} (every argument "
+              "is a flag, --name=value; --help lists them)", file=sys.stderr)
+        return 1
+    console.import_tensorflow_quietly(verbose=False)  # TensorBoard's reader imports it
+    logging.getLogger("tensorboard").setLevel(logging.ERROR)  # its directory-watcher lines
     try:
         paths = write_plots(FLAGS.logdir, FLAGS.out)
-    except (NoEventsError, OSError) as error:
+    except NoEventsError as error:
         print(f"plot: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # --out (or --logdir) is a file, read-only, ...
+        flag, out = ("--out", FLAGS.out) if FLAGS.out else ("--logdir", FLAGS.logdir)
+        reason = ("it is a file, not a directory" if os.path.isfile(out)
+                  else f"{error.strerror}: {error.filename!r}")
+        print(f"plot: error: cannot write the plots into {flag} {out!r}: {reason}",
+              file=sys.stderr)
         return 1
     names = ", ".join(os.path.basename(path) for path in paths)
     print(f"wrote {names} to {FLAGS.out or FLAGS.logdir}")

@@ -7,7 +7,8 @@
 The schedule flags are those of every program (`lrhooks.schedule_flags`). `--trainer_flagfile=F`
 reads any flagfile (a training program's, typically), keeps its schedule flags and, if present,
 its `--train_steps` (as the default `--steps`), and ignores every other flag in it; flags on the
-command line override it. The preview knows no program's other flags.
+command line override it (a full `--lr_schedule` spec there replaces all its schedule flags).
+The preview knows no program's other flags.
 
 The chart, key points and event file come from the library functions of `lrhooks.preview`.
 """
@@ -81,6 +82,16 @@ def flagfile_schedule_args(lines: Sequence[str],
 trainer_args = flagfile_schedule_args  # Its former name, kept for one release.
 
 
+def _full_spec_given(args: Sequence[str]) -> bool:
+    """Whether `args` (the command line) set `--lr_schedule` to a full spec (`name(...)`)."""
+    for i, arg in enumerate(args):
+        if arg.startswith("-") and _flag_name(arg) == "lr_schedule":
+            value = arg.split("=", 1)[1] if "=" in arg else (args[i + 1:i + 2] or [""])[0]
+            if "(" in value:
+                return True
+    return False
+
+
 def parse_flags(argv: List[str]) -> List[str]:
     """absl flags parser: the command line, after the schedule flags of a --trainer_flagfile."""
     try:
@@ -92,6 +103,8 @@ def parse_flags(argv: List[str]) -> List[str]:
         if path:
             kept, train_steps = flagfile_schedule_args(
                 FLAGS.read_flags_from_files([f"--flagfile={path}"]), FLAGS)
+            if _full_spec_given(args):  # it replaces the flagfile's whole schedule
+                kept = []
             if train_steps is not None and not any(_flag_name(a) == "steps" for a in args):
                 kept.append(f"--steps={train_steps}")
             args = kept + args
@@ -104,7 +117,9 @@ def parse_flags(argv: List[str]) -> List[str]:
 def main(argv: List[str]) -> int:
     """Prints the chart and the key points; with --logdir, writes the event file."""
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        print(f"preview: error: unexpected arguments: {' '.join(argv[1:])} (every argument "
+              "is a flag, --name=value; --help lists them)", file=sys.stderr)
+        return 1
     schedule = schedule_flags.schedule_from_flags(FLAGS.flag_values_dict())
     steps = FLAGS.steps
     try:

@@ -258,6 +258,25 @@ def check_model_flags(values: Mapping[str, Any], given: Sequence[str], train_dir
                 f"{CONFIG_FILE})")
 
 
+def differing_model_flag(train_dir: str, hparams: model_lib.HParams) -> Optional[str]:
+    """The first model flag of `hparams` that differs from `train_dir`'s train_config.json,
+    as "it was trained with --NAME=RECORDED, not --NAME=VALUE (train_config.json)" (None
+    without the file or without a difference).
+
+    Raises:
+      ValueError: One line: the file is damaged (see `read_hparams`).
+    """
+    recorded = read_hparams(train_dir)
+    if recorded is None:
+        return None
+    for name in HPARAMS_FLAGS:
+        value, was = getattr(hparams, name), getattr(recorded, name)
+        if value != was:
+            return (f"it was trained with --{name}={_flag_text(was)}, not "
+                    f"--{name}={_flag_text(value)} ({CONFIG_FILE})")
+    return None
+
+
 def hparams_from_flags(values: Mapping[str, Any]) -> model_lib.HParams:
     """HParams from flag values (validated; ValueError names the field)."""
     return model_lib.HParams(

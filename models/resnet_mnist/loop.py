@@ -33,6 +33,7 @@ from models.resnet_mnist import evaluation
 from models.resnet_mnist import faults
 from models.resnet_mnist import graph as graph_lib
 from models.resnet_mnist import hooks as hooks_lib
+from models.resnet_mnist import model as model_lib
 from models.resnet_mnist import numerics
 
 tf1 = tf.compat.v1
@@ -72,8 +73,20 @@ def _check_train_dir(train_dir: str) -> None:
             f.write("ok")
         os.remove(probe)
     except OSError as error:
-        raise faults.UserError(f"--train_dir {train_dir!r} is not writable: "
-                               f"{error.strerror}") from None
+        blocker = _file_in_path(train_dir)
+        reason = (f"{blocker!r} is a file, not a directory" if blocker is not None
+                  else error.strerror)
+        raise faults.UserError(f"--train_dir {train_dir!r} is not writable: {reason}") from None
+
+
+def _file_in_path(path: str) -> Optional[str]:
+    """`path` or the first of its parents that exists and is not a directory (or None)."""
+    parts = os.path.normpath(path).split(os.sep)
+    for end in range(1, len(parts) + 1):
+        prefix = os.sep.join(parts[:end]) or os.sep
+        if os.path.exists(prefix) and not os.path.isdir(prefix):
+            return prefix
+    return None
 
 
 def _test_data(config: config_lib.TrainConfig) -> Optional[graph_lib.Split]:
@@ -89,8 +102,9 @@ def _test_data(config: config_lib.TrainConfig) -> Optional[graph_lib.Split]:
 
 
 def _check_checkpoint(train_dir: str, checkpoint: Optional[str],
-                      built: graph_lib.TrainGraph) -> None:
-    """Refuses a train_dir whose checkpoint belongs to another model configuration."""
+                      built: graph_lib.TrainGraph, hparams: model_lib.HParams) -> None:
+    """Refuses a train_dir whose checkpoint belongs to another model configuration (naming
+    the first model flag that differs from the run's train_config.json, if it has one)."""
     if checkpoint is None:
         return
     with built.graph.as_default():
@@ -98,9 +112,14 @@ def _check_checkpoint(train_dir: str, checkpoint: Optional[str],
     problems = faults.checkpoint_mismatches(checkpoint, variables)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        try:
+            differs = config_lib.differing_model_flag(train_dir, hparams)
+        except ValueError:  # a damaged train_config.json: the variables say enough
+            differs = None
+        why = f"; {differs}" if differs else ""
         raise faults.UserError(f"--train_dir {train_dir!r} holds a checkpoint of another model "
-                               f"configuration: {problems[0]}{more}; use a new --train_dir or "
-                               "the flags of that run")
+                               f"configuration: {problems[0]}{more}{why}; use a new "
+                               "--train_dir or the flags of that run")
 
 
 def _placement(config: config_lib.TrainConfig) -> devices.Placement:
@@ -123,19 +142,24 @@ def _finished_run(config: config_lib.TrainConfig, restore: checkpoints.Restore,
 
     The checkpoint must belong to this model configuration (checked against a graph built on
     placeholder data). The result is the evaluation of that step in `<train_dir>/eval`; if
-    there is none (the run stopped during its final evaluation) and `config.final_eval` is
-    set, that evaluation is run now, which writes its eval files (the run was not finished).
+    there is none (a signal stopped the run at its last step or during its final evaluation)
+    and `config.final_eval` is set, the run was not finished and is finished now: that
+    evaluation, the HParams end status (success; TensorBoard keeps a run's first) and the
+    plots (`config.plots`) are written.
     """
     placement = _placement(config)
     config = dataclasses.replace(config, precision=placement.precision)  # 'auto' resolved
     placeholder = (np.zeros((config.batch_size, 28, 28), np.uint8),
                    np.zeros((config.batch_size,), np.uint8))
     _check_checkpoint(config.train_dir, restore.path,
-                      graph_lib.build_graph(config, placement, placeholder))
+                      graph_lib.build_graph(config, placement, placeholder), config.hparams)
     last = evaluation.read_last_result(os.path.join(config.train_dir, "eval"))
     if (last is None or last.step != restore.step) and config.final_eval:
         last = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
                               batch_size=config.eval_batch_size, print_fn=None)
+        lrhooks_hparams.write_session_end(config.train_dir, "success")
+        if config.plots:
+            lrhooks_plot.write_plots(config.train_dir)
     return TrainResult(restore.step, None, time.perf_counter() - started, [],
                        None if last is None else last.accuracy, start_step=restore.step,
                        best_accuracy=None if last is None else last.best_accuracy,
@@ -172,10 +196,10 @@ def train(config: config_lib.TrainConfig,
     except data_lib.DataError as error:
         raise faults.UserError(str(error)) from None
     test_data = _test_data(config) if chief else None  # checked before training
+    placement = _placement(config)  # a precision the machine lacks: before train_dir is made
     if chief:
         _check_train_dir(config.train_dir)
     early_signals.phase("building the graph")
-    placement = _placement(config)
     config = dataclasses.replace(config, precision=placement.precision)  # 'auto' resolved
     restored = restore.step
     # A different shuffle after each restart (seeded by the step the run resumes from) and
@@ -198,7 +222,7 @@ def train(config: config_lib.TrainConfig,
             train_dir=config.train_dir,
             start_step=restored))
     if chief:
-        _check_checkpoint(config.train_dir, restore.path, built)
+        _check_checkpoint(config.train_dir, restore.path, built, config.hparams)
         # The checks are done: train_dir is written from here on.
         if restore.note:
             logging.warning("%s", restore.note)

@@ -111,7 +111,9 @@ def _run_worker(config: config_lib.TrainConfig) -> loop.TrainResult:
 
 def main(argv):
     if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+        _error(f"unexpected arguments: {' '.join(argv[1:])} (every argument is a flag, "
+               "--name=value; --help lists them)")
+        return 1
     console_lib.setup_logging(CONSOLE, FLAGS.verbose)
     try:
         config = config_lib.config_from_flags(FLAGS.flag_values_dict())

@@ -86,6 +86,26 @@ def test_train_config_json_records_the_run_not_the_program(tmp_path):
     assert recorded["progress"] == "auto"
 
 
+@pytest.mark.parametrize("change, expected", [
+    ({}, None),
+    ({"model": "cnn"},
+     "it was trained with --model=resnet, not --model=cnn (train_config.json)"),
+    ({"filters": (4, 4, 8, 16)}, "it was trained with --filters=16,16,32,64, not "
+                                  "--filters=4,4,8,16 (train_config.json)"),
+    ({"optimizer": "adam", "model": "cnn"},  # the first flag in HPARAMS_FLAGS order
+     "it was trained with --model=resnet, not --model=cnn (train_config.json)"),
+])
+def test_differing_model_flag_names_the_first_flag_that_differs(tmp_path, change, expected):
+    config = dataclasses.replace(parse(), train_dir=str(tmp_path))
+    config_lib.write_config(config, config.hparams)
+    changed = dataclasses.replace(config.hparams, **change)
+    assert config_lib.differing_model_flag(str(tmp_path), changed) == expected
+
+
+def test_differing_model_flag_without_a_train_config_is_none(tmp_path):
+    assert config_lib.differing_model_flag(str(tmp_path), model_lib.HParams()) is None
+
+
 def test_graph_building_chooses_no_hooks():
     fields = {field.name for field in dataclasses.fields(graph_lib.TrainGraph)}
     assert fields == {"graph", "global_step", "rate", "outputs", "train_op", "finite_check",

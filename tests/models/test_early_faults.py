@@ -16,11 +16,15 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorboard.plugins.hparams import api_pb2
+from tensorboard.plugins.hparams import metadata as hparams_metadata
 
 from models.resnet_mnist import checkpoints
 from models.resnet_mnist import early_signals
-from tests.support.trainer_runs import (checkpoint_step, command, copy_run, error_lines,
-                                        eval_command, files, run, start, trained_run, wait_for)
+from tests.support import events
+from tests.support.trainer_runs import (REPO, checkpoint_step, command, copy_run, environment,
+                                        error_lines, eval_command, files, run, start,
+                                        trained_run, wait_for)
 
 tf1 = tf.compat.v1
 
@@ -91,6 +95,44 @@ def test_a_signal_at_any_moment_gives_one_line_and_its_exit_status(data_dir, tmp
     else:  # a checkpoint at the step the line names
         assert line.startswith(f"train: stopped by signal {int(signum)} at step {step}; ")
         assert step is not None and step > 0
+
+
+def test_a_run_stopped_during_its_final_evaluation_is_finished_by_the_same_command(data_dir,
+                                                                                 tmp_path):
+    # The same command evaluates, writes the plots the run lacks, and trains nothing (a run
+    # stopped at its last step before the evaluation: test_train.py).
+    moment = "running the final evaluation"
+    train_dir = tmp_path / "run"
+    cmd = command(data_dir, train_dir, "--train_steps=2", "--save_checkpoints_steps=2",
+                  "--final_eval", "--plots")
+    process = start(cmd, **{early_signals.PAUSE_AT: moment, early_signals.PAUSE_SECS: "3"})
+    stderr = StderrLines(process)
+    try:
+        wait_for(lambda: f"paused at {moment}" in stderr.read() or process.poll() is not None,
+                 what=f"the pause at {moment}")
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+    finally:
+        process.kill()
+    text = stderr.finish()
+    assert process.returncode == 130, text[-3000:]
+    assert checkpoint_step(train_dir) == 2
+    assert not list(train_dir.glob("*.png")) and not (train_dir / "eval").exists()
+    checkpoint_files = {name: data for name, data in files(train_dir).items() if "ckpt" in name}
+
+    done = run(cmd)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[0] == (f"train: {train_dir} is finished (step 2 of 2); "
+                                           "nothing to train")
+    assert {name: data for name, data in files(train_dir).items()
+            if "ckpt" in name} == checkpoint_files
+    assert sorted(p.name for p in train_dir.glob("*.png")) == [
+        "accuracy.png", "learning_rate.png", "loss.png"]
+    end = events.plugin_contents(str(train_dir), hparams_metadata.PLUGIN_NAME)[
+        hparams_metadata.SESSION_END_INFO_TAG]
+    assert (hparams_metadata.parse_session_end_info_plugin_data(end).status
+            == api_pb2.STATUS_SUCCESS)
+    assert (train_dir / "eval" / "best_accuracy.json").exists()
 
 
 def test_rate_spike_exits_3_and_never_saves_a_non_finite_state(data_dir, tmp_path):
@@ -176,6 +218,22 @@ def test_a_binary_flagfile_is_one_line(tmp_path, program):
     (line,) = error_lines(done.stderr, program)
     assert line.startswith(f"{program}: error: --flagfile '{flagfile}' is not a text file of "
                            "flags (")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("program", ["train", "eval"])
+def test_a_stray_argument_is_one_line_not_the_help(tmp_path, program):
+    # e.g. `--lr_staircase true`: absl leaves `true` as an argument, not a flag value.
+    cmd = (command("d", tmp_path / "run") if program == "train"
+           else eval_command("--data_dir=d", f"--train_dir={tmp_path / 'run'}"))
+    env = {k: v for k, v in environment().items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(cmd + ["--plots" if program == "train" else "--eval_once", "true"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert done.stderr.splitlines() == [
+        f"{program}: error: unexpected arguments: true (every argument is a flag, "
+        "--name=value; --help lists them)"]
+    assert done.stdout == ""
     assert not (tmp_path / "run").exists()
 
 

@@ -191,5 +191,7 @@ def test_checkpoint_of_another_model_is_refused_and_left_intact(data_dir, tmp_pa
     assert done.returncode == 1 and "Traceback" not in done.stderr
     (line,) = [l for l in done.stderr.splitlines() if l.startswith("train: error:")]
     assert "holds a checkpoint of another model configuration" in line and "shape" in line
+    assert ("it was trained with --filters=4,4,8,8, not --filters=4,4,8,16 "
+            "(train_config.json); use a new --train_dir or the flags of that run") in line
     after = {p.name: p.read_bytes() for p in train_dir.iterdir() if p.is_file()}
     assert after == before

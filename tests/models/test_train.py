@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 
 from lrhooks import plot as lrhooks_plot
@@ -198,6 +199,56 @@ def test_unwritable_train_dir_is_a_user_error(tiny_data, tmp_path):
     blocker.write_text("not a directory")
     with pytest.raises(faults.UserError, match=r"--train_dir .* is not writable"):
         loop.train(tiny_config(tiny_data, blocker / "run"))
+
+
+@pytest.mark.parametrize("under", ["", "run"])
+def test_a_train_dir_that_is_or_is_under_a_file_names_the_file(tiny_data, tmp_path, under):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    train_dir = blocker / under if under else blocker
+    with pytest.raises(faults.UserError, match=(
+            rf"^--train_dir '{train_dir}' is not writable: '{blocker}' is a file, "
+            r"not a directory$")):
+        loop.train(tiny_config(tiny_data, train_dir))
+    assert blocker.read_text() == "not a directory"
+
+
+class _SignalAtStep(tf.compat.v1.train.SessionRunHook):
+    """Sends this process SIGINT after the run that reaches `step` (what Ctrl-C at that
+    moment does: the trainer's SignalStop takes it)."""
+
+    def __init__(self, step):
+        self._step = step
+
+    def before_run(self, run_context):
+        return tf.compat.v1.train.SessionRunArgs(tf.compat.v1.train.get_global_step())
+
+    def after_run(self, run_context, run_values):
+        if run_values.results + 1 == self._step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_a_run_stopped_at_its_last_step_is_finished_by_the_same_command(tiny_data, tmp_path):
+    """Ctrl-C at the last step: no final evaluation, end status nor plots yet; the same
+    command writes them (TensorBoard would otherwise show the run without an end status)."""
+    train_dir = tmp_path / "run"
+    config = tiny_config(tiny_data, train_dir, final_eval=True, plots=True)
+    stopped = loop.train(config, extra_hooks=[_SignalAtStep(config.train_steps)])
+    assert (stopped.stopped_by_signal, stopped.global_step) == (signal.SIGINT, 5)
+    assert not list(train_dir.glob("*.png")) and not (train_dir / "eval").exists()
+    assert hparams_metadata.SESSION_END_INFO_TAG not in plugin_contents(
+        str(train_dir), hparams_metadata.PLUGIN_NAME)  # stopped, not ended
+    checkpoint_files = {p.name: p.read_bytes() for p in train_dir.glob("model.ckpt-*")}
+
+    finished = loop.train(config)
+    assert finished.trained_nothing and finished.eval_step == 5
+    assert {p.name: p.read_bytes() for p in train_dir.glob("model.ckpt-*")} == checkpoint_files
+    end = plugin_contents(str(train_dir), hparams_metadata.PLUGIN_NAME)[
+        hparams_metadata.SESSION_END_INFO_TAG]
+    assert (hparams_metadata.parse_session_end_info_plugin_data(end).status
+            == api_pb2.STATUS_SUCCESS)
+    assert sorted(p.name for p in train_dir.glob("*.png")) == [
+        "accuracy.png", "learning_rate.png", "loss.png"]
 
 
 def test_real_mnist_few_steps(mnist_dir, tmp_path):
