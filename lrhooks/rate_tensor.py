@@ -130,8 +130,7 @@ class RateSource:
         A graph that only reads the value (an evaluation graph restored from a
         checkpoint, a serving graph) is fine: its value is `schedule(restored step)`.
         """
-        unit, other = step_writes.find_step_writers(self.global_step)
-        if (not unit and not step_writes.training_writers(self.global_step, other)
+        if (not step_writes.is_incremented(self.global_step)
                 and step_writes.feeds_a_variable_update(self.tensor)):
             raise StepNotIncrementedError(
                 f"nothing in the graph increments `global_step` {self.global_step.op.name!r} "
@@ -363,10 +362,8 @@ def _check_schedules_bound(graph: tf.Graph) -> None:
     nothing trains (an evaluation graph) may leave a value unscheduled.
     """
     for source in _SOURCES.get(graph, ()):
-        if source.schedule is None:
-            unit, other = step_writes.find_step_writers(source.global_step)
-            if unit or step_writes.training_writers(source.global_step, other):
-                raise source.unscheduled_error()
+        if source.schedule is None and step_writes.is_incremented(source.global_step):
+            raise source.unscheduled_error()
 
 
 def source_of(tensor: tf.Tensor) -> Optional[RateSource]:

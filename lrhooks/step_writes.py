@@ -253,6 +253,13 @@ def training_writers(global_step: tf.Variable,
                      if op is not global_step.initializer and not restores(op))
 
 
+def is_incremented(global_step: tf.Variable) -> bool:
+    """Whether anything in the graph writes `global_step` besides its initializer and
+    checkpoint restores (a training graph moves its step; an evaluation graph does not)."""
+    unit, other = find_step_writers(global_step)
+    return bool(unit) or bool(training_writers(global_step, other))
+
+
 def _flatten_fetches(fetches: Any) -> list:
     return tf.nest.flatten(fetches)
 
