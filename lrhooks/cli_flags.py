@@ -4,11 +4,12 @@ absl's `--help` shows the "key flags" of the main module (`sys.argv[0]`): the fl
 program's file itself defines. A program whose flags are defined elsewhere (its `cli.py`,
 `config.py`, `lrhooks.schedule_flags`) shows none, and `--helpfull` lists every flag of
 absl and TensorFlow too. `show_in_help` declares a program's flags as key flags of the main
-module, so `--help` lists exactly them (`--helpfull` is unchanged).
+module, so `--help` lists exactly them (`--helpfull` is unchanged). `stray_arguments` is
+the one complaint every program makes about words on its command line that are not flags.
 """
 
 import sys
-from typing import Iterable
+from typing import Iterable, Optional, Sequence
 
 from absl import flags
 
@@ -23,3 +24,12 @@ def show_in_help(flag_values: flags.FlagValues, names: Iterable[str]) -> None:
         if name not in flag_values:
             raise KeyError(f"`names` has {name!r}, which is not a defined flag")
         flag_values.register_key_flag_for_module(sys.argv[0], flag_values[name])
+
+
+def stray_arguments(argv: Sequence[str]) -> Optional[str]:
+    """The one-line error for the non-flag arguments absl leaves in `argv` (after the
+    program's name), e.g. `true` of `--plots true`; None when there are none."""
+    if len(argv) <= 1:
+        return None
+    return (f"unexpected arguments: {' '.join(argv[1:])} (every argument is a flag, "
+            "--name=value; --help lists them)")

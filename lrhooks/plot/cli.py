@@ -37,9 +37,9 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
 
 def main(argv: List[str]) -> int:
     """Writes the plots and prints where they went."""
-    if len(argv) > 1:
-        print(f"plot: error: unexpected arguments: {' '.join(argv[1:])} (every argument "
-              "is a flag, --name=value; --help lists them)", file=sys.stderr)
+    stray = cli_flags.stray_arguments(argv)
+    if stray:
+        print(f"plot: error: {stray}", file=sys.stderr)
         return 1
     console.import_tensorflow_quietly(verbose=False)  # TensorBoard's reader imports it
     logging.getLogger("tensorboard").setLevel(logging.ERROR)  # its directory-watcher lines

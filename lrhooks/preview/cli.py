@@ -116,9 +116,9 @@ def parse_flags(argv: List[str]) -> List[str]:
 
 def main(argv: List[str]) -> int:
     """Prints the chart and the key points; with --logdir, writes the event file."""
-    if len(argv) > 1:
-        print(f"preview: error: unexpected arguments: {' '.join(argv[1:])} (every argument "
-              "is a flag, --name=value; --help lists them)", file=sys.stderr)
+    stray = cli_flags.stray_arguments(argv)
+    if stray:
+        print(f"preview: error: {stray}", file=sys.stderr)
         return 1
     schedule = schedule_flags.schedule_from_flags(FLAGS.flag_values_dict())
     steps = FLAGS.steps

@@ -67,9 +67,9 @@ def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
 
 
 def main(argv):
-    if len(argv) > 1:
-        CONSOLE.error(f"unexpected arguments: {' '.join(argv[1:])} (every argument is a "
-                      "flag, --name=value; --help lists them)")
+    stray = cli_flags.stray_arguments(argv)
+    if stray:
+        CONSOLE.error(stray)
         return 1
     console_lib.setup_logging(CONSOLE, FLAGS.verbose)
     for name in ("data_dir", "train_dir"):

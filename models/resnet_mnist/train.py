@@ -26,6 +26,7 @@ lrhooks_console.import_tensorflow_quietly(lrhooks_console.verbose_requested(sys.
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from lrhooks import cli_flags  # noqa: E402
 from models.resnet_mnist import cluster as cluster_lib  # noqa: E402
 from models.resnet_mnist import cluster_health  # noqa: E402
 from models.resnet_mnist import cluster_ps  # noqa: E402
@@ -110,9 +111,9 @@ def _run_worker(config: config_lib.TrainConfig) -> loop.TrainResult:
 
 
 def main(argv):
-    if len(argv) > 1:
-        _error(f"unexpected arguments: {' '.join(argv[1:])} (every argument is a flag, "
-               "--name=value; --help lists them)")
+    stray = cli_flags.stray_arguments(argv)
+    if stray:
+        _error(stray)
         return 1
     console_lib.setup_logging(CONSOLE, FLAGS.verbose)
     try:
