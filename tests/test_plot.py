@@ -159,7 +159,8 @@ def test_tf2_tensors_with_and_without_scalar_metadata(tmp_path):
 
 
 def test_a_keras_fit_with_the_tensorboard_callback(tmp_path):
-    """Keras (3 on TensorFlow 2.21) `fit` with histograms and images: train/ and validation/."""
+    """Keras `fit` (Keras 3 on TF 2.21, 2 on 2.15) with histograms and images: train/ and
+    validation/ runs."""
     import keras  # pylint: disable=import-outside-toplevel
     features = np.random.RandomState(0).randn(16, 3).astype(np.float32)
     labels = (features.sum(axis=1) > 0).astype(np.float32)
@@ -173,9 +174,11 @@ def test_a_keras_fit_with_the_tensorboard_callback(tmp_path):
     assert sorted(picked["loss"]) == ["train/epoch_loss", "validation/epoch_loss"]
     assert [step for step, _ in picked["loss"]["train/epoch_loss"]] == [0, 1]
     assert "train/epoch_accuracy" in picked["accuracy"]
-    assert list(picked["learning_rate"]) == ["train/epoch_learning_rate"]
+    keras3 = int(keras.__version__.split(".")[0]) >= 3  # Keras 2 (TF 2.15) logs no rate
+    assert picked.get("learning_rate", {}).keys() == (
+        {"train/epoch_learning_rate"} if keras3 else set())
     assert [os.path.basename(p) for p in plot.write_plots(str(tmp_path))] == [
-        "learning_rate.png", "loss.png", "accuracy.png"]
+        *(["learning_rate.png"] if keras3 else []), "loss.png", "accuracy.png"]
 
 
 def test_plot_series_writes_a_real_png_of_the_series(tmp_path):
