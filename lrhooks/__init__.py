@@ -19,6 +19,10 @@ Graph side (lazy):
   learning_rate            the in-graph rate tensor: self-driving with `schedule=`, else
                            driven by the setter hook
   scheduled_value          the same for any scheduled hyperparameter (momentum, ...)
+  learning_rate_fn         a self-driving rate bound to a step variable made after the
+                           optimizer (Keras 2's `iterations`), for a tf.compat.v1 optimizer
+  run_start_step           the step each run starts at, as the scheduled values read it: the
+                           exact label (+ 1) of a summary fetched with the train op
   LEARNING_RATE_COLLECTION the graph collection of rate tensors
   SCHEDULED_VALUE_COLLECTION the graph collection of every scheduled value
   UnscheduledValueError, StepNotIncrementedError  raised (inside a run) by a scheduled value
@@ -63,6 +67,8 @@ _LAZY = {
     "LearningRateSetterHook": ("lrhooks.setter_hook", "LearningRateSetterHook"),
     "learning_rate": ("lrhooks.rate_tensor", "learning_rate"),
     "scheduled_value": ("lrhooks.rate_tensor", "scheduled_value"),
+    "learning_rate_fn": ("lrhooks.step_binding", "learning_rate_fn"),
+    "run_start_step": ("lrhooks.step_binding", "run_start_step"),
     "LEARNING_RATE_COLLECTION": ("lrhooks.rate_tensor", "LEARNING_RATE_COLLECTION"),
     "SCHEDULED_VALUE_COLLECTION": ("lrhooks.rate_tensor", "SCHEDULED_VALUE_COLLECTION"),
     "UnscheduledValueError": ("lrhooks.rate_tensor", "UnscheduledValueError"),

@@ -152,3 +152,22 @@ def test_self_driving_rate_without_a_hook_is_exact_at_the_apply_op_across_a_rest
     assert sorted(series) == list(range(1, 13))
     for label, value in series.items():
         assert value == pytest.approx(SCHEDULE(label - 1), rel=1e-6), (label, value)
+
+
+def test_lrhooks_plot_reads_a_model_dir_with_its_eval_dir(tmp_path):
+    """An Estimator's event files hold untyped values (eval's string `checkpoint_path`)."""
+    from lrhooks import plot  # pylint: disable=import-outside-toplevel
+    config = tf.estimator.RunConfig(model_dir=str(tmp_path), save_summary_steps=2,
+                                    log_step_count_steps=None)
+    estimator = tf.estimator.Estimator(model_fn, config=config)
+    estimator.train(input_fn, hooks=[lrhooks.LearningRateSetterHook(SCHEDULE)], steps=6)
+    estimator.evaluate(input_fn, steps=2)
+    runs, _ = plot.read_scalars(str(tmp_path))
+    assert "checkpoint_path" in {value.tag for name in os.listdir(tmp_path / "eval")
+                                 for event in tf1.train.summary_iterator(str(tmp_path / "eval" / name))
+                                 for value in event.summary.value}
+    assert runs["."]["learning_rate"] == [(step, pytest.approx(SCHEDULE(step - 1), rel=1e-6))
+                                          for step in (1, 3, 5)]
+    assert [step for step, _ in runs["eval"]["loss"]] == [6]
+    paths = plot.write_plots(str(tmp_path), str(tmp_path / "plots"))
+    assert [os.path.basename(path) for path in paths] == ["learning_rate.png", "loss.png"]

@@ -101,6 +101,86 @@ def test_a_tf2_writer_and_tf1_names_are_found(tmp_path):
     assert picked["loss"]["train/epoch_loss"] == approx_points([(0, 1.5), (1, 0.5)])
 
 
+def write_every_kind_tf1(logdir):
+    """What TF1 programs and an Estimator write besides scalars, beside one rate series:
+    histogram, image, audio and text summary ops, and untyped values written straight into a
+    `tf.compat.v1.Summary` (an Estimator's string `checkpoint_path`, a number)."""
+    with tf.Graph().as_default():
+        rate = tf1.placeholder(tf.float32, [])
+        tf1.summary.scalar("learning_rate", rate)
+        tf1.summary.histogram("weights", tf.random.normal([10]))
+        tf1.summary.image("inputs", tf.zeros([1, 4, 4, 1]))
+        tf1.summary.audio("sound", tf.zeros([1, 8]), sample_rate=8000)
+        tf1.summary.text("notes", tf.constant("a note"))
+        merged = tf1.summary.merge_all()
+        writer = tf1.summary.FileWriter(str(logdir))
+        with tf1.Session() as sess:
+            for step, value in RATE:
+                writer.add_summary(sess.run(merged, {rate: value}), step)
+                writer.add_summary(tf1.Summary(value=[
+                    tf1.Summary.Value(tag="checkpoint_path",
+                                      tensor=tf.make_tensor_proto(b"model.ckpt-1")),
+                    tf1.Summary.Value(tag="loss", tensor=tf.make_tensor_proto(value * 2))]),
+                    step)
+        writer.close()
+
+
+def test_tf1_histograms_images_text_and_untyped_values_are_skipped_or_read(tmp_path):
+    write_every_kind_tf1(tmp_path)
+    runs, _ = plot.read_scalars(str(tmp_path))
+    assert sorted(runs["."]) == ["learning_rate", "loss"]  # loss: an untyped number
+    assert runs["."]["learning_rate"] == approx_points(RATE)
+    assert runs["."]["loss"] == approx_points([(step, 2 * value) for step, value in RATE])
+    assert [os.path.basename(p) for p in plot.write_plots(str(tmp_path))] == [
+        "learning_rate.png", "loss.png"]
+
+
+def test_tf2_tensors_with_and_without_scalar_metadata(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    scalar_metadata = tf1.SummaryMetadata(plugin_data=tf1.SummaryMetadata.PluginData(
+        plugin_name="scalars"))
+    with writer.as_default():
+        for step, value in RATE:
+            tf.summary.scalar("learning_rate", value, step=step)
+            tf.summary.write("lr", value, step=step)  # no metadata: one number, drawn
+            tf.summary.write("loss", tf.constant(3 * value, tf.float64), step=step,
+                             metadata=scalar_metadata)
+            tf.summary.write("checkpoint_path", "model.ckpt", step=step)  # a string
+            tf.summary.write("accuracy", [value, value], step=step,  # two numbers
+                             metadata=scalar_metadata)
+            tf.summary.histogram("weights", tf.random.normal([10]), step=step)
+            tf.summary.image("inputs", tf.zeros([1, 4, 4, 1]), step=step)
+            tf.summary.text("notes", "a note", step=step)
+    writer.close()
+    runs, _ = plot.read_scalars(str(tmp_path))
+    assert sorted(runs["."]) == ["learning_rate", "loss", "lr"]
+    assert runs["."]["lr"] == approx_points(RATE)
+    assert runs["."]["loss"] == approx_points([(step, 3 * value) for step, value in RATE])
+
+
+def test_a_keras_fit_with_the_tensorboard_callback(tmp_path):
+    """Keras `fit` (Keras 3 on TF 2.21, 2 on 2.15) with histograms and images: train/ and
+    validation/ runs."""
+    import keras  # pylint: disable=import-outside-toplevel
+    features = np.random.RandomState(0).randn(16, 3).astype(np.float32)
+    labels = (features.sum(axis=1) > 0).astype(np.float32)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(features, labels, batch_size=8, epochs=2, validation_data=(features, labels),
+              verbose=0, callbacks=[keras.callbacks.TensorBoard(
+                  str(tmp_path), histogram_freq=1, write_images=True, update_freq="batch")])
+    picked = plot.pick_series(*plot.read_scalars(str(tmp_path)))
+    assert sorted(picked["loss"]) == ["train/epoch_loss", "validation/epoch_loss"]
+    assert [step for step, _ in picked["loss"]["train/epoch_loss"]] == [0, 1]
+    assert "train/epoch_accuracy" in picked["accuracy"]
+    keras3 = int(keras.__version__.split(".")[0]) >= 3  # Keras 2 (TF 2.15) logs no rate
+    assert picked.get("learning_rate", {}).keys() == (
+        {"train/epoch_learning_rate"} if keras3 else set())
+    assert [os.path.basename(p) for p in plot.write_plots(str(tmp_path))] == [
+        *(["learning_rate.png"] if keras3 else []), "loss.png", "accuracy.png"]
+
+
 def test_plot_series_writes_a_real_png_of_the_series(tmp_path):
     from matplotlib import image
     path = plot.plot_series({"learning_rate": RATE}, str(tmp_path / "lr.png"), "learning_rate")
@@ -185,6 +265,13 @@ def test_cli_prints_nothing_on_stderr_without_tf_cpp_min_log_level(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout == f"wrote learning_rate.png to {tmp_path / 'plots'}\n"
     assert done.stderr == ""
+
+
+def test_cli_on_untyped_and_text_summaries_draws_the_rest(tmp_path):
+    write_every_kind_tf1(tmp_path / "run")
+    done = run_cli(f"--logdir={tmp_path / 'run'}", f"--out={tmp_path / 'plots'}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == f"wrote learning_rate.png, loss.png to {tmp_path / 'plots'}\n"
 
 
 def test_cli_stray_argument_is_one_line_not_the_help(tmp_path):

@@ -304,10 +304,27 @@ def test_a_step_nothing_increments_fails_before_the_first_update():
             assert sess.run(weight) == 1.0  # nothing was updated
 
 
-def test_an_unscheduled_rate_without_a_hook_names_the_fix():
+@pytest.fixture(params=["v2", "v1"])
+def control_flow(request):
+    """TF2 control flow (the default), and TF1's for graphs built inside the test."""
+    if request.param == "v1":
+        tf1.disable_control_flow_v2()
+    yield request.param
+    tf1.enable_control_flow_v2()
+
+
+def fix_line(error):
+    """What the README gives: the first line that starts with the error's class name."""
+    return next(line for line in str(error).splitlines()
+                if line.startswith(("UnscheduledValueError: ", "StepNotIncrementedError: ")))
+
+
+def test_an_unscheduled_rate_without_a_hook_names_the_fix(control_flow):
     with tf.Graph().as_default():
         tf1.train.get_or_create_global_step()
         rate = lrhooks.learning_rate()
+        types = {op.type for op in tf1.get_default_graph().get_operations()}
+        assert ("Merge" in types) == (control_flow == "v1")  # TF1's cond, not an If
         with tf1.Session() as sess:
             initialize(sess)
             with pytest.raises(tf.errors.InvalidArgumentError, match=(
@@ -316,11 +333,21 @@ def test_an_unscheduled_rate_without_a_hook_names_the_fix():
                     r"\(schedule=...\)` \(or `scheduled_value\('learning_rate', schedule\)`\), "
                     r"or pass `lrhooks.LearningRateSetterHook\(schedule\)`")) as raised:
                 sess.run(rate)
-    # What the README shows: TensorFlow's first line, an empty line, then lrhooks' one line.
+    # What the README shows: TensorFlow's first line, an empty line; with TF2 control flow
+    # lrhooks' one line is the third, with TF1 control flow it follows the node's stack.
     lines = str(raised.value).splitlines()
     assert lines[:2] == ["Graph execution error:", ""]
-    assert lines[2].startswith("UnscheduledValueError: scheduled value ") and lines[2].endswith(
+    line = fix_line(raised.value)
+    assert line.startswith("UnscheduledValueError: scheduled value ") and line.endswith(
         "in the session's hooks")
+    if control_flow == "v2":
+        assert lines[2] == line
+    else:
+        assert lines[2] == ("Detected at node 'learning_rate_window/cond/schedule_fallback' "
+                            "defined at (most recent call last):")
+        position = lines.index(line)
+        assert lines[position - 1] == "Node: 'learning_rate_window/cond/schedule_fallback'"
+        assert all(frame.startswith("    File ") for frame in lines[3:position - 1])
 
 
 @pytest.mark.parametrize("kwargs, error, pattern", [

@@ -41,8 +41,11 @@ def _event_dirs(logdir: str) -> List[str]:
 def read_scalars(logdir: str) -> Tuple[Runs, Dict[str, List[str]]]:
     """Every scalar series of the event files under `logdir`, through TensorBoard's reader.
 
-    TF1 `simple_value` summaries and TF2 scalar tensors alike; every point kept (no
-    sampling); a later point of the same step replaces an earlier one.
+    TF1 `simple_value` summaries and TF2 scalar tensors alike (also a one-number tensor
+    written without metadata); every point kept (no sampling); a later point of the same
+    step replaces an earlier one. What cannot be drawn as a line is skipped: histograms,
+    images, audio, text, strings (an Estimator's `checkpoint_path`), tensors of more than
+    one number, graphs.
 
     Returns:
       (runs, scheduled): `runs[run][tag]` is the sorted (step, value) list, runs named by
@@ -66,13 +69,16 @@ def read_scalars(logdir: str) -> Tuple[Runs, Dict[str, List[str]]]:
         accumulator = accumulators.EventAccumulator(
             directory, size_guidance={accumulators.TENSORS: 0})
         accumulator.Reload()
+        metadata = accumulator.AllSummaryMetadata()
         for tag in accumulator.Tags()[accumulators.TENSORS]:
-            plugin = accumulator.SummaryMetadata(tag).plugin_data.plugin_name
+            # A value written without metadata (an Estimator's `checkpoint_path`, a TF2
+            # `tf.summary.write`) has none: it is drawn when it is a number.
+            plugin = metadata[tag].plugin_data.plugin_name if tag in metadata else ""
             events = accumulator.Tensors(tag)
-            if plugin == "scalars":
-                by_step = {event.step: float(tensor_util.make_ndarray(event.tensor_proto))
-                           for event in events}
-                runs.setdefault(run, {})[tag] = sorted(by_step.items())
+            if plugin in ("scalars", ""):
+                points = _numbers(events, tensor_util)
+                if points is not None:
+                    runs.setdefault(run, {})[tag] = points
             elif plugin == layout_metadata.PLUGIN_NAME and events:
                 layout = layout_pb2.Layout.FromString(events[0].tensor_proto.string_val[0])
                 scheduled[run] = [tag_pattern.strip("^$").replace("\\", "")
@@ -84,6 +90,21 @@ def read_scalars(logdir: str) -> Tuple[Runs, Dict[str, List[str]]]:
         raise NoEventsError(f"no scalars in the event files under {logdir!r}: point --logdir "
                             "at a directory a training program wrote (e.g. its train_dir)")
     return runs, scheduled
+
+
+def _numbers(events, tensor_util) -> Optional[Series]:
+    """The sorted (step, value) points of a tag's tensors, or None when any is not one real
+    number (a string, a histogram, an image): such a tag cannot be drawn and is skipped."""
+    by_step = {}
+    for event in events:
+        try:
+            value = tensor_util.make_ndarray(event.tensor_proto)
+        except (TypeError, ValueError):  # a dtype numpy does not know
+            return None
+        if value.size != 1 or value.dtype.kind not in "iuf":
+            return None
+        by_step[event.step] = float(value.reshape(()))
+    return sorted(by_step.items()) or None
 
 
 def _matches(tag: str, names: Sequence[str]) -> bool:

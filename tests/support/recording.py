@@ -25,9 +25,12 @@ Record = Tuple[int, float, float]
 class RecordingMomentum(tf1.train.MomentumOptimizer):
     """MomentumOptimizer that appends (step, lr, momentum) of each update to `records`."""
 
-    def __init__(self, learning_rate, momentum, global_step: tf.Variable,
+    def __init__(self, learning_rate, momentum, global_step,
                  step_read: Optional[tf.Tensor] = None, name: str = "RecordingMomentum"):
-        """`step_read`: the step tensor to record (default: a fresh read in the apply run)."""
+        """`step_read`: the step tensor to record (default: a fresh read in the apply run).
+
+        `global_step` may be a callable returning the variable (one made after the
+        optimizer, as Keras's `compile` makes `iterations`), called when applying."""
         super().__init__(learning_rate, momentum, name=name)
         self._global_step, self._step_read = global_step, step_read
         self.records: List[Record] = []
@@ -42,7 +45,10 @@ class RecordingMomentum(tf1.train.MomentumOptimizer):
         dtype = grad.dtype.base_dtype
         lr = tf.cast(self._learning_rate_tensor, dtype)
         momentum = tf.cast(self._momentum_tensor, dtype)
-        step = self._step_read if self._step_read is not None else self._global_step.read_value()
+        global_step = self._global_step
+        if callable(global_step) and not isinstance(global_step, tf.Variable):
+            global_step = global_step()
+        step = self._step_read if self._step_read is not None else global_step.read_value()
         record = tf.numpy_function(self._record, [step, lr, momentum], tf.int64, stateful=True)
         with tf.control_dependencies([record]):
             return tf.raw_ops.ResourceApplyMomentum(
