@@ -39,9 +39,11 @@ The package, one family per module (all private; import from here):
 language (`lrhooks.spec`) accepts. `range_test_schedule` is a name of this
 package (so `eval(repr(s), vars(lrhooks.schedules))` rebuilds a ramp too) but
 not a spec factory: a range test is started by its program, not by a flag.
+Nor is `stateful_parts(s)`, the stateful schedules a schedule is or holds.
 """
 
-from lrhooks.schedules._base import Number, Schedule, StatefulSchedule
+from lrhooks.schedules._base import (Composite, Number, Schedule, StatefulSchedule,
+                                     stateful_parts)
 from lrhooks.schedules._composition import (LinearScaling, Scaled, Sequential, Warmup,
                                             linear_scaling, scaled, sequential, warmup)
 from lrhooks.schedules._plateau import ReduceLROnPlateau, reduce_lr_on_plateau
@@ -92,7 +94,7 @@ from lrhooks.schedules._tf1 import (Constant, CosineDecay, CosineDecayRestarts,
 
 __all__ = [
     # The value type and the stateful protocol.
-    "Schedule", "StatefulSchedule",
+    "Schedule", "StatefulSchedule", "Composite",
     # tf.compat.v1.train family.
     "Constant", "PiecewiseConstant", "ExponentialDecay", "InverseTimeDecay",
     "NaturalExpDecay", "PolynomialDecay", "CosineDecay", "CosineDecayRestarts",

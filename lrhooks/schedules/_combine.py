@@ -8,7 +8,7 @@ import bisect
 from typing import Iterable, Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, documented, factory, field
+from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
 
 __all__ = ["Product", "JoinSchedules", "product", "join_schedules", "schedule_check"]
 
@@ -37,7 +37,7 @@ def _boundaries(name: str, value) -> Tuple[int, ...]:
 
 
 @factory("product")
-class Product(Schedule):
+class Product(Composite):
     """`schedules[0](step) * schedules[1](step) * ...`."""
 
     schedules: Tuple[Schedule, ...] = field(_schedules)
@@ -81,7 +81,7 @@ def product(schedules: Sequence[Schedule]) -> Product:
 
 
 @factory("join_schedules")
-class JoinSchedules(Schedule):
+class JoinSchedules(Composite):
     """`schedules[i](step - boundaries[i-1])` for `boundaries[i-1] <= step < boundaries[i]`."""
 
     schedules: Tuple[Schedule, ...] = field(_schedules)

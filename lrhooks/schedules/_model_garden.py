@@ -10,7 +10,7 @@ import math
 from typing import Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, documented, factory, field
+from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
 from lrhooks.schedules._pytorch import milestones_check
 from lrhooks.schedules._tf1 import CosineDecay, ExponentialDecay, PiecewiseConstant, PolynomialDecay
 
@@ -95,7 +95,7 @@ def _offsettable(name: str, value) -> Schedule:
 
 
 @factory("with_offset")
-class WithOffset(Schedule):
+class WithOffset(Composite):
     """`schedule(step - offset)`, evaluated by the schedule's formula also before `offset`."""
 
     schedule: Schedule = field(_offsettable)

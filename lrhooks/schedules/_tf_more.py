@@ -10,7 +10,7 @@ import math
 import random
 
 from lrhooks import checks
-from lrhooks.schedules._base import (Number, Schedule, documented, factory, field,
+from lrhooks.schedules._base import (Composite, Number, Schedule, documented, factory, field,
                                      power_or_inf)
 from lrhooks.schedules._combine import schedule_check
 
@@ -131,7 +131,7 @@ def power_decay_with_offset(initial_learning_rate: float, power: float = 1.0,
 
 
 @factory("polynomial_warmup")
-class PolynomialWarmup(Schedule):
+class PolynomialWarmup(Composite):
     """`schedule(W) * (max(step, 1) / W) ** power` for `step < W`, then `schedule(step)`."""
 
     schedule: Schedule = field(schedule_check)
