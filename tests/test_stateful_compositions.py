@@ -47,8 +47,9 @@ def test_a_composition_s_version_follows_the_plateau_inside():
     assert schedule.version != before and schedule(5) == pytest.approx(0.05)
 
 
-def run(kind: str, make, steps: int = 6):
-    """Trains `steps` runs; after each, an evaluation run and a report by the program.
+def run(kind: str, make, steps: int = 6, hook_reports: bool = False):
+    """Trains `steps` runs; after each, an evaluation run and a report by the program
+    (or, with `hook_reports`, by the `PlateauHook`, of a metric it fetches).
 
     Returns (rates at the apply op, rates the same composition gives in Python).
     """
@@ -68,14 +69,16 @@ def run(kind: str, make, steps: int = 6):
         loss = tf.square(weight - 3.0)
         optimizer = RecordingMomentum(rate, 0.9, global_step)
         train_op = optimizer.minimize(loss, global_step=global_step)
-        hooks = [PlateauHook(inner)]  # no metric: the program reports its evaluations
+        metric = tf.constant(1.0) if hook_reports else None  # None: the program reports
+        hooks = [PlateauHook(inner, metric, every_n_steps=1)]
         if kind != "self-driving":
             hooks.append(lrhooks.LearningRateSetterHook(schedule, rate))
         with tf1.train.MonitoredTrainingSession(hooks=hooks) as sess:
             for _ in range(steps):
                 sess.run(train_op)
                 sess.run(loss)  # the evaluation: a run that does not train
-                inner.report(1.0)  # reductions from the second report on
+                if not hook_reports:
+                    inner.report(1.0)  # reductions from the second report on
     twin = plateau()
     expected, made = [], make(twin)
     for step in range(steps):
@@ -91,6 +94,13 @@ def run(kind: str, make, steps: int = 6):
 def test_each_reduction_reaches_the_apply_op(kind, name):
     applied, expected = run(kind, COMPOSITIONS[name])
     assert len(set(expected)) > 2  # the plateau reduced the composition's rate
+    assert applied == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["self-driving", "graph"])
+def test_each_reduction_the_hook_reports_reaches_the_apply_op(kind):
+    applied, expected = run(kind, COMPOSITIONS["product"], hook_reports=True)
+    assert len(set(expected)) > 2
     assert applied == pytest.approx(expected, rel=1e-6)
 
 
