@@ -137,6 +137,19 @@ def test_noisy_linear_cosine_decay_is_a_pure_function_of_seed_and_step():
     assert statistics.pstdev(draws) == pytest.approx(1.0, abs=0.05)
 
 
+@pytest.mark.parametrize("decay_steps", [1000, 999.5])
+def test_noisy_linear_cosine_decay_noise_variance_stops_decaying_at_decay_steps(decay_steps):
+    """TF computes the noise's variance from `min(step, decay_steps)`, as the linear part."""
+    decaying = S.noisy_linear_cosine_decay(0.1, decay_steps, initial_variance=2.0,
+                                           variance_decay=0.55, seed=5)
+    flat = S.noisy_linear_cosine_decay(0.1, decay_steps, initial_variance=2.0,
+                                       variance_decay=0.0, seed=5)  # the same draws z
+    for step in (0, 10, 999, 1000, 1001, 5000, 10 ** 6):
+        std = math.sqrt(2.0 / (1 + min(step, decay_steps)) ** 0.55)
+        assert decaying.noise(step) == pytest.approx(flat.noise(step) / math.sqrt(2.0) * std,
+                                                     rel=1e-12)
+
+
 def test_any_python_callable_is_a_schedule_for_the_hook_but_not_for_the_flags():
     """PyTorch's LambdaLR / MultiplicativeLR / a CyclicLR scale_fn: a plain callable."""
     lambda_lr = lambda step: 0.1 * 0.95 ** step  # noqa: E731  LambdaLR(lr_lambda=0.95 ** s)
