@@ -53,7 +53,8 @@ def test_every_new_factory_has_peer_values():
         "piecewise_constant_schedule", "warmup_cosine_decay_schedule", "sgdr_schedule",
         "cosine_onecycle_schedule", "linear_onecycle_schedule", "step_cosine_decay_with_offset",
         "with_offset", "cosine_with_min_lr_schedule_with_warmup",
-        "cosine_with_min_lr_schedule_with_warmup_lr_rate", "polynomial_decay", "warmup"}
+        "cosine_with_min_lr_schedule_with_warmup_lr_rate", "polynomial_decay", "warmup",
+        "chained_scheduler", "multistep_decay"}
 
 
 def test_peer_data_is_small():

@@ -52,7 +52,8 @@ def stateful_note(schedule: ScheduleFn) -> Optional[str]:
         return None
     held = "" if parts[0] is schedule else (
         f" (it holds {', '.join(type(part).__name__ for part in parts)})")
-    return (f"note: {type(schedule).__name__} is stateful{held}: its rate is {_rate(schedule, 0):.6g} "
+    return (f"note: {type(schedule).__name__} is stateful{held}: its rate is "
+            f"{_rate(schedule, 0):.6g} "
             "until a reported metric (PlateauHook, schedule.report(value)) changes it; the "
             "chart shows that rate, not a forecast")
 

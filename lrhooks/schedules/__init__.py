@@ -21,7 +21,8 @@ The package, one family per module (all private; import from here):
   `_pytorch`      step_decay, multistep_decay, one_cycle, cyclic (PyTorch's schedulers)
                   and their momentum (one_cycle_momentum, cyclic_momentum)
   `_pytorch_extra` cosine_annealing(_warm_restarts), constant_lr, linear_lr, swalr
-  `_combine`      product (ChainedScheduler, factor products), join_schedules (optax)
+  `_combine`      product (multiplicative ChainedScheduler, factor products), join_schedules
+  `_chained`      chained_scheduler (PyTorch's ChainedScheduler recursion, exactly)
   `_transformers` inverse_sqrt, warmup_stable_decay, transformers' *_with_warmup family
   `_t2t`          noam, rsqrt_decay, t2t_schedule (tensor2tensor's factor strings)
   `_optax`        optax_exponential_decay, cosine_decay_schedule, piecewise_interpolate_schedule
@@ -48,6 +49,7 @@ from lrhooks.schedules._composition import (LinearScaling, Scaled, Sequential, W
                                             linear_scaling, scaled, sequential, warmup)
 from lrhooks.schedules._plateau import ReduceLROnPlateau, reduce_lr_on_plateau
 from lrhooks.schedules._combine import JoinSchedules, Product, join_schedules, product
+from lrhooks.schedules._chained import ChainedScheduler, chained_scheduler
 from lrhooks.schedules._model_garden import (StepCosineDecayWithOffset, WithOffset,
                                              step_cosine_decay_with_offset, with_offset)
 from lrhooks.schedules._optax_more import (
@@ -111,7 +113,8 @@ __all__ = [
     "LinearLR", "SWALR", "cosine_annealing", "cosine_annealing_warm_restarts", "constant_lr",
     "linear_lr", "swalr",
     # Products and joins (PyTorch's ChainedScheduler, optax's join_schedules).
-    "Product", "JoinSchedules", "product", "join_schedules",
+    "Product", "JoinSchedules", "product", "join_schedules", "ChainedScheduler",
+    "chained_scheduler",
     # Transformers and LLMs (transformers, fairseq, tensor2tensor).
     "InverseSqrt", "WarmupStableDecay", "LinearScheduleWithWarmup", "CosineScheduleWithWarmup",
     "CosineWithHardRestartsScheduleWithWarmup", "PolynomialDecayScheduleWithWarmup",

@@ -225,8 +225,9 @@ def noisy_linear_cosine_decay(learning_rate: float, decay_steps: Number,
     same in every run, every worker and after a restore. TF's values are
     matched exactly with `initial_variance=0` (no noise); with noise, the
     distribution is TF's (its variance, like TF's, stops decaying at
-    `decay_steps`: TF computes it from the clipped step `s`). The rate can be negative when the noise is (as in
-    TF); the setter hook then fails in one line naming the step.
+    `decay_steps`: TF computes it from the clipped step `s`). The rate can be
+    negative when the noise is (as in TF); the setter hook then fails in one
+    line naming the step.
 
     Args:
       learning_rate: A finite number >= 0.
