@@ -47,9 +47,11 @@ def test_a_composition_s_version_follows_the_plateau_inside():
     assert schedule.version != before and schedule(5) == pytest.approx(0.05)
 
 
-def run(kind: str, make, steps: int = 6, hook_reports: bool = False):
+def run(kind: str, make, steps: int = 6, hook_reports: bool = False,
+        plateau_hook: bool = True):
     """Trains `steps` runs; after each, an evaluation run and a report by the program
-    (or, with `hook_reports`, by the `PlateauHook`, of a metric it fetches).
+    (or, with `hook_reports`, by the `PlateauHook`, of a metric it fetches). Without
+    `plateau_hook`, only the setter hook sees the reports (through the composition's version).
 
     Returns (rates at the apply op, rates the same composition gives in Python).
     """
@@ -70,7 +72,7 @@ def run(kind: str, make, steps: int = 6, hook_reports: bool = False):
         optimizer = RecordingMomentum(rate, 0.9, global_step)
         train_op = optimizer.minimize(loss, global_step=global_step)
         metric = tf.constant(1.0) if hook_reports else None  # None: the program reports
-        hooks = [PlateauHook(inner, metric, every_n_steps=1)]
+        hooks = [PlateauHook(inner, metric, every_n_steps=1)] if plateau_hook else []
         if kind != "self-driving":
             hooks.append(lrhooks.LearningRateSetterHook(schedule, rate))
         with tf1.train.MonitoredTrainingSession(hooks=hooks) as sess:
@@ -100,6 +102,13 @@ def test_each_reduction_reaches_the_apply_op(kind, name):
 @pytest.mark.parametrize("kind", ["self-driving", "graph"])
 def test_each_reduction_the_hook_reports_reaches_the_apply_op(kind):
     applied, expected = run(kind, COMPOSITIONS["product"], hook_reports=True)
+    assert len(set(expected)) > 2
+    assert applied == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["graph", "variable", "feed"])
+def test_the_setter_hook_alone_follows_the_composition_s_version(kind):
+    applied, expected = run(kind, COMPOSITIONS["warmup"], plateau_hook=False)
     assert len(set(expected)) > 2
     assert applied == pytest.approx(expected, rel=1e-6)
 
