@@ -34,7 +34,7 @@ import tensorflow as tf
 from lrhooks import checks
 from lrhooks import graph_lookup
 from lrhooks import rate_tensor
-from lrhooks.schedules import ReduceLROnPlateau
+from lrhooks.schedules import ReduceLROnPlateau, Schedule, stateful_parts
 from lrhooks.step_writes import StepTracker
 
 tf1 = tf.compat.v1
@@ -44,6 +44,18 @@ __all__ = ["ReduceLROnPlateau", "PlateauHook", "MODES", "THRESHOLD_MODES", "STAT
 MODES = ReduceLROnPlateau.MODES
 THRESHOLD_MODES = ReduceLROnPlateau.THRESHOLD_MODES
 STATE_KEYS = ReduceLROnPlateau.STATE_KEYS
+
+
+def _plateau_in(schedule: Schedule) -> ReduceLROnPlateau:
+    """The `ReduceLROnPlateau` that `schedule` is, or the only stateful schedule it holds."""
+    if isinstance(schedule, ReduceLROnPlateau):
+        return schedule
+    parts = stateful_parts(schedule) if isinstance(schedule, Schedule) else ()
+    if len(parts) == 1 and isinstance(parts[0], ReduceLROnPlateau):
+        return parts[0]
+    held = f" (it holds {len(parts)} stateful schedules)" if len(parts) > 1 else ""
+    raise TypeError(f"`schedule` must be a lrhooks.plateau.ReduceLROnPlateau or a schedule "
+                    f"holding exactly one, got {schedule!r}{held}")
 
 
 class PlateauHook(tf1.train.SessionRunHook):
@@ -62,22 +74,22 @@ class PlateauHook(tf1.train.SessionRunHook):
     multiple of `every_n_steps`; other runs, and runs that cannot train, cost nothing.
     """
 
-    def __init__(self, schedule: ReduceLROnPlateau,
+    def __init__(self, schedule: Schedule,
                  metric: Union[None, str, tf.Tensor, tf.Variable] = None,
                  every_n_steps: int = 100, *, name: str = "lrhooks_plateau"):
         """Builds the hook; a metric given by name is resolved in `begin()`.
 
         Args:
-          schedule: The `ReduceLROnPlateau` to report to.
+          schedule: The `ReduceLROnPlateau` to report to, or a composition holding
+            exactly one (`product([reduce_lr_on_plateau(...), ...])`, e.g. from a spec):
+            the hook reports to that one.
           metric: A real scalar tensor or variable (or its name) to fetch and report
             with the runs that move the global step to a multiple of `every_n_steps`;
             None: the program calls `schedule.report(value)` itself.
           every_n_steps: Report every this many global steps (an integer > 0).
           name: Name scope of the state variable (one hook per name in a graph).
         """
-        if not isinstance(schedule, ReduceLROnPlateau):
-            raise TypeError(f"`schedule` must be a lrhooks.plateau.ReduceLROnPlateau, "
-                            f"got {schedule!r}")
+        schedule = _plateau_in(schedule)
         if metric is not None and not isinstance(metric, (str, tf.Tensor, tf.Variable)):
             raise TypeError("`metric` must be a tf.Tensor, a tf.Variable, a tensor name or "
                             f"None, got {type(metric).__name__}: {metric!r}")

@@ -182,7 +182,11 @@ class RateSource:
 
     @property
     def stale(self) -> bool:
-        """Whether a stateful schedule changed since the window was computed."""
+        """Whether a stateful schedule changed since the window was computed.
+
+        A composition holding stateful schedules (`product([plateau, ...])`) has a
+        `version` that follows theirs, so a change inside it makes it stale too.
+        """
         return (self.fallback_count > 0 and
                 getattr(self.schedule, "version", None) != self.filled_version)
 
@@ -391,14 +395,20 @@ def sources(graph: tf.Graph) -> List[RateSource]:
 
 
 def invalidate_windows(schedule: Callable[[int], float], session) -> int:
-    """Empties the window of each value bound to `schedule` whose schedule changed.
+    """Empties the window of each value whose schedule is or holds `schedule` and changed.
 
     Call it after changing a stateful schedule (one with `version`), in the
-    session that runs the graph; the next run recomputes those values.
-    Returns how many windows were emptied.
+    session that runs the graph: a value bound to the schedule itself, or to a
+    composition holding it (`product([plateau, ...])`, `warmup(plateau, ...)`,
+    at any depth), is recomputed by the next run. Returns how many windows
+    were emptied.
     """
+    def holds(bound) -> bool:  # `bound` is `schedule` or holds it (at any depth)
+        return bound is schedule or bound is not None and any(
+            part is schedule for part in schedules.stateful_parts(bound))
+
     stale = [s.invalidate_op for s in _SOURCES.get(session.graph, ())
-             if s.schedule is schedule and s.stale]
+             if holds(s.schedule) and s.stale]
     if stale:
         session.run(stale)
     return len(stale)

@@ -7,8 +7,9 @@ a fresh session, the first run after restoring a checkpoint at any step, and
 after other code ran the session without training.
 
 Stateful schedules (`lrhooks.schedules.StatefulSchedule`, e.g.
-reduce-on-plateau) expose an integer attribute `version` that changes whenever
-their rate for some step may have changed; the hook then refills the in-graph
+reduce-on-plateau, or a composition holding one, such as `product([plateau, ...])`)
+expose an integer attribute `version` that changes whenever their rate for some
+step may have changed; the hook then refills the in-graph
 window (graph mode) or recomputes the rate before the next run (other modes).
 Pure schedules need nothing.
 
@@ -44,7 +45,7 @@ from lrhooks import checks
 from lrhooks import graph_lookup
 from lrhooks import rate_tensor
 from lrhooks import step_writes
-from lrhooks.schedules import StatefulSchedule
+from lrhooks.schedules import stateful_parts
 from lrhooks.step_writes import StepTracker
 
 tf1 = tf.compat.v1
@@ -100,7 +101,8 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
                 f"None, got {type(learning_rate).__name__}: {learning_rate!r}")
         self._step_tracking = checks.choice("step_tracking", step_tracking, _STEP_TRACKING)
         self._schedule = schedule
-        self._stateful = isinstance(schedule, StatefulSchedule)  # once: a Protocol check is slow
+        # Once: a stateful schedule, or a composition holding one (`product([plateau, ...])`).
+        self._stateful = bool(stateful_parts(schedule))
         self._requested = learning_rate
         self.mode: Optional[str] = None
         self._cached = (None, None)
@@ -227,7 +229,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
         self._tracker.after_run(run_context.session, seen=seen)  # seen: other writers
 
     def _version(self) -> Optional[int]:
-        """The schedule's `version` if it is a `StatefulSchedule`, else None (never changes)."""
+        """The schedule's `version` if it is or holds a stateful schedule, else None."""
         return self._schedule.version if self._stateful else None
 
 

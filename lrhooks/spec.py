@@ -21,10 +21,15 @@ added factories work as they appear). Anything else (attributes, other names,
 operators, lambdas, comprehensions, `*args`, `**kwargs`) is a `SpecError`.
 
 `spec(schedule)` is the canonical text (the schedule's repr), and
-`from_spec(spec(s)) == s` for every built-in schedule, nested ones included.
+`from_spec(spec(s)) == s` for every built-in schedule, nested ones included. A
+stateful schedule (`reduce_lr_on_plateau(...)`), alone or inside a composition
+(`product([reduce_lr_on_plateau(0.1), cosine_decay(1.0, 1000)])`), is its
+configuration: the spec builds it fresh, with no reports, and
+`spec(from_spec(spec(s))) == spec(s)`.
 """
 
 import ast
+import dataclasses
 import difflib
 import inspect
 import re
@@ -305,7 +310,8 @@ def spec(schedule: schedules.Schedule) -> str:
       A string `s` with `from_spec(s) == schedule`, e.g.
       `cosine_decay(learning_rate=0.1, decay_steps=10000, alpha=0.0)`. For a
       `ReduceLROnPlateau`, its configuration `reduce_lr_on_plateau(...)` (a spec builds
-      it fresh; its reports live in the program and the checkpoint).
+      it fresh; its reports live in the program and the checkpoint), also inside a
+      composition: `product(schedules=(reduce_lr_on_plateau(...), ...))`.
 
     Raises:
       TypeError: `schedule` is not a `Schedule`.
@@ -314,9 +320,16 @@ def spec(schedule: schedules.Schedule) -> str:
     """
     if not isinstance(schedule, schedules.Schedule):
         raise TypeError(f"expected a Schedule, got {type(schedule).__name__}")
-    if isinstance(schedule, schedules.ReduceLROnPlateau):  # stateful: its configuration
-        text = schedule.config_spec()
-        if from_spec(text).config_spec() != text:
+    if schedules.stateful_parts(schedule):  # stateful, or holding one: its configuration
+        try:
+            text = _configuration(schedule, [])
+        except SpecError as error:
+            raise SpecError(f"{type(schedule).__name__} has no spec form: {error}") from None
+        try:
+            same = _configuration(from_spec(text), []) == text
+        except SpecError as error:
+            raise SpecError(f"{type(schedule).__name__} has no spec form: {error}") from None
+        if not same:
             raise SpecError(f"{type(schedule).__name__} has no spec form: {text} builds a "
                             "different schedule")
         return text
@@ -329,3 +342,29 @@ def spec(schedule: schedules.Schedule) -> str:
         raise SpecError(f"{type(schedule).__name__} has no spec form: {text} builds a "
                         "different schedule")
     return text
+
+
+def _configuration(value: Any, seen: List[Any]) -> str:
+    """The spec text of a value, with each stateful schedule as its configuration.
+
+    The schedule's repr, except that a `ReduceLROnPlateau` (also inside a
+    composition, at any depth) is its `config_spec()`: the call that builds it
+    fresh, without its reports. `seen` collects the stateful schedules met: one
+    held twice has no spec form (a spec would build two independent ones).
+    """
+    if isinstance(value, schedules.ReduceLROnPlateau):
+        if any(value is other for other in seen):
+            raise SpecError(f"the same {type(value).__name__} is held twice, and a spec "
+                            "would build two independent ones: give each place its own")
+        seen.append(value)
+        return value.config_spec()
+    if isinstance(value, schedules.Schedule) and dataclasses.is_dataclass(value):
+        return f"{value.factory_name}(" + ", ".join(
+            f"{item.name}={_configuration(getattr(value, item.name), seen)}"
+            for item in dataclasses.fields(value)) + ")"
+    if isinstance(value, tuple):
+        items = [_configuration(item, seen) for item in value]
+        return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_configuration(item, seen) for item in value) + "]"
+    return repr(value)

@@ -53,7 +53,8 @@ def test_every_new_factory_has_peer_values():
         "piecewise_constant_schedule", "warmup_cosine_decay_schedule", "sgdr_schedule",
         "cosine_onecycle_schedule", "linear_onecycle_schedule", "step_cosine_decay_with_offset",
         "with_offset", "cosine_with_min_lr_schedule_with_warmup",
-        "cosine_with_min_lr_schedule_with_warmup_lr_rate", "polynomial_decay", "warmup"}
+        "cosine_with_min_lr_schedule_with_warmup_lr_rate", "polynomial_decay", "warmup",
+        "chained_scheduler", "multistep_decay"}
 
 
 def test_peer_data_is_small():
@@ -135,6 +136,19 @@ def test_noisy_linear_cosine_decay_is_a_pure_function_of_seed_and_step():
     draws = [unit.noise(s) for s in range(4000)]
     assert abs(statistics.fmean(draws)) < 0.05
     assert statistics.pstdev(draws) == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("decay_steps", [1000, 999.5])
+def test_noisy_linear_cosine_decay_noise_variance_stops_decaying_at_decay_steps(decay_steps):
+    """TF computes the noise's variance from `min(step, decay_steps)`, as the linear part."""
+    decaying = S.noisy_linear_cosine_decay(0.1, decay_steps, initial_variance=2.0,
+                                           variance_decay=0.55, seed=5)
+    flat = S.noisy_linear_cosine_decay(0.1, decay_steps, initial_variance=2.0,
+                                       variance_decay=0.0, seed=5)  # the same draws z
+    for step in (0, 10, 999, 1000, 1001, 5000, 10 ** 6):
+        std = math.sqrt(2.0 / (1 + min(step, decay_steps)) ** 0.55)
+        assert decaying.noise(step) == pytest.approx(flat.noise(step) / math.sqrt(2.0) * std,
+                                                     rel=1e-12)
 
 
 def test_any_python_callable_is_a_schedule_for_the_hook_but_not_for_the_flags():

@@ -264,3 +264,34 @@ def test_one_cycle_stays_between_its_rates(max_lr, total, pct, strategy, div, fi
     rates = (max_lr, max_lr / div, max_lr / div / final_div)
     assert min(rates) - 1e-12 * max(rates) <= rate <= max(rates) * (1 + 1e-12)
     assert schedule(max(step, total - 1)) == schedule(total - 1)  # Held at the end.
+
+
+# ---------------------------------------------------------------------------
+# chained_scheduler: PyTorch's ChainedScheduler recursion (its peer values, from PyTorch's
+# executed code, are tests/data/peer_values/chained_scheduler.json.gz) against `product`.
+# ---------------------------------------------------------------------------
+
+def test_chained_scheduler_is_product_only_for_multiplicative_schedulers():
+    multiplicative = [schedules.constant_lr(0.5, 0.25, 3), step_decay(0.5, 4, 0.5),
+                      schedules.exponential_decay(0.5, 1, 0.9)]
+    factors = [schedules.constant_lr(0.5, 0.25, 3), step_decay(1.0, 4, 0.5),
+               schedules.exponential_decay(1.0, 1, 0.9)]
+    chained, product = schedules.chained_scheduler(multiplicative), schedules.product(factors)
+    assert [chained(s) for s in range(30)] == pytest.approx([product(s) for s in range(30)],
+                                                            rel=1e-12)
+    # A cosine with eta_min is not a factor: PyTorch anneals the running rate towards eta_min.
+    cosine = [schedules.constant_lr(1.0, 0.1, 5), schedules.cosine_annealing(1.0, 10, 0.5)]
+    chained = schedules.chained_scheduler(cosine)
+    product = schedules.product([cosine[0], schedules.cosine_annealing(1.0, 10, 0.5)])
+    worst = max(abs(chained(s) - product(s)) / chained(s) for s in range(40))
+    assert worst > 0.5  # the gap the product's docstring and README row state
+
+
+def test_chained_scheduler_is_the_same_in_any_order_of_steps():
+    chain = [schedules.linear_lr(0.1, 0.2, 1.0, 7), schedules.cosine_annealing(0.1, 9, 0.01),
+             multistep_decay(0.1, [5, 5, 300], 0.5)]
+    in_order = [schedules.chained_scheduler(chain)(s) for s in range(700)]
+    fresh = schedules.chained_scheduler(chain)
+    steps = [699, 3, 512, 0, 256, 255, 600, 1, 698]
+    assert [fresh(s) for s in steps] == [in_order[s] for s in steps]
+    assert schedules.chained_scheduler(chain) == fresh  # memo beside the fields

@@ -152,7 +152,8 @@ def test_errors(text, message, column):
 
 def test_unknown_schedule_without_a_close_match_lists_the_schedules():
     with pytest.raises(SpecError, match=r"unknown schedule 'zzz' at column 1 \(schedules: "
-                                        r"constant, constant_lr, constant_schedule_with_warmup, "):
+                                        r"chained_scheduler, constant, constant_lr, "
+                                        r"constant_schedule_with_warmup, "):
         from_spec("zzz(1)")
 
 

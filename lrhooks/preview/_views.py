@@ -11,7 +11,7 @@ import uuid
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules import StatefulSchedule
+from lrhooks.schedules import stateful_parts
 
 __all__ = ["render_chart", "key_points", "format_key_points", "series_steps", "write_series",
            "write_series_file",
@@ -42,13 +42,18 @@ def _breakpoints(schedule: ScheduleFn, steps: int) -> Tuple[int, ...]:
 def stateful_note(schedule: ScheduleFn) -> Optional[str]:
     """A one-line note for a schedule whose rates depend on what the program reports.
 
-    For a `StatefulSchedule` (e.g. `reduce_lr_on_plateau(...)`) the chart and key points
+    For a `StatefulSchedule` (e.g. `reduce_lr_on_plateau(...)`, or a composition holding
+    one) the chart and key points
     show its rate as of now (for a fresh one, its initial rate at every step); returns None
     for a pure schedule.
     """
-    if not isinstance(schedule, StatefulSchedule):
+    parts = stateful_parts(schedule)
+    if not parts:
         return None
-    return (f"note: {type(schedule).__name__} is stateful: its rate is {_rate(schedule, 0):.6g} "
+    held = "" if parts[0] is schedule else (
+        f" (it holds {', '.join(type(part).__name__ for part in parts)})")
+    return (f"note: {type(schedule).__name__} is stateful{held}: its rate is "
+            f"{_rate(schedule, 0):.6g} "
             "until a reported metric (PlateauHook, schedule.report(value)) changes it; the "
             "chart shows that rate, not a forecast")
 

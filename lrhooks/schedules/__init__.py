@@ -21,7 +21,8 @@ The package, one family per module (all private; import from here):
   `_pytorch`      step_decay, multistep_decay, one_cycle, cyclic (PyTorch's schedulers)
                   and their momentum (one_cycle_momentum, cyclic_momentum)
   `_pytorch_extra` cosine_annealing(_warm_restarts), constant_lr, linear_lr, swalr
-  `_combine`      product (ChainedScheduler, factor products), join_schedules (optax)
+  `_combine`      product (multiplicative ChainedScheduler, factor products), join_schedules
+  `_chained`      chained_scheduler (PyTorch's ChainedScheduler recursion, exactly)
   `_transformers` inverse_sqrt, warmup_stable_decay, transformers' *_with_warmup family
   `_t2t`          noam, rsqrt_decay, t2t_schedule (tensor2tensor's factor strings)
   `_optax`        optax_exponential_decay, cosine_decay_schedule, piecewise_interpolate_schedule
@@ -39,13 +40,16 @@ The package, one family per module (all private; import from here):
 language (`lrhooks.spec`) accepts. `range_test_schedule` is a name of this
 package (so `eval(repr(s), vars(lrhooks.schedules))` rebuilds a ramp too) but
 not a spec factory: a range test is started by its program, not by a flag.
+Nor is `stateful_parts(s)`, the stateful schedules a schedule is or holds.
 """
 
-from lrhooks.schedules._base import Number, Schedule, StatefulSchedule
+from lrhooks.schedules._base import (Composite, Number, Schedule, StatefulSchedule,
+                                     stateful_parts)
 from lrhooks.schedules._composition import (LinearScaling, Scaled, Sequential, Warmup,
                                             linear_scaling, scaled, sequential, warmup)
 from lrhooks.schedules._plateau import ReduceLROnPlateau, reduce_lr_on_plateau
 from lrhooks.schedules._combine import JoinSchedules, Product, join_schedules, product
+from lrhooks.schedules._chained import ChainedScheduler, chained_scheduler
 from lrhooks.schedules._model_garden import (StepCosineDecayWithOffset, WithOffset,
                                              step_cosine_decay_with_offset, with_offset)
 from lrhooks.schedules._optax_more import (
@@ -92,7 +96,7 @@ from lrhooks.schedules._tf1 import (Constant, CosineDecay, CosineDecayRestarts,
 
 __all__ = [
     # The value type and the stateful protocol.
-    "Schedule", "StatefulSchedule",
+    "Schedule", "StatefulSchedule", "Composite",
     # tf.compat.v1.train family.
     "Constant", "PiecewiseConstant", "ExponentialDecay", "InverseTimeDecay",
     "NaturalExpDecay", "PolynomialDecay", "CosineDecay", "CosineDecayRestarts",
@@ -109,7 +113,8 @@ __all__ = [
     "LinearLR", "SWALR", "cosine_annealing", "cosine_annealing_warm_restarts", "constant_lr",
     "linear_lr", "swalr",
     # Products and joins (PyTorch's ChainedScheduler, optax's join_schedules).
-    "Product", "JoinSchedules", "product", "join_schedules",
+    "Product", "JoinSchedules", "product", "join_schedules", "ChainedScheduler",
+    "chained_scheduler",
     # Transformers and LLMs (transformers, fairseq, tensor2tensor).
     "InverseSqrt", "WarmupStableDecay", "LinearScheduleWithWarmup", "CosineScheduleWithWarmup",
     "CosineWithHardRestartsScheduleWithWarmup", "PolynomialDecayScheduleWithWarmup",

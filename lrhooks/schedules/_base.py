@@ -15,8 +15,9 @@ from typing import Any, Callable, ClassVar, Dict, Iterable, Tuple, Union
 
 from lrhooks import checks
 
-__all__ = ["Number", "Schedule", "StatefulSchedule", "factory", "field", "optional",
-           "instance_of", "with_fields", "documented", "power_or_inf", "first_step"]
+__all__ = ["Number", "Schedule", "StatefulSchedule", "Composite", "stateful_parts",
+           "factory", "field", "optional", "instance_of", "with_fields", "documented",
+           "power_or_inf", "first_step"]
 
 Number = Union[int, float]
 
@@ -70,6 +71,11 @@ class Schedule(abc.ABC):
     def _breakpoints(self, total_steps: int) -> Iterable[int]:
         return ()
 
+    def stateful_parts(self) -> Tuple[Any, ...]:
+        """The stateful schedules this schedule is or holds: `(self,)` for one with its own
+        `version` (e.g. a `ReduceLROnPlateau`), `()` for a pure one (see `Composite`)."""
+        return (self,) if hasattr(self, "version") else ()
+
     def __repr__(self) -> str:
         if not dataclasses.is_dataclass(self):
             return super().__repr__()
@@ -86,13 +92,84 @@ class StatefulSchedule(typing.Protocol):
     have changed; hooks that cache rates (`LearningRateSetterHook`) recompute
     them when it does. Any object with a `version` attribute and a
     `__call__(step)` matches (`isinstance(s, StatefulSchedule)`); pure
-    schedules have no `version`.
+    schedules have no `version`. A composition holding a stateful schedule
+    (`product([reduce_lr_on_plateau(...), ...])`) is stateful too, with a
+    `version` that follows the ones inside; `stateful_parts(s)` tells whether a
+    schedule is stateful (and finds the stateful schedules inside it) on every
+    Python version (from 3.12 on, `isinstance` sees any `version` property).
     """
 
     version: int
 
     def __call__(self, step: int) -> float:
         ...
+
+
+class Composite(Schedule):
+    """A schedule that holds schedules (`product`, `warmup`, `sequential`, ...).
+
+    The schedules it holds are its fields' values (also inside tuples). When some
+    of them are stateful (`stateful_parts()` is not empty), it is stateful too:
+    its `version` changes whenever the version of one of them changes, so a window
+    or a cached rate of the composition is recomputed after a plateau inside it
+    reduces its rate. A composition of pure schedules has no `version`.
+    """
+
+    def held_schedules(self) -> Tuple[Schedule, ...]:
+        """The schedules this one holds directly, in field order."""
+        found = []
+
+        def collect(value):
+            if isinstance(value, Schedule):
+                found.append(value)
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    collect(item)
+
+        for item in dataclasses.fields(self):
+            collect(getattr(self, item.name))
+        return tuple(found)
+
+    def stateful_parts(self) -> Tuple[Any, ...]:
+        """The stateful schedules inside this one (at any depth), each once, in field order."""
+        parts = self.__dict__.get("_stateful_parts")
+        if parts is None:  # the held schedules never change: found once
+            parts = []
+            for held in self.held_schedules():
+                parts.extend(p for p in held.stateful_parts()
+                             if not any(p is q for q in parts))
+            parts = tuple(parts)
+            self.__dict__["_stateful_parts"] = parts  # frozen: beside the fields
+        return parts
+
+    @property
+    def version(self) -> int:
+        """An integer that changes whenever the `version` of a stateful schedule inside changes.
+
+        Raises:
+          AttributeError: It holds no stateful schedule (a pure schedule has no `version`).
+        """
+        parts = self.stateful_parts()
+        if not parts:
+            raise AttributeError(f"{self.factory_name} holds no stateful schedule, so it has "
+                                 "no `version`")
+        seen = tuple(part.version for part in parts)
+        state = self.__dict__.setdefault("_versions", [seen, 0])
+        if state[0] != seen:
+            state[0], state[1] = seen, state[1] + 1
+        return state[1]
+
+
+def stateful_parts(schedule: Callable[[int], float]) -> Tuple[Any, ...]:
+    """The stateful schedules a schedule is or holds (empty for a pure one).
+
+    `(schedule,)` for a stateful one (`ReduceLROnPlateau`, any callable with a
+    `version`); for a composition (`product`, `warmup`, `sequential`, ...) the
+    stateful schedules inside it, e.g. the `ReduceLROnPlateau` to report to.
+    """
+    if isinstance(schedule, Schedule):
+        return schedule.stateful_parts()
+    return (schedule,) if hasattr(schedule, "version") else ()
 
 
 def factory(name: str):

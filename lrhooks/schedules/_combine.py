@@ -1,5 +1,5 @@
-"""Schedules combined from schedules: `product` (PyTorch's ChainedScheduler, the
-factor strings of tensor2tensor) and `join_schedules` (optax).
+"""Schedules combined from schedules: `product` (PyTorch's ChainedScheduler of
+multiplicative schedulers, the factor strings of tensor2tensor) and `join_schedules` (optax).
 
 This module never imports TensorFlow.
 """
@@ -8,7 +8,7 @@ import bisect
 from typing import Iterable, Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, documented, factory, field
+from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
 
 __all__ = ["Product", "JoinSchedules", "product", "join_schedules", "schedule_check"]
 
@@ -37,7 +37,7 @@ def _boundaries(name: str, value) -> Tuple[int, ...]:
 
 
 @factory("product")
-class Product(Schedule):
+class Product(Composite):
     """`schedules[0](step) * schedules[1](step) * ...`."""
 
     schedules: Tuple[Schedule, ...] = field(_schedules)
@@ -61,7 +61,14 @@ def product(schedules: Sequence[Schedule]) -> Product:
     first holds the optimizer's rate, the others are factors (rate 1.0), e.g.
     `ChainedScheduler([ConstantLR(opt, 0.1, 2), ExponentialLR(opt, 0.9)])` with
     `lr=1.0` is `product([constant_lr(1.0, 0.1, 2), exponential_decay(1.0, 1,
-    0.9)])`. tensor2tensor's `learning_rate_schedule="constant*linear_warmup*
+    0.9)])`. Its scope: PyTorch steps each chained scheduler on the running rate
+    (its chainable `get_lr`), which is a factor only for the multiplicative
+    schedulers (`ConstantLR`, `LinearLR`, `ExponentialLR`, `StepLR`,
+    `MultiStepLR`, `PolynomialLR`); a `CosineAnnealingLR` with `eta_min`, or
+    past `T_max`, differs from the product of closed forms by up to 0.9
+    relative: `chained_scheduler` is PyTorch's recursion for those. A
+    `reduce_lr_on_plateau` factor skips reductions by at most its `eps` on its
+    own rate, not on the product. tensor2tensor's `learning_rate_schedule="constant*linear_warmup*
     rsqrt_decay"` is `t2t_schedule(...)`, or with separate factors
     `product([constant(c), warmup(constant(1.0), W), rsqrt_decay(W)])`. A
     product of any Python callables is a lambda; the flag language only knows
@@ -81,7 +88,7 @@ def product(schedules: Sequence[Schedule]) -> Product:
 
 
 @factory("join_schedules")
-class JoinSchedules(Schedule):
+class JoinSchedules(Composite):
     """`schedules[i](step - boundaries[i-1])` for `boundaries[i-1] <= step < boundaries[i]`."""
 
     schedules: Tuple[Schedule, ...] = field(_schedules)

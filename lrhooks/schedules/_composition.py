@@ -17,7 +17,7 @@ import math
 from typing import Iterable, Optional, Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, factory, field
+from lrhooks.schedules._base import Composite, Schedule, factory, field
 
 __all__ = ["Warmup", "Sequential", "Scaled", "LinearScaling", "warmup", "sequential",
            "scaled", "linear_scaling"]
@@ -45,7 +45,7 @@ def _shifted(schedule: Schedule, start: int, total_steps: int) -> Iterable[int]:
 # ---------------------------------------------------------------------------
 
 @factory("warmup")
-class Warmup(Schedule):
+class Warmup(Composite):
     """A warmup of `warmup_steps` steps from `initial_learning_rate` into `schedule`.
 
     With `W = warmup_steps`, `target = schedule(0 if offset else W)`, `t = step / W`
@@ -177,7 +177,7 @@ def _optional_schedule(name: str, value) -> Optional[Schedule]:
 
 
 @factory("sequential")
-class Sequential(Schedule):
+class Sequential(Composite):
     """`parts[i][1](step - start_i)` for `start_i <= step < start_i + parts[i][0]`.
 
     Here `start_i = parts[0][0] + ... + parts[i-1][0]`; from `end`, the sum of
@@ -260,7 +260,7 @@ def sequential(parts: Sequence[Tuple[int, Schedule]],
 # scaled, linear_scaling
 # ---------------------------------------------------------------------------
 
-class _TimesFactor(Schedule):
+class _TimesFactor(Composite):
     """`schedule(step) * factor`, with the breakpoints of `schedule`.
 
     Subclasses provide `schedule` (a field) and `factor` (a field or a property).

@@ -10,8 +10,8 @@ import math
 from typing import Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, documented, factory, field
-from lrhooks.schedules._pytorch import milestones_check
+from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
+from lrhooks.schedules._pytorch import increasing_steps
 from lrhooks.schedules._tf1 import CosineDecay, ExponentialDecay, PiecewiseConstant, PolynomialDecay
 
 __all__ = ["StepCosineDecayWithOffset", "WithOffset", "step_cosine_decay_with_offset",
@@ -28,7 +28,7 @@ def _values(name: str, value) -> Tuple[float, ...]:
 class StepCosineDecayWithOffset(Schedule):
     """Cosine from `values[i]` to `values[i + 1]` between `boundaries[i]` and `[i + 1]`."""
 
-    boundaries: Tuple[int, ...] = field(milestones_check)
+    boundaries: Tuple[int, ...] = field(increasing_steps)
     values: Tuple[float, ...] = field(_values)
     offset: int = field(checks.non_negative_count, 0)
 
@@ -95,7 +95,7 @@ def _offsettable(name: str, value) -> Schedule:
 
 
 @factory("with_offset")
-class WithOffset(Schedule):
+class WithOffset(Composite):
     """`schedule(step - offset)`, evaluated by the schedule's formula also before `offset`."""
 
     schedule: Schedule = field(_offsettable)

@@ -9,7 +9,7 @@ computed by hand: the arguments are optax's. This module never imports TensorFlo
 from typing import Iterable, Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, documented, factory, field
+from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
 from lrhooks.schedules._combine import JoinSchedules
 from lrhooks.schedules._optax import (CosineDecaySchedule, PiecewiseInterpolateSchedule,
                                       scale_pairs)
@@ -146,7 +146,7 @@ def _cycles(name: str, value) -> Tuple[WarmupCosineDecaySchedule, ...]:
 
 
 @factory("sgdr_schedule")
-class SgdrSchedule(_Built):
+class SgdrSchedule(_Built, Composite):
     """`cycles[i](step - start_i)`, cycle `i` starting where the cycles before it end."""
 
     cycles: Tuple[WarmupCosineDecaySchedule, ...] = field(_cycles)

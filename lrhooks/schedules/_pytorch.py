@@ -95,11 +95,31 @@ def step_decay(learning_rate: float, step_size: int, gamma: float = 0.1) -> Step
 
 
 def milestones_check(name: str, value) -> Tuple[int, ...]:
+    """Milestones as PyTorch's `MultiStepLR` counts them (a `Counter`): any order, a
+    milestone listed twice decays twice; returned sorted."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"`{name}` must be a sequence, got {value!r}")
+    return tuple(sorted(checks.non_negative_count(name, m, element=i)
+                        for i, m in enumerate(value)))
+
+
+def increasing_steps(name: str, value) -> Tuple[int, ...]:
+    """Integer steps >= 0, strictly increasing (boundaries)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"`{name}` must be a sequence, got {value!r}")
+    steps = tuple(checks.non_negative_count(name, m, element=i) for i, m in enumerate(value))
+    if any(b <= a for a, b in zip(steps, steps[1:])):
+        raise ValueError(f"`{name}` must be strictly increasing, got {steps!r}")
+    return steps
+
+
+def non_decreasing_milestones(name: str, value) -> Tuple[int, ...]:
+    """Milestones as timm bisects them: non-decreasing (a repeated one decays twice)."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise TypeError(f"`{name}` must be a sequence, got {value!r}")
     milestones = tuple(checks.non_negative_count(name, m, element=i) for i, m in enumerate(value))
-    if any(b <= a for a, b in zip(milestones, milestones[1:])):
-        raise ValueError(f"`{name}` must be strictly increasing, got {milestones!r}")
+    if any(b < a for a, b in zip(milestones, milestones[1:])):
+        raise ValueError(f"`{name}` must be non-decreasing, got {milestones!r}")
     return milestones
 
 
@@ -133,8 +153,8 @@ def multistep_decay(learning_rate: float, milestones: Sequence[int],
 
     Args:
       learning_rate: The initial rate, a finite number >= 0.
-      milestones: Integer steps >= 0, strictly increasing (may be empty). (A
-        PyTorch milestone listed twice decays twice: use `gamma ** 2` there.)
+      milestones: Integer steps >= 0 in any order (may be empty; kept sorted). As
+        in PyTorch, a milestone listed twice decays twice (`gamma ** 2` there).
       gamma: The factor per milestone, a finite number >= 0.
 
     Returns:

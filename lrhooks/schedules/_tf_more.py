@@ -10,7 +10,7 @@ import math
 import random
 
 from lrhooks import checks
-from lrhooks.schedules._base import (Number, Schedule, documented, factory, field,
+from lrhooks.schedules._base import (Composite, Number, Schedule, documented, factory, field,
                                      power_or_inf)
 from lrhooks.schedules._combine import schedule_check
 
@@ -131,7 +131,7 @@ def power_decay_with_offset(initial_learning_rate: float, power: float = 1.0,
 
 
 @factory("polynomial_warmup")
-class PolynomialWarmup(Schedule):
+class PolynomialWarmup(Composite):
     """`schedule(W) * (max(step, 1) / W) ** power` for `step < W`, then `schedule(step)`."""
 
     schedule: Schedule = field(schedule_check)
@@ -184,11 +184,13 @@ class NoisyLinearCosineDecay(Schedule):
     seed: int = field(checks.non_negative_count, 0)
 
     def noise(self, step: int) -> float:
-        """The noise at `step`: `sqrt(initial_variance / (1 + step) ** variance_decay) * z`,
-        `z` a standard normal draw that depends only on `(seed, step)`."""
+        """The noise at `step`: `sqrt(initial_variance / (1 + min(step, decay_steps)) **
+        variance_decay) * z`, `z` a standard normal draw that depends only on `(seed, step)`
+        (TF draws with the variance of the clipped step, as here)."""
         step = checks.step(step)
         z = random.Random(f"lrhooks-noise:{self.seed}:{step}").gauss(0.0, 1.0)
-        return math.sqrt(self.initial_variance / (1 + step) ** self.variance_decay) * z
+        bounded = min(step, self.decay_steps)
+        return math.sqrt(self.initial_variance / (1 + bounded) ** self.variance_decay) * z
 
     def _value(self, step):
         bounded = min(step, self.decay_steps)
@@ -212,7 +214,7 @@ def noisy_linear_cosine_decay(learning_rate: float, decay_steps: Number,
         s = min(step, decay_steps)
         linear = (decay_steps - s) / decay_steps
         cosine = 0.5 * (1 + cos(pi * 2 * num_periods * s / decay_steps))
-        noise = sqrt(initial_variance / (1 + step) ** variance_decay) * z(seed, step)
+        noise = sqrt(initial_variance / (1 + s) ** variance_decay) * z(seed, step)
         rate = learning_rate * ((alpha + linear + noise) * cosine + beta)
 
     Deviation (deliberate): TF draws `z` from its random op on every
@@ -222,8 +224,10 @@ def noisy_linear_cosine_decay(learning_rate: float, decay_steps: Number,
     step (Python's `random.Random` seeded with both): a pure function, the
     same in every run, every worker and after a restore. TF's values are
     matched exactly with `initial_variance=0` (no noise); with noise, the
-    distribution is TF's. The rate can be negative when the noise is (as in
-    TF); the setter hook then fails in one line naming the step.
+    distribution is TF's (its variance, like TF's, stops decaying at
+    `decay_steps`: TF computes it from the clipped step `s`). The rate can be
+    negative when the noise is (as in TF); the setter hook then fails in one
+    line naming the step.
 
     Args:
       learning_rate: A finite number >= 0.

@@ -36,7 +36,10 @@ def _cycle_fields():
 class TimmWarmup(Schedule):
     """timm's warmup in front of a schedule of `t` (`_after(t)`), as its `_get_lr`.
 
-    For `t < warmup_t`: `warmup_lr_init + t * (target - warmup_lr_init) / warmup_t`,
+    At `t = 0` without a warmup: `learning_rate`, the rate timm's optimizer holds
+    from its construction to the first `step(t)` (timm's `_get_lr(0)` can differ:
+    `TanhLRScheduler`'s is below it, a `MultiStepLRScheduler` milestone <= 1
+    decays it). For `t < warmup_t`: `warmup_lr_init + t * (target - warmup_lr_init) / warmup_t`,
     `target` being `learning_rate` (`_warmup_target`); then `_after(t - warmup_t)`
     with `warmup_prefix`, else `_after(t)`. Subclasses are dataclasses with the
     fields `learning_rate`, `warmup_t`, `warmup_lr_init` and `warmup_prefix`.
@@ -53,6 +56,10 @@ class TimmWarmup(Schedule):
         return self.learning_rate
 
     def _value(self, step):
+        if step == 0 and not self.warmup_t:
+            # timm's optimizer trains at its construction rate until the first `step(t)`
+            # (with a warmup, at `warmup_lr_init`, which is `_get_lr(0)`).
+            return self.learning_rate
         if step < self.warmup_t:
             warmup_step = (self._warmup_target() - self.warmup_lr_init) / self.warmup_t
             return self.warmup_lr_init + step * warmup_step
@@ -157,7 +164,9 @@ def timm_cosine(learning_rate: float, t_initial: int, lr_min: float = 0.0,
                 cycle_mul: float = 1.0, cycle_decay: float = 1.0, cycle_limit: int = 1,
                 warmup_t: int = 0, warmup_lr_init: float = 0.0, warmup_prefix: bool = False,
                 k_decay: float = 1.0) -> TimmCosine:
-    """timm's `CosineLRScheduler` (`--sched cosine`), values of its `_get_lr(t)`.
+    """timm's `CosineLRScheduler` (`--sched cosine`):
+    the rate its optimizer trains at, `_get_lr(t)` (at `t = 0` without a warmup,
+    `learning_rate`: timm sets the rate only from `step(1)` on).
 
         t < warmup_t:  rate = warmup_lr_init + t * (learning_rate - warmup_lr_init) / warmup_t
         otherwise (t -= warmup_t if warmup_prefix), in cycle i of length t_i at t_curr:
@@ -210,6 +219,8 @@ def timm_tanh(learning_rate: float, t_initial: int, lb: float = -7.0, ub: float 
     `lb < ub` are finite numbers (timm's -7 and 3). Unlike the cosine and
     poly schedulers, timm's tanh warmup (without `warmup_prefix`) ramps
     towards the tanh curve's own value at `warmup_t`, not `learning_rate`.
+    Without a warmup, step 0 is `learning_rate`, the rate timm's optimizer
+    holds until the first `step(t)` (its `_get_lr(0)` is below it).
     """
     return TimmTanh(learning_rate, t_initial, lb, ub, lr_min, cycle_mul, cycle_decay,
                     cycle_limit, warmup_t, warmup_lr_init, warmup_prefix)

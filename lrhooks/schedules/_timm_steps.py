@@ -15,7 +15,7 @@ from lrhooks import checks
 from lrhooks.schedules._base import (Number, documented, factory, field, optional, power_or_inf,
                                      with_fields)
 from lrhooks.schedules._plateau import ReduceLROnPlateau, metric_value
-from lrhooks.schedules._pytorch import milestones_check
+from lrhooks.schedules._pytorch import non_decreasing_milestones
 from lrhooks.schedules._timm import WARMUP_ARGS, TimmWarmup, warmup_fields
 
 __all__ = ["TimmStep", "TimmMultistep", "TimmWsd", "TimmPlateau", "timm_step", "timm_multistep",
@@ -55,7 +55,9 @@ class TimmStep(TimmWarmup):
 def timm_step(learning_rate: float, decay_t: Number, decay_rate: float = 1.0,
               warmup_t: int = 0, warmup_lr_init: float = 0.0,
               warmup_prefix: bool = True) -> TimmStep:
-    """timm's `StepLRScheduler` (`--sched step`), values of its `_get_lr(t)`.
+    """timm's `StepLRScheduler` (`--sched step`):
+    the rate its optimizer trains at, `_get_lr(t)` (at `t = 0` without a warmup,
+    `learning_rate`: timm sets the rate only from `step(1)` on).
 
         t < warmup_t:  rate = warmup_lr_init + t * (learning_rate - warmup_lr_init) / warmup_t
         otherwise (t -= warmup_t if warmup_prefix):
@@ -74,7 +76,7 @@ class TimmMultistep(TimmWarmup):
     """`learning_rate * decay_rate ** bisect_right(decay_t, t + 1)` after timm's warmup."""
 
     learning_rate: float = field(checks.real)
-    decay_t: Tuple[int, ...] = field(milestones_check)
+    decay_t: Tuple[int, ...] = field(non_decreasing_milestones)
     decay_rate: float = field(checks.real, 1.0)
 
     def _after(self, t):
@@ -89,7 +91,9 @@ class TimmMultistep(TimmWarmup):
 def timm_multistep(learning_rate: float, decay_t: Sequence[int], decay_rate: float = 1.0,
                    warmup_t: int = 0, warmup_lr_init: float = 0.0,
                    warmup_prefix: bool = True) -> TimmMultistep:
-    """timm's `MultiStepLRScheduler` (`--sched multistep`), values of its `_get_lr(t)`.
+    """timm's `MultiStepLRScheduler` (`--sched multistep`):
+    the rate its optimizer trains at, `_get_lr(t)` (at `t = 0` without a warmup,
+    `learning_rate`: timm sets the rate only from `step(1)` on).
 
         t < warmup_t:  rate = warmup_lr_init + t * (learning_rate - warmup_lr_init) / warmup_t
         otherwise (t -= warmup_t if warmup_prefix):
@@ -101,7 +105,8 @@ def timm_multistep(learning_rate: float, decay_t: Sequence[int], decay_rate: flo
 
     Args:
       learning_rate: The optimizer's rate, a finite number >= 0.
-      decay_t: The milestones, integers >= 0, strictly increasing.
+      decay_t: The milestones, integers >= 0, non-decreasing (as in timm, one
+        listed twice decays twice).
       decay_rate: The factor per milestone, a finite number >= 0."""
     return TimmMultistep(learning_rate, decay_t, decay_rate, warmup_t, warmup_lr_init,
                          warmup_prefix)
@@ -184,7 +189,9 @@ def timm_wsd(learning_rate: float, t_initial: int, decay_t: int, lr_min: float =
              stable_power: float = 0.5, decay_fn: str = "1-sqrt", decay_power: float = 0.5,
              decay_ratio: float = 0.1, warmup_t: int = 0,
              warmup_lr_init: float = 0.0) -> TimmWsd:
-    """timm's `WSDLRScheduler` (`--sched wsd` / `rsqrt`), values of its `_get_lr(t)`.
+    """timm's `WSDLRScheduler` (`--sched wsd` / `rsqrt`):
+    the rate its optimizer trains at, `_get_lr(t)` (at `t = 0` without a warmup,
+    `learning_rate`: timm sets the rate only from `step(1)` on).
 
         t < warmup_t:  rate = warmup_lr_init + t * (learning_rate - warmup_lr_init) / warmup_t
         t_s = t - warmup_t;  stable = max(learning_rate * stable_fn(t_s), lr_min)

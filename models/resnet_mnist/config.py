@@ -17,6 +17,7 @@ from absl import logging
 from lrhooks import cli_flags
 from lrhooks import schedule_flags
 from lrhooks import schedules
+from lrhooks import spec as spec_lib
 from lrhooks.precision import CHOICES as PRECISIONS
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import model as model_lib
@@ -336,8 +337,8 @@ def config_from_flags(values: Mapping[str, Any],
         if not values[name] and cluster.job_name != "ps":
             raise ValueError(f"--{name} is required")
     schedule = schedule_flags.schedule_from_flags(values)
-    if isinstance(schedule, schedules.StatefulSchedule):
-        raise ValueError(f"--lr_schedule={schedule.config_spec()} needs a reported metric, "
+    if schedules.stateful_parts(schedule):
+        raise ValueError(f"--lr_schedule={spec_lib.spec(schedule)} needs a reported metric, "
                          "which this trainer does not report; use lrhooks.PlateauHook in "
                          "your own training loop, or a pure schedule here")
     return TrainConfig(

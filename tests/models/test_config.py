@@ -110,3 +110,14 @@ def test_graph_building_chooses_no_hooks():
     fields = {field.name for field in dataclasses.fields(graph_lib.TrainGraph)}
     assert fields == {"graph", "global_step", "rate", "outputs", "train_op", "finite_check",
                       "eval_tower", "momentum"}
+
+
+def test_a_plateau_inside_a_composition_is_refused_in_one_line():
+    """The trainer reports no metric: a plateau inside a product would train at a constant."""
+    with pytest.raises(ValueError, match=r"^--lr_schedule=product\(schedules=\("
+                       r"reduce_lr_on_plateau\(learning_rate=0.1, .*\) needs a reported metric"):
+        values = flags.FlagValues()
+        config_lib.define_flags(values)
+        values(["train", "--data_dir=d", "--train_dir=t",
+                "--lr_schedule=product([reduce_lr_on_plateau(0.1), constant(2.0)])"])
+        config_lib.config_from_flags(values.flag_values_dict(), {})

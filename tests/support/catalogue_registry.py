@@ -132,6 +132,32 @@ def entries(Entry):  # noqa: N803  (the conformance suite's Entry class)
                      (lambda: S.product([S.constant(1.0), 2.0]), TypeError,
                       "`schedules` element 1 " + _SCHEDULE + "2.0")],
         ),
+        "chained_scheduler": Entry(
+            arguments=("schedulers",),
+            golden=[  # PyTorch's recursion, by hand: ConstantLR then CosineAnnealingLR.
+                (S.chained_scheduler([S.constant_lr(1.0, 0.5, 2),
+                                      S.cosine_annealing(1.0, 4, 0.1)]),
+                 [(0, 0.5), (1, (1 + math.cos(math.pi / 4)) / 2 * 0.4 + 0.1),
+                  (2, (((1 + math.cos(math.pi / 4)) / 2 * 0.4 + 0.1) / 0.5 - 0.1)
+                   / (1 + math.cos(math.pi / 4)) + 0.1)]),
+                (S.chained_scheduler([S.multistep_decay(2.0, [1, 1], 0.5),
+                                      S.exponential_decay(2.0, 1, 0.9)]),
+                 [(0, 2.0), (1, 2.0 * 0.25 * 0.9), (3, 2.0 * 0.25 * 0.9 ** 3)])],
+            breakpoints=[(S.chained_scheduler([S.constant_lr(1.0, 0.5, 3),
+                                               S.step_decay(1.0, 5)]), 12, (2, 3, 5, 10))],
+            invalid=[(lambda: S.chained_scheduler([]), ValueError,
+                      "`schedulers` must be a non-empty sequence of schedules, got []"),
+                     (lambda: S.chained_scheduler([S.constant(1.0)]), TypeError,
+                      "`schedulers` element 0 must be a twin of a chainable PyTorch scheduler "
+                      "(constant_lr, linear_lr, exponential_decay(lr, 1, gamma), step_decay, "
+                      "multistep_decay, polynomial_decay(lr, total_iters, 0.0, power), "
+                      "cosine_annealing; constant_lr with factor > 0), got "
+                      "constant(learning_rate=1.0)"),
+                     (lambda: S.chained_scheduler([S.step_decay(1.0, 2),
+                                                   S.step_decay(0.5, 3)]), ValueError,
+                      "`schedulers` must all have the optimizer's rate as `learning_rate` "
+                      "(PyTorch chains schedulers of one optimizer), got [0.5, 1.0]")],
+        ),
         "join_schedules": Entry(
             arguments=("schedules", "boundaries"),
             golden=[  # optax _join_test.py test_join_schedules.
@@ -387,8 +413,10 @@ def entries(Entry):  # noqa: N803  (the conformance suite's Entry class)
         ),
         "timm_tanh": Entry(
             arguments=("learning_rate", "t_initial", "lb", "ub") + _TIMM[1:],
-            golden=[(S.timm_tanh(1.0, 10, lb=-1.0, ub=1.0), [(0, 0.5 * (1 - math.tanh(-1.0))),
-                                                            (5, 0.5), (10, 0.0)]),
+            golden=[  # step 0: the rate timm's optimizer holds until step(1), not _get_lr(0).
+                    (S.timm_tanh(1.0, 10, lb=-1.0, ub=1.0), [(0, 1.0),
+                                                             (1, 0.5 * (1 - math.tanh(-0.8))),
+                                                             (5, 0.5), (10, 0.0)]),
                     (S.timm_tanh(1.0, 10, -1.0, 1.0, warmup_t=2),  # ramps to its own value at 2
                      [(1, 0.5 * 0.5 * (1 - math.tanh(-0.6)))])],
             breakpoints=[(S.timm_tanh(1.0, 10), 100, (9, 10))],
@@ -429,11 +457,15 @@ def entries(Entry):  # noqa: N803  (the conformance suite's Entry class)
                 (S.timm_multistep(1.0, [3, 5], 0.1), [(0, 1.0), (1, 1.0), (2, 0.1), (3, 0.1),
                                                       (4, 0.1 * 0.1), (9, 0.1 * 0.1)]),
                 (S.timm_multistep(1.0, [3, 5], 0.1, 2, 0.0, False), [(1, 0.5), (2, 0.1)]),
-                (S.timm_multistep(1.0, [3, 5], 0.1, 2, 0.0), [(1, 0.5), (2, 1.0), (4, 0.1)])],
+                (S.timm_multistep(1.0, [3, 5], 0.1, 2, 0.0), [(1, 0.5), (2, 1.0), (4, 0.1)]),
+                # A repeated milestone decays twice; step 0 is the optimizer's construction
+                # rate (timm's _get_lr(0) would already count the milestones <= 1).
+                (S.timm_multistep(1.0, [0, 1, 3, 3], 0.5), [(0, 1.0), (1, 0.25),
+                                                             (2, 0.25 * 0.25)])],
             breakpoints=[(S.timm_multistep(1.0, [3, 5], 0.1), 100, (2, 4)),
                          (S.timm_multistep(1.0, [0, 3], 0.1, 2), 100, (2, 4))],
             invalid=[(lambda: S.timm_multistep(0.1, [5, 3]), ValueError,
-                      "`decay_t` must be strictly increasing, got (5, 3)")],
+                      "`decay_t` must be non-decreasing, got (5, 3)")],
         ),
         "timm_wsd": Entry(
             arguments=("learning_rate", "t_initial", "decay_t", "lr_min", "stable_fn",
