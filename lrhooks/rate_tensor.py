@@ -33,7 +33,6 @@ value bound to that schedule, so the next run recomputes it.
 
 import threading
 import uuid
-import weakref
 from typing import Callable, Iterable, List, Optional, Tuple
 
 import numpy as np
@@ -50,11 +49,6 @@ LEARNING_RATE_COLLECTION = "lrhooks_learning_rates"
 
 SCHEDULED_VALUE_COLLECTION = step_writes.SCHEDULED_VALUE_COLLECTION
 """Graph collection of every tensor made by `scheduled_value()` / `learning_rate()`."""
-
-
-# Graph -> the RateSource objects created in it. Kept beside the graph (not in a
-# collection) so that meta-graph export never tries to serialize Python objects.
-_SOURCES: "weakref.WeakKeyDictionary[tf.Graph, List[RateSource]]" = weakref.WeakKeyDictionary()
 
 
 class UnscheduledValueError(ValueError):
@@ -307,7 +301,7 @@ def scheduled_value(
         value = tf.identity(tf1.cond(in_window, from_table, from_schedule), name=name)
     source.tensor = value
     source.tensor_name = value.name
-    _SOURCES.setdefault(graph, []).append(source)
+    step_writes.graph_state(graph).sources.append(source)
     if schedule is None:
         step_writes.add_session_check(graph, _check_schedules_bound)
     for key in (SCHEDULED_VALUE_COLLECTION, *collections):
@@ -361,14 +355,14 @@ def _check_schedules_bound(graph: tf.Graph) -> None:
     before the first run, as itself, not wrapped by TensorFlow. A graph that
     nothing trains (an evaluation graph) may leave a value unscheduled.
     """
-    for source in _SOURCES.get(graph, ()):
+    for source in step_writes.graph_state(graph).sources:
         if source.schedule is None and step_writes.is_incremented(source.global_step):
             raise source.unscheduled_error()
 
 
 def source_of(tensor: tf.Tensor) -> Optional[RateSource]:
     """Returns the RateSource behind a tensor made by `scheduled_value()`, else None."""
-    for source in _SOURCES.get(tensor.graph, ()):
+    for source in step_writes.graph_state(tensor.graph).sources:
         if source.tensor is tensor:
             return source
     return None
@@ -387,7 +381,7 @@ def refused_value(tensor: tf.Tensor) -> Optional[ValueError]:
 
 def sources(graph: tf.Graph) -> List[RateSource]:
     """The RateSources of `graph`, in creation order."""
-    return list(_SOURCES.get(graph, ()))
+    return list(step_writes.graph_state(graph).sources)
 
 
 def invalidate_windows(schedule: Callable[[int], float], session) -> int:
@@ -397,7 +391,7 @@ def invalidate_windows(schedule: Callable[[int], float], session) -> int:
     session that runs the graph; the next run recomputes those values.
     Returns how many windows were emptied.
     """
-    stale = [s.invalidate_op for s in _SOURCES.get(session.graph, ())
+    stale = [s.invalidate_op for s in step_writes.graph_state(session.graph).sources
              if s.schedule is schedule and s.stale]
     if stale:
         session.run(stale)

@@ -11,7 +11,7 @@ case the hook reads the step after the run.
 """
 
 import collections
-import weakref
+import threading
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import tensorflow as tf
@@ -20,9 +20,52 @@ from absl import logging
 SCHEDULED_VALUE_COLLECTION = "lrhooks_scheduled_values"
 """Graph collection of every tensor made by `scheduled_value()` / `learning_rate()`."""
 
-# Graph -> {global step op name -> the one step-read tensor of that graph}.
-_STEP_READS: "weakref.WeakKeyDictionary[tf.Graph, Dict[str, tf.Tensor]]" = (
-    weakref.WeakKeyDictionary())
+
+class GraphState:
+    """What lrhooks keeps about one graph, kept on the graph itself.
+
+    It refers to the graph's tensors, so it must die with the graph: a
+    module-level dictionary keyed weakly by the graph would hold its values, and
+    through them the graph, forever. On the graph, the two form a cycle that the
+    garbage collector frees once nothing else holds the graph. Never put into a
+    collection, so meta-graph export never sees these Python objects.
+    """
+
+    def __init__(self):
+        self.sources: list = []  # rate_tensor.RateSource objects, in creation order
+        self.step_reads: Dict[str, tf.Tensor] = {}  # step op name -> its one read
+        self.session_checks: List[Callable[[tf.Graph], None]] = []
+        self.summaries_exact = False  # an lrhooks SummarySaverHook saves the summaries
+        self.warned_no_training = False
+        self.analyses: Dict[Any, Tuple[int, Any]] = {}  # key -> (graph version, answer)
+
+
+_STATE_ATTRIBUTE = "_lrhooks_state"
+_STATE_LOCK = threading.Lock()
+
+
+def graph_state(graph: tf.Graph) -> GraphState:
+    """The lrhooks state of `graph`, made on first use."""
+    state = getattr(graph, _STATE_ATTRIBUTE, None)
+    if state is None:
+        with _STATE_LOCK:
+            state = getattr(graph, _STATE_ATTRIBUTE, None)
+            if state is None:
+                state = GraphState()
+                setattr(graph, _STATE_ATTRIBUTE, state)
+    return state
+
+
+def cached_analysis(graph: tf.Graph, key: Any, analyse: Callable[[], Any]) -> Any:
+    """`analyse()`, computed once per `key` until ops are added to `graph`."""
+    analyses = graph_state(graph).analyses
+    version = graph.version
+    cached = analyses.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    answer = analyse()
+    analyses[key] = (version, answer)
+    return answer
 
 
 UNREGISTERED_STEP = (
@@ -55,7 +98,7 @@ def global_step_read(global_step: tf.Variable) -> tf.Tensor:
     from. Built outside any control-flow, dependency or name scope.
     """
     graph = global_step.graph
-    reads = _STEP_READS.setdefault(graph, {})
+    reads = graph_state(graph).step_reads
     read = reads.get(global_step.op.name)
     if read is None:
         # On the CPU of the enclosing job and task: a step is a host-side integer, and a
@@ -67,36 +110,26 @@ def global_step_read(global_step: tf.Variable) -> tf.Tensor:
     return read
 
 
-# Graph -> checks to run when a session of the graph starts, after every hook's begin().
-_SESSION_CHECKS: "weakref.WeakKeyDictionary[tf.Graph, List[Callable[[tf.Graph], None]]]" = (
-    weakref.WeakKeyDictionary())
-
-
 def add_session_check(graph: tf.Graph, check: Callable[[tf.Graph], None]) -> None:
     """Registers `check(graph)` to run when an lrhooks hook's session of `graph` starts.
 
     It raises, before the first run, what would otherwise fail inside it (where
     TensorFlow wraps the message in its own error and traceback).
     """
-    checks = _SESSION_CHECKS.setdefault(graph, [])
+    checks = graph_state(graph).session_checks
     if check not in checks:
         checks.append(check)
 
 
 def run_session_checks(graph: tf.Graph) -> None:
     """Runs the checks registered for `graph` (every lrhooks hook, on each new session)."""
-    for check in _SESSION_CHECKS.get(graph, ()):
+    for check in list(graph_state(graph).session_checks):
         check(graph)
-
-
-# Graphs whose summaries an lrhooks SummarySaverHook saves, and graphs already warned about.
-_EXACT_SUMMARY_GRAPHS: "weakref.WeakSet[tf.Graph]" = weakref.WeakSet()
-_CHECKED_GRAPHS: "weakref.WeakSet[tf.Graph]" = weakref.WeakSet()
 
 
 def mark_summaries_exact(graph: tf.Graph) -> None:
     """Records that an lrhooks `SummarySaverHook` saves the summaries of `graph`."""
-    _EXACT_SUMMARY_GRAPHS.add(graph)
+    graph_state(graph).summaries_exact = True
 
 
 def summarized_values(graph: tf.Graph) -> List[str]:
@@ -124,9 +157,10 @@ def note_run_without_training(graph: tf.Graph, step: Optional[int]) -> None:
     summaries, TensorFlow's hook would label a summary saved in such a run at
     the step the run started at, holding that step's value (one step early).
     """
-    if graph in _EXACT_SUMMARY_GRAPHS or graph in _CHECKED_GRAPHS:
+    state = graph_state(graph)
+    if state.summaries_exact or state.warned_no_training:
         return
-    _CHECKED_GRAPHS.add(graph)
+    state.warned_no_training = True
     names = summarized_values(graph)
     if names:
         logging.warning(
