@@ -17,6 +17,8 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tup
 import tensorflow as tf
 from absl import logging
 
+from lrhooks import function_bodies
+
 SCHEDULED_VALUE_COLLECTION = "lrhooks_scheduled_values"
 """Graph collection of every tensor made by `scheduled_value()` / `learning_rate()`."""
 
@@ -195,31 +197,54 @@ def find_step_writers(global_step: tf.Variable) -> Tuple[FrozenSet[tf.Operation]
 
     `unit_increments` are unconditional `assign_add(global_step, 1)` ops;
     `other_writers` are every other op that may write the step (assignments,
-    conditional or non-unit increments, function calls that capture it).
+    conditional or non-unit increments). A write inside a function the graph
+    calls (the branch of a `tf.cond`, the body of a `tf.while_loop`, a
+    `tf.function`: control flow v2) is reported as the outermost call op: a unit
+    increment when the call runs exactly one `assign_add(global_step, 1)` every
+    time (a plain function call), else an other writer. A call that only reads
+    the step writes nothing. Computed once per graph (until ops are added).
     """
+    return cached_analysis(global_step.graph, ("writers", global_step.op.name),
+                           lambda: _find_step_writers(global_step))
+
+
+def _find_step_writers(global_step: tf.Variable):
     source = global_step.handle if hasattr(global_step, "handle") else global_step.op.outputs[0]
     unit, other = set(), set()
-    pending = collections.deque([(source, False)])
+    calls: Dict[tf.Operation, int] = collections.Counter()  # outer call op -> unit increments inside
+    # (tensor that refers to the variable, conditional, outermost call op or None)
+    pending = collections.deque([(source, False, None)])
     seen = set()
     while pending:
-        tensor, conditional = pending.popleft()
-        if tensor in seen:
+        tensor, conditional, outer = pending.popleft()
+        if id(tensor) in seen:
             continue
-        seen.add(tensor)
+        seen.add(id(tensor))
         for consumer in tensor.consumers():
             kind = consumer.type
             if kind in _READ_ONLY:
+                continue
+            arguments = function_bodies.arguments(consumer, tensor)
+            if arguments:  # follow the variable into the functions the op calls
+                inside = conditional or kind in function_bodies.CONDITIONAL_CALLS
+                pending.extend((arg, inside, outer or consumer) for arg in arguments)
                 continue
             if kind in _FORWARDING:
                 # Follow only outputs that still refer to the variable; an Identity of a
                 # ref variable's value is a read.
                 for out in consumer.outputs:
                     if out.dtype == tf.resource or out.dtype._is_ref_dtype:  # pylint: disable=protected-access
-                        pending.append((out, conditional or kind in _CONDITIONAL))
+                        pending.append((out, conditional or kind in _CONDITIONAL, outer))
             elif kind in _INCREMENTS and not conditional and _constant_one(consumer.inputs[1]):
-                unit.add(consumer)
+                if outer is None:
+                    unit.add(consumer)
+                else:
+                    calls[outer] += 1
             else:
-                other.add(consumer)
+                other.add(consumer if outer is None else outer)
+    for call, increments in calls.items():
+        if call not in other:
+            (unit if increments == 1 else other).add(call)
     return frozenset(unit), frozenset(other)
 
 
@@ -230,20 +255,38 @@ _VARIABLE_WRITES = frozenset({"Assign", "AssignAdd", "AssignSub", "AssignVariabl
                               "AssignAddVariableOp", "AssignSubVariableOp"})
 
 
-def _updates_a_trainable_variable(op: tf.Operation, trainable: FrozenSet[str]) -> bool:
+def _updates_a_trainable_variable(op: tf.Operation, trainable: FrozenSet[tf.Operation],
+                                  walk: function_bodies.ForwardWalk) -> bool:
     kind = op.type
     if "Apply" in kind:  # every optimizer's kernels: ApplyMomentum, ResourceApplyAdam, ...
         return True
-    if kind in _VARIABLE_WRITES or kind.startswith(("Scatter", "ResourceScatter")):
-        target = op.inputs[0].op if op.inputs else None
-        return target is not None and target.name in trainable
+    if (kind in _VARIABLE_WRITES or kind.startswith(("Scatter", "ResourceScatter"))) and op.inputs:
+        # Inside a function, the target is an argument standing for the outer variable;
+        # inside a v1 `tf.cond` or `tf.while_loop`, it comes through a Switch or an Enter.
+        pending, seen = [op.inputs[0]], set()
+        while pending:
+            target = pending.pop()
+            if id(target) in seen:
+                continue
+            seen.add(id(target))
+            if target.op in trainable:
+                return True
+            if target.op.type in _FORWARDING and target.op.inputs:
+                pending.append(target.op.inputs[0])
+            pending.extend(t for t in walk.origins(target) if t is not target)
     return False
 
 
 def flows_into(start: Iterable[tf.Operation], predicate: Callable[[tf.Operation], bool],
-               control_edges: bool = False) -> bool:
+               control_edges: bool = False,
+               walk: Optional[function_bodies.ForwardWalk] = None) -> bool:
     """Whether an op for which `predicate` holds is reachable from `start` (inclusive)
-    along data edges (and control edges, with `control_edges`)."""
+    along data edges (and control edges, with `control_edges`), into the functions
+    that call ops run (a `tf.cond`'s branches, a `tf.while_loop`'s body, ...).
+
+    `walk` remembers which outer tensor each function argument reached stands for.
+    """
+    walk = walk or function_bodies.ForwardWalk()
     pending = collections.deque(start)
     seen = set()
     while pending:
@@ -253,7 +296,11 @@ def flows_into(start: Iterable[tf.Operation], predicate: Callable[[tf.Operation]
         seen.add(op)
         if predicate(op):
             return True
-        pending.extend(c for out in op.outputs for c in out.consumers())
+        for out in op.outputs:
+            for consumer in out.consumers():
+                pending.append(consumer)
+                for arg in walk.arguments(consumer, out):
+                    pending.extend(arg.consumers())
         if control_edges:
             pending.extend(op._control_outputs)  # pylint: disable=protected-access
     return False
@@ -263,13 +310,20 @@ def feeds_a_variable_update(tensor: tf.Tensor) -> bool:
     """Whether `tensor` flows (by data) into an update of a trainable variable.
 
     True when an optimizer's apply op, or an assignment or scatter into a
-    trainable variable (a hand-written optimizer), computes from it: the graph
-    trains with it. False in an evaluation or serving graph, where a scheduled
-    value is only read (logged, summarized) at the step restored from a checkpoint.
+    trainable variable (a hand-written optimizer), computes from it, also inside
+    a `tf.cond` or `tf.while_loop`: the graph trains with it. False in an
+    evaluation or serving graph, where a scheduled value is only read (logged,
+    summarized) at the step restored from a checkpoint. Computed once per graph
+    (until ops are added).
     """
-    trainable = frozenset(v.op.name for v in tensor.graph.get_collection(
-        tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES))
-    return flows_into(tensor.consumers(), lambda op: _updates_a_trainable_variable(op, trainable))
+    def analyse() -> bool:
+        trainable = frozenset(v.op for v in tensor.graph.get_collection(
+            tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES))
+        walk = function_bodies.ForwardWalk()
+        return flows_into([tensor.op],
+                          lambda op: _updates_a_trainable_variable(op, trainable, walk), walk=walk)
+
+    return cached_analysis(tensor.graph, ("feeds an update", tensor.name), analyse)
 
 
 def training_writers(global_step: tf.Variable,

@@ -304,6 +304,53 @@ def test_a_step_nothing_increments_fails_before_the_first_update():
             assert sess.run(weight) == 1.0  # nothing was updated
 
 
+class MultistepAdam(tf1.train.AdamOptimizer):
+    """tensor2tensor's MultistepAdamOptimizer pattern: each variable's update runs inside a
+    `tf.cond` (on one run of every `n`), and a program calls `minimize(loss)` with no step."""
+
+    def __init__(self, learning_rate, n: int):
+        super().__init__(learning_rate)
+        self._n = n
+
+    def _create_slots(self, var_list):
+        super()._create_slots(var_list)
+        self._runs = tf1.get_variable("runs", initializer=0, trainable=False)
+
+    def _resource_apply_dense(self, grad, var):
+        apply_now = tf.equal(tf.math.floormod(self._runs, self._n), self._n - 1)
+        parent = super(MultistepAdam, self)
+        return tf1.cond(apply_now, lambda: parent._resource_apply_dense(grad, var), tf.no_op)
+
+    def _finish(self, update_ops, name_scope):
+        with tf.control_dependencies(update_ops):
+            count = self._runs.assign_add(1)
+        return super()._finish([count], name_scope)
+
+
+@pytest.mark.parametrize("control_flow", ["v2", "v1"])
+def test_an_update_inside_a_cond_that_moves_no_step_fails_in_one_line(control_flow):
+    was_v2 = tf1.control_flow_v2_enabled()
+    if control_flow == "v1":
+        tf1.disable_control_flow_v2()
+    try:
+        with tf.Graph().as_default():
+            tf1.train.get_or_create_global_step()
+            rate = lrhooks.learning_rate(schedule=schedules.warmup(
+                schedules.constant(0.1), warmup_steps=10))  # schedule(0) is 0: nothing would train
+            weight = tf1.get_variable("w", initializer=1.0)
+            train_op = MultistepAdam(rate, n=2).minimize(tf.square(weight))  # no step
+            with tf1.Session() as sess:
+                initialize(sess)
+                with pytest.raises(tf.errors.InvalidArgumentError, match=(
+                        r"StepNotIncrementedError: nothing in the graph increments `global_step` "
+                        r"'global_step' that 'learning_rate_window/learning_rate:0' is computed "
+                        r"from: pass the variable your train op increments as `global_step=`")):
+                    sess.run(train_op)
+    finally:
+        if was_v2:
+            tf1.enable_control_flow_v2()
+
+
 def test_an_unscheduled_rate_without_a_hook_names_the_fix():
     with tf.Graph().as_default():
         tf1.train.get_or_create_global_step()
