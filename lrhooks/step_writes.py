@@ -77,7 +77,8 @@ UNREGISTERED_STEP = (
 
 
 def registered_global_step(graph: tf.Graph) -> Optional[tf.Variable]:
-    """`tf.compat.v1.train.get_global_step(graph)`, with TF's trap turned into one line.
+    """`tf.compat.v1.train.get_global_step(graph)`, with TF's trap turned into one line,
+    and a registered floating step accepted as TF's decays accept it.
 
     TF finds an unregistered variable named `global_step` by name and, for a resource
     variable, rejects its handle with `TypeError: Existing "global_step" does not have
@@ -89,6 +90,12 @@ def registered_global_step(graph: tf.Graph) -> Optional[tf.Variable]:
     try:
         return tf.compat.v1.train.get_global_step(graph)
     except TypeError:
+        # TF also refuses a registered floating step (cifar10's float32 `global_step`),
+        # which its own decays accept, and so does lrhooks.
+        registered = graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_STEP)
+        if (len(registered) == 1 and isinstance(registered[0], tf.Variable)
+                and registered[0].dtype.base_dtype.is_floating):
+            return registered[0]
         raise ValueError(UNREGISTERED_STEP) from None
 
 
