@@ -59,19 +59,31 @@ def _function_names(op: tf.Operation) -> List[str]:
     return names
 
 
+_BODIES_ATTRIBUTE = "_lrhooks_function_bodies"
+
+
 def bodies(op: tf.Operation) -> List[Tuple[tf.Graph, int]]:
     """The function graphs `op` runs, each with the index of the input its first argument is.
 
-    Empty for an op that calls no function.
+    Empty for an op that calls no function. Found once per op: kept on the op's graph
+    (so they die with it), since a function of an imported graph gets a new graph each
+    time it is asked for one.
     """
     if op.type not in CALLS and not op.graph._is_function(op.type):  # pylint: disable=protected-access
         return []
-    offset = 1 if op.type in _FIRST_INPUT_SELECTS else 0
-    found = []
-    for name in _function_names(op):
-        body = _function_graph(op.graph, name)
-        if body is not None and getattr(body, "inputs", None) is not None:
-            found.append((body, offset))
+    known = getattr(op.graph, _BODIES_ATTRIBUTE, None)
+    if known is None:
+        known = {}
+        setattr(op.graph, _BODIES_ATTRIBUTE, known)
+    found = known.get(op.name)
+    if found is None:
+        offset = 1 if op.type in _FIRST_INPUT_SELECTS else 0
+        found = []
+        for name in _function_names(op):
+            body = _function_graph(op.graph, name)
+            if body is not None and getattr(body, "inputs", None) is not None:
+                found.append((body, offset))
+        known[op.name] = found
     return found
 
 

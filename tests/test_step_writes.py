@@ -170,3 +170,36 @@ def test_an_update_inside_control_flow_is_found(control_flow, where):
             tf1.while_loop(lambda i: i < 3, lambda i: i + tf.cast(logged, tf.int32), [0])
     assert feeds_a_variable_update(rate)
     assert not feeds_a_variable_update(logged)
+
+
+def test_the_analysis_sees_into_the_functions_of_an_imported_graph():
+    """A graph exported and imported again (the PTB model's pattern): its functions are
+    rebuilt from their definitions."""
+    graph, step, weight, _, _ = _step_graph_with_conds()
+    with graph.as_default():
+        meta = tf1.train.export_meta_graph()
+    with tf.Graph().as_default() as imported:
+        tf1.train.import_meta_graph(meta)
+        step = tf1.train.get_global_step()
+        unit, writers = find_step_writers(step)
+        assert not unit and imported.get_operation_by_name("moves") in writers
+        assert imported.get_operation_by_name("reads") not in writers
+        counter = StepWriteCounter(imported, step)
+        assert counter.increment(imported.get_tensor_by_name("reads/Identity:0")) == 0
+        assert counter.increment(imported.get_operation_by_name("moves")) is None
+        assert feeds_a_variable_update(imported.get_tensor_by_name("rate:0"))
+        assert not feeds_a_variable_update(imported.get_tensor_by_name("logged:0"))
+
+
+def _step_graph_with_conds():
+    graph, step, loss = _step_only()
+    with graph.as_default():
+        weight = tf1.get_variable("v", initializer=2.0)
+        rate = tf.identity(tf.constant(0.1), name="rate")
+        logged = tf.identity(tf.constant(0.5), name="logged")
+        flag = tf1.placeholder(tf.bool, [], name="flag")
+        tf1.cond(flag, lambda: step.assign_add(1), lambda: step.read_value(), name="moves")
+        tf1.cond(flag, lambda: step.read_value() * 2, lambda: step.read_value(), name="reads")
+        tf1.cond(flag, lambda: weight.assign_sub(rate * weight).op, tf.no_op, name="update")
+        tf1.cond(flag, lambda: logged * 2.0, lambda: logged, name="log")
+    return graph, step, weight, loss, flag
