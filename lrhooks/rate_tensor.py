@@ -93,7 +93,7 @@ class RateSource:
         Returns `(value, steps, values)`; the graph stores the window `steps -> values`
         in the table, replacing what it held.
         """
-        step = whole_step(step, self.global_step)
+        step = _whole_step(step, self.global_step)
         if self.schedule is None:
             raise self.unscheduled_error()
         if not self._writers_checked:
@@ -192,7 +192,7 @@ def _window_key(step: tf.Tensor) -> tf.Tensor:
     A floating step (as TF's decays accept: cifar10's float32 `global_step`) is
     its whole value; a value that is not whole, or that the dtype can no longer
     count past by one, gets a key no window holds, so the run calls the fallback,
-    which raises the one-line error (`whole_step`).
+    which raises the one-line error (`_whole_step`).
     """
     if step.dtype.is_integer:
         return step if step.dtype == tf.int64 else tf.cast(step, tf.int64)
@@ -202,7 +202,7 @@ def _window_key(step: tf.Tensor) -> tf.Tensor:
                     tf.constant(np.iinfo(np.int64).min, tf.int64))
 
 
-def whole_step(step, global_step: tf.Variable) -> int:
+def _whole_step(step, global_step: tf.Variable) -> int:
     """The step the fallback received, as an int; one line for a floating step that is
     not a whole number, or that its dtype can no longer count past by one.
 
