@@ -7,7 +7,10 @@ distinct set of fetches and answers 0 (the run cannot write the step),
 a positive count (the run executes that many `assign_add(global_step, 1)`), or
 None (it may write the step in a way that cannot be counted statically:
 a conditional write, an assignment, an increment by a non-constant), in which
-case the hook reads the step after the run.
+case the hook reads the step after the run. The analyses follow the step and
+the values into the functions of functional control flow (`tf.cond`,
+`tf.while_loop`, `tf.function`: `function_bodies`) and through v1 control flow,
+and are made once per graph until ops are added (`cached_analysis`).
 """
 
 import collections
