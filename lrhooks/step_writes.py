@@ -299,6 +299,17 @@ def flows_into(start: Iterable[tf.Operation], predicate: Callable[[tf.Operation]
     walk = walk or function_bodies.ForwardWalk()
     pending = collections.deque(start)
     seen = set()
+
+    def reach(tensor: tf.Tensor) -> None:
+        """Queues the ops that take `tensor`, and inside the functions they call, the ops
+        that take the arguments it becomes (nested calls included)."""
+        tensors = [tensor]
+        while tensors:
+            current = tensors.pop()
+            for consumer in current.consumers():
+                pending.append(consumer)
+                tensors.extend(walk.arguments(consumer, current))
+
     while pending:
         op = pending.popleft()
         if op in seen:
@@ -307,10 +318,7 @@ def flows_into(start: Iterable[tf.Operation], predicate: Callable[[tf.Operation]
         if predicate(op):
             return True
         for out in op.outputs:
-            for consumer in out.consumers():
-                pending.append(consumer)
-                for arg in walk.arguments(consumer, out):
-                    pending.extend(arg.consumers())
+            reach(out)
         if control_edges:
             pending.extend(op._control_outputs)  # pylint: disable=protected-access
     return False

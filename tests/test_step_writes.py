@@ -154,7 +154,7 @@ def test_the_analysis_is_made_once_per_graph_until_ops_are_added():
     assert other.op in writers and unit == first[0]
 
 
-@pytest.mark.parametrize("where", ["cond", "while_loop"])
+@pytest.mark.parametrize("where", ["cond", "nested cond", "while_loop"])
 def test_an_update_inside_control_flow_is_found(control_flow, where):
     graph, step, weight, loss, _ = _graph()
     with graph.as_default():
@@ -164,6 +164,11 @@ def test_an_update_inside_control_flow_is_found(control_flow, where):
         if where == "cond":  # a hand-written update, and a value only read in a cond
             tf1.cond(flag, lambda: weight.assign_sub(rate * weight).op, tf.no_op)
             tf1.cond(flag, lambda: tf.identity(logged * 2.0), lambda: logged)
+        elif where == "nested cond":
+            tf1.cond(flag, lambda: tf1.cond(
+                flag, lambda: weight.assign_sub(rate * weight).op, tf.no_op), tf.no_op)
+            tf1.cond(flag, lambda: tf1.cond(flag, lambda: logged * 2.0, lambda: logged),
+                     lambda: logged)
         else:  # an in-graph training loop
             tf1.while_loop(lambda i: i < 3, lambda i: i + tf.cast(
                 weight.assign_sub(rate * weight), tf.int32), [0])
