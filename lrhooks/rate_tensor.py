@@ -33,7 +33,6 @@ value bound to that schedule, so the next run recomputes it.
 
 import threading
 import uuid
-import weakref
 from typing import Callable, Iterable, List, Optional, Tuple
 
 import numpy as np
@@ -50,11 +49,6 @@ LEARNING_RATE_COLLECTION = "lrhooks_learning_rates"
 
 SCHEDULED_VALUE_COLLECTION = step_writes.SCHEDULED_VALUE_COLLECTION
 """Graph collection of every tensor made by `scheduled_value()` / `learning_rate()`."""
-
-
-# Graph -> the RateSource objects created in it. Kept beside the graph (not in a
-# collection) so that meta-graph export never tries to serialize Python objects.
-_SOURCES: "weakref.WeakKeyDictionary[tf.Graph, List[RateSource]]" = weakref.WeakKeyDictionary()
 
 
 class UnscheduledValueError(ValueError):
@@ -99,7 +93,7 @@ class RateSource:
         Returns `(value, steps, values)`; the graph stores the window `steps -> values`
         in the table, replacing what it held.
         """
-        step = int(step)
+        step = _whole_step(step, self.global_step)
         if self.schedule is None:
             raise self.unscheduled_error()
         if not self._writers_checked:
@@ -191,6 +185,51 @@ class RateSource:
                 getattr(self.schedule, "version", None) != self.filled_version)
 
 
+# A floating step counts by one up to 2**(mantissa bits + 1); there, adding 1 rounds back.
+_FLOAT_STEP_LIMITS = {"bfloat16": 2 ** 8, "float16": 2 ** 11, "float32": 2 ** 24,
+                      "float64": 2 ** 53}
+
+
+def _window_key(step: tf.Tensor) -> tf.Tensor:
+    """The window's int64 key for a step read.
+
+    A floating step (as TF's decays accept: cifar10's float32 `global_step`) is
+    its whole value; a value that is not whole, or that the dtype can no longer
+    count past by one, gets a key no window holds, so the run calls the fallback,
+    which raises the one-line error (`_whole_step`).
+    """
+    if step.dtype.is_integer:
+        return step if step.dtype == tf.int64 else tf.cast(step, tf.int64)
+    limit = _FLOAT_STEP_LIMITS.get(step.dtype.base_dtype.name, 2 ** 8)
+    countable = tf.logical_and(tf.equal(step, tf.round(step)), tf.abs(step) < limit)
+    return tf.where(countable, tf.cast(step, tf.int64),
+                    tf.constant(np.iinfo(np.int64).min, tf.int64))
+
+
+def _whole_step(step, global_step: tf.Variable) -> int:
+    """The step the fallback received, as an int; one line for a floating step that is
+    not a whole number, or that its dtype can no longer count past by one.
+
+    Raises:
+      ValueError: Such a floating step.
+    """
+    value = np.asarray(step).item()
+    if isinstance(value, float):
+        dtype = global_step.dtype.base_dtype.name
+        limit = _FLOAT_STEP_LIMITS.get(dtype, 2 ** 8)
+        if not value.is_integer():
+            raise ValueError(
+                f"`global_step` {global_step.op.name!r} is {dtype} and holds {value!r}, "
+                "not a whole step: move it by whole numbers only, or make it an integer "
+                "variable (`tf.compat.v1.train.get_or_create_global_step()`)")
+        if abs(value) >= limit:
+            raise ValueError(
+                f"`global_step` {global_step.op.name!r} is {dtype} and holds {value!r}, "
+                f"where {dtype} can no longer count by one (from {limit}): make it an "
+                "integer variable (`tf.compat.v1.train.get_or_create_global_step()`)")
+    return int(value)
+
+
 def _check_name(name) -> str:
     if callable(name):
         raise TypeError(f"`name` must be a non-empty string, got {name!r} "
@@ -210,8 +249,10 @@ def _resolve_global_step(graph: tf.Graph, global_step) -> tf.Variable:
                 "`tf.compat.v1.train.get_or_create_global_step()` before building the model, "
                 "or pass `global_step=your_step_variable`")
         return global_step
-    if not isinstance(global_step, tf.Variable) or not global_step.dtype.base_dtype.is_integer:
-        raise TypeError(f"`global_step` must be an integer tf.Variable, got {global_step!r}")
+    if not isinstance(global_step, tf.Variable) or not (
+            global_step.dtype.base_dtype.is_integer or global_step.dtype.base_dtype.is_floating):
+        raise TypeError(f"`global_step` must be an integer or floating tf.Variable, "
+                        f"got {global_step!r}")
     if global_step.graph is not graph:
         raise ValueError(f"`global_step` {global_step.op.name!r} belongs to another graph")
     return global_step
@@ -244,7 +285,8 @@ def scheduled_value(
         bound now: the tensor then needs no hook. None: a
         `LearningRateSetterHook(schedule, learning_rate=tensor)` binds it.
       dtype: A floating dtype.
-      global_step: The step variable the train op increments; default: the
+      global_step: The step variable the train op increments, integer or
+        floating (its whole value is the step, as in TF's decays); default: the
         graph's registered global step (never created here).
       table_size: Steps of values kept in the graph at a time (> 0).
       collections: Graph collections to add the tensor to, besides
@@ -254,7 +296,7 @@ def scheduled_value(
       ValueError: No global step (the message shows both fixes), `table_size`
         not > 0 or a non-floating `dtype`.
       TypeError: `name` is not a string, `schedule` not callable, `table_size`
-        not an integer, or `global_step` not an integer variable.
+        not an integer, or `global_step` not an integer or floating variable.
     """
     name = _check_name(name)
     if schedule is not None and not callable(schedule):
@@ -290,7 +332,7 @@ def scheduled_value(
         source.invalidate_op = tf.raw_ops.LookupTableImportV2(
             table_handle=source.table, keys=tf.constant([], tf.int64),
             values=tf.constant([], tf.float64), name="invalidate")
-        key = step if step.dtype == tf.int64 else tf.cast(step, tf.int64)
+        key = _window_key(step)
         found = tf.raw_ops.LookupTableFindV2(table_handle=source.table, keys=key,
                                              default_value=tf.constant(np.nan, tf.float64))
         in_window = tf.equal(found, found)  # a missing step reads NaN, which equals nothing
@@ -311,7 +353,7 @@ def scheduled_value(
         value = tf.identity(tf1.cond(in_window, from_table, from_schedule), name=name)
     source.tensor = value
     source.tensor_name = value.name
-    _SOURCES.setdefault(graph, []).append(source)
+    step_writes.graph_state(graph).sources.append(source)
     if schedule is None:
         step_writes.add_session_check(graph, _check_schedules_bound)
     for key in (SCHEDULED_VALUE_COLLECTION, *collections):
@@ -365,14 +407,14 @@ def _check_schedules_bound(graph: tf.Graph) -> None:
     before the first run, as itself, not wrapped by TensorFlow. A graph that
     nothing trains (an evaluation graph) may leave a value unscheduled.
     """
-    for source in _SOURCES.get(graph, ()):
+    for source in step_writes.graph_state(graph).sources:
         if source.schedule is None and step_writes.is_incremented(source.global_step):
             raise source.unscheduled_error()
 
 
 def source_of(tensor: tf.Tensor) -> Optional[RateSource]:
     """Returns the RateSource behind a tensor made by `scheduled_value()`, else None."""
-    for source in _SOURCES.get(tensor.graph, ()):
+    for source in step_writes.graph_state(tensor.graph).sources:
         if source.tensor is tensor:
             return source
     return None
@@ -391,7 +433,7 @@ def refused_value(tensor: tf.Tensor) -> Optional[ValueError]:
 
 def sources(graph: tf.Graph) -> List[RateSource]:
     """The RateSources of `graph`, in creation order."""
-    return list(_SOURCES.get(graph, ()))
+    return list(step_writes.graph_state(graph).sources)
 
 
 def invalidate_windows(schedule: Callable[[int], float], session) -> int:
@@ -407,7 +449,7 @@ def invalidate_windows(schedule: Callable[[int], float], session) -> int:
         return bound is schedule or bound is not None and any(
             part is schedule for part in schedules.stateful_parts(bound))
 
-    stale = [s.invalidate_op for s in _SOURCES.get(session.graph, ())
+    stale = [s.invalidate_op for s in step_writes.graph_state(session.graph).sources
              if holds(s.schedule) and s.stale]
     if stale:
         session.run(stale)

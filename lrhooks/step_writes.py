@@ -7,22 +7,70 @@ distinct set of fetches and answers 0 (the run cannot write the step),
 a positive count (the run executes that many `assign_add(global_step, 1)`), or
 None (it may write the step in a way that cannot be counted statically:
 a conditional write, an assignment, an increment by a non-constant), in which
-case the hook reads the step after the run.
+case the hook reads the step after the run. The analyses follow the step and
+the values into the functions of functional control flow (`tf.cond`,
+`tf.while_loop`, `tf.function`: `function_bodies`) and through v1 control flow,
+and are made once per graph until ops are added (`cached_analysis`).
 """
 
 import collections
-import weakref
+import threading
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import tensorflow as tf
 from absl import logging
 
+from lrhooks import function_bodies
+
 SCHEDULED_VALUE_COLLECTION = "lrhooks_scheduled_values"
 """Graph collection of every tensor made by `scheduled_value()` / `learning_rate()`."""
 
-# Graph -> {global step op name -> the one step-read tensor of that graph}.
-_STEP_READS: "weakref.WeakKeyDictionary[tf.Graph, Dict[str, tf.Tensor]]" = (
-    weakref.WeakKeyDictionary())
+
+class GraphState:
+    """What lrhooks keeps about one graph, kept on the graph itself.
+
+    It refers to the graph's tensors, so it must die with the graph: a
+    module-level dictionary keyed weakly by the graph would hold its values, and
+    through them the graph, forever. On the graph, the two form a cycle that the
+    garbage collector frees once nothing else holds the graph. Never put into a
+    collection, so meta-graph export never sees these Python objects.
+    """
+
+    def __init__(self):
+        self.sources: list = []  # rate_tensor.RateSource objects, in creation order
+        self.step_reads: Dict[str, tf.Tensor] = {}  # step op name -> its one read
+        self.session_checks: List[Callable[[tf.Graph], None]] = []
+        self.summaries_exact = False  # an lrhooks SummarySaverHook saves the summaries
+        self.warned_no_training = False
+        self.analyses: Dict[Any, Tuple[int, Any]] = {}  # key -> (graph version, answer)
+
+
+_STATE_ATTRIBUTE = "_lrhooks_state"
+_STATE_LOCK = threading.Lock()
+
+
+def graph_state(graph: tf.Graph) -> GraphState:
+    """The lrhooks state of `graph`, made on first use."""
+    state = getattr(graph, _STATE_ATTRIBUTE, None)
+    if state is None:
+        with _STATE_LOCK:
+            state = getattr(graph, _STATE_ATTRIBUTE, None)
+            if state is None:
+                state = GraphState()
+                setattr(graph, _STATE_ATTRIBUTE, state)
+    return state
+
+
+def cached_analysis(graph: tf.Graph, key: Any, analyse: Callable[[], Any]) -> Any:
+    """`analyse()`, computed once per `key` until ops are added to `graph`."""
+    analyses = graph_state(graph).analyses
+    version = graph.version
+    cached = analyses.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    answer = analyse()
+    analyses[key] = (version, answer)
+    return answer
 
 
 UNREGISTERED_STEP = (
@@ -32,7 +80,8 @@ UNREGISTERED_STEP = (
 
 
 def registered_global_step(graph: tf.Graph) -> Optional[tf.Variable]:
-    """`tf.compat.v1.train.get_global_step(graph)`, with TF's trap turned into one line.
+    """`tf.compat.v1.train.get_global_step(graph)`, with TF's trap turned into one line,
+    and a registered floating step accepted as TF's decays accept it.
 
     TF finds an unregistered variable named `global_step` by name and, for a resource
     variable, rejects its handle with `TypeError: Existing "global_step" does not have
@@ -44,6 +93,12 @@ def registered_global_step(graph: tf.Graph) -> Optional[tf.Variable]:
     try:
         return tf.compat.v1.train.get_global_step(graph)
     except TypeError:
+        # TF also refuses a registered floating step (cifar10's float32 `global_step`),
+        # which its own decays accept, and so does lrhooks.
+        registered = graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_STEP)
+        if (len(registered) == 1 and isinstance(registered[0], tf.Variable)
+                and registered[0].dtype.base_dtype.is_floating):
+            return registered[0]
         raise ValueError(UNREGISTERED_STEP) from None
 
 
@@ -55,7 +110,7 @@ def global_step_read(global_step: tf.Variable) -> tf.Tensor:
     from. Built outside any control-flow, dependency or name scope.
     """
     graph = global_step.graph
-    reads = _STEP_READS.setdefault(graph, {})
+    reads = graph_state(graph).step_reads
     read = reads.get(global_step.op.name)
     if read is None:
         # On the CPU of the enclosing job and task: a step is a host-side integer, and a
@@ -67,36 +122,26 @@ def global_step_read(global_step: tf.Variable) -> tf.Tensor:
     return read
 
 
-# Graph -> checks to run when a session of the graph starts, after every hook's begin().
-_SESSION_CHECKS: "weakref.WeakKeyDictionary[tf.Graph, List[Callable[[tf.Graph], None]]]" = (
-    weakref.WeakKeyDictionary())
-
-
 def add_session_check(graph: tf.Graph, check: Callable[[tf.Graph], None]) -> None:
     """Registers `check(graph)` to run when an lrhooks hook's session of `graph` starts.
 
     It raises, before the first run, what would otherwise fail inside it (where
     TensorFlow wraps the message in its own error and traceback).
     """
-    checks = _SESSION_CHECKS.setdefault(graph, [])
+    checks = graph_state(graph).session_checks
     if check not in checks:
         checks.append(check)
 
 
 def run_session_checks(graph: tf.Graph) -> None:
     """Runs the checks registered for `graph` (every lrhooks hook, on each new session)."""
-    for check in _SESSION_CHECKS.get(graph, ()):
+    for check in list(graph_state(graph).session_checks):
         check(graph)
-
-
-# Graphs whose summaries an lrhooks SummarySaverHook saves, and graphs already warned about.
-_EXACT_SUMMARY_GRAPHS: "weakref.WeakSet[tf.Graph]" = weakref.WeakSet()
-_CHECKED_GRAPHS: "weakref.WeakSet[tf.Graph]" = weakref.WeakSet()
 
 
 def mark_summaries_exact(graph: tf.Graph) -> None:
     """Records that an lrhooks `SummarySaverHook` saves the summaries of `graph`."""
-    _EXACT_SUMMARY_GRAPHS.add(graph)
+    graph_state(graph).summaries_exact = True
 
 
 def summarized_values(graph: tf.Graph) -> List[str]:
@@ -124,9 +169,10 @@ def note_run_without_training(graph: tf.Graph, step: Optional[int]) -> None:
     summaries, TensorFlow's hook would label a summary saved in such a run at
     the step the run started at, holding that step's value (one step early).
     """
-    if graph in _EXACT_SUMMARY_GRAPHS or graph in _CHECKED_GRAPHS:
+    state = graph_state(graph)
+    if state.summaries_exact or state.warned_no_training:
         return
-    _CHECKED_GRAPHS.add(graph)
+    state.warned_no_training = True
     names = summarized_values(graph)
     if names:
         logging.warning(
@@ -161,31 +207,54 @@ def find_step_writers(global_step: tf.Variable) -> Tuple[FrozenSet[tf.Operation]
 
     `unit_increments` are unconditional `assign_add(global_step, 1)` ops;
     `other_writers` are every other op that may write the step (assignments,
-    conditional or non-unit increments, function calls that capture it).
+    conditional or non-unit increments). A write inside a function the graph
+    calls (the branch of a `tf.cond`, the body of a `tf.while_loop`, a
+    `tf.function`: control flow v2) is reported as the outermost call op: a unit
+    increment when the call runs exactly one `assign_add(global_step, 1)` every
+    time (a plain function call), else an other writer. A call that only reads
+    the step writes nothing. Computed once per graph (until ops are added).
     """
+    return cached_analysis(global_step.graph, ("writers", global_step.op.name),
+                           lambda: _find_step_writers(global_step))
+
+
+def _find_step_writers(global_step: tf.Variable):
     source = global_step.handle if hasattr(global_step, "handle") else global_step.op.outputs[0]
     unit, other = set(), set()
-    pending = collections.deque([(source, False)])
+    calls: Dict[tf.Operation, int] = collections.Counter()  # outer call op -> unit increments inside
+    # (tensor that refers to the variable, conditional, outermost call op or None)
+    pending = collections.deque([(source, False, None)])
     seen = set()
     while pending:
-        tensor, conditional = pending.popleft()
-        if tensor in seen:
+        tensor, conditional, outer = pending.popleft()
+        if id(tensor) in seen:
             continue
-        seen.add(tensor)
+        seen.add(id(tensor))
         for consumer in tensor.consumers():
             kind = consumer.type
             if kind in _READ_ONLY:
+                continue
+            arguments = function_bodies.arguments(consumer, tensor)
+            if arguments:  # follow the variable into the functions the op calls
+                inside = conditional or kind in function_bodies.CONDITIONAL_CALLS
+                pending.extend((arg, inside, outer or consumer) for arg in arguments)
                 continue
             if kind in _FORWARDING:
                 # Follow only outputs that still refer to the variable; an Identity of a
                 # ref variable's value is a read.
                 for out in consumer.outputs:
                     if out.dtype == tf.resource or out.dtype._is_ref_dtype:  # pylint: disable=protected-access
-                        pending.append((out, conditional or kind in _CONDITIONAL))
+                        pending.append((out, conditional or kind in _CONDITIONAL, outer))
             elif kind in _INCREMENTS and not conditional and _constant_one(consumer.inputs[1]):
-                unit.add(consumer)
+                if outer is None:
+                    unit.add(consumer)
+                else:
+                    calls[outer] += 1
             else:
-                other.add(consumer)
+                other.add(consumer if outer is None else outer)
+    for call, increments in calls.items():
+        if call not in other:
+            (unit if increments == 1 else other).add(call)
     return frozenset(unit), frozenset(other)
 
 
@@ -196,22 +265,51 @@ _VARIABLE_WRITES = frozenset({"Assign", "AssignAdd", "AssignSub", "AssignVariabl
                               "AssignAddVariableOp", "AssignSubVariableOp"})
 
 
-def _updates_a_trainable_variable(op: tf.Operation, trainable: FrozenSet[str]) -> bool:
+def _updates_a_trainable_variable(op: tf.Operation, trainable: FrozenSet[tf.Operation],
+                                  walk: function_bodies.ForwardWalk) -> bool:
     kind = op.type
     if "Apply" in kind:  # every optimizer's kernels: ApplyMomentum, ResourceApplyAdam, ...
         return True
-    if kind in _VARIABLE_WRITES or kind.startswith(("Scatter", "ResourceScatter")):
-        target = op.inputs[0].op if op.inputs else None
-        return target is not None and target.name in trainable
+    if (kind in _VARIABLE_WRITES or kind.startswith(("Scatter", "ResourceScatter"))) and op.inputs:
+        # Inside a function, the target is an argument standing for the outer variable;
+        # inside a v1 `tf.cond` or `tf.while_loop`, it comes through a Switch or an Enter.
+        pending, seen = [op.inputs[0]], set()
+        while pending:
+            target = pending.pop()
+            if id(target) in seen:
+                continue
+            seen.add(id(target))
+            if target.op in trainable:
+                return True
+            if target.op.type in _FORWARDING and target.op.inputs:
+                pending.append(target.op.inputs[0])
+            pending.extend(t for t in walk.origins(target) if t is not target)
     return False
 
 
 def flows_into(start: Iterable[tf.Operation], predicate: Callable[[tf.Operation], bool],
-               control_edges: bool = False) -> bool:
+               control_edges: bool = False,
+               walk: Optional[function_bodies.ForwardWalk] = None) -> bool:
     """Whether an op for which `predicate` holds is reachable from `start` (inclusive)
-    along data edges (and control edges, with `control_edges`)."""
+    along data edges (and control edges, with `control_edges`), into the functions
+    that call ops run (a `tf.cond`'s branches, a `tf.while_loop`'s body, ...).
+
+    `walk` remembers which outer tensor each function argument reached stands for.
+    """
+    walk = walk or function_bodies.ForwardWalk()
     pending = collections.deque(start)
     seen = set()
+
+    def reach(tensor: tf.Tensor) -> None:
+        """Queues the ops that take `tensor`, and inside the functions they call, the ops
+        that take the arguments it becomes (nested calls included)."""
+        tensors = [tensor]
+        while tensors:
+            current = tensors.pop()
+            for consumer in current.consumers():
+                pending.append(consumer)
+                tensors.extend(walk.arguments(consumer, current))
+
     while pending:
         op = pending.popleft()
         if op in seen:
@@ -219,7 +317,8 @@ def flows_into(start: Iterable[tf.Operation], predicate: Callable[[tf.Operation]
         seen.add(op)
         if predicate(op):
             return True
-        pending.extend(c for out in op.outputs for c in out.consumers())
+        for out in op.outputs:
+            reach(out)
         if control_edges:
             pending.extend(op._control_outputs)  # pylint: disable=protected-access
     return False
@@ -229,13 +328,20 @@ def feeds_a_variable_update(tensor: tf.Tensor) -> bool:
     """Whether `tensor` flows (by data) into an update of a trainable variable.
 
     True when an optimizer's apply op, or an assignment or scatter into a
-    trainable variable (a hand-written optimizer), computes from it: the graph
-    trains with it. False in an evaluation or serving graph, where a scheduled
-    value is only read (logged, summarized) at the step restored from a checkpoint.
+    trainable variable (a hand-written optimizer), computes from it, also inside
+    a `tf.cond` or `tf.while_loop`: the graph trains with it. False in an
+    evaluation or serving graph, where a scheduled value is only read (logged,
+    summarized) at the step restored from a checkpoint. Computed once per graph
+    (until ops are added).
     """
-    trainable = frozenset(v.op.name for v in tensor.graph.get_collection(
-        tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES))
-    return flows_into(tensor.consumers(), lambda op: _updates_a_trainable_variable(op, trainable))
+    def analyse() -> bool:
+        trainable = frozenset(v.op for v in tensor.graph.get_collection(
+            tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES))
+        walk = function_bodies.ForwardWalk()
+        return flows_into([tensor.op],
+                          lambda op: _updates_a_trainable_variable(op, trainable, walk), walk=walk)
+
+    return cached_analysis(tensor.graph, ("feeds an update", tensor.name), analyse)
 
 
 def training_writers(global_step: tf.Variable,

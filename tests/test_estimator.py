@@ -171,3 +171,38 @@ def test_lrhooks_plot_reads_a_model_dir_with_its_eval_dir(tmp_path):
     assert [step for step, _ in runs["eval"]["loss"]] == [6]
     paths = plot.write_plots(str(tmp_path), str(tmp_path / "plots"))
     assert [os.path.basename(path) for path in paths] == ["learning_rate.png", "loss.png"]
+
+
+def test_train_and_evaluate_cycles_free_their_graphs(tmp_path):
+    """Estimator cycles build a graph per `train` and per `evaluate`, with a self-driving rate:
+    none stays alive but the last training graph, which the hooks the program keeps across the
+    cycles refer to until they run again or are dropped (as TensorFlow's own hooks do)."""
+    import gc  # pylint: disable=import-outside-toplevel
+    import weakref  # pylint: disable=import-outside-toplevel
+
+    graphs = []
+
+    def recorded_model_fn(features, labels, mode):
+        graphs.append(weakref.ref(tf1.get_default_graph()))
+        global_step = tf1.train.get_global_step()
+        rate = lrhooks.learning_rate(schedule=SCHEDULE, table_size=3)  # the fallback runs
+        lrhooks.rate_summary(rate)
+        weight = tf1.get_variable("w", initializer=1.0)
+        loss = 0.5 * tf.square(weight) + 0.0 * tf.reduce_sum(features)
+        train_op = tf1.train.GradientDescentOptimizer(rate).minimize(loss, global_step=global_step)
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    config = tf.estimator.RunConfig(model_dir=str(tmp_path), save_summary_steps=2,
+                                    log_step_count_steps=None)
+    estimator = tf.estimator.Estimator(recorded_model_fn, config=config)
+    hooks = [lrhooks.TrainingLogHook(every_n_steps=2, log_fn=lambda line: None),
+             lrhooks.LearningRateSetterHook(SCHEDULE)]
+    for _ in range(3):
+        estimator.train(input_fn, hooks=hooks, steps=4)
+        estimator.evaluate(input_fn, steps=1)
+    gc.collect()
+    assert len(graphs) == 6  # train, evaluate, train, evaluate, train, evaluate
+    assert [ref() is not None for ref in graphs] == [False, False, False, False, True, False]
+    del hooks
+    gc.collect()
+    assert [ref() is not None for ref in graphs] == [False] * 6

@@ -38,12 +38,16 @@ class Model:
     optimizer: RecordingMomentum
 
 
-def build(momentum_schedule=None, global_step=None, **rate_kwargs) -> Model:
-    """A one-weight model on the default graph; the rate (and momentum) drive themselves."""
-    registered = global_step is None
-    if registered:
+def build(momentum_schedule=None, global_step=None, pass_step=None, **rate_kwargs) -> Model:
+    """A one-weight model on the default graph; the rate (and momentum) drive themselves.
+
+    `global_step` (default: the registered one, created) is passed as `global_step=`
+    unless `pass_step` is False (default: when it is given).
+    """
+    if global_step is None:
         global_step = tf1.train.get_or_create_global_step()
-    step_arg = {} if registered else {"global_step": global_step}
+        pass_step = False if pass_step is None else pass_step
+    step_arg = {"global_step": global_step} if pass_step in (None, True) else {}
     rate = lrhooks.learning_rate(schedule=RATE, table_size=3, **step_arg, **rate_kwargs)
     momentum = (lrhooks.scheduled_value("momentum", momentum_schedule, table_size=2, **step_arg)
                 if momentum_schedule is not None else 0.9)
@@ -288,6 +292,77 @@ def test_unregistered_step_passed_as_global_step_is_exact():
     assert_exact(model.optimizer.sorted_records(), 0, LAST, MOMENTUM)
 
 
+# cifar10's float32 step: `tf.compat.v1.get_variable('global_step', [], trainable=False, ...)`,
+# which TF's own decays accept.
+FLOAT_STEPS = {"float32 registered": (tf.float32, True, True),
+               "float32 passed as global_step=": (tf.float32, False, True),
+               "float64 registered": (tf.float64, True, True),
+               "float32 ref variable registered": (tf.float32, True, False)}
+
+
+def float_step(dtype=tf.float32, registered=True, use_resource=True) -> tf.Variable:
+    collections = [tf1.GraphKeys.GLOBAL_VARIABLES] + ([tf1.GraphKeys.GLOBAL_STEP] if registered
+                                                      else [])
+    return tf1.get_variable("global_step", [], dtype=dtype, trainable=False,
+                            initializer=tf1.zeros_initializer(), use_resource=use_resource,
+                            collections=collections)
+
+
+@pytest.mark.parametrize("kind", FLOAT_STEPS)
+def test_a_float_step_is_exact_across_stop_and_restore(tmp_path, kind):
+    dtype, registered, use_resource = FLOAT_STEPS[kind]
+    path = str(tmp_path / "model.ckpt")
+    records = []
+    for steps in (STOP, LAST):
+        with tf.Graph().as_default():
+            step = float_step(dtype, registered, use_resource)
+            model = build(MOMENTUM, global_step=step, pass_step=not registered)
+            assert lrhooks.rate_tensor.source_of(model.rate).global_step is step
+            saver = tf1.train.Saver()
+            with tf1.Session() as sess:
+                initialize(sess)
+                if steps == LAST:
+                    saver.restore(sess, path)
+                while sess.run(step) < steps:
+                    sess.run(model.train_op)
+                saver.save(sess, path)
+        records += model.optimizer.sorted_records()
+    assert_exact(records, 0, LAST, MOMENTUM)
+
+
+def test_a_float_step_named_global_step_gets_advice_that_works():
+    with tf.Graph().as_default():
+        step = float_step(registered=False)
+        with pytest.raises(ValueError, match=r"^`global_step` is None and the graph has a "
+                           r"variable named 'global_step' that is not registered .*pass it as "
+                           r"`global_step=` or register it with"):
+            lrhooks.learning_rate(schedule=RATE)
+        assert lrhooks.learning_rate(schedule=RATE, global_step=step).dtype == tf.float32
+        tf1.add_to_collection(tf1.GraphKeys.GLOBAL_STEP, step)
+        rate = lrhooks.learning_rate("registered", schedule=RATE)
+        assert lrhooks.rate_tensor.source_of(rate).global_step is step
+
+
+@pytest.mark.parametrize("value, message", [
+    (2.5, r"ValueError: `global_step` 'global_step' is float32 and holds 2.5, not a whole "
+          r"step: move it by whole numbers only, or make it an integer variable"),
+    (2.0 ** 24, r"ValueError: `global_step` 'global_step' is float32 and holds 16777216.0, "
+                r"where float32 can no longer count by one \(from 16777216\): make it an "
+                r"integer variable"),
+])
+def test_a_float_step_that_is_not_a_whole_countable_step_fails_in_one_line(value, message):
+    with tf.Graph().as_default():
+        step = float_step()
+        rate = lrhooks.learning_rate(schedule=RATE, table_size=3)
+        with tf1.Session() as sess:
+            initialize(sess)
+            sess.run(step.assign(value - 1.0 if value > 3 else 2.0))
+            assert sess.run(rate) == pytest.approx(RATE(int(sess.run(step))))
+            sess.run(step.assign(value))  # in the window of the run before: still refused
+            with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+                sess.run(rate)
+
+
 def test_a_step_nothing_increments_fails_before_the_first_update():
     with tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
@@ -302,6 +377,53 @@ def test_a_step_nothing_increments_fails_before_the_first_update():
                     r"from: pass the variable your train op increments as `global_step=`")):
                 sess.run(train_op)
             assert sess.run(weight) == 1.0  # nothing was updated
+
+
+class MultistepAdam(tf1.train.AdamOptimizer):
+    """tensor2tensor's MultistepAdamOptimizer pattern: each variable's update runs inside a
+    `tf.cond` (on one run of every `n`), and a program calls `minimize(loss)` with no step."""
+
+    def __init__(self, learning_rate, n: int):
+        super().__init__(learning_rate)
+        self._n = n
+
+    def _create_slots(self, var_list):
+        super()._create_slots(var_list)
+        self._runs = tf1.get_variable("runs", initializer=0, trainable=False)
+
+    def _resource_apply_dense(self, grad, var):
+        apply_now = tf.equal(tf.math.floormod(self._runs, self._n), self._n - 1)
+        parent = super(MultistepAdam, self)
+        return tf1.cond(apply_now, lambda: parent._resource_apply_dense(grad, var), tf.no_op)
+
+    def _finish(self, update_ops, name_scope):
+        with tf.control_dependencies(update_ops):
+            count = self._runs.assign_add(1)
+        return super()._finish([count], name_scope)
+
+
+@pytest.mark.parametrize("control_flow", ["v2", "v1"])
+def test_an_update_inside_a_cond_that_moves_no_step_fails_in_one_line(control_flow):
+    was_v2 = tf1.control_flow_v2_enabled()
+    if control_flow == "v1":
+        tf1.disable_control_flow_v2()
+    try:
+        with tf.Graph().as_default():
+            tf1.train.get_or_create_global_step()
+            rate = lrhooks.learning_rate(schedule=schedules.warmup(
+                schedules.constant(0.1), warmup_steps=10))  # schedule(0) is 0: nothing would train
+            weight = tf1.get_variable("w", initializer=1.0)
+            train_op = MultistepAdam(rate, n=2).minimize(tf.square(weight))  # no step
+            with tf1.Session() as sess:
+                initialize(sess)
+                with pytest.raises(tf.errors.InvalidArgumentError, match=(
+                        r"StepNotIncrementedError: nothing in the graph increments `global_step` "
+                        r"'global_step' that 'learning_rate_window/learning_rate:0' is computed "
+                        r"from: pass the variable your train op increments as `global_step=`")):
+                    sess.run(train_op)
+    finally:
+        if was_v2:
+            tf1.enable_control_flow_v2()
 
 
 @pytest.fixture(params=["v2", "v1"])
@@ -357,7 +479,7 @@ def test_an_unscheduled_rate_without_a_hook_names_the_fix(control_flow):
     ({"name": "momentum", "schedule": 0.9}, TypeError,
      r"^`schedule` must be callable as schedule\(step\) -> value, got 0.9$"),
     ({"name": "momentum", "global_step": 3}, TypeError,
-     r"^`global_step` must be an integer tf.Variable, got 3$"),
+     r"^`global_step` must be an integer or floating tf.Variable, got 3$"),
 ])
 def test_scheduled_value_argument_errors(kwargs, error, pattern):
     with tf.Graph().as_default():
