@@ -31,6 +31,7 @@ that changed it (`PlateauHook`, or the setter hook) calls
 value bound to that schedule, so the next run recomputes it.
 """
 
+import math
 import threading
 import uuid
 import weakref
@@ -88,6 +89,9 @@ class RateSource:
         self.invalidate_op: Optional[tf.Operation] = None
         self.dtype = np.float32
         self.fallback_count = 0
+        self.stride = 1  # the spacing of the window's steps, learned from the fallback's calls
+        self._last_call: Optional[int] = None  # the step of the fallback's previous call
+        self._last_jump: Optional[int] = None  # its distance from the call before, if a jump
         self.filled_version = None  # the schedule's `version` when the window was computed
         self._writers_checked = False
         self._lock = threading.Lock()
@@ -97,7 +101,9 @@ class RateSource:
         """Called by the graph (numpy_function) for a step outside the window.
 
         Returns `(value, steps, values)`; the graph stores the window `steps -> values`
-        in the table, replacing what it held.
+        in the table, replacing what it held. The window's steps are
+        `step + k * stride` for the stride learned from the steps of this and
+        earlier calls (`learn_stride`).
         """
         step = int(step)
         if self.schedule is None:
@@ -111,10 +117,43 @@ class RateSource:
             except ValueError as error:  # the graph reports it as an InvalidArgumentError
                 self.refused = error
                 raise
+            self.learn_stride(step)
             steps, values = self.window(step)
             self.fallback_count += 1
             self.filled_version = version
         return np.asarray(value, dtype=self.dtype), steps, values
+
+    def learn_stride(self, step: int) -> int:
+        """Updates `stride` from the step of a fallback call and returns it.
+
+        Only a miss reaches the fallback, so the distance `gap` from the previous
+        call says how the steps moved:
+
+        - `0 < gap < table_size * stride`, off the window's steps: the steps are
+          finer than the window (a smaller or varying stride): `stride` becomes
+          `gcd(stride, gap)`, which holds both.
+        - `gap == table_size * stride`: the window was used up step by step; kept.
+        - a larger gap is a jump: a stride beyond the window's span, or a skip.
+          Two jumps in a row make `stride` the gcd of the two (a constant stride
+          of `s` gives `s`); one alone changes nothing.
+        - `gap <= 0` (a restore, or another worker's older step): kept.
+
+        The stride only ever decides which steps are stored: every key is an
+        absolute step and every other step reaches this fallback, so the value is
+        exact whatever the steps do; a wrong guess costs one more call.
+        """
+        previous, self._last_call = self._last_call, step
+        jump = None
+        if previous is not None:
+            gap, span = step - previous, self.table_size * self.stride
+            if 0 < gap < span:
+                self.stride = math.gcd(self.stride, gap)
+            elif gap > span:
+                if self._last_jump is not None:
+                    self.stride = math.gcd(gap, self._last_jump)
+                jump = gap
+        self._last_jump = jump
+        return self.stride
 
     def unscheduled_error(self) -> UnscheduledValueError:
         """The one-line error for a value that runs without a schedule."""
@@ -140,39 +179,42 @@ class RateSource:
         self._writers_checked = True
 
     def window(self, start: int) -> Tuple[np.ndarray, np.ndarray]:
-        """The window of steps `start ... start + table_size - 1`: `(steps, values)`.
+        """The window of steps `start + k * stride`, `k < table_size`: `(steps, values)`.
 
         Stops before the first step whose value is invalid (that step stays out
-        of the table), so that the fallback raises the error exactly at that step.
+        of the table), so that the fallback raises the error exactly at that step;
+        and before the largest int64.
         """
-        values = self._values_unchecked(start)
+        stride = self.stride
+        count = min(self.table_size, (np.iinfo(np.int64).max - start) // stride + 1)
+        steps = range(start, start + count * stride, stride)
+        values = self._values_unchecked(steps)
         if values is None:
             checked = []
-            for step in range(start, start + self.table_size):
+            for step in steps:
                 try:
                     checked.append(checks.schedule_rate(self.schedule, step,
                                                         np.dtype(self.dtype).name))
                 except ValueError:
                     break
             values = np.asarray(checked, dtype=np.float64)
-        return np.arange(start, start + len(values), dtype=np.int64), values
+        return start + stride * np.arange(len(values), dtype=np.int64), values
 
-    def _values_unchecked(self, start: int) -> Optional[np.ndarray]:
-        """The window's values when all are valid, computed without per-value checks.
+    def _values_unchecked(self, steps: range) -> Optional[np.ndarray]:
+        """The values at `steps` when all are valid, computed without per-value checks.
 
         Filling windows is the only per-step Python cost of a scheduled value
-        (one schedule call per step, made once per `table_size` steps), so this
-        calls a built-in schedule's `_value` directly (its `__call__` adds only
+        (one schedule call per stored step, made once per `table_size` runs), so
+        this calls a built-in schedule's `_value` directly (its `__call__` adds only
         the step check, needless for steps >= 0) and checks all values at once.
         None when a value is invalid or the schedule raises: the caller then
         takes the checked path, which stops the window before that step.
         """
         function = self.schedule
-        if start >= 0 and type(function).__call__ is schedules.Schedule.__call__:
+        if steps.start >= 0 and type(function).__call__ is schedules.Schedule.__call__:
             function = function._value  # pylint: disable=protected-access
         try:
-            values = np.fromiter(map(function, range(start, start + self.table_size)),
-                                 dtype=np.float64, count=self.table_size)
+            values = np.fromiter(map(function, steps), dtype=np.float64, count=len(steps))
         except Exception:  # pylint: disable=broad-except  # the checked path reports it
             return None
         largest = checks.DTYPE_MAX.get(np.dtype(self.dtype).name, np.inf)
