@@ -10,18 +10,28 @@ run starts at:
           = schedule(global_step)  (numpy_function)  otherwise
 
 `table` is a TensorFlow hash table (`MutableHashTableV2`) from absolute steps to
-values, holding the schedule's values for a window of `n = table_size`
-consecutive steps. It needs no initializer (running its handle op creates it,
-empty) and is in no collection, so no saver checkpoints it and any way a program
-initializes its variables works (only `global_variables_initializer()`, a
-`Saver.restore` alone, a `Scaffold`). Out of the window, one `tf.numpy_function`
-call returns the value *and* the next window, and the same run stores that
-window in `table`, replacing what it held. So the tensor is exact on every run
-by itself, with no hook: in a plain `Session` loop, a `Supervisor`, a
-`MonitoredTrainingSession`, an Estimator, between-graph replicas and
-`SyncReplicasOptimizer`'s queue runner. Per run it costs one lookup (under the
-table's lock, so a window stored concurrently is never half seen), one compare
-and the `cond`; Python runs about once per `table_size` steps.
+values, holding the schedule's values at `n = table_size` steps
+`start, start + stride, ..., start + (n - 1) * stride`. It needs no initializer
+(running its handle op creates it, empty) and is in no collection, so no saver
+checkpoints it and any way a program initializes its variables works (only
+`global_variables_initializer()`, a `Saver.restore` alone, a `Scaffold`). Out of
+the window, one `tf.numpy_function` call returns the value *and* the next
+window, and the same run stores that window in `table`, replacing what it held.
+So the tensor is exact on every run by itself, with no hook: in a plain
+`Session` loop, a `Supervisor`, a `MonitoredTrainingSession`, an Estimator,
+between-graph replicas and `SyncReplicasOptimizer`'s queue runner. Per run it
+costs one lookup (under the table's lock, so a window stored concurrently is
+never half seen), one compare and the `cond`.
+
+`stride` is learned from the steps the fallback is called for
+(`RateSource.learn_stride`): 1 for a step that moves by one per run (or once
+every few runs, as with gradient accumulation), the increment of a step that
+moves by a constant amount (a frame counter: 12,800 per run), the gcd of
+varying increments. Python then runs about once per `table_size` moves of the
+step (`table_size * stride` steps); with increments varying around a mean `m`,
+once per `table_size * stride / m` moves. Whatever the steps do, every step not in
+the table reaches the fallback, so a stride that changes, a restore that jumps
+back or a skip costs at most a few more calls, never a wrong value.
 
 Without `schedule=`, a `LearningRateSetterHook(schedule)` binds the schedule in
 its `begin()` (the older way, still supported). A stateful schedule (one with a
@@ -284,7 +294,8 @@ def scheduled_value(
       dtype: A floating dtype.
       global_step: The step variable the train op increments; default: the
         graph's registered global step (never created here).
-      table_size: Steps of values kept in the graph at a time (> 0).
+      table_size: Values kept in the graph at a time (> 0), at steps `stride`
+        apart (learned from the steps the fallback is called for).
       collections: Graph collections to add the tensor to, besides
         `SCHEDULED_VALUE_COLLECTION`.
 
@@ -380,7 +391,8 @@ def learning_rate(
       schedule: A callable `step -> rate`, bound now; or None for a hook to bind.
       dtype: A floating dtype for the rate.
       global_step: The step variable; default: the graph's registered global step.
-      table_size: Steps of schedule values kept in the graph at a time (> 0).
+      table_size: Schedule values kept in the graph at a time (> 0), at steps
+        `stride` apart (learned from the steps the fallback is called for).
 
     Returns:
       A scalar tensor equal, in each run, to `schedule(global_step)` for the
