@@ -16,8 +16,9 @@ step, as IMPALA's learner does. Variants, each its own session:
 `--setting tiny`: one `MonitoredSession` per variant in this process.
 `--setting cluster`: 1 ps + 2 workers served in this process on 127.0.0.1, each
 worker its own graph per variant under `replica_device_setter` (between-graph),
-both workers training at once; `lrhooks on worker` pins the window to the
-worker instead of where the setter puts it (the ps). The workers share the
+both workers training at once. lrhooks puts each worker's window on that
+worker; `lrhooks window on ps` moves it where the setter puts tables (the ps),
+as lrhooks did before. The workers share the
 step, so each sees it move by `--stride` per run of either worker.
 
 Rounds are interleaved: every variant runs once per round, in a shuffled
@@ -26,7 +27,7 @@ run (per worker run in the cluster), the median ratio to `TF decay` measured in
 the same round, and that ratio's smallest and largest values over the rounds.
 
     python bench/stride_overhead.py [--setting tiny|cluster] [--stride 12800] [--rounds 15]
-        [--steps 1000] [--clock wall|process]
+        [--steps 1000] [--clock wall|process] [--variants "constant,lrhooks"]
 """
 
 import argparse
@@ -48,29 +49,29 @@ tf1 = tf.compat.v1
 
 DECAY_STEPS = 10 ** 12  # far beyond any run here: the rate changes at every step
 TINY = ["constant", "TF decay", "lrhooks", "lrhooks stride 1"]
-CLUSTER = ["constant", "TF decay", "lrhooks", "lrhooks on worker", "lrhooks stride 1"]
+CLUSTER = ["constant", "TF decay", "lrhooks", "lrhooks window on ps", "lrhooks stride 1"]
 
 
-def make_rate(variant, global_step, worker_device=None):
+def make_rate(variant, global_step):
     """The rate tensor of `variant` (the window's stride pinned to 1 for `lrhooks stride 1`)."""
     if variant == "constant":
         return tf.constant(0.1)
     if variant == "TF decay":
         return tf1.train.polynomial_decay(0.1, global_step, DECAY_STEPS, 0.001)
     schedule = schedules.polynomial_decay(0.1, DECAY_STEPS, 0.001)
-    if variant == "lrhooks on worker":
-        with tf.device(worker_device):
-            return lrhooks.learning_rate(schedule=schedule, global_step=global_step)
     rate = lrhooks.learning_rate(schedule=schedule, global_step=global_step)
+    source = rate_tensor.source_of(rate)
     if variant == "lrhooks stride 1":
-        rate_tensor.source_of(rate).learn_stride = lambda step: 1
+        source.learn_stride = lambda step: 1
+    if variant == "lrhooks window on ps":  # where the setter put the table before
+        source.table.op._set_device("/job:ps/task:0/device:CPU:0")  # pylint: disable=protected-access
     return rate
 
 
-def build_train_op(variant, stride, worker_device=None):
+def build_train_op(variant, stride):
     """The tiny model on the default graph; returns the op that trains and moves the step."""
     global_step = tf1.train.get_or_create_global_step()
-    rate = make_rate(variant, global_step, worker_device)
+    rate = make_rate(variant, global_step)
     weight = tf1.get_variable("w", [64, 64], initializer=tf1.glorot_uniform_initializer())
     inputs = tf.constant(np.random.RandomState(0).randn(64, 64).astype(np.float32))
     loss = tf.reduce_mean(tf.square(tf.matmul(inputs, weight)))
@@ -92,8 +93,9 @@ def interleave(variants, run_variant, rounds, seed=0):
 
 
 def tiny(args, clock):
+    variants = [v for v in TINY if v in args.variants]
     built = {}
-    for variant in TINY:
+    for variant in variants:
         with tf.Graph().as_default():
             train_op = build_train_op(variant, args.stride)
             built[variant] = (tf1.train.MonitoredSession(), train_op)
@@ -105,11 +107,11 @@ def tiny(args, clock):
             session.run(train_op)
         return (clock() - start) / steps
 
-    for variant in TINY:
+    for variant in variants:
         run_variant(variant, 300)  # warm-up
-    times = interleave(TINY, run_variant, args.rounds)
+    times = interleave(variants, run_variant, args.rounds)
     calls = {v: rate_tensor.sources(built[v][0].graph)[0].fallback_count
-             for v in TINY if v.startswith("lrhooks")}
+             for v in variants if v.startswith("lrhooks")}
     for session, _ in built.values():
         session.close()
     return times, calls
@@ -132,8 +134,9 @@ def cluster(args, clock):
                                   "worker": [f"127.0.0.1:{p}" for p in ports[1:]]})
     servers = [tf.distribute.Server(spec, job_name="ps", task_index=0)]
     servers += [tf.distribute.Server(spec, job_name="worker", task_index=i) for i in range(2)]
-    built = {v: [] for v in CLUSTER}
-    for variant in CLUSTER:
+    variants = [v for v in CLUSTER if v in args.variants]
+    built = {v: [] for v in variants}
+    for variant in variants:
         for index in range(2):
             worker = f"/job:worker/task:{index}"
             graph = tf.Graph()
@@ -141,7 +144,7 @@ def cluster(args, clock):
                 setter = tf1.train.replica_device_setter(cluster=spec, worker_device=worker)
                 # Each variant's variables under its own name on the shared ps.
                 with tf1.device(setter), tf1.variable_scope(variant.replace(" ", "_")):
-                    train_op = build_train_op(variant, args.stride, worker)
+                    train_op = build_train_op(variant, args.stride)
                 init = tf1.global_variables_initializer()
             config = tf1.ConfigProto(device_filters=["/job:ps", worker])
             session = tf1.Session(servers[1 + index].target, graph=graph, config=config)
@@ -149,7 +152,7 @@ def cluster(args, clock):
                 session.run(init)
             built[variant].append((session, train_op))
     placed = {}
-    for variant in ("lrhooks", "lrhooks on worker"):
+    for variant in {"lrhooks", "lrhooks window on ps"} & set(variants):
         source = rate_tensor.sources(built[variant][1][0].graph)[0]
         placed[variant] = source.table.device
 
@@ -170,11 +173,11 @@ def cluster(args, clock):
             thread.join()
         return (clock() - start) / steps
 
-    for variant in CLUSTER:
+    for variant in variants:
         run_variant(variant, 100)  # warm-up
-    times = interleave(CLUSTER, run_variant, args.rounds)
+    times = interleave(variants, run_variant, args.rounds)
     calls = {v: sum(rate_tensor.sources(s.graph)[0].fallback_count for s, _ in built[v])
-             for v in CLUSTER if v.startswith("lrhooks")}
+             for v in variants if v.startswith("lrhooks")}
     for pairs in built.values():
         for session, _ in pairs:
             session.close()
@@ -190,18 +193,27 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=1000, help="runs per variant per round")
     parser.add_argument("--clock", choices=["wall", "process"], default="wall",
                         help="wall time, or the process's CPU time (for a shared machine)")
+    parser.add_argument("--variants", default=None,
+                        help="comma-separated subset ('TF decay' is always included); "
+                             f"tiny: {', '.join(TINY)}; cluster: {', '.join(CLUSTER)}")
     args = parser.parse_args(argv)
+    known = TINY if args.setting == "tiny" else CLUSTER
+    chosen = known if args.variants is None else args.variants.split(",")
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        parser.error(f"--variants: unknown {unknown}; known: {', '.join(known)}")
+    args.variants = {"TF decay", *chosen}
     clock = time.perf_counter if args.clock == "wall" else time.process_time
     print(f"TensorFlow {tf.__version__}, setting {args.setting}, stride {args.stride}, "
           f"{args.rounds} interleaved rounds x {args.steps} runs, {args.clock} time")
     times, calls = (tiny if args.setting == "tiny" else cluster)(args, clock)
     base = times["TF decay"]
-    print(f"| {'variant':<18} | {'us/run':>8} | {'x TF decay':>10} | {'min':>6} | {'max':>6} "
+    print(f"| {'variant':<20} | {'us/run':>8} | {'x TF decay':>10} | {'min':>6} | {'max':>6} "
           f"| {'Python calls':>12} |")
-    print(f"|{'-' * 20}|{'-' * 10}|{'-' * 12}|{'-' * 8}|{'-' * 8}|{'-' * 14}|")
+    print(f"|{'-' * 22}|{'-' * 10}|{'-' * 12}|{'-' * 8}|{'-' * 8}|{'-' * 14}|")
     for variant, series in times.items():
         ratios = [t / b for t, b in zip(series, base)]
-        print(f"| {variant:<18} | {statistics.median(series) * 1e6:8.1f} "
+        print(f"| {variant:<20} | {statistics.median(series) * 1e6:8.1f} "
               f"| {statistics.median(ratios):10.3f} | {min(ratios):6.3f} | {max(ratios):6.3f} "
               f"| {calls.get(variant, '-')!s:>12} |")
     sys.stdout.flush()

@@ -332,16 +332,24 @@ def scheduled_value(
         # Its own shared name per graph built: a server (a parameter server that outlives
         # its workers) keeps resources across sessions, and a worker restarted with
         # another schedule must never read the old one's window.
-        source.table = tf.raw_ops.MutableHashTableV2(
-            key_dtype=tf.int64, value_dtype=tf.float64,
-            shared_name=f"lrhooks_window_{uuid.uuid4().hex}", use_node_name_sharing=False,
-            name="table")
+        # Beside the fallback that fills it: on the device this scope gives an op that is no
+        # variable (this machine's CPU; under a `replica_device_setter`, the worker's), not
+        # where a setter puts tables (a parameter server). There, every run waited for a
+        # second round trip, the store's branch on the ps needing the worker's predicate
+        # (1.5x TF's own decay per step, 1 ps + 2 workers). Each worker then fills a window
+        # of its own, of the same absolute steps: exact as one shared window.
+        missing = tf.constant(np.nan, tf.float64, name="missing")
+        with tf.device(missing.device):
+            source.table = tf.raw_ops.MutableHashTableV2(
+                key_dtype=tf.int64, value_dtype=tf.float64,
+                shared_name=f"lrhooks_window_{uuid.uuid4().hex}", use_node_name_sharing=False,
+                name="table")
         source.invalidate_op = tf.raw_ops.LookupTableImportV2(
             table_handle=source.table, keys=tf.constant([], tf.int64),
             values=tf.constant([], tf.float64), name="invalidate")
         key = step if step.dtype == tf.int64 else tf.cast(step, tf.int64)
         found = tf.raw_ops.LookupTableFindV2(table_handle=source.table, keys=key,
-                                             default_value=tf.constant(np.nan, tf.float64))
+                                             default_value=missing)
         in_window = tf.equal(found, found)  # a missing step reads NaN, which equals nothing
         stored = tf.cast(found, dtype)
 
