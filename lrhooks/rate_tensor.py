@@ -10,18 +10,28 @@ run starts at:
           = schedule(global_step)  (numpy_function)  otherwise
 
 `table` is a TensorFlow hash table (`MutableHashTableV2`) from absolute steps to
-values, holding the schedule's values for a window of `n = table_size`
-consecutive steps. It needs no initializer (running its handle op creates it,
-empty) and is in no collection, so no saver checkpoints it and any way a program
-initializes its variables works (only `global_variables_initializer()`, a
-`Saver.restore` alone, a `Scaffold`). Out of the window, one `tf.numpy_function`
-call returns the value *and* the next window, and the same run stores that
-window in `table`, replacing what it held. So the tensor is exact on every run
-by itself, with no hook: in a plain `Session` loop, a `Supervisor`, a
-`MonitoredTrainingSession`, an Estimator, between-graph replicas and
-`SyncReplicasOptimizer`'s queue runner. Per run it costs one lookup (under the
-table's lock, so a window stored concurrently is never half seen), one compare
-and the `cond`; Python runs about once per `table_size` steps.
+values, holding the schedule's values at `n = table_size` steps
+`start, start + stride, ..., start + (n - 1) * stride`. It needs no initializer
+(running its handle op creates it, empty) and is in no collection, so no saver
+checkpoints it and any way a program initializes its variables works (only
+`global_variables_initializer()`, a `Saver.restore` alone, a `Scaffold`). Out of
+the window, one `tf.numpy_function` call returns the value *and* the next
+window, and the same run stores that window in `table`, replacing what it held.
+So the tensor is exact on every run by itself, with no hook: in a plain
+`Session` loop, a `Supervisor`, a `MonitoredTrainingSession`, an Estimator,
+between-graph replicas and `SyncReplicasOptimizer`'s queue runner. Per run it
+costs one lookup (under the table's lock, so a window stored concurrently is
+never half seen), one compare and the `cond`.
+
+`stride` is learned from the steps the fallback is called for
+(`RateSource.learn_stride`): 1 for a step that moves by one per run (or once
+every few runs, as with gradient accumulation), the increment of a step that
+moves by a constant amount (a frame counter: 12,800 per run), the gcd of
+varying increments. Python then runs about once per `table_size` moves of the
+step (`table_size * stride` steps); with increments varying around a mean `m`,
+once per `table_size * stride / m` moves. Whatever the steps do, every step not in
+the table reaches the fallback, so a stride that changes, a restore that jumps
+back or a skip costs at most a few more calls, never a wrong value.
 
 Without `schedule=`, a `LearningRateSetterHook(schedule)` binds the schedule in
 its `begin()` (the older way, still supported). A stateful schedule (one with a
@@ -31,6 +41,7 @@ that changed it (`PlateauHook`, or the setter hook) calls
 value bound to that schedule, so the next run recomputes it.
 """
 
+import math
 import threading
 import uuid
 from typing import Callable, Iterable, List, Optional, Tuple
@@ -82,6 +93,9 @@ class RateSource:
         self.invalidate_op: Optional[tf.Operation] = None
         self.dtype = np.float32
         self.fallback_count = 0
+        self.stride = 1  # the spacing of the window's steps, learned from the fallback's calls
+        self._last_call: Optional[int] = None  # the step of the fallback's previous call
+        self._last_jump: Optional[int] = None  # its distance from the call before, if a jump
         self.filled_version = None  # the schedule's `version` when the window was computed
         self._writers_checked = False
         self._lock = threading.Lock()
@@ -91,7 +105,9 @@ class RateSource:
         """Called by the graph (numpy_function) for a step outside the window.
 
         Returns `(value, steps, values)`; the graph stores the window `steps -> values`
-        in the table, replacing what it held.
+        in the table, replacing what it held. The window's steps are
+        `step + k * stride` for the stride learned from the steps of this and
+        earlier calls (`learn_stride`).
         """
         step = _whole_step(step, self.global_step)
         if self.schedule is None:
@@ -105,10 +121,43 @@ class RateSource:
             except ValueError as error:  # the graph reports it as an InvalidArgumentError
                 self.refused = error
                 raise
+            self.learn_stride(step)
             steps, values = self.window(step)
             self.fallback_count += 1
             self.filled_version = version
         return np.asarray(value, dtype=self.dtype), steps, values
+
+    def learn_stride(self, step: int) -> int:
+        """Updates `stride` from the step of a fallback call and returns it.
+
+        Only a miss reaches the fallback, so the distance `gap` from the previous
+        call says how the steps moved:
+
+        - `0 < gap < table_size * stride`, off the window's steps: the steps are
+          finer than the window (a smaller or varying stride): `stride` becomes
+          `gcd(stride, gap)`, which holds both.
+        - `gap == table_size * stride`: the window was used up step by step; kept.
+        - a larger gap is a jump: a stride beyond the window's span, or a skip.
+          Two jumps in a row make `stride` the gcd of the two (a constant stride
+          of `s` gives `s`); one alone changes nothing.
+        - `gap <= 0` (a restore, or another worker's older step): kept.
+
+        The stride only ever decides which steps are stored: every key is an
+        absolute step and every other step reaches this fallback, so the value is
+        exact whatever the steps do; a wrong guess costs one more call.
+        """
+        previous, self._last_call = self._last_call, step
+        jump = None
+        if previous is not None:
+            gap, span = step - previous, self.table_size * self.stride
+            if 0 < gap < span:
+                self.stride = math.gcd(self.stride, gap)
+            elif gap > span:
+                if self._last_jump is not None:
+                    self.stride = math.gcd(gap, self._last_jump)
+                jump = gap
+        self._last_jump = jump
+        return self.stride
 
     def unscheduled_error(self) -> UnscheduledValueError:
         """The one-line error for a value that runs without a schedule."""
@@ -134,39 +183,42 @@ class RateSource:
         self._writers_checked = True
 
     def window(self, start: int) -> Tuple[np.ndarray, np.ndarray]:
-        """The window of steps `start ... start + table_size - 1`: `(steps, values)`.
+        """The window of steps `start + k * stride`, `k < table_size`: `(steps, values)`.
 
         Stops before the first step whose value is invalid (that step stays out
-        of the table), so that the fallback raises the error exactly at that step.
+        of the table), so that the fallback raises the error exactly at that step;
+        and before the largest int64.
         """
-        values = self._values_unchecked(start)
+        stride = self.stride
+        count = min(self.table_size, (np.iinfo(np.int64).max - start) // stride + 1)
+        steps = range(start, start + count * stride, stride)
+        values = self._values_unchecked(steps)
         if values is None:
             checked = []
-            for step in range(start, start + self.table_size):
+            for step in steps:
                 try:
                     checked.append(checks.schedule_rate(self.schedule, step,
                                                         np.dtype(self.dtype).name))
                 except ValueError:
                     break
             values = np.asarray(checked, dtype=np.float64)
-        return np.arange(start, start + len(values), dtype=np.int64), values
+        return start + stride * np.arange(len(values), dtype=np.int64), values
 
-    def _values_unchecked(self, start: int) -> Optional[np.ndarray]:
-        """The window's values when all are valid, computed without per-value checks.
+    def _values_unchecked(self, steps: range) -> Optional[np.ndarray]:
+        """The values at `steps` when all are valid, computed without per-value checks.
 
         Filling windows is the only per-step Python cost of a scheduled value
-        (one schedule call per step, made once per `table_size` steps), so this
-        calls a built-in schedule's `_value` directly (its `__call__` adds only
+        (one schedule call per stored step, made once per `table_size` runs), so
+        this calls a built-in schedule's `_value` directly (its `__call__` adds only
         the step check, needless for steps >= 0) and checks all values at once.
         None when a value is invalid or the schedule raises: the caller then
         takes the checked path, which stops the window before that step.
         """
         function = self.schedule
-        if start >= 0 and type(function).__call__ is schedules.Schedule.__call__:
+        if steps.start >= 0 and type(function).__call__ is schedules.Schedule.__call__:
             function = function._value  # pylint: disable=protected-access
         try:
-            values = np.fromiter(map(function, range(start, start + self.table_size)),
-                                 dtype=np.float64, count=self.table_size)
+            values = np.fromiter(map(function, steps), dtype=np.float64, count=len(steps))
         except Exception:  # pylint: disable=broad-except  # the checked path reports it
             return None
         largest = checks.DTYPE_MAX.get(np.dtype(self.dtype).name, np.inf)
@@ -288,7 +340,8 @@ def scheduled_value(
       global_step: The step variable the train op increments, integer or
         floating (its whole value is the step, as in TF's decays); default: the
         graph's registered global step (never created here).
-      table_size: Steps of values kept in the graph at a time (> 0).
+      table_size: Values kept in the graph at a time (> 0), at steps `stride`
+        apart (learned from the steps the fallback is called for).
       collections: Graph collections to add the tensor to, besides
         `SCHEDULED_VALUE_COLLECTION`.
 
@@ -325,16 +378,24 @@ def scheduled_value(
         # Its own shared name per graph built: a server (a parameter server that outlives
         # its workers) keeps resources across sessions, and a worker restarted with
         # another schedule must never read the old one's window.
-        source.table = tf.raw_ops.MutableHashTableV2(
-            key_dtype=tf.int64, value_dtype=tf.float64,
-            shared_name=f"lrhooks_window_{uuid.uuid4().hex}", use_node_name_sharing=False,
-            name="table")
+        # Beside the fallback that fills it: on the device this scope gives an op that is no
+        # variable (this machine's CPU; under a `replica_device_setter`, the worker's), not
+        # where a setter puts tables (a parameter server). There, every run waited for a
+        # second round trip, the store's branch on the ps needing the worker's predicate
+        # (1.5x TF's own decay per step, 1 ps + 2 workers). Each worker then fills a window
+        # of its own, of the same absolute steps: exact as one shared window.
+        missing = tf.constant(np.nan, tf.float64, name="missing")
+        with tf.device(missing.device):
+            source.table = tf.raw_ops.MutableHashTableV2(
+                key_dtype=tf.int64, value_dtype=tf.float64,
+                shared_name=f"lrhooks_window_{uuid.uuid4().hex}", use_node_name_sharing=False,
+                name="table")
         source.invalidate_op = tf.raw_ops.LookupTableImportV2(
             table_handle=source.table, keys=tf.constant([], tf.int64),
             values=tf.constant([], tf.float64), name="invalidate")
         key = _window_key(step)
         found = tf.raw_ops.LookupTableFindV2(table_handle=source.table, keys=key,
-                                             default_value=tf.constant(np.nan, tf.float64))
+                                             default_value=missing)
         in_window = tf.equal(found, found)  # a missing step reads NaN, which equals nothing
         stored = tf.cast(found, dtype)
 
@@ -384,7 +445,8 @@ def learning_rate(
       schedule: A callable `step -> rate`, bound now; or None for a hook to bind.
       dtype: A floating dtype for the rate.
       global_step: The step variable; default: the graph's registered global step.
-      table_size: Steps of schedule values kept in the graph at a time (> 0).
+      table_size: Schedule values kept in the graph at a time (> 0), at steps
+        `stride` apart (learned from the steps the fallback is called for).
 
     Returns:
       A scalar tensor equal, in each run, to `schedule(global_step)` for the

@@ -165,3 +165,18 @@ def test_sync_replicas_chief_queue_runner_applies_the_exact_rate(tmp_path):
     assert [r[0] for r in second] == list(range(restored, restored + len(second)))
     assert restored + len(second) in (LAST, LAST + 1)
     assert_exact(first + second)
+
+
+def test_under_a_replica_device_setter_the_window_is_on_the_worker():
+    """The table beside its fallback: on the ps, every run waited for a second round trip."""
+    spec = tf1.train.ClusterSpec({"ps": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"] * 2})
+    with tf.Graph().as_default() as graph:
+        setter = tf1.train.replica_device_setter(cluster=spec, worker_device="/job:worker/task:1")
+        with tf1.device(setter):
+            global_step = tf1.train.get_or_create_global_step()
+            rate = lrhooks.learning_rate(schedule=RATE)
+        source = lrhooks.rate_tensor.source_of(rate)
+        window = [op for op in graph.get_operations() if op.name.startswith("learning_rate_window/")]
+        assert source.table.device == "/job:worker/task:1/device:CPU:0"
+        assert {op.device for op in window} == {"/job:worker/task:1/device:CPU:0"}, window
+        assert global_step.device.startswith("/job:ps/task:0")
