@@ -16,6 +16,7 @@ from lrhooks import console as lrhooks_console
 from models.resnet_mnist import early_signals
 
 if __name__ == "__main__":  # before the heavy imports: a signal from here on gives one line
+    lrhooks_console.guard_standard_streams()  # a closed pipe (`| head`, `| tee`) stops nothing
     early_signals.install("train")
     early_signals.pause("imports")
 
