@@ -99,7 +99,8 @@ def test_ctrl_c_on_train_piped_to_tee_exits_130_with_its_checkpoint(tmp_path):
     stderr = (tmp_path / "stderr").read_text()
     assert code == 130, stderr[-3000:]
     _assert_quiet(stderr)
-    stopped = [line for line in stderr.splitlines() if line.startswith("train: stopped by signal 2")]
+    stopped = [line for line in stderr.splitlines()
+               if line.startswith("train: stopped by signal 2")]
     assert len(stopped) == 1, stderr[-3000:]
     step = checkpoint_step(train_dir)
     assert step is not None and step >= 3
