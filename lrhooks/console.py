@@ -11,6 +11,12 @@ logging is initialised and ignore it. `import_tensorflow_quietly` therefore sets
 (only when the user has not) and captures file descriptor 2 while `import tensorflow` runs,
 writing the captured text out if the import fails; a SIGINT or SIGTERM meanwhile gives the
 real stderr back before the program's handler reports it.
+
+`guard_standard_streams` makes a closed pipe on stdout or stderr (`| head`, a `| tee` that a
+Ctrl-C ended first) harmless: what the program writes there afterwards is dropped, the program
+goes on and exits as it would have, and Python's exit-time flush prints nothing. Any other
+failed write to them (a full disk behind `> out.log`, `/dev/full`) raises `OSError` with the
+stream's name ("stdout", "stderr") as its filename.
 """
 
 import contextlib
@@ -82,6 +88,62 @@ def verbose_requested(argv: Iterable[str], flag: str = "verbose") -> bool:
         if value is not None:
             verbose = value
     return verbose
+
+
+class _GuardedStream:
+    """A text stream (`sys.stdout`, `sys.stderr`) that survives its reader going away.
+
+    On a broken pipe the stream's file descriptor is pointed at the null device, so that
+    nothing written afterwards (by Python, by TensorFlow's C++ code, by the exit-time flush)
+    fails; everything else is the wrapped stream's.
+    """
+
+    def __init__(self, stream, name: str):
+        self._stream, self._name = stream, name
+
+    def __getattr__(self, attribute):
+        return getattr(self._stream, attribute)
+
+    def _call(self, method, *args):
+        try:
+            return method(*args)
+        except BrokenPipeError:
+            self._to_null_device()
+            return len(args[0]) if args else None
+        except OSError as error:
+            if error.filename is None and error.errno is not None:
+                raise OSError(error.errno, os.strerror(error.errno), self._name) from None
+            raise
+
+    def _to_null_device(self) -> None:
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, self._stream.fileno())
+            finally:
+                os.close(null)
+            self._stream.flush()  # what was buffered goes to the null device
+        except (OSError, ValueError):
+            pass
+
+    def write(self, text: str) -> int:
+        return self._call(self._stream.write, text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self._call(self._stream.flush)
+
+
+def guard_standard_streams() -> None:
+    """Makes a closed pipe on stdout or stderr harmless for the rest of the program (see the
+    module docstring); call once, first thing in a program's main module."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, _GuardedStream):
+            setattr(sys, name, _GuardedStream(stream, name))
 
 
 def import_tensorflow_quietly(verbose: bool,

@@ -62,5 +62,6 @@ def main(argv: List[str]) -> int:
 
 def run() -> None:
     """Defines the flags and runs `main` (what `python -m lrhooks.plot` does)."""
+    console.guard_standard_streams()  # `| head`: the rest of the output is dropped
     define_flags()
     app.run(main)

@@ -12,8 +12,9 @@ stays ~6 MB instead of ~27 MB raw (~46 MB with the one-shot iterator's copy).
 
 import gzip
 import os
+import zipfile
 import zlib
-from typing import NamedTuple, Optional, Tuple, Union
+from typing import BinaryIO, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
@@ -27,35 +28,57 @@ PIXEL_SCALE = 1.0 / 255.0
 SPLITS = ("train", "test")
 _PREFIX = {"train": "train", "test": "t10k"}
 _GZIP_MAGIC = b"\x1f\x8b"
+#: The most data one file (an IDX payload, an array of ``mnist.npz``) may declare: 1 GiB,
+#: 20x MNIST's training images. Nothing larger is read, whatever the file's size.
+MAX_DATA_BYTES = 1 << 30
+_CHUNK = 1 << 20
 
 
 class DataError(ValueError):
     """Bad MNIST input: missing, corrupt or inconsistent files or arguments."""
 
 
-def _read_bytes(path: PathLike) -> bytes:
-    """Returns the file's bytes, gunzipped if they start with the gzip magic."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise DataError(f"{os.fspath(path)}: file not found") from None
-    except OSError as e:
-        raise DataError(f"{os.fspath(path)}: cannot read file: {e}") from None
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except EOFError as e:
-        raise DataError(f"{os.fspath(path)}: truncated gzip data ({e}), "
-                        f"expected a complete gzip stream") from None
-    except (gzip.BadGzipFile, zlib.error, OSError) as e:
-        raise DataError(f"{os.fspath(path)}: corrupt gzip data ({e}), "
-                        f"expected a valid gzip stream") from None
+def _open_error(path: PathLike, error: OSError) -> DataError:
+    if isinstance(error, FileNotFoundError):
+        return DataError(f"{os.fspath(path)}: file not found")
+    return DataError(f"{os.fspath(path)}: cannot read file: {error}")
+
+
+def _gzip_error(name: str, error: Exception) -> DataError:
+    if isinstance(error, EOFError):
+        return DataError(f"{name}: truncated gzip data ({error}), expected a complete gzip "
+                         "stream")
+    return DataError(f"{name}: corrupt gzip data ({error}), expected a valid gzip stream")
+
+
+def _read_up_to(stream: BinaryIO, size: int) -> bytearray:
+    """At most `size` bytes of `stream` (fewer only at its end), read in bounded chunks."""
+    buffer = bytearray(size)
+    view, filled = memoryview(buffer), 0
+    while filled < size:
+        count = stream.readinto(view[filled:filled + _CHUNK])
+        if not count:
+            break
+        filled += count
+    del view
+    del buffer[filled:]
+    return buffer
+
+
+def _too_large(name: str, size: int, dims: Tuple[int, ...]) -> DataError:
+    return DataError(f"{name}: too large: its header declares {size:,} bytes of data (dims "
+                     f"{dims}), more than the {MAX_DATA_BYTES:,} this reader accepts; expected "
+                     "an MNIST-sized file")
 
 
 def read_idx(path: PathLike, ndim: Optional[int] = None) -> np.ndarray:
     """Reads an IDX file of unsigned bytes (raw or gzip, detected by content).
+
+    Memory is bounded by the header: the payload size it declares is checked (at most
+    `MAX_DATA_BYTES`; a raw file's size must match it) before the payload is read, and a
+    gzip file is decompressed as a stream that stops one byte past the declared size, so a
+    file that inflates to more than its header says (a gzip bomb) is refused after reading
+    no more than what was declared.
 
     Args:
       path: the file.
@@ -66,11 +89,38 @@ def read_idx(path: PathLike, ndim: Optional[int] = None) -> np.ndarray:
       A uint8 array with the shape stored in the header.
 
     Raises:
-      DataError: missing file, bad gzip, bad magic, short header, or a payload
-        that does not match the header dims (truncated or trailing bytes).
+      DataError: missing file, bad gzip, bad magic, short header, a payload larger than
+        `MAX_DATA_BYTES`, or a payload that does not match the header dims (truncated or
+        trailing bytes).
     """
     name = os.fspath(path)
-    data = _read_bytes(path)
+    try:
+        raw = open(path, "rb")  # pylint: disable=consider-using-with
+    except OSError as error:
+        raise _open_error(path, error) from None
+    with raw:
+        try:
+            gzipped = raw.read(2) == _GZIP_MAGIC
+            raw.seek(0)
+            file_size = os.fstat(raw.fileno()).st_size
+        except OSError as error:
+            raise _open_error(path, error) from None
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+        try:
+            return _read_idx_stream(stream, name, ndim, None if gzipped else file_size)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+            raise _gzip_error(name, error) from None
+        except OSError as error:
+            if gzipped:
+                raise _gzip_error(name, error) from None
+            raise _open_error(path, error) from None
+
+
+def _read_idx_stream(stream: BinaryIO, name: str, ndim: Optional[int],
+                     file_size: Optional[int]) -> np.ndarray:
+    """`read_idx` of an open (possibly decompressing) stream; `file_size`: the size of a raw
+    file (None for gzip, whose decompressed size is known only by reading)."""
+    data = _read_up_to(stream, 4)
     if len(data) < 4:
         raise DataError(f"{name}: file too short ({len(data)} bytes), "
                         f"expected at least a 4-byte IDX magic number")
@@ -86,19 +136,32 @@ def read_idx(path: PathLike, ndim: Optional[int] = None) -> np.ndarray:
         raise DataError(f"{name}: bad magic number 0x{magic:08X}, "
                         f"expected 0x000008NN (IDX uint8, NN = ndim >= 1)")
     header = 4 + 4 * found_ndim
+    data += _read_up_to(stream, header - 4)
     if len(data) < header:
         raise DataError(f"{name}: file too short for IDX header "
                         f"({len(data)} bytes), expected {header} bytes for "
                         f"{found_ndim} dims")
     dims = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big")
                  for i in range(found_ndim))
-    expected = header + int(np.prod(dims, dtype=np.int64))
-    if len(data) != expected:
-        what = "truncated" if len(data) < expected else "trailing bytes"
-        raise DataError(f"{name}: {what}: {len(data)} bytes, expected "
+    payload = 1
+    for dim in dims:  # Python ints: no overflow
+        payload *= dim
+    expected = header + payload
+    if file_size is not None and file_size != expected:  # raw: the size says it all
+        what = "truncated" if file_size < expected else "trailing bytes"
+        raise DataError(f"{name}: {what}: {file_size} bytes, expected "
                         f"{expected} (header {header} + payload for dims "
                         f"{dims})")
-    return np.frombuffer(data, np.uint8, offset=header).reshape(dims)
+    if payload > MAX_DATA_BYTES:
+        raise _too_large(name, payload, dims)
+    body = _read_up_to(stream, payload)
+    if len(body) < payload:
+        raise DataError(f"{name}: truncated: {header + len(body)} bytes, expected "
+                        f"{expected} (header {header} + payload for dims {dims})")
+    if _read_up_to(stream, 1):
+        raise DataError(f"{name}: trailing bytes: more than {expected} bytes, expected "
+                        f"{expected} (header {header} + payload for dims {dims})")
+    return np.frombuffer(body, np.uint8).reshape(dims)
 
 
 def _find_idx(data_dir: str, split: str, kind: str) -> Optional[str]:
@@ -108,21 +171,56 @@ def _find_idx(data_dir: str, split: str, kind: str) -> Optional[str]:
 
 def _load_npz(path: str, split: str
               ) -> Tuple[np.ndarray, np.ndarray, str, str]:
-    """Returns (images, labels, images_name, labels_name) from mnist.npz."""
+    """Returns (images, labels, images_name, labels_name) from mnist.npz.
+
+    Each array's ``.npy`` header is read first: an object array or one declaring more than
+    `MAX_DATA_BYTES` is refused before its data is read, and no more than the declared data
+    is ever inflated.
+    """
     keys = (f"x_{split}", f"y_{split}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in keys if k not in npz.files]
+        with zipfile.ZipFile(path) as archive:
+            members = {name[:-4]: name for name in archive.namelist()
+                       if name.endswith(".npy")}
+            missing = [k for k in keys if k not in members]
             if missing:
                 raise DataError(f"{path}: missing keys {missing}, found "
-                                f"{sorted(npz.files)}, expected {list(keys)}")
-            images, labels = npz[keys[0]], npz[keys[1]]
+                                f"{sorted(members)}, expected {list(keys)}")
+            images, labels = (_read_npy(archive, members[key], f"{path}[{key}]")
+                              for key in keys)
     except DataError:
         raise
     except Exception as e:  # zipfile.BadZipFile, ValueError, OSError, ...
         raise DataError(f"{path}: cannot read npz ({type(e).__name__}: {e}), "
                         f"expected a Keras-style mnist.npz") from None
     return images, labels, f"{path}[{keys[0]}]", f"{path}[{keys[1]}]"
+
+
+def _read_npy(archive: zipfile.ZipFile, member: str, name: str) -> np.ndarray:
+    """One array of an npz, its declared size checked before its data is read."""
+    with archive.open(member) as stream:
+        version = np.lib.format.read_magic(stream)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise DataError(f"{name}: .npy format version {version}, expected 1.0 or 2.0")
+        shape, fortran, dtype = read_header(stream)
+        if dtype.hasobject:
+            raise DataError(f"{name}: an array of Python objects, expected numbers")
+        size = dtype.itemsize
+        for dim in shape:
+            size *= dim
+        if size > MAX_DATA_BYTES:
+            raise _too_large(name, size, tuple(shape))
+        data = _read_up_to(stream, size)
+        if len(data) < size:
+            raise DataError(f"{name}: truncated: {len(data)} bytes of data, expected {size} "
+                            f"for shape {tuple(shape)} {dtype}")
+        if _read_up_to(stream, 1):
+            raise DataError(f"{name}: trailing bytes: more than the {size} bytes of data of "
+                            f"shape {tuple(shape)} {dtype}")
+    array = np.frombuffer(data, dtype)
+    return (array.reshape(shape[::-1]).transpose() if fortran else array.reshape(shape))
 
 
 def load_mnist(data_dir: PathLike, split: str) -> Tuple[np.ndarray, np.ndarray]:

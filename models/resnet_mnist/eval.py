@@ -21,6 +21,8 @@ import sys
 
 from lrhooks import console as lrhooks_console
 
+if __name__ == "__main__":
+    lrhooks_console.guard_standard_streams()  # a closed pipe (`| head`, `| tee`) stops nothing
 # Before anything imports TensorFlow: its C++ banner only with --verbose (lrhooks.console).
 lrhooks_console.import_tensorflow_quietly(lrhooks_console.verbose_requested(sys.argv[1:]))
 

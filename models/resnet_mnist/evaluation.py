@@ -265,6 +265,12 @@ class Evaluator:
         problem = write_errors.unwritable(eval_dir)
         if problem:
             raise ValueError(f"--eval_dir {eval_dir!r} cannot be written: {problem}")
+        checkpoint = tf.train.latest_checkpoint(train_dir)
+        problem = checkpoint and model_lib.checkpoint_disagreement(  # before building anything
+            hparams, dict(tf.train.list_variables(checkpoint)))
+        if problem:
+            raise ValueError(f"checkpoint {checkpoint!r} is not of the model "
+                             f"{config_lib.CONFIG_FILE} describes: {problem}")
         images, labels = data_lib.load_mnist(data_dir, "test")
         self.eval_dir = eval_dir
         self._print = print_fn

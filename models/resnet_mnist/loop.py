@@ -35,6 +35,7 @@ from models.resnet_mnist import graph as graph_lib
 from models.resnet_mnist import hooks as hooks_lib
 from models.resnet_mnist import model as model_lib
 from models.resnet_mnist import numerics
+from models.resnet_mnist import write_errors
 
 tf1 = tf.compat.v1
 # The HParams dashboard's metrics: test accuracy and loss in TRAIN_DIR/eval (final eval,
@@ -77,6 +78,23 @@ def _check_train_dir(train_dir: str) -> None:
         reason = (f"{blocker!r} is a file, not a directory" if blocker is not None
                   else error.strerror)
         raise faults.UserError(f"--train_dir {train_dir!r} is not writable: {reason}") from None
+
+
+def _check_outputs(config: config_lib.TrainConfig) -> None:
+    """Refuses a run whose evaluation directory or plots could not be written after training."""
+    outputs = []
+    if config.eval_every_n_steps or config.final_eval:
+        outputs.append(("the evaluation directory", os.path.join(config.train_dir, "eval"), True))
+    if config.plots:
+        outputs += [("a plot", os.path.join(config.train_dir, f"{name}.png"), False)
+                    for name in lrhooks_plot.DEFAULT_FIGURES]
+    for what, path, directory in outputs:
+        problem = (write_errors.unwritable(path) if directory else
+                   f"{path!r} is a directory" if os.path.isdir(path) else None)
+        if problem:
+            raise faults.UserError(f"--train_dir {config.train_dir!r}: {what} cannot be "
+                                   f"written ({problem}); remove or fix it, then run the same "
+                                   "command")
 
 
 def _file_in_path(path: str) -> Optional[str]:
@@ -197,8 +215,11 @@ def train(config: config_lib.TrainConfig,
         raise faults.UserError(str(error)) from None
     test_data = _test_data(config) if chief else None  # checked before training
     placement = _placement(config)  # a precision the machine lacks: before train_dir is made
+    if placement.warning:
+        logging.warning("%s", placement.warning)
     if chief:
         _check_train_dir(config.train_dir)
+        _check_outputs(config)  # eval/ and the plots: before training, not after it
     early_signals.phase("building the graph")
     config = dataclasses.replace(config, precision=placement.precision)  # 'auto' resolved
     restored = restore.step

@@ -20,7 +20,8 @@ the L2 term.
 
 import dataclasses
 import math
-from typing import Any, List, Sequence, Tuple
+import re
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -32,6 +33,7 @@ MODES = ("train", "eval")
 MODELS = ("resnet", "cnn")
 OPTIMIZERS = ("sgd", "mom", "nesterov", "adam")
 DATA_FORMATS = ("NHWC", "NCHW")
+_UNIT = re.compile(r"^resnet/unit_([123])_(\d+)/")
 
 
 def _invalid(field: str, value: object, allowed: str) -> ValueError:
@@ -391,3 +393,38 @@ def build_model(
         logits, predictions, loss, cross_entropy, accuracy,
         update_ops=tuple(builder.update_ops), weight_decay_vars=tuple(builder.weights),
     )  # fmt: skip
+
+
+def checkpoint_disagreement(hparams: "HParams", saved: Mapping[str, Sequence[int]]
+                            ) -> Optional[str]:
+    """How a checkpoint's variables (`tf.train.list_variables` as a dict) differ from the
+    network `hparams` describes, read from names and shapes alone (nothing is built, so an
+    edited `num_residual_units=20000` is answered at once); None when they agree on the
+    model, the number of residual units per stage, the first conv and the logit layer."""
+    prefix = f"{hparams.model}/"
+    if not any(name.startswith(prefix) for name in saved):
+        found = sorted({name.split("/")[0] for name in saved if "/" in name})
+        return f"the checkpoint holds no {hparams.model!r} variables (found {found})"
+    if hparams.model == "resnet":
+        units = {}
+        for name in saved:
+            match = _UNIT.match(name)
+            if match:
+                stage, index = int(match.group(1)), int(match.group(2))
+                units[stage] = max(units.get(stage, 0), index + 1)
+        counts = [units.get(stage, 0) for stage in (1, 2, 3)]
+        if counts != [hparams.num_residual_units] * 3:
+            return (f"the checkpoint has {counts} residual units per stage and "
+                    f"num_residual_units is {hparams.num_residual_units}")
+        first, first_out = "resnet/init/init_conv/DW", hparams.filters[0]
+    else:
+        first, first_out = "cnn/conv1/DW", hparams.cnn_filters[0]
+    expected = {first: [3, 3, 1, first_out]}
+    logit = saved.get(f"{prefix}logit/DW")
+    if logit is not None:
+        expected[f"{prefix}logit/DW"] = [list(logit)[0], hparams.num_classes]
+    for name, shape in expected.items():
+        if name in saved and list(saved[name]) != shape:
+            return (f"variable {name!r} has shape {list(saved[name])} in the checkpoint and "
+                    f"{shape} here")
+    return None

@@ -16,6 +16,7 @@ from lrhooks import console as lrhooks_console
 from models.resnet_mnist import early_signals
 
 if __name__ == "__main__":  # before the heavy imports: a signal from here on gives one line
+    lrhooks_console.guard_standard_streams()  # a closed pipe (`| head`, `| tee`) stops nothing
     early_signals.install("train")
     early_signals.pause("imports")
 
@@ -32,6 +33,7 @@ from models.resnet_mnist import cluster_health  # noqa: E402
 from models.resnet_mnist import cluster_ps  # noqa: E402
 from models.resnet_mnist import config as config_lib  # noqa: E402
 from models.resnet_mnist import console as console_lib  # noqa: E402
+from models.resnet_mnist import devices  # noqa: E402
 from models.resnet_mnist import faults  # noqa: E402
 from models.resnet_mnist import flag_parsing  # noqa: E402
 from models.resnet_mnist import loop  # noqa: E402
@@ -76,8 +78,8 @@ def run_training(config: config_lib.TrainConfig) -> int:
     except faults.NonFiniteError as error:
         _error(error)
         return faults.EXIT_NON_FINITE
-    except Exception as error:  # pylint: disable=broad-except  # a full disk, a read-only fs
-        message = write_errors.describe(error)
+    except Exception as error:  # pylint: disable=broad-except  # a full disk, out of memory
+        message = write_errors.describe(error) or devices.out_of_memory(error, config)
         if message is None:
             raise
         if cluster.is_chief:

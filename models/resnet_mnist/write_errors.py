@@ -2,8 +2,10 @@
 
 TensorFlow reports a failed write as `tf.errors.OpError` (the Saver) or `RuntimeError`
 (the event writer) with a message ending "PATH; No space left on device"; Python code
-raises `OSError`. `describe(error)` turns any of these, for ENOSPC, EDQUOT and EROFS,
-into one line naming the path and the error, else None. `tidy(train_dir)` runs before
+raises `OSError`. `describe(error)` turns any of these, for ENOSPC, EDQUOT, EROFS, EACCES
+and EPERM (permission denied, e.g. on a checkpoint's temporary file), into one line naming
+the path (or "stdout"/"stderr", `lrhooks.console.guard_standard_streams`) and the error,
+else None. `tidy(train_dir)` runs before
 that line is printed: it closes the event writers, cuts a torn last event record and
 removes a half-written checkpoint's temporary files, so that every event file reads to
 its end and the last good checkpoint (the Saver names a checkpoint in its index only
@@ -24,7 +26,8 @@ from lrhooks import event_files
 tf1 = tf.compat.v1
 
 EXIT_WRITE_ERROR = 1
-ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+STREAMS = ("stdout", "stderr")
 _STRERRORS = {os.strerror(code): code for code in ERRNOS}
 _PATH = re.compile(r"(\S+); (" + "|".join(re.escape(text) for text in _STRERRORS) + ")")
 _PARTIAL = re.compile(r"^model\.ckpt-\d+(\.meta\.tmp[0-9a-f]+|_temp(_[0-9a-f]+)?(/.*)?)$")
@@ -44,7 +47,12 @@ def describe(error: BaseException) -> Optional[str]:
 
 
 def _line(path: str, strerror: str) -> str:
-    fix = ("make it writable" if strerror == os.strerror(errno.EROFS) else "free space")
+    if path in STREAMS:
+        return (f"cannot write {path}: {strerror}; the checkpoints written so far are intact: "
+                f"send {path} where it can be written (a file with space, /dev/null) and run "
+                "the same command to continue")
+    fix = ("free space" if strerror in (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT))
+           else "make it writable")
     return (f"cannot write {path!r}: {strerror}; the checkpoints written so far are intact: "
             f"{fix} and run the same command to continue")
 
