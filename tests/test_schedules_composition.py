@@ -13,7 +13,7 @@ import pytest
 from hypothesis import strategies as st
 
 from lrhooks import schedules
-from lrhooks.schedules import _composition, _pytorch, _tf1
+from lrhooks.schedules import _cyclic, _decays, _sequences
 from lrhooks.schedules import (constant, cosine_decay, cosine_decay_restarts,
                                exponential_decay, linear_scaling, one_cycle,
                                piecewise_constant, polynomial_decay, scaled, sequential,
@@ -152,7 +152,7 @@ def test_equality_and_hashing():
     assert linear_scaling(_C, 1000, 256).factor == 1000 / 256
 
 
-@pytest.mark.parametrize("module", [schedules, _composition, _pytorch, _tf1],
+@pytest.mark.parametrize("module", [schedules, _sequences, _cyclic, _decays],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, extraglobs=vars(schedules))

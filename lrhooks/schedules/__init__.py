@@ -45,48 +45,48 @@ Nor is `stateful_parts(s)`, the stateful schedules a schedule is or holds.
 
 from lrhooks.schedules._base import (Composite, Number, Schedule, StatefulSchedule,
                                      stateful_parts)
-from lrhooks.schedules._composition import (LinearScaling, Scaled, Sequential, Warmup,
+from lrhooks.schedules._sequences import (LinearScaling, Scaled, Sequential, Warmup,
                                             linear_scaling, scaled, sequential, warmup)
 from lrhooks.schedules._plateau import ReduceLROnPlateau, reduce_lr_on_plateau
-from lrhooks.schedules._combine import JoinSchedules, Product, join_schedules, product
+from lrhooks.schedules._products import JoinSchedules, Product, join_schedules, product
 from lrhooks.schedules._chained import ChainedScheduler, chained_scheduler
 from lrhooks.schedules._model_garden import (StepCosineDecayWithOffset, WithOffset,
                                              step_cosine_decay_with_offset, with_offset)
-from lrhooks.schedules._optax_more import (
+from lrhooks.schedules._one_cycle import (
     CosineOnecycleSchedule, LinearOnecycleSchedule, PiecewiseConstantSchedule, SgdrSchedule,
     WarmupCosineDecaySchedule, cosine_onecycle_schedule, linear_onecycle_schedule,
     piecewise_constant_schedule, sgdr_schedule, warmup_cosine_decay_schedule)
-from lrhooks.schedules._optax import (CosineDecaySchedule, OptaxExponentialDecay,
+from lrhooks.schedules._piecewise_curves import (CosineDecaySchedule, OptaxExponentialDecay,
                                       PiecewiseInterpolateSchedule, cosine_decay_schedule,
                                       optax_exponential_decay, piecewise_interpolate_schedule)
-from lrhooks.schedules._pytorch import (Cyclic, CyclicMomentum, MultiStepDecay, OneCycle,
+from lrhooks.schedules._cyclic import (Cyclic, CyclicMomentum, MultiStepDecay, OneCycle,
                                         OneCycleMomentum, StepDecay, cyclic, cyclic_momentum,
                                         multistep_decay, one_cycle, one_cycle_momentum,
                                         step_decay)
-from lrhooks.schedules._pytorch_extra import (SWALR, ConstantLR, CosineAnnealing,
+from lrhooks.schedules._restarts import (SWALR, ConstantLR, CosineAnnealing,
                                               CosineAnnealingWarmRestarts, LinearLR,
                                               constant_lr, cosine_annealing,
                                               cosine_annealing_warm_restarts, linear_lr, swalr)
-from lrhooks.schedules._t2t import Noam, RsqrtDecay, T2TSchedule, noam, rsqrt_decay, t2t_schedule
-from lrhooks.schedules._tf_more import (DirectPowerDecay, NoisyLinearCosineDecay,
+from lrhooks.schedules._t2t_factors import Noam, RsqrtDecay, T2TSchedule, noam, rsqrt_decay, t2t_schedule
+from lrhooks.schedules._power_decays import (DirectPowerDecay, NoisyLinearCosineDecay,
                                         PolynomialWarmup, PowerAndLinearDecay,
                                         PowerDecayWithOffset, direct_power_decay,
                                         noisy_linear_cosine_decay, polynomial_warmup,
                                         power_and_linear_decay, power_decay_with_offset)
-from lrhooks.schedules._timm import TimmCosine, TimmPoly, TimmTanh, timm_cosine, timm_poly, timm_tanh
-from lrhooks.schedules._timm_steps import (TimmMultistep, TimmPlateau, TimmStep, TimmWsd,
+from lrhooks.schedules._timm_cycles import TimmCosine, TimmPoly, TimmTanh, timm_cosine, timm_poly, timm_tanh
+from lrhooks.schedules._timm_warmup import (TimmMultistep, TimmPlateau, TimmStep, TimmWsd,
                                            timm_multistep, timm_plateau, timm_step, timm_wsd)
-from lrhooks.schedules._transformers_min_lr import (
+from lrhooks.schedules._warmup_cosine import (
     CosineWithMinLrScheduleWithWarmup, CosineWithMinLrScheduleWithWarmupLrRate,
     cosine_with_min_lr_schedule_with_warmup, cosine_with_min_lr_schedule_with_warmup_lr_rate)
-from lrhooks.schedules._transformers import (
+from lrhooks.schedules._warmup_decays import (
     ConstantScheduleWithWarmup, CosineScheduleWithWarmup,
     CosineWithHardRestartsScheduleWithWarmup, InverseSqrt, LinearScheduleWithWarmup,
     PolynomialDecayScheduleWithWarmup, WarmupStableDecay, constant_schedule_with_warmup,
     cosine_schedule_with_warmup, cosine_with_hard_restarts_schedule_with_warmup, inverse_sqrt,
     linear_schedule_with_warmup, polynomial_decay_schedule_with_warmup, warmup_stable_decay)
 from lrhooks.schedules._range_test import LRRangeTestSchedule, range_test_schedule
-from lrhooks.schedules._tf1 import (Constant, CosineDecay, CosineDecayRestarts,
+from lrhooks.schedules._decays import (Constant, CosineDecay, CosineDecayRestarts,
                                     ExponentialDecay, InverseTimeDecay, LinearCosineDecay,
                                     NaturalExpDecay, PiecewiseConstant, PolynomialDecay,
                                     constant, cosine_decay, cosine_decay_restarts,

@@ -13,10 +13,10 @@ import math
 from typing import Callable, Dict, Sequence, Tuple
 
 from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
-from lrhooks.schedules._combine import _schedules
-from lrhooks.schedules._pytorch import MultiStepDecay, StepDecay
-from lrhooks.schedules._pytorch_extra import ConstantLR, CosineAnnealing, LinearLR
-from lrhooks.schedules._tf1 import ExponentialDecay, PolynomialDecay
+from lrhooks.schedules._products import _schedules
+from lrhooks.schedules._cyclic import MultiStepDecay, StepDecay
+from lrhooks.schedules._restarts import ConstantLR, CosineAnnealing, LinearLR
+from lrhooks.schedules._decays import ExponentialDecay, PolynomialDecay
 
 __all__ = ["ChainedScheduler", "chained_scheduler", "CHAINABLE"]
 

@@ -11,8 +11,8 @@ from typing import Sequence, Tuple
 
 from lrhooks import checks
 from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
-from lrhooks.schedules._pytorch import increasing_steps
-from lrhooks.schedules._tf1 import CosineDecay, ExponentialDecay, PiecewiseConstant, PolynomialDecay
+from lrhooks.schedules._cyclic import increasing_steps
+from lrhooks.schedules._decays import CosineDecay, ExponentialDecay, PiecewiseConstant, PolynomialDecay
 
 __all__ = ["StepCosineDecayWithOffset", "WithOffset", "step_cosine_decay_with_offset",
            "with_offset"]

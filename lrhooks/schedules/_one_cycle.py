@@ -10,10 +10,10 @@ from typing import Iterable, Sequence, Tuple
 
 from lrhooks import checks
 from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
-from lrhooks.schedules._combine import JoinSchedules
-from lrhooks.schedules._optax import (CosineDecaySchedule, PiecewiseInterpolateSchedule,
+from lrhooks.schedules._products import JoinSchedules
+from lrhooks.schedules._piecewise_curves import (CosineDecaySchedule, PiecewiseInterpolateSchedule,
                                       scale_pairs)
-from lrhooks.schedules._tf1 import Constant, PolynomialDecay
+from lrhooks.schedules._decays import Constant, PolynomialDecay
 
 __all__ = ["PiecewiseConstantSchedule", "WarmupCosineDecaySchedule", "SgdrSchedule",
            "CosineOnecycleSchedule", "LinearOnecycleSchedule", "piecewise_constant_schedule",

@@ -1,7 +1,7 @@
 """timm's other schedulers: `StepLRScheduler`, `MultiStepLRScheduler`, `WSDLRScheduler`
 and `PlateauLRScheduler`, each with timm's warmup.
 
-As in `lrhooks.schedules._timm`, the arguments are the scheduler class's (without
+As in `lrhooks.schedules._timm_cycles`, the arguments are the scheduler class's (without
 the optimizer; `learning_rate` is the optimizer's rate) and a step is timm's `t`
 (an update with `t_in_epochs=False`, an epoch otherwise). Noise is not supported.
 This module never imports TensorFlow.
@@ -15,8 +15,8 @@ from lrhooks import checks
 from lrhooks.schedules._base import (Number, documented, factory, field, optional, power_or_inf,
                                      with_fields)
 from lrhooks.schedules._plateau import ReduceLROnPlateau, metric_value
-from lrhooks.schedules._pytorch import non_decreasing_milestones
-from lrhooks.schedules._timm import WARMUP_ARGS, TimmWarmup, warmup_fields
+from lrhooks.schedules._cyclic import non_decreasing_milestones
+from lrhooks.schedules._timm_cycles import WARMUP_ARGS, TimmWarmup, warmup_fields
 
 __all__ = ["TimmStep", "TimmMultistep", "TimmWsd", "TimmPlateau", "timm_step", "timm_multistep",
            "timm_wsd", "timm_plateau"]

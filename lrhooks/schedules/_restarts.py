@@ -1,7 +1,7 @@
 """More of PyTorch's schedulers: CosineAnnealingLR, CosineAnnealingWarmRestarts,
 ConstantLR, LinearLR and SWALR.
 
-As in `lrhooks.schedules._pytorch`, `schedule(s)` is the value PyTorch's
+As in `lrhooks.schedules._cyclic`, `schedule(s)` is the value PyTorch's
 scheduler has set after `s` calls of `scheduler.step()` (`s = 0` right after
 construction). PyTorch computes most of these recursively (each step from the
 previous rate); lrhooks uses the closed forms PyTorch documents, which agree

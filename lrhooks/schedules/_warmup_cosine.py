@@ -1,7 +1,7 @@
 """transformers' cosine schedules with a floor: `get_cosine_with_min_lr_schedule_with_warmup`
 (with `min_lr` or `min_lr_rate`) and `get_cosine_with_min_lr_schedule_with_warmup_lr_rate`.
 
-As in `lrhooks.schedules._transformers`, the rate is `learning_rate *
+As in `lrhooks.schedules._warmup_decays`, the rate is `learning_rate *
 lr_lambda(step)` with transformers' own float operations. This module never
 imports TensorFlow.
 """
@@ -11,7 +11,7 @@ from typing import Optional
 
 from lrhooks import checks
 from lrhooks.schedules._base import documented, factory, field, optional
-from lrhooks.schedules._transformers import WarmupThenDecay, cosine_factor, decay_progress
+from lrhooks.schedules._warmup_decays import WarmupThenDecay, cosine_factor, decay_progress
 
 _ARGS = """
     Args:

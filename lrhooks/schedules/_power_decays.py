@@ -12,7 +12,7 @@ import random
 from lrhooks import checks
 from lrhooks.schedules._base import (Composite, Number, Schedule, documented, factory, field,
                                      power_or_inf)
-from lrhooks.schedules._combine import schedule_check
+from lrhooks.schedules._products import schedule_check
 
 __all__ = ["PowerAndLinearDecay", "DirectPowerDecay", "PowerDecayWithOffset",
            "PolynomialWarmup", "NoisyLinearCosineDecay", "power_and_linear_decay",
