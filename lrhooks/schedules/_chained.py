@@ -12,11 +12,11 @@ imports TensorFlow.
 import math
 from typing import Callable, Dict, Sequence, Tuple
 
-from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
-from lrhooks.schedules._products import _schedules
-from lrhooks.schedules._cyclic import MultiStepDecay, StepDecay
-from lrhooks.schedules._restarts import ConstantLR, CosineAnnealing, LinearLR
+from lrhooks.schedules._base import Composite, Schedule, documented, factory, field, schedules_arg
+from lrhooks.schedules._cyclic import CosineAnnealing
 from lrhooks.schedules._decays import ExponentialDecay, PolynomialDecay
+from lrhooks.schedules._steps import MultiStepDecay, StepDecay
+from lrhooks.schedules._warmup import ConstantLR, LinearLR
 
 __all__ = ["ChainedScheduler", "chained_scheduler", "CHAINABLE"]
 
@@ -96,7 +96,7 @@ def _cosine(s: CosineAnnealing, base: float) -> Step:
 
 
 def _chainable(name: str, value) -> Tuple[Schedule, ...]:
-    items = _schedules(name, value)
+    items = schedules_arg(name, value)
     for i, item in enumerate(items):
         ok = (isinstance(item, (LinearLR, StepDecay, MultiStepDecay, CosineAnnealing))
               or isinstance(item, ConstantLR) and item.factor > 0

@@ -1,185 +1,208 @@
-"""optax's schedules made of others: `piecewise_constant_schedule` (scales),
-`warmup_cosine_decay_schedule`, `sgdr_schedule` and the one-cycle schedules.
+"""One-cycle schedules: up from a low rate to a peak, then down below the start, once.
 
-Each is computed with optax's own construction (the same joins and
-interpolations, in float64: optax with `jax_enable_x64`), so nothing is
-computed by hand: the arguments are optax's. This module never imports TensorFlow.
+PyTorch's `OneCycleLR` (`one_cycle`, with the momentum it cycles:
+`one_cycle_momentum`, also `one_cycle(...).momentum()`) and optax's
+`cosine_onecycle_schedule` and `linear_onecycle_schedule` (optax's own
+`piecewise_interpolate_schedule` construction, in float64). PyTorch's step
+mapping is described in `lrhooks.schedules._cyclic`. This module never imports TensorFlow.
 """
 
-from typing import Iterable, Sequence, Tuple
+import math
+from typing import Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
-from lrhooks.schedules._products import JoinSchedules
-from lrhooks.schedules._piecewise_curves import (CosineDecaySchedule, PiecewiseInterpolateSchedule,
-                                      scale_pairs)
-from lrhooks.schedules._decays import Constant, PolynomialDecay
+from lrhooks.schedules._base import Built, Schedule, documented, factory, field, instance_of
+from lrhooks.schedules._cyclic import MomentumTwin
+from lrhooks.schedules._piecewise_curves import PiecewiseInterpolateSchedule
 
-__all__ = ["PiecewiseConstantSchedule", "WarmupCosineDecaySchedule", "SgdrSchedule",
-           "CosineOnecycleSchedule", "LinearOnecycleSchedule", "piecewise_constant_schedule",
-           "warmup_cosine_decay_schedule", "sgdr_schedule", "cosine_onecycle_schedule",
+__all__ = ["OneCycle", "OneCycleMomentum", "CosineOnecycleSchedule", "LinearOnecycleSchedule",
+           "one_cycle", "one_cycle_momentum", "cosine_onecycle_schedule",
            "linear_onecycle_schedule"]
 
 
-class _Built(Schedule):
-    """A schedule computed by another one, `built`, made from the fields in `_build`."""
+ANNEAL_STRATEGIES = ("cos", "linear")
+
+
+@factory("one_cycle")
+class OneCycle(Schedule):
+    """PyTorch's OneCycleLR: `initial_lr -> max_lr -> min_lr` (three_phase: `->
+    initial_lr ->` in between), annealed by `anneal_strategy` between the phase
+    ends `pct_start * total_steps - 1` (`2 * pct_start * total_steps - 2`) and
+    `total_steps - 1`; held from `total_steps - 1` on."""
+
+    max_lr: float = field(checks.real)
+    total_steps: int = field(checks.positive_count)
+    pct_start: float = field(checks.interval, 0.3, low=0.0, high=1.0)
+    anneal_strategy: str = field(checks.choice, "cos", options=ANNEAL_STRATEGIES)
+    div_factor: float = field(checks.positive, 25.0)
+    final_div_factor: float = field(checks.positive, 1e4)
+    three_phase: bool = field(checks.flag, False)
 
     def __post_init__(self):
         super().__post_init__()
-        object.__setattr__(self, "built", self._build())
+        if float(self.pct_start * self.total_steps) - 1 == 0:
+            raise ValueError(
+                f"`pct_start` * `total_steps` must not be 1 (PyTorch divides by zero at "
+                f"step 0 then), got {self.pct_start!r} * {self.total_steps}")
 
-    def _build(self) -> Schedule:
-        raise NotImplementedError
+    def _phases(self) -> Tuple[Tuple[float, float, float], ...]:
+        """`(end_step, start_lr, end_lr)` of each phase, as PyTorch computes them."""
+        total, pct = self.total_steps, self.pct_start
+        initial_lr = self.max_lr / self.div_factor
+        min_lr = initial_lr / self.final_div_factor
+        if self.three_phase:
+            return ((float(pct * total) - 1, initial_lr, self.max_lr),
+                    (float(2 * pct * total) - 2, self.max_lr, initial_lr),
+                    (total - 1, initial_lr, min_lr))
+        return ((float(pct * total) - 1, initial_lr, self.max_lr),
+                (total - 1, self.max_lr, min_lr))
+
+    def _phase(self, step: int) -> int:
+        phases = self._phases()
+        for i, (end, _, _) in enumerate(phases):
+            if step <= end:
+                return i
+        return len(phases) - 1
 
     def _value(self, step):
-        return self.built(step)
+        step = min(step, self.total_steps - 1)
+        phases = self._phases()
+        i = self._phase(step)
+        start_step = 0.0 if i == 0 else phases[i - 1][0]
+        end_step, start, end = phases[i]
+        pct = (step - start_step) / (end_step - start_step)
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
 
     def _breakpoints(self, total_steps):
-        return self.built.breakpoints(total_steps)
+        last = self.total_steps - 1
+        if last > 0:
+            yield last
+        for end, _, _ in self._phases()[:-1]:
+            first = math.floor(end) + 1  # The first step after the phase.
+            if 0 < first <= last and self._phase(first) != self._phase(first - 1):
+                yield from (first - 1, first)
+
+    def momentum(self, base_momentum: float = 0.85,
+                 max_momentum: float = 0.95) -> "OneCycleMomentum":
+        """The momentum `OneCycleLR(..., cycle_momentum=True)` sets with this rate.
+
+        Args:
+          base_momentum: The momentum at the peak rate, a finite number >= 0.
+          max_momentum: The momentum at the start and end, a finite number >= 0.
+
+        Returns:
+          `one_cycle_momentum(self, base_momentum, max_momentum)`, a schedule of the step.
+        """
+        return OneCycleMomentum(self, base_momentum, max_momentum)
 
 
-@factory("piecewise_constant_schedule")
-class PiecewiseConstantSchedule(Schedule):
-    """`init_value * prod(scale for (boundary, scale) if step >= boundary)` (optax)."""
+def one_cycle(max_lr: float, total_steps: int, pct_start: float = 0.3,
+              anneal_strategy: str = "cos", div_factor: float = 25.0,
+              final_div_factor: float = 1e4, three_phase: bool = False) -> OneCycle:
+    """The 1cycle policy (Smith & Topin, 2018), as PyTorch's `OneCycleLR`.
 
-    init_value: float = field(checks.real)
-    boundaries_and_scales: Tuple[Tuple[int, float], ...] = field(scale_pairs, ())
+    The rate after `step` calls of `OneCycleLR(optimizer, max_lr, total_steps,
+    pct_start, anneal_strategy, div_factor=div_factor,
+    final_div_factor=final_div_factor, three_phase=three_phase).step()`, with
+    PyTorch's phase boundaries (float phase ends, not rounded):
+
+        initial_lr = max_lr / div_factor
+        min_lr = initial_lr / final_div_factor
+        phases (end_i, start_lr_i, end_lr_i):
+          (pct_start * total_steps - 1,     initial_lr, max_lr)
+          (2 * pct_start * total_steps - 2, max_lr, initial_lr)  # if three_phase
+          (total_steps - 1,                 max_lr or initial_lr, min_lr)
+        s = min(step, total_steps - 1)
+        i = the first phase with s <= end_i (else the last one)
+        pct = (s - end_{i-1}) / (end_i - end_{i-1})          # end_{-1} = 0
+        rate = end_lr + (start_lr - end_lr) / 2 * (cos(pi * pct) + 1)  # 'cos'
+             = (end_lr - start_lr) * pct + start_lr                    # 'linear'
+
+    So the rate rises from `initial_lr` at step 0 to `max_lr` at the end of
+    phase 0 and falls to `min_lr` at step `total_steps - 1`. With
+    `pct_start=0.3, total_steps=100`, phase 0 ends at `0.3 * 100 - 1 =
+    29.000000000000004`: step 29 is still in phase 0 (at `pct = 29 /
+    29.000000000000004`, `max_lr` up to rounding), step 30 is in phase 1.
+    From step `total_steps - 1` on the rate is held (at `min_lr`,
+    unless phase 0 reaches that far): PyTorch extrapolates one more step, to
+    step `total_steps` (whose rate no optimizer step of a `total_steps`-step
+    run uses), and raises after it.
+
+    Args:
+      max_lr: The peak rate, a finite number >= 0.
+      total_steps: The length of the cycle in steps, an integer > 0.
+      pct_start: The fraction of the steps spent rising, a finite number in
+        [0, 1]; `pct_start * total_steps` must not be exactly 1.
+      anneal_strategy: 'cos' or 'linear'.
+      div_factor: `initial_lr = max_lr / div_factor`, a finite number > 0.
+      final_div_factor: `min_lr = initial_lr / final_div_factor`, finite, > 0.
+      three_phase: Whether to return to `initial_lr` (symmetrically) before
+        annealing to `min_lr` (a bool).
+
+    Returns:
+      A `OneCycle` schedule. Its breakpoints are the last step of each phase
+      but the last (the peak, for three_phase also the return to `initial_lr`),
+      the first step of the next phase, and `total_steps - 1`.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return OneCycle(max_lr, total_steps, pct_start, anneal_strategy, div_factor,
+                    final_div_factor, three_phase)
+
+
+@factory("one_cycle_momentum")
+class OneCycleMomentum(MomentumTwin):
+    """OneCycleLR's momentum: `max -> base` while the rate rises, `base -> max` after."""
+
+    schedule: OneCycle = field(instance_of(OneCycle, "a one_cycle(...) schedule"))
+    base_momentum: float = field(checks.real, 0.85)
+    max_momentum: float = field(checks.real, 0.95)
 
     def _value(self, step):
-        value = self.init_value
-        for boundary, scale in self.boundaries_and_scales:
-            if step >= boundary:
-                value = scale * value
-        return value
-
-    def _breakpoints(self, total_steps):
-        return (b for b, _ in self.boundaries_and_scales)
-
-
-@documented
-def piecewise_constant_schedule(
-        init_value: float,
-        boundaries_and_scales: Sequence[Tuple[int, float]] = ()) -> PiecewiseConstantSchedule:
-    """optax's `piecewise_constant_schedule`: each boundary multiplies the rate by its scale.
-
-        rate = init_value * scale_1 * ... * scale_k     # b_k <= step < b_{k+1}
-
-    (boundaries sorted; a boundary `b` is the first step at the new rate).
-    `multistep_decay` is the special case of equal scales.
-
-    Args:
-      init_value: The rate at step 0, a finite number >= 0.
-      boundaries_and_scales: optax's dict `{boundary: scale}`, or a sequence of
-        `(boundary, scale)` pairs (the repr's form): distinct integers >= 0 and
-        finite scales >= 0.
-
-    Returns:
-      A `PiecewiseConstantSchedule` schedule (holding sorted pairs).
-    """
-    return PiecewiseConstantSchedule(init_value, boundaries_and_scales)
-
-
-@factory("warmup_cosine_decay_schedule")
-class WarmupCosineDecaySchedule(_Built):
-    """A linear warmup `init -> peak` over `warmup_steps`, then `cosine_decay_schedule`."""
-
-    init_value: float = field(checks.real)
-    peak_value: float = field(checks.real)
-    warmup_steps: int = field(checks.non_negative_count)
-    decay_steps: int = field(checks.positive_count)
-    end_value: float = field(checks.real, 0.0)
-    exponent: float = field(checks.real, 1.0)
-
-    def _build(self):
-        if self.decay_steps <= self.warmup_steps:
-            raise ValueError(f"`decay_steps` must be > `warmup_steps` ({self.warmup_steps}), "
-                             f"got {self.decay_steps}")
-        alpha = 0.0 if self.peak_value == 0.0 else self.end_value / self.peak_value
-        warmup = (PolynomialDecay(self.init_value, self.warmup_steps, self.peak_value, 1.0)
-                  if self.warmup_steps else Constant(self.init_value))
-        decay = CosineDecaySchedule(self.peak_value, self.decay_steps - self.warmup_steps,
-                                    alpha, self.exponent)
-        return JoinSchedules((warmup, decay), (self.warmup_steps,))
+        s = self.schedule
+        step = min(step, s.total_steps - 1)
+        ends = [end for end, _, _ in s._phases()]  # pylint: disable=protected-access
+        i = s._phase(step)  # pylint: disable=protected-access
+        start_step = 0.0 if i == 0 else ends[i - 1]
+        pct = (step - start_step) / (ends[i] - start_step)
+        high, low = self.max_momentum, self.base_momentum
+        ramps = ((high, low), (low, high), (high, high)) if s.three_phase else (
+            (high, low), (low, high))
+        start, end = ramps[i]
+        if s.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
 
 
 @documented
-def warmup_cosine_decay_schedule(init_value: float, peak_value: float, warmup_steps: int,
-                                 decay_steps: int, end_value: float = 0.0,
-                                 exponent: float = 1.0) -> WarmupCosineDecaySchedule:
-    """optax's `warmup_cosine_decay_schedule`.
+def one_cycle_momentum(schedule: OneCycle, base_momentum: float = 0.85,
+                       max_momentum: float = 0.95) -> OneCycleMomentum:
+    """The momentum `OneCycleLR(..., cycle_momentum=True)` sets, step by step.
 
-    With `W = warmup_steps`, `T = decay_steps` (the whole length, warmup included):
+    The value is a momentum, not a learning rate (a scheduled hyperparameter):
 
-        rate = (init_value - peak_value) * (1 - step / W) + peak_value         # step < W
-        p = min(step - W, T - W) / (T - W)                                     # step >= W
-        rate = peak_value * ((1 - a) * (0.5 * (1 + cos(pi * p))) ** exponent + a)
-        a = end_value / peak_value   (0 if peak_value == 0)
+        rate = anneal(start_momentum_i, end_momentum_i, pct)   # phase i and pct of `schedule`
 
-    It is optax's own `join_schedules([linear_schedule(...),
-    cosine_decay_schedule(...)], [W])`. One cycle of `sgdr_schedule`.
-
-    Args:
-      init_value: The rate at step 0, a finite number >= 0.
-      peak_value: The rate at the end of the warmup, a finite number >= 0.
-      warmup_steps: `W`, an integer >= 0.
-      decay_steps: `T`, an integer > `W`.
-      end_value: The final rate, a finite number >= 0.
-      exponent: The cosine factor's exponent, a finite number >= 0.
-    """
-    return WarmupCosineDecaySchedule(init_value, peak_value, warmup_steps, decay_steps,
-                                     end_value, exponent)
-
-
-def _cycles(name: str, value) -> Tuple[WarmupCosineDecaySchedule, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise TypeError(f"`{name}` must be a non-empty sequence of "
-                        f"warmup_cosine_decay_schedule(...) schedules, got {value!r}")
-    cycles = tuple(value)
-    for i, cycle in enumerate(cycles):
-        if not isinstance(cycle, WarmupCosineDecaySchedule):
-            raise TypeError(f"`{name}` element {i} must be a warmup_cosine_decay_schedule(...) "
-                            f"schedule, got {cycle!r}")
-    if not cycles:
-        raise ValueError(f"`{name}` must be a non-empty sequence of "
-                         f"warmup_cosine_decay_schedule(...) schedules, got {value!r}")
-    return cycles
-
-
-@factory("sgdr_schedule")
-class SgdrSchedule(_Built, Composite):
-    """`cycles[i](step - start_i)`, cycle `i` starting where the cycles before it end."""
-
-    cycles: Tuple[WarmupCosineDecaySchedule, ...] = field(_cycles)
-
-    def _build(self):
-        boundaries, end = [], 0
-        for cycle in self.cycles:
-            end += cycle.decay_steps
-            boundaries.append(end)
-        return JoinSchedules(self.cycles, tuple(boundaries[:-1]))
-
-
-@documented
-def sgdr_schedule(cycles: Sequence[WarmupCosineDecaySchedule]) -> SgdrSchedule:
-    """optax's `sgdr_schedule`: warmup-cosine cycles one after another (SGD with restarts).
-
-        start_0 = 0,  start_{i+1} = start_i + cycles[i].decay_steps
-        rate = cycles[i](step - start_i)      # start_i <= step < start_{i+1}
-        rate = cycles[-1](step - start_{-1})  # after the last start
-
-    Each cycle lasts its own `decay_steps`, as in optax (whose argument is the
-    list of the cycles' keyword dicts: here the cycles themselves).
+    In each phase of `schedule` (same `pct`, same `anneal_strategy`) the
+    momentum goes the other way: `max_momentum -> base_momentum` while the
+    rate rises, `base_momentum -> max_momentum` while it falls (three_phase:
+    `max -> base`, `base -> max`, then held at `max`). PyTorch writes it to the
+    optimizer's `momentum` (or Adam's `betas[0]`); `schedule.momentum()` is
+    the same schedule.
 
     Args:
-      cycles: A non-empty sequence of `warmup_cosine_decay_schedule(...)` schedules.
-
-    Returns:
-      A `SgdrSchedule` schedule (holding a tuple).
+      schedule: A `one_cycle(...)` schedule.
+      base_momentum: The momentum at the peak rate, a finite number >= 0.
+      max_momentum: The momentum at the start and end, a finite number >= 0.
     """
-    return SgdrSchedule(cycles)
+    return OneCycleMomentum(schedule, base_momentum, max_momentum)
 
 
-class _Onecycle(_Built):
+class _Onecycle(Built):
     """optax's one-cycle schedules: a `piecewise_interpolate_schedule` from `peak / div`."""
 
     _KIND = "linear"

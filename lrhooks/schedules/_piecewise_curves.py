@@ -1,143 +1,20 @@
-"""optax's schedules that the TF1 family lacks: `exponential_decay` with
-`transition_begin` and `end_value`, `cosine_decay_schedule` with `exponent`,
-and `piecewise_interpolate_schedule`.
+"""Piecewise curves: values at boundaries, joined by linear or cosine interpolation.
 
-optax evaluates in float32 unless `jax_enable_x64` is set; lrhooks computes in
-float64, equal to optax with x64 enabled (checked over 1,000 random cases per
-schedule). This module never imports TensorFlow.
+optax's `piecewise_interpolate_schedule` and the Model Garden's
+`StepCosineDecayWithOffset` (`official.modeling.optimization.lr_schedule`), in
+float64 (optax with `jax_enable_x64`; the Model Garden evaluates in float32).
+This module never imports TensorFlow.
 """
 
 import math
-from typing import Iterable, Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import (Schedule, documented, factory, field, optional,
-                                     power_or_inf)
+from lrhooks.schedules._base import Schedule, documented, factory, field
+from lrhooks.schedules._steps import increasing_steps, scale_pairs
 
-__all__ = ["OptaxExponentialDecay", "CosineDecaySchedule", "PiecewiseInterpolateSchedule",
-           "optax_exponential_decay", "cosine_decay_schedule", "piecewise_interpolate_schedule"]
-
-
-@factory("optax_exponential_decay")
-class OptaxExponentialDecay(Schedule):
-    """`init_value * decay_rate ** ((step - begin) / transition_steps)`, clipped at `end_value`."""
-
-    init_value: float = field(checks.real)
-    transition_steps: int = field(checks.positive_count)
-    decay_rate: float = field(checks.positive)
-    transition_begin: int = field(checks.non_negative_count, 0)
-    staircase: bool = field(checks.flag, False)
-    end_value: Optional[float] = field(optional(checks.real), None)
-
-    def _value(self, step):
-        count = step - self.transition_begin
-        if count <= 0:
-            value = self.init_value
-        else:
-            p = count / self.transition_steps
-            if self.staircase:
-                p = math.floor(p)
-            value = self.init_value * power_or_inf(self.decay_rate, p)
-        if self.end_value is not None:
-            clip = max if self.decay_rate < 1.0 else min
-            value = clip(value, self.end_value)
-        return value
-
-    def _breakpoints(self, total_steps):
-        begin, steps = self.transition_begin, self.transition_steps
-        yield begin
-        if self.staircase:
-            yield from range(begin + steps, total_steps, steps)
-
-
-@documented
-def optax_exponential_decay(init_value: float, transition_steps: int, decay_rate: float,
-                            transition_begin: int = 0, staircase: bool = False,
-                            end_value: Optional[float] = None) -> OptaxExponentialDecay:
-    """optax's `exponential_decay`, with its `transition_begin` and `end_value`.
-
-        count = step - transition_begin
-        p = count / transition_steps                 # floor(...) if staircase
-        rate = init_value                            # count <= 0
-        rate = init_value * decay_rate ** p          # count > 0
-        rate = max(rate, end_value)   # if end_value is not None and decay_rate < 1
-        rate = min(rate, end_value)   # if end_value is not None and decay_rate >= 1
-
-    Deviation: optax turns a `transition_steps <= 0` or `decay_rate == 0`
-    into a constant schedule (with a log line) and a negative
-    `transition_begin` into 0; lrhooks rejects them (use `constant`).
-
-    Args:
-      init_value: The rate until `transition_begin`, a finite number >= 0.
-      transition_steps: Steps per factor `decay_rate`, an integer > 0.
-      decay_rate: A finite number > 0.
-      transition_begin: The step the decay starts at, an integer >= 0.
-      staircase: Whether to decay in whole steps of `transition_steps` (a bool).
-      end_value: The bound the rate is clipped at, a finite number >= 0, or None.
-    """
-    return OptaxExponentialDecay(init_value, transition_steps, decay_rate, transition_begin,
-                                 staircase, end_value)
-
-
-@factory("cosine_decay_schedule")
-class CosineDecaySchedule(Schedule):
-    """`init_value * ((1 - alpha) * (0.5 * (1 + cos(pi * p))) ** exponent + alpha)`."""
-
-    init_value: float = field(checks.real)
-    decay_steps: int = field(checks.positive_count)
-    alpha: float = field(checks.real, 0.0)
-    exponent: float = field(checks.real, 1.0)
-
-    def _value(self, step):
-        count = min(float(step), float(self.decay_steps))
-        cosine = 0.5 * (1 + math.cos(math.pi * count / float(self.decay_steps)))
-        return self.init_value * ((1 - self.alpha) * cosine ** self.exponent + self.alpha)
-
-    def _breakpoints(self, total_steps):
-        return (self.decay_steps,)
-
-
-@documented
-def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.0,
-                          exponent: float = 1.0) -> CosineDecaySchedule:
-    """optax's `cosine_decay_schedule`: cosine decay with an exponent.
-
-        p = min(step, decay_steps) / decay_steps
-        rate = init_value * ((1 - alpha) * (0.5 * (1 + cos(pi * p))) ** exponent + alpha)
-
-    With `exponent=1` it is TF's `cosine_decay`. optax's
-    `warmup_cosine_decay_schedule(init, peak, W, T, end, exponent)` is
-    `join_schedules([polynomial_decay(init, W, peak, 1.0), cosine_decay_schedule(peak,
-    T - W, end / peak, exponent)], [W])`.
-
-    Args:
-      init_value: The initial rate, a finite number >= 0.
-      decay_steps: An integer > 0.
-      alpha: The final rate as a fraction of `init_value`, finite, >= 0.
-      exponent: The exponent of the cosine factor, a finite number >= 0.
-    """
-    return CosineDecaySchedule(init_value, decay_steps, alpha, exponent)
-
-
-def scale_pairs(name: str, value) -> Tuple[Tuple[int, float], ...]:
-    """A dict `{boundary: scale}` or a sequence of `(boundary, scale)` pairs, sorted."""
-    if isinstance(value, dict):
-        value = list(value.items())
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise TypeError(f"`{name}` must be a dict or a sequence of (boundary, scale) pairs, "
-                        f"got {value!r}")
-    pairs = []
-    for i, pair in enumerate(value):
-        pair = tuple(pair) if isinstance(pair, (tuple, list)) else ()
-        if len(pair) != 2:
-            raise TypeError(f"`{name}` element {i} must be a (boundary, scale) pair, "
-                            f"got {value!r}")
-        pairs.append((checks.non_negative_count(name, pair[0], i),
-                      checks.real(name, pair[1], element=i)))
-    boundaries = [b for b, _ in pairs]
-    if len(set(boundaries)) != len(boundaries):
-        raise ValueError(f"`{name}` boundaries must be distinct, got {boundaries!r}")
-    return tuple(sorted(pairs))
+__all__ = ["PiecewiseInterpolateSchedule", "StepCosineDecayWithOffset",
+           "piecewise_interpolate_schedule", "step_cosine_decay_with_offset"]
 
 
 def _cosine_interpolate(start: float, end: float, pct: float) -> float:
@@ -194,3 +71,69 @@ def piecewise_interpolate_schedule(
       A `PiecewiseInterpolateSchedule` schedule (holding sorted pairs).
     """
     return PiecewiseInterpolateSchedule(interpolate_type, init_value, boundaries_and_scales)
+
+
+def _values(name: str, value) -> Tuple[float, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"`{name}` must be a sequence of rates, got {value!r}")
+    return tuple(checks.real(name, v, element=i) for i, v in enumerate(value))
+
+
+@factory("step_cosine_decay_with_offset")
+class StepCosineDecayWithOffset(Schedule):
+    """Cosine from `values[i]` to `values[i + 1]` between `boundaries[i]` and `[i + 1]`."""
+
+    boundaries: Tuple[int, ...] = field(increasing_steps)
+    values: Tuple[float, ...] = field(_values)
+    offset: int = field(checks.non_negative_count, 0)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if len(self.values) != len(self.boundaries):
+            raise ValueError(f"`values` must have len(boundaries) = {len(self.boundaries)} "
+                             f"elements, got {len(self.values)}")
+        if len(self.values) < 2:
+            raise ValueError(f"`values` must have at least 2 elements (the Model Garden "
+                             f"divides by a zero length with one; use constant), "
+                             f"got {list(self.values)!r}")
+
+    def _value(self, step):
+        s = float(step - self.offset)
+        b, v = self.boundaries, self.values
+        level = max([i for i in range(1, len(b)) if s >= b[i]], default=0)
+        if level == len(b) - 1:
+            return v[-1]  # The Model Garden: NaN (a cosine over 0 steps); held here.
+        start = 0.0 if level == 0 else float(b[level])
+        length = b[level + 1] - b[level]
+        return (v[level] - v[level + 1]) * (
+            math.cos(math.pi * (s - start) / length) + 1.0) / 2.0 + v[level + 1]
+
+    def _breakpoints(self, total_steps):
+        return (self.offset + b for b in self.boundaries[1:])
+
+
+@documented
+def step_cosine_decay_with_offset(boundaries: Sequence[int], values: Sequence[float],
+                                  offset: int = 0) -> StepCosineDecayWithOffset:
+    """The Model Garden's `StepCosineDecayWithOffset(boundaries, values, offset)`.
+
+    With `s = step - offset`, `b = boundaries`, `v = values` (`n` of each) and
+    level `i` the last `i >= 1` with `s >= b[i]` (else 0):
+
+        rate = (v[0] - v[1]) * (cos(pi * s / (b[1] - b[0])) + 1) / 2 + v[1]      # level 0
+        rate = (v[i] - v[i+1]) * (cos(pi * (s - b[i]) / (b[i+1] - b[i])) + 1) / 2 + v[i+1]
+        rate = v[n-1]                                                         # s >= b[n-1]
+
+    So the rate falls along a half cosine from `v[i]` at `b[i]` to `v[i+1]` at
+    `b[i+1]` (level 0 measures `s` from 0, as the Model Garden does, so give
+    `b[0] = 0`). Deviation: from the last boundary on the Model Garden divides
+    by a zero length and yields NaN; lrhooks holds `v[n-1]` there. With its
+    `LinearWarmup`: `warmup(step_cosine_decay_with_offset(...), W,
+    warmup_learning_rate, offset=False)`.
+
+    Args:
+      boundaries: Integers >= 0, strictly increasing, at least 2.
+      values: As many rates as boundaries, finite numbers >= 0.
+      offset: Steps before `s` counts from 0, an integer >= 0.
+    """
+    return StepCosineDecayWithOffset(boundaries, values, offset)

@@ -1,23 +1,150 @@
-"""TensorFlow's other schedules: the Model Garden's power decays
-(`official.modeling.optimization.lr_schedule`) and `noisy_linear_cosine_decay`.
+"""Power-law decays: the rate falls as a power of the step (`step ** -0.5` and others).
 
-The Model Garden evaluates in float32; lrhooks computes the same formulas in
-float64 (equal to a relative ~1e-7, the float32 rounding; checked over 1,000
-random cases per schedule). This module never imports TensorFlow.
+fairseq's and transformers' `inverse_sqrt`, the Transformer's `noam` rate,
+tensor2tensor's `rsqrt_decay` factor and the Model Garden's power decays
+(`official.modeling.optimization.lr_schedule`: `DirectPowerDecay`,
+`PowerAndLinearDecay`, `PowerDecayWithOffset`). tensor2tensor and the Model
+Garden evaluate in float32; lrhooks computes the same formulas in float64
+(equal to a relative ~1e-7, the float32 rounding). This module never imports TensorFlow.
 """
 
 import math
-import random
+from typing import Optional
 
 from lrhooks import checks
-from lrhooks.schedules._base import (Composite, Number, Schedule, documented, factory, field,
+from lrhooks.schedules._base import (Schedule, documented, factory, field, optional,
                                      power_or_inf)
-from lrhooks.schedules._products import schedule_check
+from lrhooks.schedules._warmup_decays import ramp
 
-__all__ = ["PowerAndLinearDecay", "DirectPowerDecay", "PowerDecayWithOffset",
-           "PolynomialWarmup", "NoisyLinearCosineDecay", "power_and_linear_decay",
-           "direct_power_decay", "power_decay_with_offset", "polynomial_warmup",
-           "noisy_linear_cosine_decay"]
+__all__ = ["InverseSqrt", "Noam", "RsqrtDecay", "DirectPowerDecay", "PowerAndLinearDecay",
+           "PowerDecayWithOffset", "inverse_sqrt", "noam", "rsqrt_decay", "direct_power_decay",
+           "power_and_linear_decay", "power_decay_with_offset"]
+
+
+@factory("inverse_sqrt")
+class InverseSqrt(Schedule):
+    """`learning_rate / sqrt((step + timescale - W) / timescale)` after a linear warmup."""
+
+    learning_rate: float = field(checks.real)
+    warmup_steps: int = field(checks.non_negative_count)
+    timescale: Optional[int] = field(optional(checks.positive_count), None)
+    warmup_init_lr: float = field(checks.real, 0.0)
+
+    @property
+    def effective_timescale(self) -> int:
+        """`timescale`, or transformers' default: `warmup_steps or 10000`."""
+        return self.timescale if self.timescale is not None else (self.warmup_steps or 10_000)
+
+    def _value(self, step):
+        w = self.warmup_steps
+        if step < w:
+            if self.warmup_init_lr == 0.0:  # transformers' `lr * step / max(1, W)`
+                return self.learning_rate * ramp(step, w)
+            lr_step = (self.learning_rate - self.warmup_init_lr) / w  # fairseq
+            return self.warmup_init_lr + step * lr_step
+        timescale = self.effective_timescale
+        shift = timescale - w
+        return self.learning_rate * (1.0 / math.sqrt((step + shift) / timescale))
+
+    def _breakpoints(self, total_steps):
+        return (self.warmup_steps,) if self.warmup_steps else ()
+
+
+@documented
+def inverse_sqrt(learning_rate: float, warmup_steps: int, timescale: Optional[int] = None,
+                 warmup_init_lr: float = 0.0) -> InverseSqrt:
+    """Inverse square root decay after a linear warmup (transformers, fairseq).
+
+    With `W = warmup_steps` and `tau = timescale` (default `W`, or 10000 when
+    `W == 0`, as transformers):
+
+        rate = warmup_init_lr + step * (learning_rate - warmup_init_lr) / W   # step < W
+        rate = learning_rate / sqrt((step + tau - W) / tau)                   # step >= W
+
+    Equals `transformers.get_inverse_sqrt_schedule(opt, W, timescale)` (rate
+    `learning_rate * lr_lambda(step)`, with `warmup_init_lr=0`) and fairseq's
+    `inverse_sqrt` (`--lr`, `--warmup-updates`, `--warmup-init-lr`; its decay
+    `lr * sqrt(W) / sqrt(step)` is this one with `tau = W`). The Transformer's
+    "noam" rate `d_model**-0.5 * min(step**-0.5, step * W**-1.5)` is
+    `noam(d_model, W)`; tensor2tensor's `rsqrt_decay` factor is `rsqrt_decay(W)`.
+
+    Args:
+      learning_rate: The peak rate (at step `W`), a finite number >= 0.
+      warmup_steps: `W`, an integer >= 0.
+      timescale: `tau`, an integer > 0, or None for the default.
+      warmup_init_lr: The rate at step 0, a finite number >= 0.
+    """
+    return InverseSqrt(learning_rate, warmup_steps, timescale, warmup_init_lr)
+
+
+@factory("noam")
+class Noam(Schedule):
+    """`factor * d_model ** -0.5 * min(s ** -0.5, s * warmup_steps ** -1.5)`, `s = step + offset`.
+    """
+
+    d_model: int = field(checks.positive_count)
+    warmup_steps: int = field(checks.positive_count)
+    factor: float = field(checks.real, 1.0)
+    offset: int = field(checks.non_negative_count, 0)
+
+    def _value(self, step):
+        s = step + self.offset
+        if s == 0:
+            return 0.0
+        return self.factor * self.d_model ** -0.5 * min(s ** -0.5, s * self.warmup_steps ** -1.5)
+
+    def _breakpoints(self, total_steps):
+        return (max(0, self.warmup_steps - self.offset),)
+
+
+@documented
+def noam(d_model: int, warmup_steps: int, factor: float = 1.0, offset: int = 0) -> Noam:
+    """The Transformer's rate ("Attention is all you need", 5.3; "noam").
+
+        s = step + offset
+        rate = factor * d_model ** -0.5 * min(s ** -0.5, s * warmup_steps ** -1.5)
+        rate = 0                                                  # s == 0
+
+    It rises linearly to its peak `factor * (d_model * warmup_steps) ** -0.5`
+    at `s = warmup_steps` and then decays as `s ** -0.5`. The paper counts
+    steps from 1: `offset=1` trains the first step (global step 0) at `s = 1`,
+    as tensor2tensor's legacy `noam` scheme (`(step + 1)`, with `factor =
+    5000 * learning_rate * optimizer_correction`) and the Annotated
+    Transformer do; with `offset=0` the first step trains at rate 0.
+
+    Args:
+      d_model: The model width, an integer > 0.
+      warmup_steps: An integer > 0.
+      factor: A finite number >= 0 (tensor2tensor's `learning_rate_constant`).
+      offset: Added to the step, an integer >= 0.
+    """
+    return Noam(d_model, warmup_steps, factor, offset)
+
+
+@factory("rsqrt_decay")
+class RsqrtDecay(Schedule):
+    """`1 / sqrt(max(step, warmup_steps))` (tensor2tensor's factor)."""
+
+    warmup_steps: int = field(checks.positive_count)
+
+    def _value(self, step):
+        return 1.0 / math.sqrt(max(step, self.warmup_steps))
+
+    def _breakpoints(self, total_steps):
+        return (self.warmup_steps,)
+
+
+@documented
+def rsqrt_decay(warmup_steps: int) -> RsqrtDecay:
+    """tensor2tensor's `rsqrt_decay` factor: `rate = 1 / sqrt(max(step, warmup_steps))`.
+
+    A factor, meant for `product([...])` or `t2t_schedule` (it is
+    `warmup_steps ** -0.5` until `warmup_steps`).
+
+    Args:
+      warmup_steps: An integer > 0.
+    """
+    return RsqrtDecay(warmup_steps)
 
 
 @factory("direct_power_decay")
@@ -128,118 +255,3 @@ def power_decay_with_offset(initial_learning_rate: float, power: float = 1.0,
       pre_offset_learning_rate: The rate up to `offset` and the cap, finite, >= 0.
     """
     return PowerDecayWithOffset(initial_learning_rate, power, offset, pre_offset_learning_rate)
-
-
-@factory("polynomial_warmup")
-class PolynomialWarmup(Composite):
-    """`schedule(W) * (max(step, 1) / W) ** power` for `step < W`, then `schedule(step)`."""
-
-    schedule: Schedule = field(schedule_check)
-    warmup_steps: int = field(checks.non_negative_count)
-    power: float = field(checks.finite, 1.0)
-
-    def _value(self, step):
-        w = self.warmup_steps
-        if step >= w:
-            return self.schedule(step)
-        target = self.schedule(w)
-        return target * power_or_inf(max(float(step), 1.0) / w, self.power)
-
-    def _breakpoints(self, total_steps):
-        return (self.warmup_steps, *(b for b in self.schedule.breakpoints(total_steps)
-                                     if b > self.warmup_steps))
-
-
-@documented
-def polynomial_warmup(schedule: Schedule, warmup_steps: int,
-                      power: float = 1.0) -> PolynomialWarmup:
-    """The Model Garden's `PolynomialWarmUp(after_warmup_lr_sched, warmup_steps, power)`.
-
-        rate = schedule(W) * (max(step, 1) / W) ** power     # step < W
-        rate = schedule(step)                                # step >= W
-
-    `schedule` sees the global step (no offset), like `warmup(...,
-    offset=False)`; note `max(step, 1)`: step 0 already trains at
-    `schedule(W) / W ** power`.
-
-    Args:
-      schedule: The `Schedule` after the warmup (a constant rate: `constant(r)`).
-      warmup_steps: `W`, an integer >= 0.
-      power: The warmup's exponent, a finite number.
-    """
-    return PolynomialWarmup(schedule, warmup_steps, power)
-
-
-@factory("noisy_linear_cosine_decay")
-class NoisyLinearCosineDecay(Schedule):
-    """`lr * ((alpha + linear + noise) * cosine + beta)`, `noise` a seeded normal draw."""
-
-    learning_rate: float = field(checks.real)
-    decay_steps: Number = field(checks.positive_steps)
-    initial_variance: float = field(checks.real, 1.0)
-    variance_decay: float = field(checks.real, 0.55)
-    num_periods: float = field(checks.real, 0.5)
-    alpha: float = field(checks.real, 0.0)
-    beta: float = field(checks.real, 0.001)
-    seed: int = field(checks.non_negative_count, 0)
-
-    def noise(self, step: int) -> float:
-        """The noise at `step`: `sqrt(initial_variance / (1 + min(step, decay_steps)) **
-        variance_decay) * z`, `z` a standard normal draw that depends only on `(seed, step)`
-        (TF draws with the variance of the clipped step, as here)."""
-        step = checks.step(step)
-        z = random.Random(f"lrhooks-noise:{self.seed}:{step}").gauss(0.0, 1.0)
-        bounded = min(step, self.decay_steps)
-        return math.sqrt(self.initial_variance / (1 + bounded) ** self.variance_decay) * z
-
-    def _value(self, step):
-        bounded = min(step, self.decay_steps)
-        linear = (self.decay_steps - bounded) / self.decay_steps
-        fraction = 2.0 * self.num_periods * bounded / self.decay_steps
-        cosine = 0.5 * (1.0 + math.cos(math.pi * fraction))
-        return self.learning_rate * ((self.alpha + linear + self.noise(step)) * cosine
-                                     + self.beta)
-
-    def _breakpoints(self, total_steps):
-        return (math.ceil(self.decay_steps),)
-
-
-@documented
-def noisy_linear_cosine_decay(learning_rate: float, decay_steps: Number,
-                              initial_variance: float = 1.0, variance_decay: float = 0.55,
-                              num_periods: float = 0.5, alpha: float = 0.0, beta: float = 0.001,
-                              seed: int = 0) -> NoisyLinearCosineDecay:
-    """TF's `noisy_linear_cosine_decay`, with reproducible noise.
-
-        s = min(step, decay_steps)
-        linear = (decay_steps - s) / decay_steps
-        cosine = 0.5 * (1 + cos(pi * 2 * num_periods * s / decay_steps))
-        noise = sqrt(initial_variance / (1 + s) ** variance_decay) * z(seed, step)
-        rate = learning_rate * ((alpha + linear + noise) * cosine + beta)
-
-    Deviation (deliberate): TF draws `z` from its random op on every
-    evaluation, so the rate of a step differs from run to run, between the
-    rate applied and the rate logged, and after a restart. Here `z(seed,
-    step)` is a standard normal draw that depends only on `seed` and the
-    step (Python's `random.Random` seeded with both): a pure function, the
-    same in every run, every worker and after a restore. TF's values are
-    matched exactly with `initial_variance=0` (no noise); with noise, the
-    distribution is TF's (its variance, like TF's, stops decaying at
-    `decay_steps`: TF computes it from the clipped step `s`). The rate can be
-    negative when the noise is (as in TF); the setter hook then fails in one
-    line naming the step.
-
-    Args:
-      learning_rate: A finite number >= 0.
-      decay_steps: An integer or finite float > 0.
-      initial_variance: The noise variance at step 0, a finite number >= 0.
-      variance_decay: The variance decays as `(1 + step) ** -variance_decay`, >= 0.
-      num_periods: Cosine periods, a finite number >= 0.
-      alpha, beta: As in `linear_cosine_decay`, finite numbers >= 0.
-      seed: Picks the noise sequence, an integer >= 0.
-
-    Returns:
-      A `NoisyLinearCosineDecay` schedule (`noise(step)` gives the noise term).
-    """
-    return NoisyLinearCosineDecay(learning_rate, decay_steps, initial_variance, variance_decay,
-                                  num_periods, alpha, beta, seed)

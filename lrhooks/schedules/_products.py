@@ -1,46 +1,104 @@
-"""Schedules combined from schedules: `product` (PyTorch's ChainedScheduler of
-multiplicative schedulers, the factor strings of tensor2tensor) and `join_schedules` (optax).
+"""Schedules multiplied: by a constant (`scaled`, `linear_scaling`) or by each other (`product`).
 
-This module never imports TensorFlow.
+`product` is PyTorch's `ChainedScheduler` of multiplicative schedulers and
+tensor2tensor's factor products; PyTorch's recursion for the others is
+`chained_scheduler` (`_chained`). This module never imports TensorFlow.
 """
 
-import bisect
-from typing import Iterable, Sequence, Tuple
+from typing import Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
+from lrhooks.schedules._base import (Composite, Schedule, documented, factory, field,
+                                     schedule_arg, schedules_arg)
 
-__all__ = ["Product", "JoinSchedules", "product", "join_schedules", "schedule_check"]
-
-
-def schedule_check(name: str, value, element=None) -> Schedule:
-    """Checks for a `Schedule` (the argument of a combined schedule)."""
-    what = f"`{name}`" + ("" if element is None else f" element {element}")
-    if not isinstance(value, Schedule):
-        raise TypeError(f"{what} must be a lrhooks.schedules.Schedule, got {value!r}")
-    return value
+__all__ = ["Scaled", "LinearScaling", "Product", "scaled", "linear_scaling", "product"]
 
 
-def _schedules(name: str, value) -> Tuple[Schedule, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise TypeError(f"`{name}` must be a non-empty sequence of schedules, got {value!r}")
-    items = tuple(schedule_check(name, s, i) for i, s in enumerate(value))
-    if not items:
-        raise ValueError(f"`{name}` must be a non-empty sequence of schedules, got {value!r}")
-    return items
+class _TimesFactor(Composite):
+    """`schedule(step) * factor`, with the breakpoints of `schedule`.
+
+    Subclasses provide `schedule` (a field) and `factor` (a field or a property).
+    """
+
+    def _value(self, step):
+        return self.schedule(step) * self.factor
+
+    def _breakpoints(self, total_steps):
+        return self.schedule.breakpoints(total_steps)
 
 
-def _boundaries(name: str, value) -> Tuple[int, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise TypeError(f"`{name}` must be a sequence of integers >= 0, got {value!r}")
-    return tuple(checks.non_negative_count(name, b, i) for i, b in enumerate(value))
+@factory("scaled")
+class Scaled(_TimesFactor):
+    """`schedule(step) * factor`."""
+
+    schedule: Schedule = field(schedule_arg)
+    factor: float = field(checks.positive)
+
+
+def scaled(schedule: Schedule, factor: float) -> Scaled:
+    """A schedule times a constant: `rate = schedule(step) * factor`.
+
+    Args:
+      schedule: The `Schedule` to scale.
+      factor: The factor, a finite number > 0.
+
+    Returns:
+      A `Scaled` schedule, with the breakpoints of `schedule`.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return Scaled(schedule, factor)
+
+
+@factory("linear_scaling")
+class LinearScaling(_TimesFactor):
+    """`schedule(step) * (global_batch_size / reference_batch_size)`."""
+
+    schedule: Schedule = field(schedule_arg)
+    global_batch_size: int = field(checks.positive_count)
+    reference_batch_size: int = field(checks.positive_count)
+
+    @property
+    def factor(self) -> float:
+        """`global_batch_size / reference_batch_size`."""
+        return self.global_batch_size / self.reference_batch_size
+
+
+def linear_scaling(schedule: Schedule, global_batch_size: int,
+                   reference_batch_size: int) -> LinearScaling:
+    """The linear scaling rule (Goyal et al., 2017): the rate grows with the batch.
+
+        factor = global_batch_size / reference_batch_size
+        rate = schedule(step) * factor
+
+    `schedule` holds the rates tuned for `reference_batch_size` examples per
+    step (e.g. 0.1 for 256 in the paper's ResNet-50); the result is for
+    `global_batch_size` examples per step, summed over all replicas. The paper
+    pairs it with a warmup: `warmup(linear_scaling(...), warmup_steps)`.
+
+    Args:
+      schedule: The `Schedule` for the reference batch size.
+      global_batch_size: The batch size trained with, an integer > 0.
+      reference_batch_size: The batch size `schedule` is for, an integer > 0.
+
+    Returns:
+      A `LinearScaling` schedule (its `factor` property is the quotient), with
+      the breakpoints of `schedule`.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
+    """
+    return LinearScaling(schedule, global_batch_size, reference_batch_size)
 
 
 @factory("product")
 class Product(Composite):
     """`schedules[0](step) * schedules[1](step) * ...`."""
 
-    schedules: Tuple[Schedule, ...] = field(_schedules)
+    schedules: Tuple[Schedule, ...] = field(schedules_arg)
 
     def _value(self, step):
         value = 1.0
@@ -85,58 +143,3 @@ def product(schedules: Sequence[Schedule]) -> Product:
       ValueError: If `schedules` is empty.
     """
     return Product(schedules)
-
-
-@factory("join_schedules")
-class JoinSchedules(Composite):
-    """`schedules[i](step - boundaries[i-1])` for `boundaries[i-1] <= step < boundaries[i]`."""
-
-    schedules: Tuple[Schedule, ...] = field(_schedules)
-    boundaries: Tuple[int, ...] = field(_boundaries)
-
-    def __post_init__(self):
-        super().__post_init__()
-        if len(self.boundaries) != len(self.schedules) - 1:
-            raise ValueError(f"`boundaries` must have len(schedules) - 1 = "
-                             f"{len(self.schedules) - 1} elements, got {len(self.boundaries)}")
-        if any(b < a for a, b in zip(self.boundaries, self.boundaries[1:])):
-            raise ValueError(f"`boundaries` must be non-decreasing, got {self.boundaries!r}")
-
-    def _value(self, step):
-        i = bisect.bisect_right(self.boundaries, step)  # boundaries <= step
-        start = self.boundaries[i - 1] if i else 0
-        return self.schedules[i](step - start)
-
-    def _breakpoints(self, total_steps):
-        starts = (0,) + self.boundaries
-        for i, (schedule, start) in enumerate(zip(self.schedules, starts)):
-            if i:
-                yield from (start - 1, start)
-            if start < total_steps:
-                end = starts[i + 1] if i + 1 < len(starts) else total_steps
-                yield from (start + b for b in schedule.breakpoints(
-                    max(0, min(end, total_steps) - start)))
-
-
-@documented
-def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> JoinSchedules:
-    """optax's `join_schedules`: each schedule from its boundary on, seeing its own step.
-
-        rate = schedules[0](step)                          # step < boundaries[0]
-        rate = schedules[i](step - boundaries[i - 1])      # boundaries[i-1] <= step < boundaries[i]
-        rate = schedules[-1](step - boundaries[-1])        # step >= boundaries[-1]
-
-    Like `sequential`, but with absolute boundaries (optax's form) instead of
-    lengths. optax's `polynomial_schedule(init, end, power, steps, transition_begin=B)`
-    is `join_schedules([constant(init), polynomial_decay(init, steps, end, power)], [B])`.
-
-    Args:
-      schedules: A non-empty sequence of `Schedule`s.
-      boundaries: `len(schedules) - 1` integers >= 0, non-decreasing (a schedule
-        between equal boundaries never runs).
-
-    Returns:
-      A `JoinSchedules` schedule (holding tuples).
-    """
-    return JoinSchedules(schedules, boundaries)
-

@@ -1,65 +1,155 @@
-"""More of PyTorch's schedulers: CosineAnnealingLR, CosineAnnealingWarmRestarts,
-ConstantLR, LinearLR and SWALR.
+"""Warm restarts (SGDR): a decay that starts again from a peak at the end of each period.
 
-As in `lrhooks.schedules._cyclic`, `schedule(s)` is the value PyTorch's
-scheduler has set after `s` calls of `scheduler.step()` (`s = 0` right after
-construction). PyTorch computes most of these recursively (each step from the
-previous rate); lrhooks uses the closed forms PyTorch documents, which agree
-with the recursion to a relative ~1e-13 (checked over 1,000 random cases per
-schedule). This module never imports TensorFlow.
+TF's `cosine_decay_restarts`, PyTorch's `CosineAnnealingWarmRestarts` and
+optax's `sgdr_schedule` (warmup-cosine cycles one after another).
+This module never imports TensorFlow.
 """
 
 import math
-from typing import Optional
+from typing import Iterable, Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Number, Schedule, documented, factory, field
+from lrhooks.schedules._base import (Built, Composite, Number, Schedule, documented, factory,
+                                     field, first_step, power_or_inf)
+from lrhooks.schedules._cyclic import cosine_between
+from lrhooks.schedules._sequences import JoinSchedules
+from lrhooks.schedules._warmup_cosine import WarmupCosineDecaySchedule
 
-__all__ = ["CosineAnnealing", "CosineAnnealingWarmRestarts", "ConstantLR", "LinearLR",
-           "SWALR", "cosine_annealing", "cosine_annealing_warm_restarts", "constant_lr",
-           "linear_lr", "swalr"]
-
-
-def _cosine(high: float, low: float, fraction: float) -> float:
-    """`low + (high - low) * (1 + cos(pi * fraction)) / 2`."""
-    return low + (high - low) * (1 + math.cos(math.pi * fraction)) / 2
+__all__ = ["CosineDecayRestarts", "CosineAnnealingWarmRestarts", "SgdrSchedule",
+           "cosine_decay_restarts", "cosine_annealing_warm_restarts", "sgdr_schedule"]
 
 
-@factory("cosine_annealing")
-class CosineAnnealing(Schedule):
-    """`eta_min + (lr - eta_min) * (1 + cos(pi * step / t_max)) / 2`, periodic."""
+_RESTART_TOLERANCE = 1e-12
+
+
+def _last_true(predicate, guess: int) -> int:
+    """The largest `j >= 0` with `predicate(j)`, for a predicate that holds up
+    to some `j` and then never again; searched from `guess` (galloping)."""
+    lo, hi, jump = (guess, None, 1) if predicate(guess) else (None, guess, 1)
+    while lo is None or hi is None:
+        j = max(0, hi - jump) if lo is None else lo + jump
+        if predicate(j):
+            lo = j
+        else:
+            hi = j
+        jump *= 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if predicate(mid) else (lo, mid)
+    return lo
+
+
+@factory("cosine_decay_restarts")
+class CosineDecayRestarts(Schedule):
+    """SGDR: `learning_rate * ((1 - alpha) * 0.5 * m_mul ** i * (1 + cos(pi * p))
+    + alpha)` in period `i` (of `first_decay_steps * t_mul ** i` steps)."""
 
     learning_rate: float = field(checks.real)
-    t_max: Number = field(checks.positive_steps)
-    eta_min: float = field(checks.real, 0.0)
+    first_decay_steps: Number = field(checks.positive_steps)
+    t_mul: float = field(checks.positive, 2.0)
+    m_mul: float = field(checks.real, 1.0)
+    alpha: float = field(checks.real, 0.0)
+
+    def _sum(self, i: int) -> float:
+        """`S(i)`: where period `i` starts, in units of `first_decay_steps`."""
+        t = self.t_mul
+        return float(i) if t == 1.0 else (1.0 - power_or_inf(t, i)) / (1.0 - t)
+
+    def _restart(self, step: int) -> Tuple[int, float]:
+        """Returns `(i, p)`: the period index and the fraction of it done."""
+        t, f = self.t_mul, step / self.first_decay_steps
+        tolerance = min(_RESTART_TOLERANCE * (1.0 + f), 1e-6)
+        if t < 1.0 and f >= 1.0 / (1.0 - t) - 2.0 * tolerance:
+            raise ValueError(
+                f"`step` must be < {self.first_decay_steps / (1.0 - t)!r} "
+                f"(first_decay_steps / (1 - t_mul), where the restarts of "
+                f"t_mul < 1 accumulate), got {step}")
+        if t == 1.0:
+            i = math.floor(f)
+        else:  # TF's estimate; it can be one short exactly at a restart.
+            i = max(0, math.floor(math.log(1.0 - f * (1.0 - t)) / math.log(t)))
+        i = _last_true(lambda j: self._sum(j) <= f + tolerance, i)
+        p = (f - self._sum(i)) / t ** i
+        return i, min(max(p, 0.0), 1.0)
+
+    def _index(self, step: int) -> float:
+        try:
+            return self._restart(step)[0]
+        except ValueError:  # At or past the limit of a t_mul < 1.
+            return math.inf
 
     def _value(self, step):
-        return _cosine(self.learning_rate, self.eta_min, step / self.t_max)
+        i, p = self._restart(step)
+        cosine = 0.5 * power_or_inf(self.m_mul, i) * (1.0 + math.cos(math.pi * p))
+        return self.learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
+
+    def _start(self, k: int) -> int:
+        """The first step of period `k`."""
+        return first_step(lambda s: self._index(s) >= k,
+                           self.first_decay_steps * self._sum(k))
 
     def _breakpoints(self, total_steps):
-        count = int(total_steps // self.t_max) + 1
-        return (math.ceil(k * self.t_max) for k in range(1, count + 1))
+        t, first, k = self.t_mul, self.first_decay_steps, 1
+        end = total_steps if t >= 1.0 else min(total_steps, math.ceil(first / (1 - t)))
+        while first * self._sum(k) < end:
+            if first * power_or_inf(t, k) >= 1.0:  # Period k lasts a step or more.
+                yield self._start(k)
+                k += 1
+                continue
+            # Periods k, k + 1, ... are shorter than a step, so every step
+            # starts a period until one lasts a step again (period `later`).
+            if t <= 1.0:
+                yield from range(self._start(k), end)
+                return
+            later = max(k + 1, math.ceil(-math.log(first) / math.log(t)))
+            while first * t ** later < 1.0:
+                later += 1
+            while later > k + 1 and first * t ** (later - 1) >= 1.0:
+                later -= 1
+            yield from range(self._start(k), min(end, self._start(later)))
+            k = later
 
 
-@documented
-def cosine_annealing(learning_rate: float, t_max: Number,
-                     eta_min: float = 0.0) -> CosineAnnealing:
-    """PyTorch's `CosineAnnealingLR(optimizer, T_max, eta_min)`, which keeps going.
+def cosine_decay_restarts(learning_rate: float, first_decay_steps: Number,
+                          t_mul: float = 2.0, m_mul: float = 1.0,
+                          alpha: float = 0.0) -> CosineDecayRestarts:
+    """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter 2017).
 
-        rate = eta_min + (learning_rate - eta_min) * (1 + cos(pi * step / t_max)) / 2
+    Period `i` (from 0) lasts `first_decay_steps * t_mul ** i` steps and peaks
+    at `m_mul ** i * learning_rate`. With `f = step / first_decay_steps` and
+    `S(i) = (1 - t_mul ** i) / (1 - t_mul)` (`S(i) = i` if `t_mul == 1`):
 
-    Unlike `cosine_decay` (TF, held at its end), the rate rises again after
-    `t_max`: it is periodic with period `2 * t_max`, as PyTorch's is.
+        i = floor(log(1 - f * (1 - t_mul)) / log(t_mul))  # S(i) <= f < S(i+1)
+        p = (f - S(i)) / t_mul ** i
+        rate = learning_rate * ((1 - alpha) * 0.5 * m_mul ** i * (1 + cos(pi * p))
+                                + alpha)
+
+    Unlike TF, `i` is exact (`S(i) <= f < S(i + 1)`). At an exact restart
+    step TF's `floor(log(...) / log(t_mul))` can round to `i - 1` (e.g. float64
+    steps 7, 28, 280 for `first_decay_steps=7, t_mul=3`) and then gives
+    `alpha * learning_rate`, the end of the previous period, instead of the
+    restart peak. A restart within a relative 1e-12 of a step counts as
+    reached, so with `first_decay_steps=10, t_mul=1.1` step 21 (= 10 + 11) is
+    a restart although the float 1.1 is a bit more than 11/10. With
+    `t_mul < 1` the restarts accumulate at step `first_decay_steps /
+    (1 - t_mul)`; from there on TF returns NaN and calling the schedule
+    raises ValueError.
 
     Args:
-      learning_rate: The optimizer's rate (the peak), a finite number >= 0.
-      t_max: Half the period, an integer or finite float > 0.
-      eta_min: The trough, a finite number >= 0.
+      learning_rate: The initial rate, a finite number >= 0.
+      first_decay_steps: Length of period 0, an int or finite float > 0.
+      t_mul: Period length factor per restart, a finite number > 0.
+      m_mul: Peak rate factor per restart, a finite number >= 0.
+      alpha: The minimum rate as a fraction of `learning_rate`, finite, >= 0.
 
     Returns:
-      A `CosineAnnealing` schedule (breakpoints: the troughs and peaks).
+      A `CosineDecayRestarts` schedule.
+
+    Raises:
+      TypeError: If an argument has the wrong type (a bool for a number, say).
+      ValueError: If an argument is out of range (see Args).
     """
-    return CosineAnnealing(learning_rate, t_max, eta_min)
+    return CosineDecayRestarts(learning_rate, first_decay_steps, t_mul, m_mul, alpha)
 
 
 @factory("cosine_annealing_warm_restarts")
@@ -83,7 +173,7 @@ class CosineAnnealingWarmRestarts(Schedule):
 
     def _value(self, step):
         t_cur, t_i = self._period(step)
-        return _cosine(self.learning_rate, self.eta_min, t_cur / t_i)
+        return cosine_between(self.learning_rate, self.eta_min, t_cur / t_i)
 
     def _breakpoints(self, total_steps):
         start, length = 0, self.t_0
@@ -114,110 +204,50 @@ def cosine_annealing_warm_restarts(learning_rate: float, t_0: int, t_mult: int =
     return CosineAnnealingWarmRestarts(learning_rate, t_0, t_mult, eta_min)
 
 
-@factory("constant_lr")
-class ConstantLR(Schedule):
-    """`learning_rate * factor` for `step < total_iters`, then `learning_rate`."""
-
-    learning_rate: float = field(checks.real)
-    factor: float = field(checks.interval, 1.0 / 3, low=0.0, high=1.0)
-    total_iters: int = field(checks.positive_count, 5)
-
-    def _value(self, step):
-        return self.learning_rate * self.factor if step < self.total_iters else self.learning_rate
-
-    def _breakpoints(self, total_steps):
-        return (self.total_iters - 1, self.total_iters)
-
-
-@documented
-def constant_lr(learning_rate: float, factor: float = 1.0 / 3,
-                total_iters: int = 5) -> ConstantLR:
-    """PyTorch's `ConstantLR(optimizer, factor, total_iters)`.
-
-        rate = learning_rate * factor     # step < total_iters
-        rate = learning_rate              # step >= total_iters
-
-    Args:
-      learning_rate: The optimizer's rate, a finite number >= 0.
-      factor: A finite number in [0, 1].
-      total_iters: An integer > 0. (PyTorch accepts 0 and then keeps
-        `learning_rate * factor` for ever; use `constant` for a constant rate.)
-    """
-    return ConstantLR(learning_rate, factor, total_iters)
+def _cycles(name: str, value) -> Tuple[WarmupCosineDecaySchedule, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"`{name}` must be a non-empty sequence of "
+                        f"warmup_cosine_decay_schedule(...) schedules, got {value!r}")
+    cycles = tuple(value)
+    for i, cycle in enumerate(cycles):
+        if not isinstance(cycle, WarmupCosineDecaySchedule):
+            raise TypeError(f"`{name}` element {i} must be a warmup_cosine_decay_schedule(...) "
+                            f"schedule, got {cycle!r}")
+    if not cycles:
+        raise ValueError(f"`{name}` must be a non-empty sequence of "
+                         f"warmup_cosine_decay_schedule(...) schedules, got {value!r}")
+    return cycles
 
 
-@factory("linear_lr")
-class LinearLR(Schedule):
-    """`lr * (start + (end - start) * min(step, total_iters) / total_iters)`."""
+@factory("sgdr_schedule")
+class SgdrSchedule(Built, Composite):
+    """`cycles[i](step - start_i)`, cycle `i` starting where the cycles before it end."""
 
-    learning_rate: float = field(checks.real)
-    start_factor: float = field(checks.interval, 1.0 / 3, low=0.0, high=1.0, low_open=True)
-    end_factor: float = field(checks.interval, 1.0, low=0.0, high=1.0)
-    total_iters: int = field(checks.positive_count, 5)
+    cycles: Tuple[WarmupCosineDecaySchedule, ...] = field(_cycles)
 
-    def _value(self, step):
-        done = min(step, self.total_iters) / self.total_iters
-        return self.learning_rate * (
-            self.start_factor + (self.end_factor - self.start_factor) * done)
-
-    def _breakpoints(self, total_steps):
-        return (self.total_iters,)
+    def _build(self):
+        boundaries, end = [], 0
+        for cycle in self.cycles:
+            end += cycle.decay_steps
+            boundaries.append(end)
+        return JoinSchedules(self.cycles, tuple(boundaries[:-1]))
 
 
 @documented
-def linear_lr(learning_rate: float, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
-              total_iters: int = 5) -> LinearLR:
-    """PyTorch's `LinearLR(optimizer, start_factor, end_factor, total_iters)`.
+def sgdr_schedule(cycles: Sequence[WarmupCosineDecaySchedule]) -> SgdrSchedule:
+    """optax's `sgdr_schedule`: warmup-cosine cycles one after another (SGD with restarts).
 
-        f = start_factor + (end_factor - start_factor) * min(step, total_iters) / total_iters
-        rate = learning_rate * f
+        start_0 = 0,  start_{i+1} = start_i + cycles[i].decay_steps
+        rate = cycles[i](step - start_i)      # start_i <= step < start_{i+1}
+        rate = cycles[-1](step - start_{-1})  # after the last start
 
-    Args:
-      learning_rate: The optimizer's rate, a finite number >= 0.
-      start_factor: A finite number in (0, 1].
-      end_factor: A finite number in [0, 1].
-      total_iters: An integer > 0 (PyTorch's 0 is rejected: use `constant`).
-    """
-    return LinearLR(learning_rate, start_factor, end_factor, total_iters)
-
-
-@factory("swalr")
-class SWALR(Schedule):
-    """`swa_lr * a + learning_rate * (1 - a)`, `a` annealed over `anneal_epochs`."""
-
-    learning_rate: float = field(checks.real)
-    swa_lr: float = field(checks.real)
-    anneal_epochs: int = field(checks.non_negative_count, 10)
-    anneal_strategy: str = field(checks.choice, "cos", options=("cos", "linear"))
-
-    def _value(self, step):
-        if self.anneal_epochs == 0:  # PyTorch: swa_lr from the first step on
-            step = max(1, step)
-        t = max(0.0, min(1.0, step / max(1, self.anneal_epochs)))
-        alpha = (1 - math.cos(math.pi * t)) / 2 if self.anneal_strategy == "cos" else t
-        return self.swa_lr * alpha + self.learning_rate * (1 - alpha)
-
-    def _breakpoints(self, total_steps):
-        return (max(1, self.anneal_epochs),)
-
-
-@documented
-def swalr(learning_rate: float, swa_lr: float, anneal_epochs: int = 10,
-          anneal_strategy: str = "cos") -> SWALR:
-    """PyTorch's `SWALR(optimizer, swa_lr, anneal_epochs, anneal_strategy)`.
-
-        t = min(1, max(step, 1 if anneal_epochs == 0 else 0) / max(1, anneal_epochs))
-        a = (1 - cos(pi * t)) / 2     # 'cos'
-        a = t                         # 'linear'
-        rate = swa_lr * a + learning_rate * (1 - a)
-
-    `learning_rate` is the optimizer's rate when SWALR is built (usually where
-    SWA starts: `sequential([(swa_start, schedule)], final=swalr(...))`).
+    Each cycle lasts its own `decay_steps`, as in optax (whose argument is the
+    list of the cycles' keyword dicts: here the cycles themselves).
 
     Args:
-      learning_rate: The rate annealed from, a finite number >= 0.
-      swa_lr: The rate annealed to, a finite number >= 0.
-      anneal_epochs: Steps of the anneal, an integer >= 0.
-      anneal_strategy: 'cos' or 'linear'.
+      cycles: A non-empty sequence of `warmup_cosine_decay_schedule(...)` schedules.
+
+    Returns:
+      A `SgdrSchedule` schedule (holding a tuple).
     """
-    return SWALR(learning_rate, swa_lr, anneal_epochs, anneal_strategy)
+    return SgdrSchedule(cycles)

@@ -1,154 +1,32 @@
-"""Schedules built from other schedules: warmup, sequences and scaling.
+"""Schedules in sequence and shifted in time: `sequential`, `join_schedules`, `with_offset`.
 
-    >>> from lrhooks.schedules import cosine_decay, warmup
-    >>> s = warmup(cosine_decay(0.1, 1000), warmup_steps=100)
-    >>> s(0), s(50), s(100), s(600)
-    (0.0, 0.05, 0.1, 0.05)
-
-Like every schedule of `lrhooks.schedules`, these are immutable values: validated
-when built, equal and hashable by their arguments, with a `repr` that is the
-factory call (`eval(repr(s), vars(lrhooks.schedules)) == s`, nested schedules
-included). They wrap `lrhooks.schedules.Schedule` instances only. Import them
-from `lrhooks.schedules`. This module never imports TensorFlow.
+Each part of a sequence sees its own step from 0 (`sequential` by lengths,
+optax's `join_schedules` by absolute boundaries); `with_offset` is the Model
+Garden's `*WithOffset` wrappers, a schedule evaluated at `step - offset`. These
+are immutable values like every schedule (`eval(repr(s), vars(lrhooks.schedules))
+== s`, nested schedules included). This module never imports TensorFlow.
 """
 
 import bisect
-import math
 from typing import Iterable, Optional, Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Composite, Schedule, factory, field
+from lrhooks.schedules._base import (Composite, Schedule, documented, factory, field,
+                                     schedule_arg, schedules_arg)
+from lrhooks.schedules._cosine_decays import CosineDecay
+from lrhooks.schedules._decays import ExponentialDecay, PolynomialDecay
+from lrhooks.schedules._steps import PiecewiseConstant
 
-__all__ = ["Warmup", "Sequential", "Scaled", "LinearScaling", "warmup", "sequential",
-           "scaled", "linear_scaling"]
-
-WARMUP_KINDS = ("linear", "exponential", "constant")
-
-
-def _schedule_arg(name: str, value, element: Optional[str] = None) -> Schedule:
-    what = f"`{name}`" + ("" if element is None else f" {element}")
-    if not isinstance(value, Schedule):
-        raise TypeError(
-            f"{what} must be a lrhooks.schedules.Schedule, got {value!r}")
-    return value
+__all__ = ["Sequential", "JoinSchedules", "WithOffset", "sequential", "join_schedules",
+           "with_offset", "shifted"]
 
 
-def _shifted(schedule: Schedule, start: int, total_steps: int) -> Iterable[int]:
+def shifted(schedule: Schedule, start: int, total_steps: int) -> Iterable[int]:
     """`schedule`'s breakpoints when it runs from global step `start` on."""
     if start >= total_steps:
         return ()
     return (start + b for b in schedule.breakpoints(total_steps - start))
 
-
-# ---------------------------------------------------------------------------
-# warmup
-# ---------------------------------------------------------------------------
-
-@factory("warmup")
-class Warmup(Composite):
-    """A warmup of `warmup_steps` steps from `initial_learning_rate` into `schedule`.
-
-    With `W = warmup_steps`, `target = schedule(0 if offset else W)`, `t = step / W`
-    and `lr0 = initial_learning_rate`, for `step < W`:
-
-        rate = lr0 + (target - lr0) * t       # kind='linear'
-        rate = lr0 * (target / lr0) ** t      # kind='exponential'
-        rate = lr0                            # kind='constant'
-
-    and from the join on (`step >= W`): `rate = schedule(step - W if offset else step)`.
-    """
-
-    schedule: Schedule = field(_schedule_arg)
-    warmup_steps: int = field(checks.non_negative_count)
-    initial_learning_rate: float = field(checks.real, 0.0)
-    kind: str = field(checks.choice, "linear", options=WARMUP_KINDS)
-    offset: bool = field(checks.flag, True)
-
-    def __post_init__(self):
-        super().__post_init__()
-        if self.kind == "exponential" and self.initial_learning_rate == 0:
-            raise ValueError(
-                "`initial_learning_rate` must be > 0 for kind='exponential', got 0.0")
-
-    def _value(self, step):
-        w = self.warmup_steps
-        if step >= w:
-            return self.schedule(step - w if self.offset else step)
-        initial = self.initial_learning_rate
-        if self.kind == "constant":
-            return initial
-        target = self.schedule(0 if self.offset else w)
-        t = step / w
-        if self.kind == "linear":
-            return initial + (target - initial) * t
-        if target == 0:  # initial * 0 ** t
-            return initial if step == 0 else 0.0
-        # initial * (target / initial) ** t, without overflowing the quotient.
-        return initial * math.exp(t * (math.log(target) - math.log(initial)))
-
-    def _breakpoints(self, total_steps):
-        w = self.warmup_steps
-        if w == 0:
-            return self.schedule.breakpoints(total_steps)
-        if self.offset:
-            return (w, *_shifted(self.schedule, w, total_steps))
-        return (w, *(b for b in self.schedule.breakpoints(total_steps) if b > w))
-
-
-def warmup(schedule: Schedule, warmup_steps: int, initial_learning_rate: float = 0.0,
-           kind: str = "linear", offset: bool = True) -> Warmup:
-    """Warms up from `initial_learning_rate` into `schedule` over `warmup_steps`.
-
-    For `step < W = warmup_steps` the rate rises (or falls) from
-    `initial_learning_rate` (at step 0) towards `target`, the value of
-    `schedule` where the warmup ends; from step `W` on it is `schedule`'s rate.
-    With `lr0 = initial_learning_rate` and `t = step / W`:
-
-        target = schedule(0) if offset else schedule(W)
-        rate = lr0 + (target - lr0) * t      # step < W, kind='linear'
-        rate = lr0 * (target / lr0) ** t     # step < W, kind='exponential'
-        rate = lr0                           # step < W, kind='constant'
-        rate = schedule(step - W) if offset else schedule(step)      # step >= W
-
-    The join is at step `W`, where the rate is exactly `target`; the linear
-    and exponential warmups reach it continuously (step `W - 1` is at
-    `t = (W - 1) / W`), the constant one jumps there.
-
-    `offset` picks where `schedule` starts:
-      * `offset=True` (default): `schedule` starts after the warmup, seeing
-        `step - W` (0 at the join), like `sequential([(W, ramp)],
-        final=schedule)`, Keras' `CosineDecay(warmup_target=...,
-        warmup_steps=...)` and (for a schedule that starts at `lr`) timm's
-        `warmup_prefix=True`. A `cosine_decay(lr, N)` then ends at step `W + N`.
-      * `offset=False`: `schedule` sees the global step; the warmup replaces
-        its first `W` steps and rises to `schedule(W)`, not to `lr`, as the
-        Model Garden's `LinearWarmup`. A `cosine_decay(lr, N)` then ends at
-        step `N`. (timm's default, `warmup_prefix=False`, ramps towards `lr`
-        and then jumps onto the schedule: the `warmup_t` argument of
-        `timm_cosine`, `timm_tanh` and `timm_poly`.)
-
-    Args:
-      schedule: The `Schedule` to warm up into.
-      warmup_steps: `W`, an integer >= 0 (0: no warmup, the rate is `schedule`'s).
-      initial_learning_rate: The rate at step 0, a finite number >= 0 (> 0
-        for kind='exponential').
-      kind: 'linear', 'exponential' (geometric) or 'constant'.
-      offset: Whether `schedule` starts at the join (a bool, see above).
-
-    Returns:
-      A `Warmup` schedule. Its breakpoints are the join `W` and those of
-      `schedule` after it.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
-    """
-    return Warmup(schedule, warmup_steps, initial_learning_rate, kind, offset)
-
-
-# ---------------------------------------------------------------------------
-# sequential
-# ---------------------------------------------------------------------------
 
 def _parts(name: str, value) -> Tuple[Tuple[int, Schedule], ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
@@ -163,7 +41,7 @@ def _parts(name: str, value) -> Tuple[Tuple[int, Schedule], ...]:
                 f"`{name}` element {i} must be a (steps, schedule) pair, got {part!r}")
         steps, schedule = pair
         parts.append((checks.positive_count(name, steps, f"{i} steps"),
-                      _schedule_arg(name, schedule, f"element {i} schedule")))
+                      schedule_arg(name, schedule, f"element {i} schedule")))
     if not parts:
         raise ValueError(
             f"`{name}` must be a non-empty sequence of (steps, schedule) pairs, got {value!r}")
@@ -208,12 +86,12 @@ class Sequential(Composite):
             if i > 0:
                 yield start
             if i == last and self.final is None:
-                yield from _shifted(schedule, start, total_steps)
+                yield from shifted(schedule, start, total_steps)
             else:
-                yield from _shifted(schedule, start, min(total_steps, start + steps))
+                yield from shifted(schedule, start, min(total_steps, start + steps))
         if self.final is not None:
             yield self._end
-            yield from _shifted(self.final, self._end, total_steps)
+            yield from shifted(self.final, self._end, total_steps)
 
 
 def sequential(parts: Sequence[Tuple[int, Schedule]],
@@ -256,85 +134,109 @@ def sequential(parts: Sequence[Tuple[int, Schedule]],
     return Sequential(parts, final)
 
 
-# ---------------------------------------------------------------------------
-# scaled, linear_scaling
-# ---------------------------------------------------------------------------
+def _boundaries(name: str, value) -> Tuple[int, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"`{name}` must be a sequence of integers >= 0, got {value!r}")
+    return tuple(checks.non_negative_count(name, b, i) for i, b in enumerate(value))
 
-class _TimesFactor(Composite):
-    """`schedule(step) * factor`, with the breakpoints of `schedule`.
 
-    Subclasses provide `schedule` (a field) and `factor` (a field or a property).
-    """
+@factory("join_schedules")
+class JoinSchedules(Composite):
+    """`schedules[i](step - boundaries[i-1])` for `boundaries[i-1] <= step < boundaries[i]`."""
+
+    schedules: Tuple[Schedule, ...] = field(schedules_arg)
+    boundaries: Tuple[int, ...] = field(_boundaries)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if len(self.boundaries) != len(self.schedules) - 1:
+            raise ValueError(f"`boundaries` must have len(schedules) - 1 = "
+                             f"{len(self.schedules) - 1} elements, got {len(self.boundaries)}")
+        if any(b < a for a, b in zip(self.boundaries, self.boundaries[1:])):
+            raise ValueError(f"`boundaries` must be non-decreasing, got {self.boundaries!r}")
 
     def _value(self, step):
-        return self.schedule(step) * self.factor
+        i = bisect.bisect_right(self.boundaries, step)  # boundaries <= step
+        start = self.boundaries[i - 1] if i else 0
+        return self.schedules[i](step - start)
 
     def _breakpoints(self, total_steps):
-        return self.schedule.breakpoints(total_steps)
+        starts = (0,) + self.boundaries
+        for i, (schedule, start) in enumerate(zip(self.schedules, starts)):
+            if i:
+                yield from (start - 1, start)
+            if start < total_steps:
+                end = starts[i + 1] if i + 1 < len(starts) else total_steps
+                yield from (start + b for b in schedule.breakpoints(
+                    max(0, min(end, total_steps) - start)))
 
 
-@factory("scaled")
-class Scaled(_TimesFactor):
-    """`schedule(step) * factor`."""
+@documented
+def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> JoinSchedules:
+    """optax's `join_schedules`: each schedule from its boundary on, seeing its own step.
 
-    schedule: Schedule = field(_schedule_arg)
-    factor: float = field(checks.positive)
+        rate = schedules[0](step)                          # step < boundaries[0]
+        rate = schedules[i](step - boundaries[i - 1])      # boundaries[i-1] <= step < boundaries[i]
+        rate = schedules[-1](step - boundaries[-1])        # step >= boundaries[-1]
 
-
-def scaled(schedule: Schedule, factor: float) -> Scaled:
-    """A schedule times a constant: `rate = schedule(step) * factor`.
-
-    Args:
-      schedule: The `Schedule` to scale.
-      factor: The factor, a finite number > 0.
-
-    Returns:
-      A `Scaled` schedule, with the breakpoints of `schedule`.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
-    """
-    return Scaled(schedule, factor)
-
-
-@factory("linear_scaling")
-class LinearScaling(_TimesFactor):
-    """`schedule(step) * (global_batch_size / reference_batch_size)`."""
-
-    schedule: Schedule = field(_schedule_arg)
-    global_batch_size: int = field(checks.positive_count)
-    reference_batch_size: int = field(checks.positive_count)
-
-    @property
-    def factor(self) -> float:
-        """`global_batch_size / reference_batch_size`."""
-        return self.global_batch_size / self.reference_batch_size
-
-
-def linear_scaling(schedule: Schedule, global_batch_size: int,
-                   reference_batch_size: int) -> LinearScaling:
-    """The linear scaling rule (Goyal et al., 2017): the rate grows with the batch.
-
-        factor = global_batch_size / reference_batch_size
-        rate = schedule(step) * factor
-
-    `schedule` holds the rates tuned for `reference_batch_size` examples per
-    step (e.g. 0.1 for 256 in the paper's ResNet-50); the result is for
-    `global_batch_size` examples per step, summed over all replicas. The paper
-    pairs it with a warmup: `warmup(linear_scaling(...), warmup_steps)`.
+    Like `sequential`, but with absolute boundaries (optax's form) instead of
+    lengths. optax's `polynomial_schedule(init, end, power, steps, transition_begin=B)`
+    is `join_schedules([constant(init), polynomial_decay(init, steps, end, power)], [B])`.
 
     Args:
-      schedule: The `Schedule` for the reference batch size.
-      global_batch_size: The batch size trained with, an integer > 0.
-      reference_batch_size: The batch size `schedule` is for, an integer > 0.
+      schedules: A non-empty sequence of `Schedule`s.
+      boundaries: `len(schedules) - 1` integers >= 0, non-decreasing (a schedule
+        between equal boundaries never runs).
 
     Returns:
-      A `LinearScaling` schedule (its `factor` property is the quotient), with
-      the breakpoints of `schedule`.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+      A `JoinSchedules` schedule (holding tuples).
     """
-    return LinearScaling(schedule, global_batch_size, reference_batch_size)
+    return JoinSchedules(schedules, boundaries)
+
+
+_OFFSETTABLE = (PiecewiseConstant, ExponentialDecay, PolynomialDecay, CosineDecay)
+
+
+def _offsettable(name: str, value) -> Schedule:
+    if not isinstance(value, _OFFSETTABLE) or isinstance(value, PolynomialDecay) and value.cycle:
+        raise TypeError(f"`{name}` must be a piecewise_constant, exponential_decay, "
+                        f"polynomial_decay (cycle=False) or cosine_decay schedule, got {value!r}")
+    return value
+
+
+@factory("with_offset")
+class WithOffset(Composite):
+    """`schedule(step - offset)`, evaluated by the schedule's formula also before `offset`."""
+
+    schedule: Schedule = field(_offsettable)
+    offset: int = field(checks.non_negative_count)
+
+    def _value(self, step):
+        # The formulas of the four schedules hold for negative steps (TF's values).
+        return self.schedule._value(step - self.offset)  # pylint: disable=protected-access
+
+    def _breakpoints(self, total_steps):
+        moved = self.schedule.breakpoints(max(0, total_steps - self.offset))
+        return (self.offset, *(self.offset + b for b in moved))
+
+
+@documented
+def with_offset(schedule: Schedule, offset: int) -> WithOffset:
+    """The Model Garden's `PiecewiseConstantDecayWithOffset`, `ExponentialDecayWithOffset`,
+    `PolynomialDecayWithOffset` and `CosineDecayWithOffset`.
+
+        rate = schedule(step - offset)     # by schedule's own formula, also for step < offset
+
+    The Model Garden evaluates the Keras schedule at `step - offset`, a negative
+    step before the offset, and so does this: there `piecewise_constant` is
+    `values[0]`, `exponential_decay` is above its initial rate (`decay_rate **
+    p`, `p < 0`), `polynomial_decay` extrapolates `(1 - p) ** power` with `p <
+    0`, `cosine_decay` mirrors (`cos` is even). `polynomial_decay(...,
+    cycle=True)` is rejected (the Keras formula divides by zero before the offset).
+
+    Args:
+      schedule: A `piecewise_constant`, `exponential_decay`, `polynomial_decay`
+        (cycle=False) or `cosine_decay` schedule.
+      offset: An integer >= 0.
+    """
+    return WithOffset(schedule, offset)
