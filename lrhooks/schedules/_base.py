@@ -288,7 +288,8 @@ def documented(function=None, *, args: str = ""):
     head = head.rstrip() + args.rstrip() + "\n"
     if "Returns:" not in head:
         returned = typing.get_type_hints(function)["return"].__name__
-        head += f"\n    Returns:\n      A `{returned}` schedule.\n"
+        article = "An" if returned[0] in "AEIOU" else "A"
+        head += f"\n    Returns:\n      {article} `{returned}` schedule.\n"
     if "Raises:" not in head:
         head += _RAISES
     function.__doc__ = head + (marker + examples if marker else "")

@@ -184,8 +184,6 @@ def chained_scheduler(schedulers: Sequence[Schedule]) -> ChainedScheduler:
     for schedulers that are not multiplicative (a `cosine_annealing` with
     `eta_min`, or past `t_max`): `product` multiplies closed forms.
 
-        >>> s = chained_scheduler([constant_lr(1.0, 0.5, 2), cosine_annealing(1.0, 4, 0.1)])
-
     Args:
       schedulers: The twins of the chained PyTorch schedulers, all with the same
         `learning_rate`: `constant_lr` (ConstantLR, factor > 0), `linear_lr`
@@ -196,5 +194,10 @@ def chained_scheduler(schedulers: Sequence[Schedule]) -> ChainedScheduler:
 
     Returns:
       A `ChainedScheduler` schedule (memoized: O(1) per step in order).
+
+    Examples:
+      >>> s = chained_scheduler([constant_lr(1.0, 0.5, 2), cosine_annealing(1.0, 4, 0.1)])
+      >>> s(0), s(2), s(4)
+      (0.5, 0.5585786437626905, 0.1)
     """
     return ChainedScheduler(schedulers)

@@ -38,6 +38,7 @@ class CosineDecay(Schedule):
         return (math.ceil(self.decay_steps),)
 
 
+@documented
 def cosine_decay(learning_rate: float, decay_steps: Number,
                  alpha: float = 0.0) -> CosineDecay:
     """Cosine decay from `learning_rate` to `alpha * learning_rate`.
@@ -50,12 +51,10 @@ def cosine_decay(learning_rate: float, decay_steps: Number,
       decay_steps: Steps to decay over, an int or finite float > 0.
       alpha: The final rate as a fraction of `learning_rate`, finite and >= 0.
 
-    Returns:
-      A `CosineDecay` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = cosine_decay(0.1, 100)
+      >>> s(0), s(50), s(100), s(200)
+      (0.1, 0.05, 0.0, 0.0)
     """
     return CosineDecay(learning_rate, decay_steps, alpha)
 
@@ -84,6 +83,7 @@ class LinearCosineDecay(Schedule):
         return (math.ceil(self.decay_steps),)
 
 
+@documented
 def linear_cosine_decay(learning_rate: float, decay_steps: Number,
                         num_periods: float = 0.5, alpha: float = 0.0,
                         beta: float = 0.001) -> LinearCosineDecay:
@@ -101,12 +101,10 @@ def linear_cosine_decay(learning_rate: float, decay_steps: Number,
       alpha: Offset of the linear part, a finite number >= 0.
       beta: Constant offset (as a fraction of `learning_rate`), finite, >= 0.
 
-    Returns:
-      A `LinearCosineDecay` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = linear_cosine_decay(1.0, 100, beta=0.0)
+      >>> s(0), s(50), s(100)
+      (1.0, 0.25, 0.0)
     """
     return LinearCosineDecay(learning_rate, decay_steps, num_periods, alpha, beta)
 
@@ -181,6 +179,13 @@ def noisy_linear_cosine_decay(learning_rate: float, decay_steps: Number,
 
     Returns:
       A `NoisyLinearCosineDecay` schedule (`noise(step)` gives the noise term).
+
+    Examples:
+      >>> s = noisy_linear_cosine_decay(1.0, 100, initial_variance=0.0, beta=0.0)
+      >>> s(0), s(50)
+      (1.0, 0.25)
+      >>> noisy_linear_cosine_decay(1.0, 100)(50) == noisy_linear_cosine_decay(1.0, 100)(50)
+      True
     """
     return NoisyLinearCosineDecay(learning_rate, decay_steps, initial_variance, variance_decay,
                                   num_periods, alpha, beta, seed)
@@ -222,6 +227,11 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
       decay_steps: An integer > 0.
       alpha: The final rate as a fraction of `init_value`, finite, >= 0.
       exponent: The exponent of the cosine factor, a finite number >= 0.
+
+    Examples:
+      >>> s = cosine_decay_schedule(1.0, 100, exponent=2.0)
+      >>> s(0), s(50), s(100)
+      (1.0, 0.25, 0.0)
     """
     return CosineDecaySchedule(init_value, decay_steps, alpha, exponent)
 
@@ -264,5 +274,10 @@ def swalr(learning_rate: float, swa_lr: float, anneal_epochs: int = 10,
       swa_lr: The rate annealed to, a finite number >= 0.
       anneal_epochs: Steps of the anneal, an integer >= 0.
       anneal_strategy: 'cos' or 'linear'.
+
+    Examples:
+      >>> s = swalr(1.0, 0.5, anneal_epochs=10, anneal_strategy='linear')
+      >>> s(0), s(5), s(10), s(20)
+      (1.0, 0.75, 0.5, 0.5)
     """
     return SWALR(learning_rate, swa_lr, anneal_epochs, anneal_strategy)

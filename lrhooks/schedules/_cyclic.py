@@ -122,6 +122,7 @@ class Cyclic(Schedule):
         return CyclicMomentum(self, base_momentum, max_momentum)
 
 
+@documented
 def cyclic(base_lr: float, max_lr: float, step_size_up: Number = 2000,
            step_size_down: Optional[Number] = None, mode: str = "triangular",
            gamma: float = 1.0) -> Cyclic:
@@ -164,9 +165,10 @@ def cyclic(base_lr: float, max_lr: float, step_size_up: Number = 2000,
       'triangular2' mode the rate is monotone between them ('exp_range' with
       `gamma < 1` can peak before the end of a rising half).
 
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = cyclic(1.0, 3.0, step_size_up=4)
+      >>> s(0), s(2), s(4), s(6), s(8)
+      (1.0, 2.0, 3.0, 2.0, 1.0)
     """
     return Cyclic(base_lr, max_lr, step_size_up, step_size_down, mode, gamma)
 
@@ -216,6 +218,11 @@ def cyclic_momentum(schedule: Cyclic, base_momentum: float = 0.8,
       schedule: A `cyclic(...)` schedule.
       base_momentum: The momentum at the peak rate, a finite number >= 0.
       max_momentum: The momentum at `base_lr`, a finite number >= 0.
+
+    Examples:
+      >>> s = cyclic_momentum(cyclic(0.1, 0.5, step_size_up=4))
+      >>> s(0), s(4), s(8)
+      (0.9, 0.8, 0.9)
     """
     return CyclicMomentum(schedule, base_momentum, max_momentum)
 
@@ -258,5 +265,10 @@ def cosine_annealing(learning_rate: float, t_max: Number,
 
     Returns:
       A `CosineAnnealing` schedule (breakpoints: the troughs and peaks).
+
+    Examples:
+      >>> s = cosine_annealing(0.1, t_max=100)
+      >>> s(0), s(50), s(100), s(200)
+      (0.1, 0.05, 0.0, 0.1)
     """
     return CosineAnnealing(learning_rate, t_max, eta_min)

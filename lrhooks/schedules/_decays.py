@@ -41,18 +41,16 @@ class Constant(Schedule):
         return self.learning_rate
 
 
+@documented
 def constant(learning_rate: float) -> Constant:
     """A constant rate: `rate = learning_rate` at every step.
 
     Args:
       learning_rate: The rate, a finite number >= 0.
 
-    Returns:
-      A `Constant` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> constant(0.1)(5000)
+      0.1
     """
     return Constant(learning_rate)
 
@@ -86,6 +84,7 @@ class ExponentialDecay(_Decay):
         return self.learning_rate * power_or_inf(self.decay_rate, self._p(step))
 
 
+@documented
 def exponential_decay(learning_rate: float, decay_steps: Number, decay_rate: float,
                       staircase: bool = False) -> ExponentialDecay:
     """Exponential decay (a `decay_rate` > 1 makes the rate grow).
@@ -99,12 +98,11 @@ def exponential_decay(learning_rate: float, decay_steps: Number, decay_rate: flo
       decay_rate: The decay rate, a finite number >= 0.
       staircase: If True, `p = floor(step / decay_steps)` (a bool).
 
-    Returns:
-      An `ExponentialDecay` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> exponential_decay(0.1, 100, 0.5)(200)
+      0.025
+      >>> exponential_decay(0.1, 100, 0.5, staircase=True)(150)
+      0.05
     """
     return ExponentialDecay(learning_rate, decay_steps, decay_rate, staircase)
 
@@ -117,6 +115,7 @@ class InverseTimeDecay(_Decay):
         return self.learning_rate / (1.0 + self.decay_rate * self._p(step))
 
 
+@documented
 def inverse_time_decay(learning_rate: float, decay_steps: Number, decay_rate: float,
                        staircase: bool = False) -> InverseTimeDecay:
     """Inverse-time decay.
@@ -130,12 +129,9 @@ def inverse_time_decay(learning_rate: float, decay_steps: Number, decay_rate: fl
       decay_rate: The decay rate, a finite number >= 0.
       staircase: If True, `p = floor(step / decay_steps)` (a bool).
 
-    Returns:
-      An `InverseTimeDecay` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> inverse_time_decay(0.1, 100, 1.0)(300)
+      0.025
     """
     return InverseTimeDecay(learning_rate, decay_steps, decay_rate, staircase)
 
@@ -148,6 +144,7 @@ class NaturalExpDecay(_Decay):
         return self.learning_rate * math.exp(-self.decay_rate * self._p(step))
 
 
+@documented
 def natural_exp_decay(learning_rate: float, decay_steps: Number, decay_rate: float,
                       staircase: bool = False) -> NaturalExpDecay:
     """Natural exponential decay.
@@ -163,12 +160,10 @@ def natural_exp_decay(learning_rate: float, decay_steps: Number, decay_rate: flo
       decay_rate: The decay rate, a finite number >= 0.
       staircase: If True, `p = floor(step / decay_steps)` (a bool).
 
-    Returns:
-      A `NaturalExpDecay` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = natural_exp_decay(0.1, 100, 1.0, staircase=True)
+      >>> s(99) == 0.1, s(100) == 0.1 * math.exp(-1.0)
+      (True, True)
     """
     return NaturalExpDecay(learning_rate, decay_steps, decay_rate, staircase)
 
@@ -208,6 +203,7 @@ class PolynomialDecay(Schedule):
         return jumps + [s - 1 for s in jumps]
 
 
+@documented
 def polynomial_decay(learning_rate: float, decay_steps: Number,
                      end_learning_rate: float = 0.0001, power: float = 1.0,
                      cycle: bool = False) -> PolynomialDecay:
@@ -229,12 +225,10 @@ def polynomial_decay(learning_rate: float, decay_steps: Number,
       power: The exponent, a finite number > 0.
       cycle: Whether to restart after each `decay_steps` (a bool).
 
-    Returns:
-      A `PolynomialDecay` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = polynomial_decay(0.1, 100, end_learning_rate=0.0, power=1.0)
+      >>> s(0), s(50), s(100), s(150)
+      (0.1, 0.05, 0.0, 0.0)
     """
     return PolynomialDecay(learning_rate, decay_steps, end_learning_rate, power,
                            cycle)
@@ -296,6 +290,11 @@ def optax_exponential_decay(init_value: float, transition_steps: int, decay_rate
       transition_begin: The step the decay starts at, an integer >= 0.
       staircase: Whether to decay in whole steps of `transition_steps` (a bool).
       end_value: The bound the rate is clipped at, a finite number >= 0, or None.
+
+    Examples:
+      >>> s = optax_exponential_decay(1.0, 10, 0.5, transition_begin=5, end_value=0.3)
+      >>> s(5), s(15), s(100)
+      (1.0, 0.5, 0.3)
     """
     return OptaxExponentialDecay(init_value, transition_steps, decay_rate, transition_begin,
                                  staircase, end_value)

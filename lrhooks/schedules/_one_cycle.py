@@ -98,6 +98,7 @@ class OneCycle(Schedule):
         return OneCycleMomentum(self, base_momentum, max_momentum)
 
 
+@documented
 def one_cycle(max_lr: float, total_steps: int, pct_start: float = 0.3,
               anneal_strategy: str = "cos", div_factor: float = 25.0,
               final_div_factor: float = 1e4, three_phase: bool = False) -> OneCycle:
@@ -146,9 +147,12 @@ def one_cycle(max_lr: float, total_steps: int, pct_start: float = 0.3,
       but the last (the peak, for three_phase also the return to `initial_lr`),
       the first step of the next phase, and `total_steps - 1`.
 
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = one_cycle(1.0, total_steps=100, pct_start=0.25, anneal_strategy='linear')
+      >>> s(0), s(24), round(s(99), 9)
+      (0.04, 1.0, 4e-06)
+      >>> max(s(step) for step in range(100)) == s(24)
+      True
     """
     return OneCycle(max_lr, total_steps, pct_start, anneal_strategy, div_factor,
                     final_div_factor, three_phase)
@@ -198,6 +202,11 @@ def one_cycle_momentum(schedule: OneCycle, base_momentum: float = 0.85,
       schedule: A `one_cycle(...)` schedule.
       base_momentum: The momentum at the peak rate, a finite number >= 0.
       max_momentum: The momentum at the start and end, a finite number >= 0.
+
+    Examples:
+      >>> s = one_cycle_momentum(one_cycle(1.0, total_steps=100, pct_start=0.25))
+      >>> s(0), s(24), s(99)
+      (0.95, 0.85, 0.95)
     """
     return OneCycleMomentum(schedule, base_momentum, max_momentum)
 
@@ -254,6 +263,12 @@ def cosine_onecycle_schedule(transition_steps: int, peak_value: float, pct_start
       pct_start: The rising fraction, a finite number in [0, 1].
       div_factor: `peak_value / div_factor` is the initial rate, a finite number > 0.
       final_div_factor: The final rate's divisor of the initial rate, finite, > 0.
+
+    Examples:
+      >>> s = cosine_onecycle_schedule(100, 1.0, pct_start=0.5, div_factor=4.0,
+      ... final_div_factor=10.0)
+      >>> s(0), s(50), s(100)
+      (0.25, 1.0, 0.025)
     """
     return CosineOnecycleSchedule(transition_steps, peak_value, pct_start, div_factor,
                                   final_div_factor)
@@ -301,6 +316,12 @@ def linear_onecycle_schedule(transition_steps: int, peak_value: float, pct_start
       pct_final: The end of the fall back to `v0` as a fraction of `T`, in [0, 1].
       div_factor: `peak_value / div_factor` is the initial rate, a finite number > 0.
       final_div_factor: The final rate is `v0 / final_div_factor`, finite, > 0.
+
+    Examples:
+      >>> s = linear_onecycle_schedule(100, 1.0, pct_start=0.25, pct_final=0.75,
+      ... div_factor=4.0, final_div_factor=10.0)
+      >>> s(0), s(25), s(75), s(100)
+      (0.25, 1.0, 0.25, 0.025)
     """
     return LinearOnecycleSchedule(transition_steps, peak_value, pct_start, pct_final,
                                   div_factor, final_div_factor)

@@ -69,6 +69,11 @@ def piecewise_interpolate_schedule(
 
     Returns:
       A `PiecewiseInterpolateSchedule` schedule (holding sorted pairs).
+
+    Examples:
+      >>> s = piecewise_interpolate_schedule('linear', 1.0, {100: 0.5})
+      >>> s(0), s(50), s(100), s(200)
+      (1.0, 0.75, 0.5, 0.5)
     """
     return PiecewiseInterpolateSchedule(interpolate_type, init_value, boundaries_and_scales)
 
@@ -135,5 +140,10 @@ def step_cosine_decay_with_offset(boundaries: Sequence[int], values: Sequence[fl
       boundaries: Integers >= 0, strictly increasing, at least 2.
       values: As many rates as boundaries, finite numbers >= 0.
       offset: Steps before `s` counts from 0, an integer >= 0.
+
+    Examples:
+      >>> s = step_cosine_decay_with_offset([0, 100, 200], [1.0, 0.5, 0.1])
+      >>> s(0), s(50), s(100), s(300)
+      (1.0, 0.75, 0.5, 0.1)
     """
     return StepCosineDecayWithOffset(boundaries, values, offset)

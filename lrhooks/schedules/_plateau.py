@@ -188,6 +188,7 @@ class ReduceLROnPlateau(Schedule, StatefulSchedule):
                 f"cooldown_counter={self.cooldown_counter}, reports={self.reports}]")
 
 
+@documented
 def reduce_lr_on_plateau(learning_rate: float, mode: str = "min", factor: float = 0.1,
                          patience: int = 10, threshold: float = 1e-4,
                          threshold_mode: str = "rel", cooldown: int = 0, min_lr: float = 0.0,
@@ -216,9 +217,12 @@ def reduce_lr_on_plateau(learning_rate: float, mode: str = "min", factor: float 
     Returns:
       A `ReduceLROnPlateau` with no reports yet.
 
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = reduce_lr_on_plateau(1.0, patience=1, factor=0.5)
+      >>> [s.report(loss) for loss in (3.0, 3.0, 3.0)]
+      [False, False, True]
+      >>> s(0), s.version
+      (0.5, 1)
     """
     return ReduceLROnPlateau(learning_rate, mode, factor, patience, threshold, threshold_mode,
                              cooldown, min_lr, eps)
@@ -299,6 +303,13 @@ def timm_plateau(learning_rate: float, decay_rate: float = 0.1, patience_t: int 
 
     Returns:
       A `TimmPlateau` with no reports yet.
+
+    Examples:
+      >>> s = timm_plateau(1.0, decay_rate=0.5, patience_t=0, warmup_t=2)
+      >>> s(0), s.report(0.5), s(0), s.report(0.5), s(0)
+      (0.0, False, 0.5, False, 1.0)
+      >>> s.report(0.4), s.report(0.3), s(0)
+      (False, True, 0.5)
     """
     return TimmPlateau(learning_rate, decay_rate, patience_t, threshold, cooldown_t, warmup_t,
                        warmup_lr_init, lr_min, mode)

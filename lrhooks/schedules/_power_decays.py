@@ -73,6 +73,11 @@ def inverse_sqrt(learning_rate: float, warmup_steps: int, timescale: Optional[in
       warmup_steps: `W`, an integer >= 0.
       timescale: `tau`, an integer > 0, or None for the default.
       warmup_init_lr: The rate at step 0, a finite number >= 0.
+
+    Examples:
+      >>> s = inverse_sqrt(0.1, warmup_steps=100)
+      >>> s(50), s(100), s(400)
+      (0.05, 0.1, 0.05)
     """
     return InverseSqrt(learning_rate, warmup_steps, timescale, warmup_init_lr)
 
@@ -117,6 +122,11 @@ def noam(d_model: int, warmup_steps: int, factor: float = 1.0, offset: int = 0) 
       warmup_steps: An integer > 0.
       factor: A finite number >= 0 (tensor2tensor's `learning_rate_constant`).
       offset: Added to the step, an integer >= 0.
+
+    Examples:
+      >>> s = noam(d_model=512, warmup_steps=4000, offset=1)
+      >>> s(0) < s(3999), s(3999) == max(s(3998), s(3999), s(4000))
+      (True, True)
     """
     return Noam(d_model, warmup_steps, factor, offset)
 
@@ -143,6 +153,11 @@ def rsqrt_decay(warmup_steps: int) -> RsqrtDecay:
 
     Args:
       warmup_steps: An integer > 0.
+
+    Examples:
+      >>> s = rsqrt_decay(100)
+      >>> s(0), s(400)
+      (0.1, 0.05)
     """
     return RsqrtDecay(warmup_steps)
 
@@ -167,6 +182,11 @@ def direct_power_decay(initial_learning_rate: float, power: float = 1.0) -> Dire
     Args:
       initial_learning_rate: A finite number >= 0.
       power: A finite number (negative to decay, e.g. -0.5).
+
+    Examples:
+      >>> s = direct_power_decay(1.0, power=-0.5)
+      >>> s(0), s(4), s(100)
+      (1.0, 0.5, 0.1)
     """
     return DirectPowerDecay(initial_learning_rate, power)
 
@@ -214,6 +234,12 @@ def power_and_linear_decay(initial_learning_rate: float, total_decay_steps: int,
       power: A finite number (e.g. -0.5).
       linear_decay_fraction: `f`, a finite number in [0, 1].
       offset: Steps before the decay starts counting, an integer >= 0.
+
+    Examples:
+      >>> s = power_and_linear_decay(1.0, total_decay_steps=100, power=-0.5,
+      ... linear_decay_fraction=0.5)
+      >>> s(4), s(25), s(100)
+      (0.5, 0.2, 0.0)
     """
     return PowerAndLinearDecay(initial_learning_rate, total_decay_steps, power,
                                linear_decay_fraction, offset)
@@ -253,5 +279,10 @@ def power_decay_with_offset(initial_learning_rate: float, power: float = 1.0,
       power: A finite number (e.g. -0.5).
       offset: An integer >= 0.
       pre_offset_learning_rate: The rate up to `offset` and the cap, finite, >= 0.
+
+    Examples:
+      >>> s = power_decay_with_offset(1.0, power=-0.5, offset=10, pre_offset_learning_rate=0.5)
+      >>> s(10), s(14), s(110)
+      (0.5, 0.5, 0.1)
     """
     return PowerDecayWithOffset(initial_learning_rate, power, offset, pre_offset_learning_rate)

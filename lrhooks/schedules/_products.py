@@ -35,6 +35,7 @@ class Scaled(_TimesFactor):
     factor: float = field(checks.positive)
 
 
+@documented
 def scaled(schedule: Schedule, factor: float) -> Scaled:
     """A schedule times a constant: `rate = schedule(step) * factor`.
 
@@ -45,9 +46,9 @@ def scaled(schedule: Schedule, factor: float) -> Scaled:
     Returns:
       A `Scaled` schedule, with the breakpoints of `schedule`.
 
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> scaled(cosine_decay(0.1, 100), 10.0)(50)
+      0.5
     """
     return Scaled(schedule, factor)
 
@@ -66,6 +67,7 @@ class LinearScaling(_TimesFactor):
         return self.global_batch_size / self.reference_batch_size
 
 
+@documented
 def linear_scaling(schedule: Schedule, global_batch_size: int,
                    reference_batch_size: int) -> LinearScaling:
     """The linear scaling rule (Goyal et al., 2017): the rate grows with the batch.
@@ -87,9 +89,10 @@ def linear_scaling(schedule: Schedule, global_batch_size: int,
       A `LinearScaling` schedule (its `factor` property is the quotient), with
       the breakpoints of `schedule`.
 
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = linear_scaling(constant(0.1), global_batch_size=1024, reference_batch_size=256)
+      >>> s(0), s.factor
+      (0.4, 4.0)
     """
     return LinearScaling(schedule, global_batch_size, reference_batch_size)
 
@@ -141,5 +144,10 @@ def product(schedules: Sequence[Schedule]) -> Product:
     Raises:
       TypeError: If an argument has the wrong type.
       ValueError: If `schedules` is empty.
+
+    Examples:
+      >>> s = product([constant(2.0), exponential_decay(1.0, 1, 0.5)])
+      >>> s(0), s(1), s(3)
+      (2.0, 1.0, 0.25)
     """
     return Product(schedules)

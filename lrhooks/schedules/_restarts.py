@@ -110,6 +110,7 @@ class CosineDecayRestarts(Schedule):
             k = later
 
 
+@documented
 def cosine_decay_restarts(learning_rate: float, first_decay_steps: Number,
                           t_mul: float = 2.0, m_mul: float = 1.0,
                           alpha: float = 0.0) -> CosineDecayRestarts:
@@ -142,12 +143,10 @@ def cosine_decay_restarts(learning_rate: float, first_decay_steps: Number,
       m_mul: Peak rate factor per restart, a finite number >= 0.
       alpha: The minimum rate as a fraction of `learning_rate`, finite, >= 0.
 
-    Returns:
-      A `CosineDecayRestarts` schedule.
-
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = cosine_decay_restarts(0.1, first_decay_steps=100, t_mul=2.0, m_mul=0.5)
+      >>> s(0), s(100), s(200), s(300)
+      (0.1, 0.05, 0.025, 0.025)
     """
     return CosineDecayRestarts(learning_rate, first_decay_steps, t_mul, m_mul, alpha)
 
@@ -200,6 +199,11 @@ def cosine_annealing_warm_restarts(learning_rate: float, t_0: int, t_mult: int =
       t_0: The first period, an integer > 0.
       t_mult: The period factor, an integer > 0.
       eta_min: The trough, a finite number >= 0.
+
+    Examples:
+      >>> s = cosine_annealing_warm_restarts(0.1, t_0=10, t_mult=2)
+      >>> s(0), s(5), s(10), s(20), s(30)
+      (0.1, 0.05, 0.1, 0.05, 0.1)
     """
     return CosineAnnealingWarmRestarts(learning_rate, t_0, t_mult, eta_min)
 
@@ -249,5 +253,11 @@ def sgdr_schedule(cycles: Sequence[WarmupCosineDecaySchedule]) -> SgdrSchedule:
 
     Returns:
       A `SgdrSchedule` schedule (holding a tuple).
+
+    Examples:
+      >>> cycle = warmup_cosine_decay_schedule(0.0, 1.0, warmup_steps=10, decay_steps=100)
+      >>> s = sgdr_schedule([cycle, cycle])
+      >>> s(10), s(100), s(110)
+      (1.0, 0.0, 1.0)
     """
     return SgdrSchedule(cycles)

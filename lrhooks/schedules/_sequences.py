@@ -94,6 +94,7 @@ class Sequential(Composite):
             yield from shifted(self.final, self._end, total_steps)
 
 
+@documented
 def sequential(parts: Sequence[Tuple[int, Schedule]],
                final: Optional[Schedule] = None) -> Sequential:
     """Runs schedules one after another, each from its own step 0.
@@ -112,11 +113,6 @@ def sequential(parts: Sequence[Tuple[int, Schedule]],
     So the rate at a join `start_i` is `schedule_i(0)`, at `start_i - 1` it is
     `schedule_{i-1}(steps_{i-1} - 1)`; the parts are not made to meet.
 
-        >>> s = sequential([(10, constant(1.0)), (20, constant(0.5))],
-        ...                final=constant(0.1))
-        >>> s(9), s(10), s(29), s(30)
-        (1.0, 0.5, 0.5, 0.1)
-
     Args:
       parts: A non-empty sequence of `(steps, schedule)` pairs: `steps` an
         integer > 0, `schedule` a `Schedule`.
@@ -127,9 +123,10 @@ def sequential(parts: Sequence[Tuple[int, Schedule]],
       the joins `start_i` (and `end` with a `final`) and the breakpoints of
       each part inside its span.
 
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = sequential([(10, constant(1.0)), (20, constant(0.5))], final=constant(0.1))
+      >>> s(9), s(10), s(29), s(30)
+      (1.0, 0.5, 0.5, 0.1)
     """
     return Sequential(parts, final)
 
@@ -190,6 +187,11 @@ def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> 
 
     Returns:
       A `JoinSchedules` schedule (holding tuples).
+
+    Examples:
+      >>> s = join_schedules([constant(1.0), exponential_decay(1.0, 10, 0.5)], [100])
+      >>> s(99), s(100), s(110)
+      (1.0, 1.0, 0.5)
     """
     return JoinSchedules(schedules, boundaries)
 
@@ -238,5 +240,10 @@ def with_offset(schedule: Schedule, offset: int) -> WithOffset:
       schedule: A `piecewise_constant`, `exponential_decay`, `polynomial_decay`
         (cycle=False) or `cosine_decay` schedule.
       offset: An integer >= 0.
+
+    Examples:
+      >>> s = with_offset(exponential_decay(1.0, 10, 0.5), offset=100)
+      >>> s(100), s(110), s(90)
+      (1.0, 0.5, 2.0)
     """
     return WithOffset(schedule, offset)

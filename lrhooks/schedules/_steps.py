@@ -59,6 +59,7 @@ class PiecewiseConstant(Schedule):
         return (s for b in self.boundaries for s in (b, b + 1))
 
 
+@documented
 def piecewise_constant(boundaries: Sequence[int],
                        values: Sequence[float]) -> PiecewiseConstant:
     """A piecewise-constant rate, with TF's (inclusive upper bound) rule.
@@ -74,9 +75,10 @@ def piecewise_constant(boundaries: Sequence[int],
     Returns:
       A `PiecewiseConstant` schedule (holding tuples).
 
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = piecewise_constant([100, 200], [0.1, 0.01, 0.001])
+      >>> s(100), s(101), s(201)
+      (0.1, 0.01, 0.001)
     """
     return PiecewiseConstant(boundaries, values)
 
@@ -101,6 +103,7 @@ class StepDecay(Schedule):
         return range(self.step_size, total_steps, self.step_size)
 
 
+@documented
 def step_decay(learning_rate: float, step_size: int, gamma: float = 0.1) -> StepDecay:
     """Decay by `gamma` every `step_size` steps, as PyTorch's `StepLR`.
 
@@ -119,9 +122,10 @@ def step_decay(learning_rate: float, step_size: int, gamma: float = 0.1) -> Step
     Returns:
       A `StepDecay` schedule. Its breakpoints are the multiples of `step_size`.
 
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = step_decay(0.1, step_size=30, gamma=0.5)
+      >>> s(29), s(30), s(60)
+      (0.1, 0.05, 0.025)
     """
     return StepDecay(learning_rate, step_size, gamma)
 
@@ -171,6 +175,7 @@ class MultiStepDecay(Schedule):
         return self.milestones
 
 
+@documented
 def multistep_decay(learning_rate: float, milestones: Sequence[int],
                     gamma: float = 0.1) -> MultiStepDecay:
     """Decay by `gamma` at each milestone, as PyTorch's `MultiStepLR`.
@@ -193,9 +198,10 @@ def multistep_decay(learning_rate: float, milestones: Sequence[int],
       A `MultiStepDecay` schedule (holding a tuple), whose breakpoints are the
       milestones.
 
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = multistep_decay(1.0, [30, 80], gamma=0.5)
+      >>> s(29), s(30), s(80)
+      (1.0, 0.5, 0.25)
     """
     return MultiStepDecay(learning_rate, milestones, gamma)
 
@@ -258,5 +264,10 @@ def piecewise_constant_schedule(
 
     Returns:
       A `PiecewiseConstantSchedule` schedule (holding sorted pairs).
+
+    Examples:
+      >>> s = piecewise_constant_schedule(1.0, {100: 0.5, 200: 0.5})
+      >>> s(99), s(100), s(200)
+      (1.0, 0.5, 0.25)
     """
     return PiecewiseConstantSchedule(init_value, boundaries_and_scales)

@@ -135,6 +135,11 @@ def t2t_schedule(schedule: str, constant: float = 0.1, warmup_steps: int = 100,
 
     Returns:
       A `T2TSchedule` schedule (`schedule` normalized: no spaces).
+
+    Examples:
+      >>> s = t2t_schedule('constant*linear_warmup*rsqrt_decay', constant=2.0, warmup_steps=100)
+      >>> s(50), s(100), s(400)
+      (0.1, 0.2, 0.1)
     """
     return T2TSchedule(schedule, constant, warmup_steps, decay_steps, train_steps, hidden_size,
                        decay_rate, decay_staircase)

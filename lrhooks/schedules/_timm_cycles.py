@@ -120,6 +120,11 @@ def timm_cosine(learning_rate: float, t_initial: int, lr_min: float = 0.0,
 
     With `k = k_decay` (the k-decay paper's exponent; 1 is plain cosine, a finite
     number > 0).
+
+    Examples:
+      >>> s = timm_cosine(1.0, t_initial=100, lr_min=0.1, cycle_limit=2)
+      >>> s(0), s(50), s(100), s(200)
+      (1.0, 0.55, 1.0, 0.1)
     """
     return TimmCosine(learning_rate, t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit,
                       warmup_t, warmup_lr_init, warmup_prefix, k_decay)
@@ -166,6 +171,11 @@ def timm_tanh(learning_rate: float, t_initial: int, lb: float = -7.0, ub: float 
     towards the tanh curve's own value at `warmup_t`, not `learning_rate`.
     Without a warmup, step 0 is `learning_rate`, the rate timm's optimizer
     holds until the first `step(t)` (its `_get_lr(0)` is below it).
+
+    Examples:
+      >>> s = timm_tanh(1.0, t_initial=100)
+      >>> s(0) == 1.0, s(1) < 1.0, s(100)
+      (True, True, 0.0)
     """
     return TimmTanh(learning_rate, t_initial, lb, ub, lr_min, cycle_mul, cycle_decay,
                     cycle_limit, warmup_t, warmup_lr_init, warmup_prefix)
@@ -196,6 +206,11 @@ def timm_poly(learning_rate: float, t_initial: int, power: float = 0.5, lr_min: 
 
         rate = lr_min + (lr_max - lr_min) * (1 - t_curr ** k / t_i ** k) ** power
                (cycles and warmup as `timm_cosine`; `power` a finite number >= 0)
+
+    Examples:
+      >>> s = timm_poly(1.0, t_initial=100, power=1.0)
+      >>> s(0), s(50), s(100)
+      (1.0, 0.5, 0.0)
     """
     return TimmPoly(learning_rate, t_initial, power, lr_min, cycle_mul, cycle_decay,
                     cycle_limit, warmup_t, warmup_lr_init, warmup_prefix, k_decay)

@@ -125,7 +125,13 @@ def timm_step(learning_rate: float, decay_t: Number, decay_rate: float = 1.0,
     Args:
       learning_rate: The optimizer's rate, a finite number >= 0.
       decay_t: Steps per decay, an integer or finite float > 0.
-      decay_rate: The factor per decay, a finite number >= 0."""
+      decay_rate: The factor per decay, a finite number >= 0.
+
+    Examples:
+      >>> s = timm_step(1.0, decay_t=10, decay_rate=0.5, warmup_t=2, warmup_lr_init=0.5)
+      >>> s(0), s(1), s(2), s(12)
+      (0.5, 0.75, 1.0, 0.5)
+    """
     return TimmStep(learning_rate, decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix)
 
 
@@ -166,7 +172,13 @@ def timm_multistep(learning_rate: float, decay_t: Sequence[int], decay_rate: flo
       learning_rate: The optimizer's rate, a finite number >= 0.
       decay_t: The milestones, integers >= 0, non-decreasing (as in timm, one
         listed twice decays twice).
-      decay_rate: The factor per milestone, a finite number >= 0."""
+      decay_rate: The factor per milestone, a finite number >= 0.
+
+    Examples:
+      >>> s = timm_multistep(1.0, decay_t=[10, 20], decay_rate=0.5)
+      >>> s(8), s(9), s(19)
+      (1.0, 0.5, 0.25)
+    """
     return TimmMultistep(learning_rate, decay_t, decay_rate, warmup_t, warmup_lr_init,
                          warmup_prefix)
 
@@ -281,6 +293,12 @@ def timm_wsd(learning_rate: float, t_initial: int, decay_t: int, lr_min: float =
       decay_power: The 'power' decay exponent, a finite number > 0.
       decay_ratio: The 'exp' decay's `r`, in (0, 1).
       warmup_t: Warmup steps, an integer >= 0.
-      warmup_lr_init: The rate at step 0 of the warmup, a finite number >= 0."""
+      warmup_lr_init: The rate at step 0 of the warmup, a finite number >= 0.
+
+    Examples:
+      >>> s = timm_wsd(1.0, t_initial=100, decay_t=20, decay_fn='linear')
+      >>> s(0), s(80), s(90), s(100)
+      (1.0, 1.0, 0.5, 0.0)
+    """
     return TimmWsd(learning_rate, t_initial, decay_t, lr_min, stable_fn, stable_timescale,
                    stable_power, decay_fn, decay_power, decay_ratio, warmup_t, warmup_lr_init)

@@ -75,6 +75,7 @@ class Warmup(Composite):
         return (w, *(b for b in self.schedule.breakpoints(total_steps) if b > w))
 
 
+@documented
 def warmup(schedule: Schedule, warmup_steps: int, initial_learning_rate: float = 0.0,
            kind: str = "linear", offset: bool = True) -> Warmup:
     """Warms up from `initial_learning_rate` into `schedule` over `warmup_steps`.
@@ -119,9 +120,12 @@ def warmup(schedule: Schedule, warmup_steps: int, initial_learning_rate: float =
       A `Warmup` schedule. Its breakpoints are the join `W` and those of
       `schedule` after it.
 
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = warmup(constant(0.1), warmup_steps=10)
+      >>> s(0), s(5), s(10)
+      (0.0, 0.05, 0.1)
+      >>> warmup(cosine_decay(0.1, 100), 10, offset=False)(10) == cosine_decay(0.1, 100)(10)
+      True
     """
     return Warmup(schedule, warmup_steps, initial_learning_rate, kind, offset)
 
@@ -162,6 +166,11 @@ def polynomial_warmup(schedule: Schedule, warmup_steps: int,
       schedule: The `Schedule` after the warmup (a constant rate: `constant(r)`).
       warmup_steps: `W`, an integer >= 0.
       power: The warmup's exponent, a finite number.
+
+    Examples:
+      >>> s = polynomial_warmup(constant(1.0), warmup_steps=10, power=2.0)
+      >>> s(0), s(5), s(10)
+      (0.010000000000000002, 0.25, 1.0)
     """
     return PolynomialWarmup(schedule, warmup_steps, power)
 
@@ -194,6 +203,11 @@ def constant_lr(learning_rate: float, factor: float = 1.0 / 3,
       factor: A finite number in [0, 1].
       total_iters: An integer > 0. (PyTorch accepts 0 and then keeps
         `learning_rate * factor` for ever; use `constant` for a constant rate.)
+
+    Examples:
+      >>> s = constant_lr(0.1, factor=0.5, total_iters=3)
+      >>> s(0), s(2), s(3)
+      (0.05, 0.05, 0.1)
     """
     return ConstantLR(learning_rate, factor, total_iters)
 
@@ -229,5 +243,10 @@ def linear_lr(learning_rate: float, start_factor: float = 1.0 / 3, end_factor: f
       start_factor: A finite number in (0, 1].
       end_factor: A finite number in [0, 1].
       total_iters: An integer > 0 (PyTorch's 0 is rejected: use `constant`).
+
+    Examples:
+      >>> s = linear_lr(1.0, start_factor=0.5, end_factor=1.0, total_iters=4)
+      >>> s(0), s(2), s(4), s(100)
+      (0.5, 0.75, 1.0, 1.0)
     """
     return LinearLR(learning_rate, start_factor, end_factor, total_iters)

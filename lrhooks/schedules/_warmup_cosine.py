@@ -63,6 +63,11 @@ def cosine_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
       num_training_steps: `T`, an integer >= 0.
       num_cycles: Cosine waves over `T - W` steps, a finite number >= 0.
       min_lr_rate: The floor as a fraction of `learning_rate`, in [0, 1].
+
+    Examples:
+      >>> s = cosine_schedule_with_warmup(1.0, 10, 110)
+      >>> s(5), s(10), s(60), s(110)
+      (0.5, 1.0, 0.5, 0.0)
     """
     return CosineScheduleWithWarmup(learning_rate, num_warmup_steps, num_training_steps,
                                     num_cycles, min_lr_rate)
@@ -97,6 +102,11 @@ def cosine_with_hard_restarts_schedule_with_warmup(
       num_warmup_steps: `W`, an integer >= 0.
       num_training_steps: `T`, an integer >= 0.
       num_cycles: Hard restarts over `T - W` steps, an integer > 0.
+
+    Examples:
+      >>> s = cosine_with_hard_restarts_schedule_with_warmup(1.0, 0, 100, num_cycles=2)
+      >>> s(0), s(25), s(50), s(100)
+      (1.0, 0.5, 1.0, 0.0)
     """
     return CosineWithHardRestartsScheduleWithWarmup(learning_rate, num_warmup_steps,
                                                     num_training_steps, num_cycles)
@@ -170,6 +180,11 @@ def cosine_with_min_lr_schedule_with_warmup(
 
     `cosine_schedule_with_warmup(..., min_lr_rate=r)` with transformers' two
     ways to give the floor (exactly one of them, as transformers requires).
+
+    Examples:
+      >>> s = cosine_with_min_lr_schedule_with_warmup(1.0, 10, 110, min_lr=0.1)
+      >>> s(5), s(10), s(110)
+      (0.5, 1.0, 0.1)
     """
     return CosineWithMinLrScheduleWithWarmup(learning_rate, num_warmup_steps,
                                              num_training_steps, num_cycles, min_lr, min_lr_rate)
@@ -211,6 +226,11 @@ def cosine_with_min_lr_schedule_with_warmup_lr_rate(
     Unlike `cosine_with_min_lr_schedule_with_warmup`, step 0 already trains
     at `learning_rate / W` and the cosine is one step ahead (the scheduler
     type `cosine_warmup_with_min_lr`).
+
+    Examples:
+      >>> s = cosine_with_min_lr_schedule_with_warmup_lr_rate(1.0, 10, 110, min_lr_rate=0.1)
+      >>> s(0), s(9), s(109)
+      (0.1, 1.0, 0.1)
     """
     return CosineWithMinLrScheduleWithWarmupLrRate(learning_rate, num_warmup_steps,
                                                    num_training_steps, num_cycles, min_lr,
@@ -263,6 +283,12 @@ def warmup_cosine_decay_schedule(init_value: float, peak_value: float, warmup_st
       decay_steps: `T`, an integer > `W`.
       end_value: The final rate, a finite number >= 0.
       exponent: The cosine factor's exponent, a finite number >= 0.
+
+    Examples:
+      >>> s = warmup_cosine_decay_schedule(0.0, 1.0, warmup_steps=10, decay_steps=110,
+      ... end_value=0.1)
+      >>> s(5), s(10), s(60), s(110)
+      (0.5, 1.0, 0.55, 0.1)
     """
     return WarmupCosineDecaySchedule(init_value, peak_value, warmup_steps, decay_steps,
                                      end_value, exponent)

@@ -116,6 +116,11 @@ def warmup_stable_decay(learning_rate: float, num_warmup_steps: int, num_stable_
       decay_type: 'linear', 'cosine' or '1-sqrt'.
       min_lr_ratio: `r`, the start and end rate as a fraction, in [0, 1].
       num_cycles: Cosine waves in the decay (0.5: half a cosine), finite, >= 0.
+
+    Examples:
+      >>> s = warmup_stable_decay(1.0, 10, 80, 10, decay_type='linear')
+      >>> s(5), s(50), s(95), s(100)
+      (0.5, 1.0, 0.5, 0.0)
     """
     return WarmupStableDecay(learning_rate, num_warmup_steps, num_stable_steps,
                              num_decay_steps, warmup_type, decay_type, min_lr_ratio,
@@ -171,6 +176,11 @@ def linear_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
       learning_rate: The peak rate, a finite number >= 0.
       num_warmup_steps: `W`, an integer >= 0.
       num_training_steps: `T`, an integer >= 0 (the rate is 0 from `T` on).
+
+    Examples:
+      >>> s = linear_schedule_with_warmup(1.0, num_warmup_steps=10, num_training_steps=110)
+      >>> s(5), s(10), s(60), s(110)
+      (0.5, 1.0, 0.5, 0.0)
     """
     return LinearScheduleWithWarmup(learning_rate, num_warmup_steps, num_training_steps)
 
@@ -222,6 +232,11 @@ def polynomial_decay_schedule_with_warmup(
       num_training_steps: `T`, an integer > `W`.
       lr_end: The final rate, a finite number in [0, learning_rate].
       power: The exponent, a finite number >= 0.
+
+    Examples:
+      >>> s = polynomial_decay_schedule_with_warmup(1.0, 10, 110, lr_end=0.0, power=2.0)
+      >>> s(5), s(10), s(60), s(200)
+      (0.5, 1.0, 0.25, 0.0)
     """
     return PolynomialDecayScheduleWithWarmup(learning_rate, num_warmup_steps,
                                              num_training_steps, lr_end, power)
@@ -251,5 +266,10 @@ def constant_schedule_with_warmup(learning_rate: float,
     Args:
       learning_rate: The rate after the warmup, a finite number >= 0.
       num_warmup_steps: `W`, an integer >= 0.
+
+    Examples:
+      >>> s = constant_schedule_with_warmup(1.0, num_warmup_steps=4)
+      >>> s(0), s(2), s(4), s(100)
+      (0.0, 0.5, 1.0, 1.0)
     """
     return ConstantScheduleWithWarmup(learning_rate, num_warmup_steps)
