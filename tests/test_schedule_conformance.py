@@ -94,7 +94,7 @@ class Entry:
 
 REGISTRY = {
     # ------------------------------------------------------------------------------------------
-    # The tf.compat.v1.train family (lrhooks/schedules/_tf1.py): TF's argument names.
+    # The tf.compat.v1.train family (_decays, _cosine_decays, _steps, _restarts): TF's names.
     # ------------------------------------------------------------------------------------------
     "constant": Entry(
         arguments=("learning_rate",),
@@ -361,7 +361,7 @@ REGISTRY = {
         ],
     ),
     # ------------------------------------------------------------------------------------------
-    # Composition (lrhooks/schedules/_composition.py).
+    # Composition (lrhooks/schedules/_warmup.py, _sequences.py, _products.py).
     # ------------------------------------------------------------------------------------------
     "warmup": Entry(
         arguments=("schedule", "warmup_steps", "initial_learning_rate", "kind", "offset",),
@@ -555,7 +555,7 @@ REGISTRY = {
         ],
     ),
     # ------------------------------------------------------------------------------------------
-    # The PyTorch family (lrhooks/schedules/_pytorch.py): torch.optim.lr_scheduler's argument names
+    # The PyTorch family (_steps, _one_cycle, _cyclic): torch.optim.lr_scheduler's argument names
 # (minus optimizer and momentum).
     # ------------------------------------------------------------------------------------------
     "step_decay": Entry(

@@ -5,7 +5,6 @@ Golden tables, validation messages and the value semantics of every factory are 
 `warmup` and properties of random nested schedules.
 """
 
-import doctest
 import math
 
 import hypothesis
@@ -13,7 +12,6 @@ import pytest
 from hypothesis import strategies as st
 
 from lrhooks import schedules
-from lrhooks.schedules import _composition, _pytorch, _tf1
 from lrhooks.schedules import (constant, cosine_decay, cosine_decay_restarts,
                                exponential_decay, linear_scaling, one_cycle,
                                piecewise_constant, polynomial_decay, scaled, sequential,
@@ -150,13 +148,6 @@ def test_equality_and_hashing():
     assert len({a, warmup(cosine_decay(0.1, 100), 10), sequential([(10, _C)]),
                 sequential(iter([(10, _C)]))}) == 2
     assert linear_scaling(_C, 1000, 256).factor == 1000 / 256
-
-
-@pytest.mark.parametrize("module", [schedules, _composition, _pytorch, _tf1],
-                         ids=lambda m: m.__name__)
-def test_docstring_examples(module):
-    result = doctest.testmod(module, extraglobs=vars(schedules))
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ---------------------------------------------------------------------------

@@ -11,13 +11,13 @@ import abc
 import dataclasses
 import math
 import typing
-from typing import Any, Callable, ClassVar, Dict, Iterable, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, Iterable, Optional, Tuple, Union
 
 from lrhooks import checks
 
 __all__ = ["Number", "Schedule", "StatefulSchedule", "Composite", "stateful_parts",
-           "factory", "field", "optional", "instance_of", "with_fields", "documented",
-           "power_or_inf", "first_step"]
+           "Built", "factory", "field", "optional", "instance_of", "schedule_arg", "schedules_arg",
+           "with_fields", "documented", "power_or_inf", "first_step"]
 
 Number = Union[int, float]
 
@@ -160,6 +160,24 @@ class Composite(Schedule):
         return state[1]
 
 
+class Built(Schedule):
+    """A schedule computed by another one, `built`, made from its fields by `_build`
+    (optax's schedules that optax itself builds from others: the same construction)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "built", self._build())
+
+    def _build(self) -> Schedule:
+        raise NotImplementedError
+
+    def _value(self, step):
+        return self.built(step)
+
+    def _breakpoints(self, total_steps):
+        return self.built.breakpoints(total_steps)
+
+
 def stateful_parts(schedule: Callable[[int], float]) -> Tuple[Any, ...]:
     """The stateful schedules a schedule is or holds (empty for a pure one).
 
@@ -206,6 +224,24 @@ def instance_of(cls: type, what: str):
     return check
 
 
+def schedule_arg(name: str, value, element: Optional[str] = None) -> Schedule:
+    """A check for a `Schedule` argument (`element` names an item of a sequence: "element 2")."""
+    what = f"`{name}`" + ("" if element is None else f" {element}")
+    if not isinstance(value, Schedule):
+        raise TypeError(f"{what} must be a lrhooks.schedules.Schedule, got {value!r}")
+    return value
+
+
+def schedules_arg(name: str, value) -> Tuple[Schedule, ...]:
+    """A check for a non-empty sequence of `Schedule`s, returned as a tuple."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"`{name}` must be a non-empty sequence of schedules, got {value!r}")
+    items = tuple(schedule_arg(name, s, f"element {i}") for i, s in enumerate(value))
+    if not items:
+        raise ValueError(f"`{name}` must be a non-empty sequence of schedules, got {value!r}")
+    return items
+
+
 def with_fields(make: Callable[[], Dict[str, Tuple[Any, dataclasses.Field]]], after: str):
     """Class decorator (below `factory`): adds the fields `make()` returns after `after`.
 
@@ -235,17 +271,28 @@ _RAISES = """
 """
 
 
-def documented(function):
+def documented(function=None, *, args: str = ""):
     """Decorator: completes a factory's docstring with the sections every factory shares.
 
-    Appends `Returns: A `<return type>` schedule.` and the Raises section of a
-    validated schedule, each unless the docstring has its own.
+    Every factory's docstring is Google style: a summary, the formula, Args,
+    Returns, Raises and a doctest `Examples:` section. The factory writes the
+    summary, the formula, its Args and its Examples; this adds, before Examples,
+    `args` (Args lines a family shares, e.g. timm's warmup arguments), `Returns: A
+    `<return type>` schedule.` and the Raises section of a validated schedule, each
+    unless the docstring has its own. `@documented` or `@documented(args=...)`.
     """
+    if function is None:
+        return lambda wrapped: documented(wrapped, args=args)
     doc = function.__doc__.rstrip() + "\n"
-    if "Returns:" not in doc:
+    head, marker, examples = doc.partition("\n    Examples:\n")
+    head = head.rstrip() + args.rstrip() + "\n"
+    if "Returns:" not in head:
         returned = typing.get_type_hints(function)["return"].__name__
-        doc += f"\n    Returns:\n      A `{returned}` schedule.\n"
-    function.__doc__ = doc + ("" if "Raises:" in doc else _RAISES)
+        article = "An" if returned[0] in "AEIOU" else "A"
+        head += f"\n    Returns:\n      {article} `{returned}` schedule.\n"
+    if "Raises:" not in head:
+        head += _RAISES
+    function.__doc__ = head + (marker + examples if marker else "")
     return function
 
 

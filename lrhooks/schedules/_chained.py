@@ -12,11 +12,11 @@ imports TensorFlow.
 import math
 from typing import Callable, Dict, Sequence, Tuple
 
-from lrhooks.schedules._base import Composite, Schedule, documented, factory, field
-from lrhooks.schedules._combine import _schedules
-from lrhooks.schedules._pytorch import MultiStepDecay, StepDecay
-from lrhooks.schedules._pytorch_extra import ConstantLR, CosineAnnealing, LinearLR
-from lrhooks.schedules._tf1 import ExponentialDecay, PolynomialDecay
+from lrhooks.schedules._base import Composite, Schedule, documented, factory, field, schedules_arg
+from lrhooks.schedules._cyclic import CosineAnnealing
+from lrhooks.schedules._decays import ExponentialDecay, PolynomialDecay
+from lrhooks.schedules._steps import MultiStepDecay, StepDecay
+from lrhooks.schedules._warmup import ConstantLR, LinearLR
 
 __all__ = ["ChainedScheduler", "chained_scheduler", "CHAINABLE"]
 
@@ -96,7 +96,7 @@ def _cosine(s: CosineAnnealing, base: float) -> Step:
 
 
 def _chainable(name: str, value) -> Tuple[Schedule, ...]:
-    items = _schedules(name, value)
+    items = schedules_arg(name, value)
     for i, item in enumerate(items):
         ok = (isinstance(item, (LinearLR, StepDecay, MultiStepDecay, CosineAnnealing))
               or isinstance(item, ConstantLR) and item.factor > 0
@@ -184,8 +184,6 @@ def chained_scheduler(schedulers: Sequence[Schedule]) -> ChainedScheduler:
     for schedulers that are not multiplicative (a `cosine_annealing` with
     `eta_min`, or past `t_max`): `product` multiplies closed forms.
 
-        >>> s = chained_scheduler([constant_lr(1.0, 0.5, 2), cosine_annealing(1.0, 4, 0.1)])
-
     Args:
       schedulers: The twins of the chained PyTorch schedulers, all with the same
         `learning_rate`: `constant_lr` (ConstantLR, factor > 0), `linear_lr`
@@ -196,5 +194,10 @@ def chained_scheduler(schedulers: Sequence[Schedule]) -> ChainedScheduler:
 
     Returns:
       A `ChainedScheduler` schedule (memoized: O(1) per step in order).
+
+    Examples:
+      >>> s = chained_scheduler([constant_lr(1.0, 0.5, 2), cosine_annealing(1.0, 4, 0.1)])
+      >>> s(0), s(2), s(4)
+      (0.5, 0.5585786437626905, 0.1)
     """
     return ChainedScheduler(schedulers)

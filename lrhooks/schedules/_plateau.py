@@ -1,4 +1,4 @@
-"""`ReduceLROnPlateau`: a stateful schedule, PyTorch's reduce-on-plateau rule.
+"""Stateful schedules: reduce on plateau, PyTorch's rule (`ReduceLROnPlateau`) and timm's.
 
 `schedule(step)` is the current rate whatever the step, and each
 `report(value)` applies one metric observation with exactly the rules of
@@ -6,7 +6,8 @@
 `StatefulSchedule`: its `version` changes on each reduction, so a
 `LearningRateSetterHook` driving it applies the new rate from the next run on.
 `lrhooks.plateau.PlateauHook` reports a metric tensor and checkpoints the
-state. This module never imports TensorFlow (nor numpy).
+state. `TimmPlateau` is timm's `PlateauLRScheduler`: timm's warmup by reports,
+then the same rule. This module never imports TensorFlow (nor numpy).
 """
 
 import math
@@ -14,9 +15,10 @@ import numbers
 from typing import Any, Dict
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, StatefulSchedule
+from lrhooks.schedules._base import Schedule, StatefulSchedule, documented
 
-__all__ = ["ReduceLROnPlateau", "reduce_lr_on_plateau", "metric_value", "MODES",
+__all__ = ["ReduceLROnPlateau", "TimmPlateau", "reduce_lr_on_plateau", "timm_plateau",
+           "metric_value", "MODES",
            "THRESHOLD_MODES", "STATE_KEYS"]
 
 MODES = ("min", "max")
@@ -186,6 +188,7 @@ class ReduceLROnPlateau(Schedule, StatefulSchedule):
                 f"cooldown_counter={self.cooldown_counter}, reports={self.reports}]")
 
 
+@documented
 def reduce_lr_on_plateau(learning_rate: float, mode: str = "min", factor: float = 0.1,
                          patience: int = 10, threshold: float = 1e-4,
                          threshold_mode: str = "rel", cooldown: int = 0, min_lr: float = 0.0,
@@ -214,9 +217,99 @@ def reduce_lr_on_plateau(learning_rate: float, mode: str = "min", factor: float 
     Returns:
       A `ReduceLROnPlateau` with no reports yet.
 
-    Raises:
-      TypeError: If an argument has the wrong type (a bool for a number, say).
-      ValueError: If an argument is out of range (see Args).
+    Examples:
+      >>> s = reduce_lr_on_plateau(1.0, patience=1, factor=0.5)
+      >>> [s.report(loss) for loss in (3.0, 3.0, 3.0)]
+      [False, False, True]
+      >>> s(0), s.version
+      (0.5, 1)
     """
     return ReduceLROnPlateau(learning_rate, mode, factor, patience, threshold, threshold_mode,
                              cooldown, min_lr, eps)
+
+
+class TimmPlateau(ReduceLROnPlateau):
+    """timm's `PlateauLRScheduler`: its warmup, then PyTorch's `ReduceLROnPlateau`.
+
+    Stateful, driven by reports: report `k` (from 1) is timm's `step(k, metric)`
+    (once per epoch, as timm requires). While `k <= warmup_t` the rate after it
+    is `warmup_lr_init + k * (learning_rate - warmup_lr_init) / warmup_t` and the
+    metric is not used; later reports go to the plateau rule (mode 'max' by
+    default, as timm), starting from the rate the warmup ended at.
+    """
+
+    def __init__(self, learning_rate: float, decay_rate: float = 0.1, patience_t: int = 10,
+                 threshold: float = 1e-4, cooldown_t: int = 0, warmup_t: int = 0,
+                 warmup_lr_init: float = 0.0, lr_min: float = 0.0, mode: str = "max"):
+        """Validates the arguments (one-line TypeError/ValueError naming the argument)."""
+        decay_rate = checks.interval("decay_rate", decay_rate, 0.0, 1.0, low_open=True,
+                                     high_open=True)
+        patience_t = checks.non_negative_count("patience_t", patience_t)
+        cooldown_t = checks.non_negative_count("cooldown_t", cooldown_t)
+        super().__init__(learning_rate, mode=mode, factor=decay_rate, patience=patience_t,
+                         threshold=threshold, cooldown=cooldown_t, min_lr=lr_min)
+        self.warmup_t = checks.non_negative_count("warmup_t", warmup_t)
+        self.warmup_lr_init = checks.real("warmup_lr_init", warmup_lr_init)
+        if self.warmup_t:
+            self.rate = self.warmup_lr_init
+
+    def report(self, value: float) -> bool:
+        """Applies one report (timm's `step(k, metric)`); True when the plateau rule reduced."""
+        if self.reports >= self.warmup_t:
+            return super().report(value)
+        metric_value(value)
+        self.reports += 1
+        warmup_step = (self.initial_rate - self.warmup_lr_init) / self.warmup_t
+        self.rate = self.warmup_lr_init + self.reports * warmup_step
+        self.version += 1
+        return False
+
+    def config_spec(self) -> str:
+        """Its form in the flag language: the factory call that builds it fresh (no state)."""
+        return (f"timm_plateau(learning_rate={self.initial_rate!r}, "
+                f"decay_rate={self.factor!r}, patience_t={self.patience!r}, "
+                f"threshold={self.threshold!r}, cooldown_t={self.cooldown!r}, "
+                f"warmup_t={self.warmup_t!r}, warmup_lr_init={self.warmup_lr_init!r}, "
+                f"lr_min={self.min_lr!r}, mode={self.mode!r})")
+
+
+@documented
+def timm_plateau(learning_rate: float, decay_rate: float = 0.1, patience_t: int = 10,
+                 threshold: float = 1e-4, cooldown_t: int = 0, warmup_t: int = 0,
+                 warmup_lr_init: float = 0.0, lr_min: float = 0.0,
+                 mode: str = "max") -> TimmPlateau:
+    """A fresh timm `PlateauLRScheduler` (`--sched plateau`): warmup, then reduce on plateau.
+
+        after k reports:  rate = warmup_lr_init + k * (learning_rate - warmup_lr_init) / warmup_t
+                          (k <= warmup_t; those reports' metrics are not used)
+        then:             rate times `decay_rate` (down to `lr_min`) each time the
+                          metric has not improved for more than `patience_t` reports
+
+    Stateful like `reduce_lr_on_plateau` (report once per epoch, with
+    `lrhooks.PlateauHook` or `schedule.report(value)`); timm's plateau has no
+    `warmup_prefix` and no per-update stepping. Unlike timm, whose plateau state
+    is not saved in checkpoints, `PlateauHook` checkpoints it.
+
+    Args:
+      learning_rate: The optimizer's rate (where the warmup ends), a finite number >= 0.
+      decay_rate: The factor of a reduction, 0 < decay_rate < 1.
+      patience_t: Bad reports tolerated before reducing (an integer >= 0).
+      threshold: Minimum relative improvement that counts as better (>= 0).
+      cooldown_t: Reports to wait after a reduction (an integer >= 0).
+      warmup_t: Warmup reports (epochs), an integer >= 0.
+      warmup_lr_init: The rate before the first report, a finite number >= 0.
+      lr_min: Lower bound of the rate (>= 0).
+      mode: "max" (timm's default: higher is better, e.g. top-1) or "min".
+
+    Returns:
+      A `TimmPlateau` with no reports yet.
+
+    Examples:
+      >>> s = timm_plateau(1.0, decay_rate=0.5, patience_t=0, warmup_t=2)
+      >>> s(0), s.report(0.5), s(0), s.report(0.5), s(0)
+      (0.0, False, 0.5, False, 1.0)
+      >>> s.report(0.4), s.report(0.3), s(0)
+      (False, True, 0.5)
+    """
+    return TimmPlateau(learning_rate, decay_rate, patience_t, threshold, cooldown_t, warmup_t,
+                       warmup_lr_init, lr_min, mode)

@@ -4,7 +4,7 @@ This module never imports TensorFlow.
 """
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, factory, field
+from lrhooks.schedules._base import Schedule, documented, factory, field
 
 __all__ = ["LRRangeTestSchedule", "range_test_schedule"]
 
@@ -33,6 +33,7 @@ class LRRangeTestSchedule(Schedule):
         return self.min_lr * (self.max_lr / self.min_lr) ** (i / (self.num_steps - 1))
 
 
+@documented
 def range_test_schedule(min_lr: float, max_lr: float, num_steps: int,
                         start_step: int = 0) -> LRRangeTestSchedule:
     """The exponential ramp from `min_lr` to `max_lr` over `num_steps` steps.
@@ -48,7 +49,9 @@ def range_test_schedule(min_lr: float, max_lr: float, num_steps: int,
       num_steps: Steps of the ramp, an integer >= 2.
       start_step: The global step the ramp starts at (0 for a fresh model).
 
-    Raises:
-      TypeError, ValueError: An argument is out of range (one line naming it).
+    Examples:
+      >>> s = range_test_schedule(1e-4, 1.0, num_steps=5)
+      >>> s(0), s(2), s(4)
+      (0.0001, 0.01, 1.0)
     """
     return LRRangeTestSchedule(min_lr, max_lr, num_steps, start_step)

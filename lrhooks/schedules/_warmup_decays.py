@@ -1,31 +1,29 @@
-"""Transformer and LLM schedules: inverse square root, warmup-stable-decay and the
-`transformers` `get_*_schedule_with_warmup` family.
+"""A warmup and a decay in one formula: transformers' `*_with_warmup` family and WSD.
 
 Each rate is `learning_rate * factor(step)`, the factor computed with the
-peer's own float operations (`transformers.optimization` 5.x `lr_lambda`s,
-which `LambdaLR` multiplies by the optimizer's rate; fairseq's
-`inverse_sqrt`), so the values are the peer's, bit for bit where the same
-operations are used. This module never imports TensorFlow.
+peer's own float operations (`transformers.optimization` 5.x `lr_lambda`s, which
+`LambdaLR` multiplies by the optimizer's rate), so the values are the peer's,
+bit for bit where the same operations are used. The cosine ones are in
+`_warmup_cosine`. This module never imports TensorFlow.
 """
 
 import dataclasses
 import math
-from typing import Optional
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, documented, factory, field, optional
+from lrhooks.schedules._base import Schedule, documented, factory, field
 
-__all__ = ["InverseSqrt", "WarmupStableDecay", "LinearScheduleWithWarmup",
-           "CosineScheduleWithWarmup", "CosineWithHardRestartsScheduleWithWarmup",
+__all__ = ["WarmupStableDecay", "LinearScheduleWithWarmup",
            "PolynomialDecayScheduleWithWarmup", "ConstantScheduleWithWarmup",
-           "inverse_sqrt", "warmup_stable_decay", "linear_schedule_with_warmup",
-           "cosine_schedule_with_warmup", "cosine_with_hard_restarts_schedule_with_warmup",
-           "polynomial_decay_schedule_with_warmup", "constant_schedule_with_warmup"]
+           "warmup_stable_decay", "linear_schedule_with_warmup",
+           "polynomial_decay_schedule_with_warmup", "constant_schedule_with_warmup",
+           "WarmupThenDecay", "ramp", "decay_progress", "cosine_factor"]
+
 
 _SHAPES = ("linear", "cosine", "1-sqrt")
 
 
-def _ramp(step: int, warmup_steps: int) -> float:
+def ramp(step: int, warmup_steps: int) -> float:
     """transformers' warmup factor: `step / max(1, warmup_steps)`."""
     return float(step) / float(max(1, warmup_steps))
 
@@ -33,62 +31,6 @@ def _ramp(step: int, warmup_steps: int) -> float:
 def decay_progress(step: int, warmup_steps: int, training_steps: int) -> float:
     """transformers' decay progress: `(step - W) / max(1, T - W)`."""
     return float(step - warmup_steps) / float(max(1, training_steps - warmup_steps))
-
-
-@factory("inverse_sqrt")
-class InverseSqrt(Schedule):
-    """`learning_rate / sqrt((step + timescale - W) / timescale)` after a linear warmup."""
-
-    learning_rate: float = field(checks.real)
-    warmup_steps: int = field(checks.non_negative_count)
-    timescale: Optional[int] = field(optional(checks.positive_count), None)
-    warmup_init_lr: float = field(checks.real, 0.0)
-
-    @property
-    def effective_timescale(self) -> int:
-        """`timescale`, or transformers' default: `warmup_steps or 10000`."""
-        return self.timescale if self.timescale is not None else (self.warmup_steps or 10_000)
-
-    def _value(self, step):
-        w = self.warmup_steps
-        if step < w:
-            if self.warmup_init_lr == 0.0:  # transformers' `lr * step / max(1, W)`
-                return self.learning_rate * _ramp(step, w)
-            lr_step = (self.learning_rate - self.warmup_init_lr) / w  # fairseq
-            return self.warmup_init_lr + step * lr_step
-        timescale = self.effective_timescale
-        shift = timescale - w
-        return self.learning_rate * (1.0 / math.sqrt((step + shift) / timescale))
-
-    def _breakpoints(self, total_steps):
-        return (self.warmup_steps,) if self.warmup_steps else ()
-
-
-@documented
-def inverse_sqrt(learning_rate: float, warmup_steps: int, timescale: Optional[int] = None,
-                 warmup_init_lr: float = 0.0) -> InverseSqrt:
-    """Inverse square root decay after a linear warmup (transformers, fairseq).
-
-    With `W = warmup_steps` and `tau = timescale` (default `W`, or 10000 when
-    `W == 0`, as transformers):
-
-        rate = warmup_init_lr + step * (learning_rate - warmup_init_lr) / W   # step < W
-        rate = learning_rate / sqrt((step + tau - W) / tau)                   # step >= W
-
-    Equals `transformers.get_inverse_sqrt_schedule(opt, W, timescale)` (rate
-    `learning_rate * lr_lambda(step)`, with `warmup_init_lr=0`) and fairseq's
-    `inverse_sqrt` (`--lr`, `--warmup-updates`, `--warmup-init-lr`; its decay
-    `lr * sqrt(W) / sqrt(step)` is this one with `tau = W`). The Transformer's
-    "noam" rate `d_model**-0.5 * min(step**-0.5, step * W**-1.5)` is
-    `noam(d_model, W)`; tensor2tensor's `rsqrt_decay` factor is `rsqrt_decay(W)`.
-
-    Args:
-      learning_rate: The peak rate (at step `W`), a finite number >= 0.
-      warmup_steps: `W`, an integer >= 0.
-      timescale: `tau`, an integer > 0, or None for the default.
-      warmup_init_lr: The rate at step 0, a finite number >= 0.
-    """
-    return InverseSqrt(learning_rate, warmup_steps, timescale, warmup_init_lr)
 
 
 def cosine_factor(progress: float, num_cycles: float, min_lr_rate: float) -> float:
@@ -174,6 +116,11 @@ def warmup_stable_decay(learning_rate: float, num_warmup_steps: int, num_stable_
       decay_type: 'linear', 'cosine' or '1-sqrt'.
       min_lr_ratio: `r`, the start and end rate as a fraction, in [0, 1].
       num_cycles: Cosine waves in the decay (0.5: half a cosine), finite, >= 0.
+
+    Examples:
+      >>> s = warmup_stable_decay(1.0, 10, 80, 10, decay_type='linear')
+      >>> s(5), s(50), s(95), s(100)
+      (0.5, 1.0, 0.5, 0.0)
     """
     return WarmupStableDecay(learning_rate, num_warmup_steps, num_stable_steps,
                              num_decay_steps, warmup_type, decay_type, min_lr_ratio,
@@ -188,7 +135,7 @@ class _WithWarmup(Schedule):
 
     def _value(self, step):
         if step < self.num_warmup_steps:
-            return self.learning_rate * _ramp(step, self.num_warmup_steps)
+            return self.learning_rate * ramp(step, self.num_warmup_steps)
         return self.learning_rate * self._decay(step)
 
     def _breakpoints(self, total_steps):
@@ -229,84 +176,13 @@ def linear_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
       learning_rate: The peak rate, a finite number >= 0.
       num_warmup_steps: `W`, an integer >= 0.
       num_training_steps: `T`, an integer >= 0 (the rate is 0 from `T` on).
+
+    Examples:
+      >>> s = linear_schedule_with_warmup(1.0, num_warmup_steps=10, num_training_steps=110)
+      >>> s(5), s(10), s(60), s(110)
+      (0.5, 1.0, 0.5, 0.0)
     """
     return LinearScheduleWithWarmup(learning_rate, num_warmup_steps, num_training_steps)
-
-
-@factory("cosine_schedule_with_warmup")
-class CosineScheduleWithWarmup(WarmupThenDecay):
-    """`lr * max(0, r + (1 - r) * 0.5 * (1 + cos(2 pi num_cycles p)))` after a warmup."""
-    num_cycles: float = field(checks.real, 0.5)
-    min_lr_rate: float = field(checks.interval, 0.0, low=0.0, high=1.0)
-
-    def _decay(self, step):
-        progress = decay_progress(step, self.num_warmup_steps, self.num_training_steps)
-        return cosine_factor(progress, self.num_cycles, self.min_lr_rate)
-
-    def _breakpoints(self, total_steps):
-        return (self.num_warmup_steps,)
-
-
-@documented
-def cosine_schedule_with_warmup(learning_rate: float, num_warmup_steps: int,
-                                num_training_steps: int, num_cycles: float = 0.5,
-                                min_lr_rate: float = 0.0) -> CosineScheduleWithWarmup:
-    """`transformers.get_cosine_schedule_with_warmup` (and `..._with_min_lr_...`).
-
-        rate = learning_rate * step / max(1, W)                             # step < W
-        p = (step - W) / max(1, T - W)                                      # step >= W
-        f = 0.5 * (1 + cos(pi * num_cycles * 2 * p))
-        rate = learning_rate * max(0, f * (1 - min_lr_rate) + min_lr_rate)
-
-    It keeps going past `T` (the cosine is periodic; transformers does not
-    clamp `p`): with `num_cycles=0.5` the rate rises again after `T`, like
-    PyTorch's `CosineAnnealingLR`. `min_lr_rate` is
-    `get_cosine_with_min_lr_schedule_with_warmup(min_lr_rate=...)` (its
-    `min_lr=m` form is `min_lr_rate = m / learning_rate`).
-
-    Args:
-      learning_rate: The peak rate, a finite number >= 0.
-      num_warmup_steps: `W`, an integer >= 0.
-      num_training_steps: `T`, an integer >= 0.
-      num_cycles: Cosine waves over `T - W` steps, a finite number >= 0.
-      min_lr_rate: The floor as a fraction of `learning_rate`, in [0, 1].
-    """
-    return CosineScheduleWithWarmup(learning_rate, num_warmup_steps, num_training_steps,
-                                    num_cycles, min_lr_rate)
-
-
-@factory("cosine_with_hard_restarts_schedule_with_warmup")
-class CosineWithHardRestartsScheduleWithWarmup(WarmupThenDecay):
-    """`lr * 0.5 * (1 + cos(pi * ((num_cycles * p) % 1)))` for `p < 1`, then 0."""
-    num_cycles: int = field(checks.positive_count, 1)
-
-    def _decay(self, step):
-        progress = decay_progress(step, self.num_warmup_steps, self.num_training_steps)
-        if progress >= 1.0:
-            return 0.0
-        return max(0.0, 0.5 * (1.0 + math.cos(
-            math.pi * ((float(self.num_cycles) * progress) % 1.0))))
-
-
-@documented
-def cosine_with_hard_restarts_schedule_with_warmup(
-        learning_rate: float, num_warmup_steps: int, num_training_steps: int,
-        num_cycles: int = 1) -> CosineWithHardRestartsScheduleWithWarmup:
-    """`transformers.get_cosine_with_hard_restarts_schedule_with_warmup`.
-
-        rate = learning_rate * step / max(1, W)                             # step < W
-        p = (step - W) / max(1, T - W)                                      # step >= W
-        rate = learning_rate * 0.5 * (1 + cos(pi * ((num_cycles * p) % 1)))  # p < 1
-        rate = 0                                                            # p >= 1
-
-    Args:
-      learning_rate: The peak rate, a finite number >= 0.
-      num_warmup_steps: `W`, an integer >= 0.
-      num_training_steps: `T`, an integer >= 0.
-      num_cycles: Hard restarts over `T - W` steps, an integer > 0.
-    """
-    return CosineWithHardRestartsScheduleWithWarmup(learning_rate, num_warmup_steps,
-                                                    num_training_steps, num_cycles)
 
 
 @factory("polynomial_decay_schedule_with_warmup")
@@ -356,6 +232,11 @@ def polynomial_decay_schedule_with_warmup(
       num_training_steps: `T`, an integer > `W`.
       lr_end: The final rate, a finite number in [0, learning_rate].
       power: The exponent, a finite number >= 0.
+
+    Examples:
+      >>> s = polynomial_decay_schedule_with_warmup(1.0, 10, 110, lr_end=0.0, power=2.0)
+      >>> s(5), s(10), s(60), s(200)
+      (0.5, 1.0, 0.25, 0.0)
     """
     return PolynomialDecayScheduleWithWarmup(learning_rate, num_warmup_steps,
                                              num_training_steps, lr_end, power)
@@ -385,5 +266,10 @@ def constant_schedule_with_warmup(learning_rate: float,
     Args:
       learning_rate: The rate after the warmup, a finite number >= 0.
       num_warmup_steps: `W`, an integer >= 0.
+
+    Examples:
+      >>> s = constant_schedule_with_warmup(1.0, num_warmup_steps=4)
+      >>> s(0), s(2), s(4), s(100)
+      (0.0, 0.5, 1.0, 1.0)
     """
     return ConstantScheduleWithWarmup(learning_rate, num_warmup_steps)

@@ -1,9 +1,12 @@
-"""timm's other schedulers: `StepLRScheduler`, `MultiStepLRScheduler`, `WSDLRScheduler`
-and `PlateauLRScheduler`, each with timm's warmup.
+"""timm's warmup, and timm's schedulers behind it: step, multistep and WSD.
 
-As in `lrhooks.schedules._timm`, the arguments are the scheduler class's (without
-the optimizer; `learning_rate` is the optimizer's rate) and a step is timm's `t`
-(an update with `t_in_epochs=False`, an epoch otherwise). Noise is not supported.
+`TimmWarmup` is timm's warmup in front of a schedule of timm's `t`, with timm's
+own step-0 rule; `timm_step`, `timm_multistep` and `timm_wsd` are timm's
+`StepLRScheduler`, `MultiStepLRScheduler` and `WSDLRScheduler`. The arguments
+are the scheduler class's (without the optimizer; `learning_rate` is the
+optimizer's rate) and a step is timm's `t` (an update with `t_in_epochs=False`,
+an epoch otherwise). Noise (`noise_range_t`) is not supported: it is a stateful
+random draw. timm's cycles are in `_timm_cycles`, its plateau in `_plateau`.
 This module never imports TensorFlow.
 """
 
@@ -12,14 +15,70 @@ import math
 from typing import Optional, Sequence, Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import (Number, documented, factory, field, optional, power_or_inf,
-                                     with_fields)
-from lrhooks.schedules._plateau import ReduceLROnPlateau, metric_value
-from lrhooks.schedules._pytorch import non_decreasing_milestones
-from lrhooks.schedules._timm import WARMUP_ARGS, TimmWarmup, warmup_fields
+from lrhooks.schedules._base import (Number, Schedule, documented, factory, field, optional,
+                                     power_or_inf, with_fields)
+from lrhooks.schedules._steps import non_decreasing_milestones
 
-__all__ = ["TimmStep", "TimmMultistep", "TimmWsd", "TimmPlateau", "timm_step", "timm_multistep",
-           "timm_wsd", "timm_plateau"]
+__all__ = ["TimmStep", "TimmMultistep", "TimmWsd", "timm_step", "timm_multistep", "timm_wsd",
+           "TimmWarmup", "warmup_fields", "WARMUP_ARGS"]
+
+
+def warmup_fields():
+    """timm's warmup arguments (`warmup_t`, `warmup_lr_init`, `warmup_prefix`), fresh."""
+    return dict(warmup_t=(int, field(checks.non_negative_count, 0)),
+                warmup_lr_init=(float, field(checks.real, 0.0)),
+                warmup_prefix=(bool, field(checks.flag, False)))
+
+
+class TimmWarmup(Schedule):
+    """timm's warmup in front of a schedule of `t` (`_after(t)`), as its `_get_lr`.
+
+    At `t = 0` without a warmup: `learning_rate`, the rate timm's optimizer holds
+    from its construction to the first `step(t)` (timm's `_get_lr(0)` can differ:
+    `TanhLRScheduler`'s is below it, a `MultiStepLRScheduler` milestone <= 1
+    decays it). For `t < warmup_t`: `warmup_lr_init + t * (target - warmup_lr_init) / warmup_t`,
+    `target` being `learning_rate` (`_warmup_target`); then `_after(t - warmup_t)`
+    with `warmup_prefix`, else `_after(t)`. Subclasses are dataclasses with the
+    fields `learning_rate`, `warmup_t`, `warmup_lr_init` and `warmup_prefix`.
+    """
+
+    def _after(self, t: int) -> float:
+        raise NotImplementedError
+
+    def _after_breakpoints(self, total_steps: int):
+        """The breakpoints of `_after`, in its own `t`."""
+        return ()
+
+    def _warmup_target(self) -> float:
+        return self.learning_rate
+
+    def _value(self, step):
+        if step == 0 and not self.warmup_t:
+            # timm's optimizer trains at its construction rate until the first `step(t)`
+            # (with a warmup, at `warmup_lr_init`, which is `_get_lr(0)`).
+            return self.learning_rate
+        if step < self.warmup_t:
+            warmup_step = (self._warmup_target() - self.warmup_lr_init) / self.warmup_t
+            return self.warmup_lr_init + step * warmup_step
+        return self._after(step - self.warmup_t if self.warmup_prefix else step)
+
+    def _breakpoints(self, total_steps):
+        shift = self.warmup_t if self.warmup_prefix else 0
+        if self.warmup_t:
+            yield self.warmup_t
+        yield from (shift + b for b in self._after_breakpoints(total_steps - shift))
+
+
+WARMUP_ARGS = """
+      warmup_t: Warmup steps, an integer >= 0.
+      warmup_lr_init: The rate at step 0 of the warmup, a finite number >= 0.
+      warmup_prefix: False: the warmup ramps linearly from `warmup_lr_init`
+        towards `learning_rate` (reaching
+        `warmup_lr_init + (warmup_t - 1) / warmup_t * (learning_rate - warmup_lr_init)`)
+        and then the rate jumps to the schedule at `t = warmup_t`, whose first
+        `warmup_t` steps are replaced. True: the schedule starts after the warmup
+        (`t = step - warmup_t`)."""
+
 
 _PREFIX_DEFAULT = """
         True is the default of `StepLRScheduler` and `MultiStepLRScheduler`; timm's
@@ -51,7 +110,7 @@ class TimmStep(TimmWarmup):
         return (math.ceil(k * self.decay_t) for k in range(1, count + 1))
 
 
-@documented
+@documented(args=WARMUP_ARGS + _PREFIX_DEFAULT)
 def timm_step(learning_rate: float, decay_t: Number, decay_rate: float = 1.0,
               warmup_t: int = 0, warmup_lr_init: float = 0.0,
               warmup_prefix: bool = True) -> TimmStep:
@@ -66,7 +125,13 @@ def timm_step(learning_rate: float, decay_t: Number, decay_rate: float = 1.0,
     Args:
       learning_rate: The optimizer's rate, a finite number >= 0.
       decay_t: Steps per decay, an integer or finite float > 0.
-      decay_rate: The factor per decay, a finite number >= 0."""
+      decay_rate: The factor per decay, a finite number >= 0.
+
+    Examples:
+      >>> s = timm_step(1.0, decay_t=10, decay_rate=0.5, warmup_t=2, warmup_lr_init=0.5)
+      >>> s(0), s(1), s(2), s(12)
+      (0.5, 0.75, 1.0, 0.5)
+    """
     return TimmStep(learning_rate, decay_t, decay_rate, warmup_t, warmup_lr_init, warmup_prefix)
 
 
@@ -87,7 +152,7 @@ class TimmMultistep(TimmWarmup):
         return (m - 1 for m in self.decay_t if m > 0)
 
 
-@documented
+@documented(args=WARMUP_ARGS + _PREFIX_DEFAULT)
 def timm_multistep(learning_rate: float, decay_t: Sequence[int], decay_rate: float = 1.0,
                    warmup_t: int = 0, warmup_lr_init: float = 0.0,
                    warmup_prefix: bool = True) -> TimmMultistep:
@@ -107,12 +172,20 @@ def timm_multistep(learning_rate: float, decay_t: Sequence[int], decay_rate: flo
       learning_rate: The optimizer's rate, a finite number >= 0.
       decay_t: The milestones, integers >= 0, non-decreasing (as in timm, one
         listed twice decays twice).
-      decay_rate: The factor per milestone, a finite number >= 0."""
+      decay_rate: The factor per milestone, a finite number >= 0.
+
+    Examples:
+      >>> s = timm_multistep(1.0, decay_t=[10, 20], decay_rate=0.5)
+      >>> s(8), s(9), s(19)
+      (1.0, 0.5, 0.25)
+    """
     return TimmMultistep(learning_rate, decay_t, decay_rate, warmup_t, warmup_lr_init,
                          warmup_prefix)
 
 
 _STABLE_FNS = ("constant", "rsqrt", "power")
+
+
 _DECAY_FNS = ("linear", "1-sqrt", "cosine", "power", "exp")
 
 
@@ -220,92 +293,12 @@ def timm_wsd(learning_rate: float, t_initial: int, decay_t: int, lr_min: float =
       decay_power: The 'power' decay exponent, a finite number > 0.
       decay_ratio: The 'exp' decay's `r`, in (0, 1).
       warmup_t: Warmup steps, an integer >= 0.
-      warmup_lr_init: The rate at step 0 of the warmup, a finite number >= 0."""
+      warmup_lr_init: The rate at step 0 of the warmup, a finite number >= 0.
+
+    Examples:
+      >>> s = timm_wsd(1.0, t_initial=100, decay_t=20, decay_fn='linear')
+      >>> s(0), s(80), s(90), s(100)
+      (1.0, 1.0, 0.5, 0.0)
+    """
     return TimmWsd(learning_rate, t_initial, decay_t, lr_min, stable_fn, stable_timescale,
                    stable_power, decay_fn, decay_power, decay_ratio, warmup_t, warmup_lr_init)
-
-
-for _factory in (timm_step, timm_multistep):
-    _factory.__doc__ += WARMUP_ARGS + _PREFIX_DEFAULT
-    documented(_factory)
-
-
-class TimmPlateau(ReduceLROnPlateau):
-    """timm's `PlateauLRScheduler`: its warmup, then PyTorch's `ReduceLROnPlateau`.
-
-    Stateful, driven by reports: report `k` (from 1) is timm's `step(k, metric)`
-    (once per epoch, as timm requires). While `k <= warmup_t` the rate after it
-    is `warmup_lr_init + k * (learning_rate - warmup_lr_init) / warmup_t` and the
-    metric is not used; later reports go to the plateau rule (mode 'max' by
-    default, as timm), starting from the rate the warmup ended at.
-    """
-
-    def __init__(self, learning_rate: float, decay_rate: float = 0.1, patience_t: int = 10,
-                 threshold: float = 1e-4, cooldown_t: int = 0, warmup_t: int = 0,
-                 warmup_lr_init: float = 0.0, lr_min: float = 0.0, mode: str = "max"):
-        """Validates the arguments (one-line TypeError/ValueError naming the argument)."""
-        decay_rate = checks.interval("decay_rate", decay_rate, 0.0, 1.0, low_open=True,
-                                     high_open=True)
-        patience_t = checks.non_negative_count("patience_t", patience_t)
-        cooldown_t = checks.non_negative_count("cooldown_t", cooldown_t)
-        super().__init__(learning_rate, mode=mode, factor=decay_rate, patience=patience_t,
-                         threshold=threshold, cooldown=cooldown_t, min_lr=lr_min)
-        self.warmup_t = checks.non_negative_count("warmup_t", warmup_t)
-        self.warmup_lr_init = checks.real("warmup_lr_init", warmup_lr_init)
-        if self.warmup_t:
-            self.rate = self.warmup_lr_init
-
-    def report(self, value: float) -> bool:
-        """Applies one report (timm's `step(k, metric)`); True when the plateau rule reduced."""
-        if self.reports >= self.warmup_t:
-            return super().report(value)
-        metric_value(value)
-        self.reports += 1
-        warmup_step = (self.initial_rate - self.warmup_lr_init) / self.warmup_t
-        self.rate = self.warmup_lr_init + self.reports * warmup_step
-        self.version += 1
-        return False
-
-    def config_spec(self) -> str:
-        """Its form in the flag language: the factory call that builds it fresh (no state)."""
-        return (f"timm_plateau(learning_rate={self.initial_rate!r}, "
-                f"decay_rate={self.factor!r}, patience_t={self.patience!r}, "
-                f"threshold={self.threshold!r}, cooldown_t={self.cooldown!r}, "
-                f"warmup_t={self.warmup_t!r}, warmup_lr_init={self.warmup_lr_init!r}, "
-                f"lr_min={self.min_lr!r}, mode={self.mode!r})")
-
-
-@documented
-def timm_plateau(learning_rate: float, decay_rate: float = 0.1, patience_t: int = 10,
-                 threshold: float = 1e-4, cooldown_t: int = 0, warmup_t: int = 0,
-                 warmup_lr_init: float = 0.0, lr_min: float = 0.0,
-                 mode: str = "max") -> TimmPlateau:
-    """A fresh timm `PlateauLRScheduler` (`--sched plateau`): warmup, then reduce on plateau.
-
-        after k reports:  rate = warmup_lr_init + k * (learning_rate - warmup_lr_init) / warmup_t
-                          (k <= warmup_t; those reports' metrics are not used)
-        then:             rate times `decay_rate` (down to `lr_min`) each time the
-                          metric has not improved for more than `patience_t` reports
-
-    Stateful like `reduce_lr_on_plateau` (report once per epoch, with
-    `lrhooks.PlateauHook` or `schedule.report(value)`); timm's plateau has no
-    `warmup_prefix` and no per-update stepping. Unlike timm, whose plateau state
-    is not saved in checkpoints, `PlateauHook` checkpoints it.
-
-    Args:
-      learning_rate: The optimizer's rate (where the warmup ends), a finite number >= 0.
-      decay_rate: The factor of a reduction, 0 < decay_rate < 1.
-      patience_t: Bad reports tolerated before reducing (an integer >= 0).
-      threshold: Minimum relative improvement that counts as better (>= 0).
-      cooldown_t: Reports to wait after a reduction (an integer >= 0).
-      warmup_t: Warmup reports (epochs), an integer >= 0.
-      warmup_lr_init: The rate before the first report, a finite number >= 0.
-      lr_min: Lower bound of the rate (>= 0).
-      mode: "max" (timm's default: higher is better, e.g. top-1) or "min".
-
-    Returns:
-      A `TimmPlateau` with no reports yet.
-    """
-    return TimmPlateau(learning_rate, decay_rate, patience_t, threshold, cooldown_t, warmup_t,
-                       warmup_lr_init, lr_min, mode)
-

@@ -1,8 +1,10 @@
-"""tensor2tensor's schedules: the Transformer's `noam` rate, the `rsqrt_decay`
-factor and whole `learning_rate_schedule` factor strings (`t2t_schedule`).
+"""tensor2tensor's `learning_rate_schedule` factor strings (`t2t_schedule`).
 
-tensor2tensor evaluates in float32 (`tf.to_float(global_step)`); lrhooks
-computes the same formulas in float64. This module never imports TensorFlow.
+A product of t2t's named factors with t2t's own arithmetic (its hparams,
+`min(1, s / W)` warmups, cycling cosines). tensor2tensor evaluates in float32
+(`tf.to_float(global_step)`); lrhooks computes the same formulas in float64.
+Its single factors `noam` and `rsqrt_decay` are power decays (`_power_decays`).
+This module never imports TensorFlow.
 """
 
 import math
@@ -11,77 +13,7 @@ from typing import Tuple
 from lrhooks import checks
 from lrhooks.schedules._base import Schedule, documented, factory, field
 
-__all__ = ["Noam", "RsqrtDecay", "T2TSchedule", "noam", "rsqrt_decay", "t2t_schedule",
-           "T2T_FACTORS"]
-
-
-@factory("noam")
-class Noam(Schedule):
-    """`factor * d_model ** -0.5 * min(s ** -0.5, s * warmup_steps ** -1.5)`, `s = step + offset`."""
-
-    d_model: int = field(checks.positive_count)
-    warmup_steps: int = field(checks.positive_count)
-    factor: float = field(checks.real, 1.0)
-    offset: int = field(checks.non_negative_count, 0)
-
-    def _value(self, step):
-        s = step + self.offset
-        if s == 0:
-            return 0.0
-        return self.factor * self.d_model ** -0.5 * min(s ** -0.5, s * self.warmup_steps ** -1.5)
-
-    def _breakpoints(self, total_steps):
-        return (max(0, self.warmup_steps - self.offset),)
-
-
-@documented
-def noam(d_model: int, warmup_steps: int, factor: float = 1.0, offset: int = 0) -> Noam:
-    """The Transformer's rate ("Attention is all you need", 5.3; "noam").
-
-        s = step + offset
-        rate = factor * d_model ** -0.5 * min(s ** -0.5, s * warmup_steps ** -1.5)
-        rate = 0                                                  # s == 0
-
-    It rises linearly to its peak `factor * (d_model * warmup_steps) ** -0.5`
-    at `s = warmup_steps` and then decays as `s ** -0.5`. The paper counts
-    steps from 1: `offset=1` trains the first step (global step 0) at `s = 1`,
-    as tensor2tensor's legacy `noam` scheme (`(step + 1)`, with `factor =
-    5000 * learning_rate * optimizer_correction`) and the Annotated
-    Transformer do; with `offset=0` the first step trains at rate 0.
-
-    Args:
-      d_model: The model width, an integer > 0.
-      warmup_steps: An integer > 0.
-      factor: A finite number >= 0 (tensor2tensor's `learning_rate_constant`).
-      offset: Added to the step, an integer >= 0.
-    """
-    return Noam(d_model, warmup_steps, factor, offset)
-
-
-@factory("rsqrt_decay")
-class RsqrtDecay(Schedule):
-    """`1 / sqrt(max(step, warmup_steps))` (tensor2tensor's factor)."""
-
-    warmup_steps: int = field(checks.positive_count)
-
-    def _value(self, step):
-        return 1.0 / math.sqrt(max(step, self.warmup_steps))
-
-    def _breakpoints(self, total_steps):
-        return (self.warmup_steps,)
-
-
-@documented
-def rsqrt_decay(warmup_steps: int) -> RsqrtDecay:
-    """tensor2tensor's `rsqrt_decay` factor: `rate = 1 / sqrt(max(step, warmup_steps))`.
-
-    A factor, meant for `product([...])` or `t2t_schedule` (it is
-    `warmup_steps ** -0.5` until `warmup_steps`).
-
-    Args:
-      warmup_steps: An integer > 0.
-    """
-    return RsqrtDecay(warmup_steps)
+__all__ = ["T2TSchedule", "t2t_schedule", "T2T_FACTORS"]
 
 
 T2T_FACTORS = ("constant", "linear_warmup", "linear_decay", "cosdecay",
@@ -203,6 +135,11 @@ def t2t_schedule(schedule: str, constant: float = 0.1, warmup_steps: int = 100,
 
     Returns:
       A `T2TSchedule` schedule (`schedule` normalized: no spaces).
+
+    Examples:
+      >>> s = t2t_schedule('constant*linear_warmup*rsqrt_decay', constant=2.0, warmup_steps=100)
+      >>> s(50), s(100), s(400)
+      (0.1, 0.2, 0.1)
     """
     return T2TSchedule(schedule, constant, warmup_steps, decay_steps, train_steps, hidden_size,
                        decay_rate, decay_staircase)

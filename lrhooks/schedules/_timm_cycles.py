@@ -1,27 +1,18 @@
 """timm's cycle schedulers: `CosineLRScheduler`, `TanhLRScheduler`, `PolyLRScheduler`.
 
-The arguments are timm's (`t_initial`, `lr_min`, `cycle_mul`, `cycle_decay`,
-`cycle_limit`, `warmup_t`, `warmup_lr_init`, `warmup_prefix`, `k_decay`),
-`learning_rate` is the optimizer's rate, and a step is timm's `t` (an update
-with `t_in_epochs=False`, an epoch otherwise). Noise (`noise_range_t`) is not
-supported: it is a stateful random draw. This module never imports TensorFlow.
+timm's own cycle arithmetic (`t_initial`, `cycle_mul`, `cycle_decay`,
+`cycle_limit`, `lr_min`, `k_decay`) behind timm's warmup (`_timm_warmup`):
+`learning_rate` is the optimizer's rate, a step is timm's `t`. This module never imports TensorFlow.
 """
 
 import math
 from typing import Tuple
 
 from lrhooks import checks
-from lrhooks.schedules._base import Schedule, documented, factory, field, with_fields
+from lrhooks.schedules._base import documented, factory, field, with_fields
+from lrhooks.schedules._timm_warmup import WARMUP_ARGS, TimmWarmup, warmup_fields
 
-__all__ = ["TimmCosine", "TimmTanh", "TimmPoly", "timm_cosine", "timm_tanh", "timm_poly",
-           "TimmWarmup", "warmup_fields", "WARMUP_ARGS"]
-
-
-def warmup_fields():
-    """timm's warmup arguments (`warmup_t`, `warmup_lr_init`, `warmup_prefix`), fresh."""
-    return dict(warmup_t=(int, field(checks.non_negative_count, 0)),
-                warmup_lr_init=(float, field(checks.real, 0.0)),
-                warmup_prefix=(bool, field(checks.flag, False)))
+__all__ = ["TimmCosine", "TimmTanh", "TimmPoly", "timm_cosine", "timm_tanh", "timm_poly"]
 
 
 def _cycle_fields():
@@ -31,45 +22,6 @@ def _cycle_fields():
                 cycle_decay=(float, field(checks.real, 1.0)),
                 cycle_limit=(int, field(checks.positive_count, 1)),
                 **warmup_fields())
-
-
-class TimmWarmup(Schedule):
-    """timm's warmup in front of a schedule of `t` (`_after(t)`), as its `_get_lr`.
-
-    At `t = 0` without a warmup: `learning_rate`, the rate timm's optimizer holds
-    from its construction to the first `step(t)` (timm's `_get_lr(0)` can differ:
-    `TanhLRScheduler`'s is below it, a `MultiStepLRScheduler` milestone <= 1
-    decays it). For `t < warmup_t`: `warmup_lr_init + t * (target - warmup_lr_init) / warmup_t`,
-    `target` being `learning_rate` (`_warmup_target`); then `_after(t - warmup_t)`
-    with `warmup_prefix`, else `_after(t)`. Subclasses are dataclasses with the
-    fields `learning_rate`, `warmup_t`, `warmup_lr_init` and `warmup_prefix`.
-    """
-
-    def _after(self, t: int) -> float:
-        raise NotImplementedError
-
-    def _after_breakpoints(self, total_steps: int):
-        """The breakpoints of `_after`, in its own `t`."""
-        return ()
-
-    def _warmup_target(self) -> float:
-        return self.learning_rate
-
-    def _value(self, step):
-        if step == 0 and not self.warmup_t:
-            # timm's optimizer trains at its construction rate until the first `step(t)`
-            # (with a warmup, at `warmup_lr_init`, which is `_get_lr(0)`).
-            return self.learning_rate
-        if step < self.warmup_t:
-            warmup_step = (self._warmup_target() - self.warmup_lr_init) / self.warmup_t
-            return self.warmup_lr_init + step * warmup_step
-        return self._after(step - self.warmup_t if self.warmup_prefix else step)
-
-    def _breakpoints(self, total_steps):
-        shift = self.warmup_t if self.warmup_prefix else 0
-        if self.warmup_t:
-            yield self.warmup_t
-        yield from (shift + b for b in self._after_breakpoints(total_steps - shift))
 
 
 class _TimmCycles(TimmWarmup):
@@ -119,17 +71,8 @@ class _TimmCycles(TimmWarmup):
             i += 1
 
 
-WARMUP_ARGS = """
-      warmup_t: Warmup steps, an integer >= 0.
-      warmup_lr_init: The rate at step 0 of the warmup, a finite number >= 0.
-      warmup_prefix: False: the warmup ramps linearly from `warmup_lr_init`
-        towards `learning_rate` (reaching
-        `warmup_lr_init + (warmup_t - 1) / warmup_t * (learning_rate - warmup_lr_init)`)
-        and then the rate jumps to the schedule at `t = warmup_t`, whose first
-        `warmup_t` steps are replaced. True: the schedule starts after the warmup
-        (`t = step - warmup_t`)."""
-
 _COMMON = """
+
     Args:
       learning_rate: The optimizer's rate, the peak of cycle 0, a finite number >= 0.
       t_initial: The length of cycle 0, an integer > 0.
@@ -160,6 +103,7 @@ class TimmCosine(_TimmCycles):
             1 + math.cos(math.pi * t_curr ** k / t_i ** k))
 
 
+@documented(args=_COMMON)
 def timm_cosine(learning_rate: float, t_initial: int, lr_min: float = 0.0,
                 cycle_mul: float = 1.0, cycle_decay: float = 1.0, cycle_limit: int = 1,
                 warmup_t: int = 0, warmup_lr_init: float = 0.0, warmup_prefix: bool = False,
@@ -176,6 +120,11 @@ def timm_cosine(learning_rate: float, t_initial: int, lr_min: float = 0.0,
 
     With `k = k_decay` (the k-decay paper's exponent; 1 is plain cosine, a finite
     number > 0).
+
+    Examples:
+      >>> s = timm_cosine(1.0, t_initial=100, lr_min=0.1, cycle_limit=2)
+      >>> s(0), s(50), s(100), s(200)
+      (1.0, 0.55, 1.0, 0.1)
     """
     return TimmCosine(learning_rate, t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit,
                       warmup_t, warmup_lr_init, warmup_prefix, k_decay)
@@ -207,6 +156,7 @@ class TimmTanh(_TimmCycles):
             1 - math.tanh(self.lb * (1. - tr) + self.ub * tr))
 
 
+@documented(args=_COMMON)
 def timm_tanh(learning_rate: float, t_initial: int, lb: float = -7.0, ub: float = 3.0,
               lr_min: float = 0.0, cycle_mul: float = 1.0, cycle_decay: float = 1.0,
               cycle_limit: int = 1, warmup_t: int = 0, warmup_lr_init: float = 0.0,
@@ -221,6 +171,11 @@ def timm_tanh(learning_rate: float, t_initial: int, lb: float = -7.0, ub: float 
     towards the tanh curve's own value at `warmup_t`, not `learning_rate`.
     Without a warmup, step 0 is `learning_rate`, the rate timm's optimizer
     holds until the first `step(t)` (its `_get_lr(0)` is below it).
+
+    Examples:
+      >>> s = timm_tanh(1.0, t_initial=100)
+      >>> s(0) == 1.0, s(1) < 1.0, s(100)
+      (True, True, 0.0)
     """
     return TimmTanh(learning_rate, t_initial, lb, ub, lr_min, cycle_mul, cycle_decay,
                     cycle_limit, warmup_t, warmup_lr_init, warmup_prefix)
@@ -242,6 +197,7 @@ class TimmPoly(_TimmCycles):
             1 - t_curr ** k / t_i ** k) ** self.power
 
 
+@documented(args=_COMMON)
 def timm_poly(learning_rate: float, t_initial: int, power: float = 0.5, lr_min: float = 0.0,
               cycle_mul: float = 1.0, cycle_decay: float = 1.0, cycle_limit: int = 1,
               warmup_t: int = 0, warmup_lr_init: float = 0.0, warmup_prefix: bool = False,
@@ -250,11 +206,11 @@ def timm_poly(learning_rate: float, t_initial: int, power: float = 0.5, lr_min: 
 
         rate = lr_min + (lr_max - lr_min) * (1 - t_curr ** k / t_i ** k) ** power
                (cycles and warmup as `timm_cosine`; `power` a finite number >= 0)
+
+    Examples:
+      >>> s = timm_poly(1.0, t_initial=100, power=1.0)
+      >>> s(0), s(50), s(100)
+      (1.0, 0.5, 0.0)
     """
     return TimmPoly(learning_rate, t_initial, power, lr_min, cycle_mul, cycle_decay,
                     cycle_limit, warmup_t, warmup_lr_init, warmup_prefix, k_decay)
-
-
-for _factory in (timm_cosine, timm_tanh, timm_poly):
-    _factory.__doc__ += _COMMON
-    documented(_factory)
