@@ -258,6 +258,16 @@ def check_model_flags(values: Mapping[str, Any], given: Sequence[str], train_dir
                 f"{CONFIG_FILE})")
 
 
+def cluster_settings(config: TrainConfig) -> Dict[str, str]:
+    """What every worker of a cluster must share with the chief, as {"--flag": text}: the
+    model flags, --batch_size, --train_steps and the schedule (`cluster.wait_for_chief`)."""
+    values = {f"--{name}": _flag_text(getattr(config.hparams, name)) for name in HPARAMS_FLAGS}
+    values["--batch_size"] = str(config.batch_size)
+    values["--train_steps"] = str(config.train_steps)
+    values["schedule"] = repr(config.schedule)
+    return values
+
+
 def differing_model_flag(train_dir: str, hparams: model_lib.HParams) -> Optional[str]:
     """The first model flag of `hparams` that differs from `train_dir`'s train_config.json,
     as "it was trained with --NAME=RECORDED, not --NAME=VALUE (train_config.json)" (None
