@@ -43,7 +43,7 @@ tf1 = tf.compat.v1
 SIGNAL_GRACE_SECS = 10.0  # for the trainer's own stop (checkpoint) when training
 QUICK_GRACE_SECS = 1.0  # for the main thread to end by itself at other moments
 _POLL_SECS = 0.2
-MIN_ASK_SECS = 30.0  # the least time the ps tasks get to answer before one is called down
+MIN_ASK_SECS = 60.0  # the least time the ps tasks get to answer before one is called down
 ASK = "ask"  # check()'s verdict: no progress, ask the ps tasks
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 

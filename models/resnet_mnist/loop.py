@@ -347,6 +347,12 @@ def _save_finished_job(config: config_lib.TrainConfig, built: graph_lib.TrainGra
         state_check.check(session, step)
         saver.save(session, os.path.join(config.train_dir, checkpoints.BASENAME),
                    global_step=step)
+    # The rate of the run that left the shared step at `step` (the series' last point; a
+    # chief killed before its first flush has no other, and the plots need one).
+    writer = tf1.summary.FileWriterCache.get(config.train_dir)
+    writer.add_summary(tf1.Summary(value=[tf1.Summary.Value(
+        tag="learning_rate", simple_value=float(config.schedule(step - 1)))]), step)
+    writer.flush()
     logging.warning("the job's steps are already done: the shared step is %d of %d (other "
                     "workers trained them); saved it as %s-%d instead of training", step,
                     config.train_steps, checkpoints.BASENAME, step)
@@ -385,6 +391,10 @@ def run_loop(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
                 # the last step (or past it) must not run at all.
                 first = session.run_step_fn(
                     lambda step_context: step_context.session.run(built.global_step))
+                if server is not None and first >= config.train_steps:
+                    logging.warning("the job's steps are already done: the shared step is %d "
+                                    "of %d (other workers trained them); nothing to train",
+                                    first, config.train_steps)
                 try:
                     while first < config.train_steps and not session.should_stop():
                         _, final_loss = session.run([built.train_op, built.outputs.loss])

@@ -284,7 +284,7 @@ def test_a_ps_that_does_not_answer_when_asked_is_down():
     assert status == faults.EXIT_CLUSTER
     assert line == ("train: error: worker 1 got no answer from the cluster for 3 s while "
                     "creating its session, and ps 0 (127.0.0.1:2222) did not answer when asked "
-                    "for 30 s more: it is down or unreachable; restart it, then this task "
+                    "for 60 s more: it is down or unreachable; restart it, then this task "
                     "(--cluster_timeout_secs=3)")
     # A run that returned while the ps was asked: progress, whatever the answer.
     dog.enter(cluster_health.TRAINING)
