@@ -14,7 +14,8 @@ import contextlib
 import dataclasses
 import json
 import threading
-from typing import Any, Callable, ContextManager, Iterator, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, ContextManager, Iterator, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import tensorflow as tf
 from absl import logging
@@ -29,6 +30,10 @@ CLUSTER_TIMEOUT_SECS = 30.0
 
 class ClusterError(Exception):
     """A cluster fault (a taken port, a lost ps or chief, differing cluster specs): one line."""
+
+
+class DifferentSettings(ClusterError):
+    """This worker's model or training settings differ from the chief's (one line)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -276,41 +281,112 @@ def call_with_timeout(fn: Callable[[], Any], timeout_secs: float) -> Tuple[bool,
     return ("value" in outcome), outcome.get("value")
 
 
+def _chief_settings() -> tf.Tensor:
+    """The handle of the chief's published settings (a string variable on ps 0)."""
+    with tf1.device("/job:ps/task:0"):
+        return tf.raw_ops.VarHandleOp(dtype=tf.string, shape=[], container="",
+                                      shared_name="lrhooks_chief_settings",
+                                      name="chief_settings")
+
+
+def differing_setting(cluster: ClusterConfig, mine: Mapping[str, str],
+                       chief: Mapping[str, str]) -> Optional[str]:
+    """The one-line message for the first setting of `mine` that differs from the chief's."""
+    for name, value in mine.items():
+        if name in chief and chief[name] != value:
+            return (f"{cluster.name} was started with {name}={value} but the chief (worker 0, "
+                    f"{cluster.worker_hosts[0]}) with {name}={chief[name]}: start every worker "
+                    "with the chief's model and training flags")
+    return None
+
+
+def _publish_settings(server: tf.distribute.Server, cluster: ClusterConfig,
+                      settings: Mapping[str, str], timeout_secs: float) -> None:
+    with tf.Graph().as_default() as graph:
+        assign = tf.raw_ops.AssignVariableOp(resource=_chief_settings(),
+                                             value=tf.constant(json.dumps(dict(settings))))
+    options = tf1.RunOptions(timeout_in_ms=int(max(timeout_secs, 1.0) * 1000))
+
+    def publish():
+        with tf1.Session(server.target, graph=graph, config=server_config(cluster)) as session:
+            session.run(assign, options=options)
+        return True
+
+    finished, _ = call_with_timeout(publish, timeout_secs)
+    if not finished:
+        raise ClusterError(
+            f"{cluster.name} got no answer from ps 0 ({cluster.ps_hosts[0]}) within "
+            f"{timeout_secs:g} s: is every ps task running and reachable? (--cluster_timeout_secs)")
+
+
 def wait_for_chief(server: tf.distribute.Server, cluster: ClusterConfig,
-                   timeout_secs: float = CLUSTER_TIMEOUT_SECS, poll_secs: float = 0.5) -> None:
+                   timeout_secs: float = CLUSTER_TIMEOUT_SECS, poll_secs: float = 0.5,
+                   settings: Optional[Mapping[str, str]] = None) -> None:
     """Blocks a non-chief worker until the chief has initialised the global variables.
 
     Call it in the training graph, before `MonitoredTrainingSession`: the
-    session's own wait re-checks only every 30 s. Returns at once on the chief,
-    and on a worker that joins a running job (the variables live on the ps).
+    session's own wait re-checks only every 30 s. Returns at once on a worker
+    that joins a running job (the variables live on the ps).
+
+    `settings` ({"--flag": value}, e.g. the model flags and --batch_size): the
+    chief publishes its own on ps 0; another worker compares its own with them
+    while it waits, and stops at the first that differs (a different model would
+    wait for variables the chief never creates, or fail on their shapes).
 
     Raises:
+      DifferentSettings: A setting differs from the chief's (one line naming it).
       ClusterError: The ps tasks were not reachable, or the variables not
         initialised, within `timeout_secs`.
     """
     if cluster.is_chief:
+        if settings is not None and cluster.is_distributed:
+            _publish_settings(server, cluster, settings, timeout_secs)
         return
     graph = tf1.get_default_graph()
     uninitialized = tf1.report_uninitialized_variables(tf1.global_variables())
+    with tf.Graph().as_default() as settings_graph:
+        read_settings = tf.raw_ops.ReadVariableOp(resource=_chief_settings(), dtype=tf.string)
     options = tf1.RunOptions(timeout_in_ms=int(max(poll_secs, 5.0) * 1000))
     stop = threading.Event()
+    answered = threading.Event()  # the ps answered at least once
 
-    def poll() -> bool:
-        with tf1.Session(server.target, graph=graph, config=server_config(cluster)) as session:
+    def chief_settings(session) -> Optional[Mapping[str, str]]:
+        try:
+            return json.loads(session.run(read_settings, options=options).decode())
+        except (tf.errors.NotFoundError, tf.errors.FailedPreconditionError):
+            return None  # not published (yet, or not since a ps restart)
+
+    def poll() -> Optional[str]:
+        config = server_config(cluster)
+        with tf1.Session(server.target, graph=graph, config=config) as session, \
+                tf1.Session(server.target, graph=settings_graph, config=config) as other:
             while not stop.is_set():
                 try:
-                    if session.run(uninitialized, options=options).size == 0:
-                        return True
+                    ready = session.run(uninitialized, options=options).size == 0
+                    answered.set()
+                    chief = chief_settings(other) if settings is not None else None
+                    differs = chief and differing_setting(cluster, settings, chief)
+                    if differs:
+                        return differs
+                    if ready:
+                        return ""
                 except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError):
                     pass  # a ps restarts
                 stop.wait(poll_secs)
-        return False
+        return None
 
     logging.info("%s: waiting up to %g s for the chief to initialise the variables",
                  cluster.name, timeout_secs)
-    finished, ready = call_with_timeout(poll, timeout_secs)
+    finished, outcome = call_with_timeout(poll, timeout_secs)
     stop.set()
-    if not (finished and ready):
+    if finished and outcome:
+        raise DifferentSettings(outcome)
+    if not (finished and outcome == ""):
+        if answered.is_set():
+            raise ClusterError(
+                f"{cluster.name} waited {timeout_secs:g} s for the chief to initialise the "
+                f"variables: the ps answers, but the chief (worker 0, {cluster.worker_hosts[0]}) "
+                "is not running, or still starting (--cluster_timeout_secs)")
         raise ClusterError(
             f"{cluster.name} waited {timeout_secs:g} s for the chief to initialise the variables:"
             f" the chief (worker 0, {cluster.worker_hosts[0]}) is not running, or a ps task "

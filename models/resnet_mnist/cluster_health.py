@@ -5,9 +5,13 @@ session and `Session.run` block in C++, where no Python signal handler runs. A
 `Watchdog` thread bounds those waits for a worker:
 
 - **No progress**: while the training session is created, trains and closes,
-  `timeout_secs` (--cluster_timeout_secs) without a session run returning end
-  the process with one line and `faults.EXIT_CLUSTER`. Set it above the longest
-  step (a checkpoint save, an in-process evaluation).
+  `timeout_secs` (--cluster_timeout_secs) without a session run starting or
+  returning make the thread ask the ps tasks themselves, apart from training
+  (`ask_ps`, e.g. `cluster_ps.unanswered_ps`), retrying for up to
+  `max(timeout_secs, MIN_ASK_SECS)`. If every ps answers, the wait is a slow step,
+  a loaded machine or a restarting peer (the chief restoring after a ps restart):
+  one log line, and the wait goes on. Only a ps that gives no answer in that time
+  ends the process, with one line naming it and `faults.EXIT_CLUSTER`.
 - **Signals** reach the thread through `signal.set_wakeup_fd`, even while the
   main thread is blocked. While training, the trainer's own stop (a checkpoint at
   the current step, exit 128 + N) gets `SIGNAL_GRACE_SECS`; at any other moment
@@ -29,6 +33,7 @@ import time
 from typing import Callable, Iterator, List, Optional, TextIO, Tuple
 
 import tensorflow as tf
+from absl import logging
 
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import faults
@@ -38,6 +43,8 @@ tf1 = tf.compat.v1
 SIGNAL_GRACE_SECS = 10.0  # for the trainer's own stop (checkpoint) when training
 QUICK_GRACE_SECS = 1.0  # for the main thread to end by itself at other moments
 _POLL_SECS = 0.2
+MIN_ASK_SECS = 60.0  # the least time the ps tasks get to answer before one is called down
+ASK = "ask"  # check()'s verdict: no progress, ask the ps tasks
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 # Phases of a worker. Only the middle three are timed (TensorFlow waits for the ps in them).
@@ -58,7 +65,10 @@ class Watchdog:
     def __init__(self, cluster: cluster_lib.ClusterConfig, timeout_secs: float, *,
                  signal_grace_secs: float = SIGNAL_GRACE_SECS,
                  clock: Callable[[], float] = time.monotonic,
-                 exit_fn: Callable[[int], None] = os._exit, out: Optional[TextIO] = None):
+                 exit_fn: Callable[[int], None] = os._exit, out: Optional[TextIO] = None,
+                 ask_ps: Optional[Callable[[float], List[int]]] = None):
+        """`ask_ps(secs)`: the indexes of the ps tasks that gave no answer within `secs`
+        (called in a thread of its own); None: no progress alone calls the ps down."""
         self.cluster = cluster
         self.timeout_secs = float(timeout_secs)
         self.signal_grace_secs = signal_grace_secs
@@ -74,6 +84,9 @@ class Watchdog:
         self._pipe: Optional[Tuple[int, int]] = None
         self._previous_fd: Optional[int] = None
         self._previous_handlers: dict = {}
+        self._ask_ps = ask_ps
+        self.ask_secs = max(self.timeout_secs, MIN_ASK_SECS)
+        self._asking: Optional[Tuple[float, dict]] = None  # (since, {"unanswered": [...]})
         watchdog = self
 
         class _Hook(tf1.train.SessionRunHook):
@@ -119,8 +132,9 @@ class Watchdog:
             self._signals.append((signum, self._clock(), self.phase))
 
     # ------------------------------------------------------------- the decision
-    def check(self, now: float) -> Optional[Tuple[int, str]]:
-        """(exit status, line) when the process must end now, else None."""
+    def check(self, now: float):
+        """(exit status, line) when the process must end now, `ASK` when the ps tasks must
+        be asked whether they are up (then `answered`), else None."""
         with self._lock:
             phase, last_beat, signals = self.phase, self._last_beat, list(self._signals)
         if signals:
@@ -132,8 +146,34 @@ class Watchdog:
             if len(signals) > 1 or (now - when >= grace and not handled):
                 return 128 + signum, self._signal_line(signum, then, grace, len(signals))
         if phase in _TIMED and now - last_beat >= self.timeout_secs:
-            return faults.EXIT_CLUSTER, self._timeout_line(phase)
+            if self._ask_ps is None:
+                return faults.EXIT_CLUSTER, self._timeout_line(phase)
+            return ASK
         return None
+
+    def answered(self, unanswered: List[int], since: float,
+                 now: float) -> Optional[Tuple[int, str]]:
+        """The verdict once the ps tasks were asked (from `since`): (exit status, line) when
+        one gave no answer and still no run moved on, else None (the wait goes on)."""
+        with self._lock:
+            phase, last_beat = self.phase, self._last_beat
+            if last_beat > since or phase not in _TIMED:
+                return None  # progress meanwhile
+            if not unanswered:
+                self._last_beat = now  # a slow step or a restarting peer: wait again
+        if unanswered:
+            return faults.EXIT_CLUSTER, self._down_line(phase, unanswered)
+        logging.info("%s: no run returned for %g s while %s, but every ps task answers: "
+                     "waiting (a slow step, a loaded machine or a restarting task)",
+                     self.cluster.name, now - last_beat, phase)
+        return None
+
+    def _down_line(self, phase: str, unanswered: List[int]) -> str:
+        tasks = ", ".join(f"ps {k} ({self.cluster.ps_hosts[k]})" for k in unanswered)
+        return (f"train: error: {self.cluster.name} got no answer from the cluster for "
+                f"{self.timeout_secs:g} s while {phase}, and {tasks} did not answer when asked "
+                f"for {self.ask_secs:g} s more: it is down or unreachable; restart it, then "
+                f"this task (--cluster_timeout_secs={self.timeout_secs:g})")
 
     def _signal_line(self, signum: int, phase: str, grace: float, count: int) -> str:
         when = _WHEN.get(phase, f"while {phase}")
@@ -190,10 +230,32 @@ class Watchdog:
                             self.received(signum)
             else:
                 self._stopped.wait(_POLL_SECS)
-            verdict = self.check(self._clock())
+            now = self._clock()
+            verdict = self.check(now)
+            if verdict == ASK:
+                verdict = self._ask(now)
             if verdict is not None and not self._stopped.is_set():
                 status, line = verdict
                 out = self._out or sys.stderr
                 print(line, file=out, flush=True)
                 self._exit(status)
                 return
+
+    def _ask(self, now: float) -> Optional[Tuple[int, str]]:
+        """Starts asking the ps tasks (a thread: signals are still heard meanwhile), or
+        returns the verdict once they answered or the time to answer is over."""
+        if self._asking is None:
+            result: dict = {}
+
+            def ask():
+                result["unanswered"] = self._ask_ps(self.ask_secs)
+
+            self._asking = (now, result)
+            threading.Thread(target=ask, name="cluster-ask-ps", daemon=True).start()
+            return None
+        since, result = self._asking
+        if "unanswered" not in result and now - since < self.ask_secs + 5.0:
+            return None
+        self._asking = None
+        unanswered = result.get("unanswered", list(range(self.cluster.num_ps)))
+        return self.answered(unanswered, since, now)

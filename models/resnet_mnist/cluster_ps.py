@@ -9,12 +9,19 @@ session on the cluster):
   `--worker_hosts` stops in one line instead of training in a cluster the ps
   does not know;
 - a mailbox (a FIFO queue of (worker index, kind, cluster spec)) where a worker
-  says "hello" at start and "done" when it has trained all its steps
-  (`signal_done`). A worker stopped by a signal or a fault says nothing: it is
-  not done, and runs again with the same command.
+  says "hello" at start, "done" when the job's steps are done (`signal_done`),
+  and "left" when it will not train this job because its settings differ from
+  the chief's (`signal_left`). A worker stopped by a signal or a fault says
+  nothing: it is not done, and runs again with the same command.
 
-`run_ps` serves until every worker is done, and stops in one line on a hello
-with a different cluster spec.
+`run_ps` serves until every worker is done (or left); once one is done the job's
+steps are done, and it waits `--ps_timeout_secs` for the others, then exits 0
+all the same. It stops in one line on a hello with a different cluster spec.
+
+Apart from training, a worker can ask the ps tasks whether they are up
+(`unanswered_ps`: the watchdog's question before it calls a ps down) and read
+the shared global step (`read_global_step`: a restarted chief that finds the job
+finished saves it instead of training it again).
 """
 
 import threading
@@ -29,7 +36,7 @@ from models.resnet_mnist import faults
 
 tf1 = tf.compat.v1
 
-HELLO, DONE = "hello", "done"
+HELLO, DONE, LEFT = "hello", "done", "left"
 _MAILBOX_CAPACITY = 64  # the same on every task, whatever its cluster spec (a shared queue's
 # capacity must match between the sessions that use it)
 _POLL_MS = 2000  # a ps waits in slices this long, so that signals are handled between them
@@ -127,6 +134,75 @@ def check_same_cluster(server: tf.distribute.Server, cluster: cluster_lib.Cluste
             f"within {timeout_secs:g} s (--cluster_timeout_secs)")
 
 
+def _answered(session: tf1.Session, read: tf.Tensor) -> bool:
+    """True once the ps of `read` answered anything: a value, or an error of its own (its
+    spec not yet published after a restart); False while it cannot be reached."""
+    try:
+        session.run(read, options=tf1.RunOptions(timeout_in_ms=_POLL_MS))
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
+            tf.errors.AbortedError, tf.errors.CancelledError):
+        return False
+    except tf.errors.OpError:
+        pass  # an answer
+    return True
+
+
+def unanswered_ps(server: tf.distribute.Server, cluster: cluster_lib.ClusterConfig,
+                  timeout_secs: float) -> List[int]:
+    """Asks every ps task, apart from training, whether it is up: the ones that gave no
+    answer within `timeout_secs` (retried until then: a ps restarting or slow under load
+    answers late). An empty list: every ps is up."""
+    answers: dict = {}
+    threads = []
+    for k in range(cluster.num_ps):
+        with tf.Graph().as_default() as graph:
+            read = tf.raw_ops.ReadVariableOp(resource=_spec_variable(k), dtype=tf.string)
+
+        def ask(k=k, graph=graph, read=read):
+            answers[k] = _run_bounded(server, cluster, graph,
+                                      lambda session: _answered(session, read) or None,
+                                      timeout_secs)
+        threads.append(threading.Thread(target=ask, name=f"ask-ps-{k}", daemon=True))
+        threads[-1].start()
+    deadline = time.monotonic() + timeout_secs + 1.0
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [k for k in range(cluster.num_ps) if not answers.get(k)]
+
+
+def read_global_step(server: tf.distribute.Server, cluster: cluster_lib.ClusterConfig,
+                     timeout_secs: float) -> Optional[int]:
+    """The shared global step on ps 0 (where the device setter puts it); None if it does not
+    exist or is not initialised (a fresh or restarted ps) or no answer came in time."""
+    with tf.Graph().as_default() as graph:
+        with tf1.device("/job:ps/task:0"):
+            handle = tf.raw_ops.VarHandleOp(dtype=tf.int64, shape=[], container="",
+                                            shared_name="global_step", name="global_step")
+            read = tf.raw_ops.ReadVariableOp(resource=handle, dtype=tf.int64)
+    outcome = {}
+
+    def step(session):
+        try:
+            outcome["step"] = int(session.run(read))
+        except (tf.errors.NotFoundError, tf.errors.FailedPreconditionError,
+                tf.errors.InvalidArgumentError):
+            outcome["step"] = None  # not created, not initialised
+        return True
+
+    _run_bounded(server, cluster, graph, step, timeout_secs)
+    return outcome.get("step")
+
+
+def signal_left(server: tf.distribute.Server, cluster: cluster_lib.ClusterConfig,
+                timeout_secs: float) -> bool:
+    """Tells every ps that this worker will not train this job (its settings differ from the
+    chief's): the ps does not wait for it."""
+    with tf.Graph().as_default() as graph:
+        left = tell_op(cluster, LEFT)
+    return _run_bounded(server, cluster, graph, lambda session: session.run(left) or True,
+                        timeout_secs) is not None
+
+
 def signal_done(server: tf.distribute.Server, cluster: cluster_lib.ClusterConfig,
                 timeout_secs: float = 60.0) -> bool:
     """Tells every ps that this worker trained all its steps; False (logged) if not taken in time.
@@ -145,16 +221,19 @@ def signal_done(server: tf.distribute.Server, cluster: cluster_lib.ClusterConfig
 
 def run_ps(server: tf.distribute.Server, cluster: cluster_lib.ClusterConfig,
            timeout_secs: float = cluster_lib.PS_TIMEOUT_SECS) -> int:
-    """Serves until every worker has signalled done; returns the exit status.
+    """Serves until every worker has signalled done (or left); returns the exit status.
 
-    The ps waits as long as training runs, until a first worker is done; then
-    it gives the others `timeout_secs` (a worker that died without signalling
-    would otherwise keep the ps up forever). A worker counts once, however
-    often it signals (a restarted worker may signal twice). SIGTERM or SIGINT
-    ends the ps within seconds (128 + the signal).
+    The ps waits as long as training runs, until a first worker is done: a worker
+    says done only when the shared step reached its target, so the job's steps are
+    done, whoever did them. Then it gives the others `timeout_secs` to say done
+    too (they stop at their next step; a restarted task that says hello gets
+    `timeout_secs` again, e.g. a chief that saves the finished job), and exits 0
+    all the same, naming those that did not. A worker counts once, however often
+    it signals; one that left (settings differing from the chief's) is not waited
+    for. SIGTERM or SIGINT ends the ps within seconds (128 + the signal).
 
     Returns:
-      0 when all workers are done, 1 after the timeout, 128 + N on signal N.
+      0 when the job's steps are done, 128 + N on signal N.
 
     Raises:
       ClusterError: A worker said hello with another cluster spec.
@@ -168,8 +247,9 @@ def run_ps(server: tf.distribute.Server, cluster: cluster_lib.ClusterConfig,
                 faults.SignalStop() as signals:
             session.run(publish)
             done: set = set()
+            left: set = set()
             deadline = None
-            while len(done) < cluster.num_workers:
+            while not done or len(done | left) < cluster.num_workers:
                 if signals.received is not None:
                     logging.warning("%s: stopped by signal %d", cluster.name, signals.received)
                     return 128 + signals.received
@@ -177,9 +257,12 @@ def run_ps(server: tf.distribute.Server, cluster: cluster_lib.ClusterConfig,
                 if deadline is not None:
                     left_ms = min(left_ms, int((deadline - time.monotonic()) * 1000))
                     if left_ms <= 0:
-                        logging.error("%s: workers %s did not finish within %g s of the first",
-                                      cluster.name, _missing(cluster, done), timeout_secs)
-                        return 1
+                        logging.warning(
+                            "%s: the job's steps are done (worker %s said so); workers %s did "
+                            "not say done within %g s (--ps_timeout_secs): exiting",
+                            cluster.name, ",".join(map(str, sorted(done))),
+                            _missing(cluster, done | left), timeout_secs)
+                        return 0
                 try:
                     index, kind, spec = session.run(
                         receive, options=tf1.RunOptions(timeout_in_ms=left_ms))
@@ -192,6 +275,14 @@ def run_ps(server: tf.distribute.Server, cluster: cluster_lib.ClusterConfig,
                         f"{spec}: start every task with the same --ps_hosts and --worker_hosts")
                 if kind == HELLO:
                     logging.info("%s: worker %d joined", cluster.name, index)
+                    left.discard(index)
+                    if deadline is not None:  # a restarted task: it may still say done
+                        deadline = time.monotonic() + timeout_secs
+                    continue
+                if kind == LEFT:
+                    logging.warning("%s: worker %d left: its settings differ from the chief's",
+                                    cluster.name, index)
+                    left.add(index)
                     continue
                 done.add(index)
                 logging.info("%s: worker %d done, %d of %d workers done", cluster.name, index,

@@ -178,12 +178,13 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     flags.DEFINE_list("ps_hosts", [], "Distributed: host:port of the ps tasks.", flag_values=fv)
     flags.DEFINE_list("worker_hosts", [], "Distributed: host:port of the workers.",
                       flag_values=fv)
-    flags.DEFINE_float("ps_timeout_secs", 3600, "A ps exits with status 1 if workers are still "
-                       "unfinished this long after the first finished.", lower_bound=0,
-                       flag_values=fv)
+    flags.DEFINE_float("ps_timeout_secs", 3600, "How long a ps waits for the other workers "
+                       "after the first finished (the job's steps are done); then it exits 0.",
+                       lower_bound=0, flag_values=fv)
     flags.DEFINE_float("cluster_timeout_secs", cluster_lib.CLUSTER_TIMEOUT_SECS,
-                       "Distributed: a worker exits (status 4) when a ps, or at start the "
-                       "chief, gives no answer for this long; above the longest step.",
+                       "Distributed: after this long without progress a worker asks the ps "
+                       "tasks, and exits (status 4) if one does not answer within max(this, "
+                       "60 s) more; at start, the wait for the ps and the chief.",
                        lower_bound=0.1, flag_values=fv)
     flags.DEFINE_integer("intra_op_threads", 0, "0: TensorFlow's default.", lower_bound=0,
                          flag_values=fv)
@@ -257,6 +258,16 @@ def check_model_flags(values: Mapping[str, Any], given: Sequence[str], train_dir
                 f"--{name}={_flag_text(getattr(recorded, name))} ({CONFIG_FILE}): pass the "
                 f"flagfile of that run, or leave --{name} out (the model is read from "
                 f"{CONFIG_FILE})")
+
+
+def cluster_settings(config: TrainConfig) -> Dict[str, str]:
+    """What every worker of a cluster must share with the chief, as {"--flag": text}: the
+    model flags, --batch_size, --train_steps and the schedule (`cluster.wait_for_chief`)."""
+    values = {f"--{name}": _flag_text(getattr(config.hparams, name)) for name in HPARAMS_FLAGS}
+    values["--batch_size"] = str(config.batch_size)
+    values["--train_steps"] = str(config.train_steps)
+    values["schedule"] = repr(config.schedule)
+    return values
 
 
 def differing_model_flag(train_dir: str, hparams: model_lib.HParams) -> Optional[str]:

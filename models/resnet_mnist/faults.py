@@ -9,8 +9,10 @@ Exit codes of `python -m models.resnet_mnist.train`:
   3            the loss or the gradients became NaN or infinite: nothing was saved after the
                last good checkpoint
   4            a cluster fault: a ps (or, at start, the chief) did not answer within
-               --cluster_timeout_secs, this task's port is taken, or the tasks were started
-               with different --ps_hosts/--worker_hosts (cluster.py, cluster_health.py)
+               --cluster_timeout_secs (a ps: and not when asked apart from training), this
+               task's port is taken, the tasks were started with different
+               --ps_hosts/--worker_hosts, or a worker with other model or training flags than
+               the chief's (cluster.py, cluster_health.py)
   128 + N      stopped by signal N (130 for SIGINT, 143 for SIGTERM) after writing a
                checkpoint at the current step; run the same command again to continue (a
                worker whose step hangs on a lost ps stops without it: cluster_health.py)

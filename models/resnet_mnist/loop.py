@@ -24,6 +24,7 @@ from lrhooks import plot as lrhooks_plot
 from models.resnet_mnist import checkpoints
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import cluster_health
+from models.resnet_mnist import cluster_ps
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import console as console_lib
 from models.resnet_mnist import data as data_lib
@@ -354,6 +355,31 @@ def _non_finite(config: config_lib.TrainConfig, error) -> faults.NonFiniteError:
     return faults.NonFiniteError(error.describe(advice) if advice else error.describe())
 
 
+def _save_finished_job(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
+                       server: tf.distribute.Server,
+                       state_check: numerics.FiniteStateCheck) -> int:
+    """A (restarted) chief that finds the shared step at its target: the other workers did
+    the job's last steps; it saves their result instead of restoring its older checkpoint
+    and training them again. Returns the step saved."""
+    saver = checkpoints.saver()
+    with tf1.Session(server.target, graph=built.graph, config=cluster_lib.server_config(
+            config.cluster, devices.session_config(config))) as session:
+        step = int(session.run(built.global_step))
+        state_check.check(session, step)
+        saver.save(session, os.path.join(config.train_dir, checkpoints.BASENAME),
+                   global_step=step)
+    # The rate of the run that left the shared step at `step` (the series' last point; a
+    # chief killed before its first flush has no other, and the plots need one).
+    writer = tf1.summary.FileWriterCache.get(config.train_dir)
+    writer.add_summary(tf1.Summary(value=[tf1.Summary.Value(
+        tag="learning_rate", simple_value=float(config.schedule(step - 1)))]), step)
+    writer.flush()
+    logging.warning("the job's steps are already done: the shared step is %d of %d (other "
+                    "workers trained them); saved it as %s-%d instead of training", step,
+                    config.train_steps, checkpoints.BASENAME, step)
+    return step
+
+
 def run_loop(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
              hooks: hooks_lib.TrainerHooks, server: Optional[tf.distribute.Server] = None
              ) -> Tuple[Optional[float], int]:
@@ -370,16 +396,26 @@ def run_loop(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
     state_check = numerics.FiniteStateCheck()
     with built.graph.as_default():
         if server is not None:
-            cluster_lib.wait_for_chief(server, config.cluster, config.cluster_timeout_secs)
+            cluster_lib.wait_for_chief(server, config.cluster, config.cluster_timeout_secs,
+                                       settings=config_lib.cluster_settings(config))
         if config.cluster.is_chief:
             state_check.begin()  # built before the graph is finalized, with or without a saver
         try:
+            if server is not None and config.cluster.is_chief:
+                shared_step = cluster_ps.read_global_step(server, config.cluster,
+                                                          config.cluster_timeout_secs)
+                if shared_step is not None and shared_step >= config.train_steps:
+                    return None, _save_finished_job(config, built, server, state_check)
             early_signals.pause("creating the session")
             with monitored_session(config, hooks, server, state_check) as session:
                 # StopAtStepHook cannot stop a session's first run: a session that starts at
                 # the last step (or past it) must not run at all.
                 first = session.run_step_fn(
                     lambda step_context: step_context.session.run(built.global_step))
+                if server is not None and first >= config.train_steps:
+                    logging.warning("the job's steps are already done: the shared step is %d "
+                                    "of %d (other workers trained them); nothing to train",
+                                    first, config.train_steps)
                 try:
                     while first < config.train_steps and not session.should_stop():
                         _, final_loss = session.run([built.train_op, built.outputs.loss])

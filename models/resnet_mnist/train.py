@@ -104,9 +104,15 @@ def _run_worker(config: config_lib.TrainConfig) -> loop.TrainResult:
     it trained all its steps, never when it was stopped."""
     cluster, timeout = config.cluster, config.cluster_timeout_secs
     server = cluster_lib.start_server(cluster)
-    with cluster_health.Watchdog(cluster, timeout) as watchdog:
+    with cluster_health.Watchdog(
+            cluster, timeout,
+            ask_ps=lambda secs: cluster_ps.unanswered_ps(server, cluster, secs)) as watchdog:
         cluster_ps.check_same_cluster(server, cluster, timeout)
-        result = loop.train(config, server=server, watchdog=watchdog, console=CONSOLE)
+        try:
+            result = loop.train(config, server=server, watchdog=watchdog, console=CONSOLE)
+        except cluster_lib.DifferentSettings:
+            cluster_ps.signal_left(server, cluster, timeout)  # the ps does not wait for it
+            raise
         if result.stopped_by_signal is None:
             cluster_ps.signal_done(server, cluster, timeout)  # lets the ps tasks exit
     return result

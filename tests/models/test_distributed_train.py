@@ -151,11 +151,12 @@ def test_a_dead_ps_ends_every_worker_in_one_line(make_trainers):
     time.sleep(1.0)
     killed = time.monotonic()
     trainers.process("ps").kill()
-    assert trainers.wait("worker1", timeout=90) == faults.EXIT_CLUSTER, trainers.logs()
+    assert trainers.wait("worker1", timeout=180) == faults.EXIT_CLUSTER, trainers.logs()
     print(f"FAULT ps killed: worker exit 4 after {time.monotonic() - killed:.1f} s "
-          "(--cluster_timeout_secs=3)")
+          "(--cluster_timeout_secs=3, then 60 s asking the ps)")
     assert_one_line(trainers, "worker1", "worker 1 got no answer from the cluster for 3 s while "
-                    f"training: a ps task ({trainers.ps_hosts}) is down or unreachable")
+                    f"training, and ps 0 ({trainers.ps_hosts}) did not answer when asked for 60 s "
+                    "more: it is down or unreachable")
     assert trainers.process("chief").poll() is None, trainers.logs()
     seconds = trainers.stop("chief", signal.SIGTERM)
     assert trainers.wait("chief") == 143, trainers.logs()
@@ -198,7 +199,7 @@ def test_a_chief_that_never_comes_ends_a_waiting_worker(make_trainers):
           "(from its start)")
     chief = trainers.worker_hosts.split(",")[0]
     assert_one_line(trainers, "worker1", "worker 1 waited 3 s for the chief to initialise the "
-                    f"variables: the chief (worker 0, {chief}) is not running")
+                    f"variables: the ps answers, but the chief (worker 0, {chief}) is not running")
 
 
 def test_a_taken_port_is_one_line_naming_it(make_trainers):
@@ -232,3 +233,95 @@ def test_differing_cluster_specs_stop_the_worker_and_the_ps(make_trainers):
     assert_one_line(trainers, "worker1", f"worker 1 was started with {other} but ps 0 with "
                     f"{ours}: start every task with the same --ps_hosts and --worker_hosts")
     assert_one_line(trainers, "ps", f"ps 0 was started with {ours} but worker 1 with {other}")
+
+
+# ------------------------------------------------------- liveness under load
+BUSY_LOOP = ("import time\nend = time.monotonic() + 600\n"
+             "while time.monotonic() < end:\n    pass\n")
+
+
+@pytest.fixture
+def loaded_machine():
+    """Two CPU-bound busy loops beside the cluster for the test (each ends by itself after
+    600 s; killed at the end of the test)."""
+    loops = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(2)]
+    try:
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait(timeout=30)
+
+
+def test_a_restarted_chief_finds_the_job_finished_and_everyone_exits_0(make_trainers,
+                                                                        loaded_machine):
+    """Preempted chief; worker 1 trains the job's last steps alone; the chief, started again,
+    saves their result instead of training them again: chief, worker and ps exit 0."""
+    trainers = make_trainers(200)
+    for role in ROLES:
+        trainers.start_role(role)
+    trainers.wait_for_checkpoint(timeout=400)
+    assert trainers.stop("chief", signal.SIGTERM) < 60
+    assert trainers.wait("chief") == 143, trainers.logs()
+    stopped_at = checkpoint_step(trainers.train_dir)
+    assert trainers.wait("worker1", timeout=400) == 0, trainers.logs()  # alone to step 200
+    assert trainers.process("ps").poll() is None, trainers.logs()  # waits for the chief
+    started = time.monotonic()
+    trainers.start_role("chief", "chief-restarted")
+    for name in ("chief-restarted", "ps"):
+        assert trainers.wait(name, timeout=400) == 0, trainers.logs()
+    print(f"FAULT chief restarted after worker 1 finished the job: exit 0 after "
+          f"{time.monotonic() - started:.1f} s (from its start)")
+    assert stopped_at < 200 and checkpoint_step(trainers.train_dir) >= 200, trainers.logs()
+    assert ("the job's steps are already done: the shared step is 200 of 200 (other workers "
+            "trained them); saved it as model.ckpt-200") in trainers.log("chief-restarted")
+    assert ", 2 of 2 workers done" in trainers.log("ps")
+    assert not any("error" in line for name in ("chief-restarted", "ps", "worker1")
+                   for line in trainers.error_lines(name)), trainers.logs()
+
+
+def test_a_ps_killed_and_restarted_under_load_ends_every_task_with_0(make_trainers,
+                                                                     loaded_machine):
+    """The restarted ps answers when asked (after its slow import): no worker calls it down,
+    the chief restores the variables, the job finishes with exact rates, all exit 0."""
+    trainers = make_trainers(150)
+    for role in ROLES:
+        trainers.start_role(role)
+    trainers.wait_for_checkpoint(timeout=400)
+    trainers.wait_for_text("worker1", "  loss ", timeout=400)  # training
+    killed = time.monotonic()
+    trainers.process("ps").kill()
+    trainers.wait("ps")
+    trainers.start_role("ps", "ps-restarted")
+    for name in ("chief", "worker1", "ps-restarted"):
+        assert trainers.wait(name, timeout=400) == 0, trainers.logs()
+    print(f"FAULT ps killed and restarted (load): every task exit 0, "
+          f"{time.monotonic() - killed:.1f} s after the kill")
+    assert checkpoint_step(trainers.train_dir) >= 150
+    series = scalar_series(trainers.train_dir, "learning_rate")
+    for label, value in series.items():
+        assert value == pytest.approx(SCHEDULE(label - 1), rel=1e-6), (label, value)
+    for name in ("chief", "worker1", "ps-restarted"):
+        assert not trainers.error_lines(name), trainers.logs()
+
+
+@pytest.mark.parametrize("flag, chief_value", [("--num_residual_units=2", "1"),
+                                               ("--batch_size=16", "8")])
+def test_a_worker_with_other_settings_than_the_chief_stops_in_one_line(make_trainers, flag,
+                                                                       chief_value):
+    trainers = make_trainers(30)
+    for role in ROLES:
+        trainers.start_role(role, role, *([flag] if role == "worker1" else []))
+    assert trainers.wait("worker1") == faults.EXIT_CLUSTER, trainers.logs()
+    chief = trainers.worker_hosts.split(",")[0]
+    name = flag.split("=")[0]
+    assert_one_line(trainers, "worker1", f"worker 1 was started with {flag} but the chief "
+                    f"(worker 0, {chief}) with {name}={chief_value}: start every worker with "
+                    "the chief's model and training flags")
+    started = time.monotonic()
+    for role in ("chief", "ps"):  # the ps does not wait for a worker that left
+        assert trainers.wait(role) == 0, trainers.logs()
+    print(f"FAULT worker with {flag}: worker exit 4, chief and ps exit 0 "
+          f"{time.monotonic() - started:.1f} s after the worker")
+    assert "worker 1 left: its settings differ from the chief's" in trainers.log("ps")
+    assert checkpoint_step(trainers.train_dir) >= 30
