@@ -36,6 +36,7 @@ from models.resnet_mnist import faults  # noqa: E402
 from models.resnet_mnist import flag_parsing  # noqa: E402
 from models.resnet_mnist import loop  # noqa: E402
 from models.resnet_mnist import range_test  # noqa: E402
+from models.resnet_mnist import run_lock  # noqa: E402
 from models.resnet_mnist import write_errors  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -59,14 +60,18 @@ def run_range_test(config: config_lib.TrainConfig) -> int:
 
 
 def run_training(config: config_lib.TrainConfig) -> int:
-    """A ps task or a training run (local, or a worker of a cluster); the exit status."""
+    """A ps task or a training run (local, or a worker of a cluster); the exit status.
+
+    The run lock of `--train_dir` (taken by `loop.train` on the chief) is held until the
+    process ends: a failed write is tidied up under it."""
     cluster = config.cluster
+    lock = run_lock.RunLock(config.train_dir)
     try:
         if cluster.job_name == "ps":
             return cluster_ps.run_ps(cluster_lib.start_server(cluster), cluster,
                                      timeout_secs=config.ps_timeout_secs)
-        result = (_run_worker(config) if cluster.is_distributed
-                  else loop.train(config, console=CONSOLE))
+        result = (_run_worker(config, lock) if cluster.is_distributed
+                  else loop.train(config, console=CONSOLE, lock=lock))
     except cluster_lib.ClusterError as error:
         _error(error)
         return faults.EXIT_CLUSTER
@@ -97,14 +102,14 @@ def run_training(config: config_lib.TrainConfig) -> int:
     return 0
 
 
-def _run_worker(config: config_lib.TrainConfig) -> loop.TrainResult:
+def _run_worker(config: config_lib.TrainConfig, lock: run_lock.RunLock) -> loop.TrainResult:
     """A worker of a cluster, watched (`cluster_health`); the ps tasks hear "done" only when
     it trained all its steps, never when it was stopped."""
     cluster, timeout = config.cluster, config.cluster_timeout_secs
     server = cluster_lib.start_server(cluster)
     with cluster_health.Watchdog(cluster, timeout) as watchdog:
         cluster_ps.check_same_cluster(server, cluster, timeout)
-        result = loop.train(config, server=server, watchdog=watchdog, console=CONSOLE)
+        result = loop.train(config, server=server, watchdog=watchdog, console=CONSOLE, lock=lock)
         if result.stopped_by_signal is None:
             cluster_ps.signal_done(server, cluster, timeout)  # lets the ps tasks exit
     return result
