@@ -3,8 +3,8 @@
 `train(config)` trains until `global_step == config.train_steps`, resuming from
 `config.train_dir`; tests and benchmarks call it directly with a shrunken config. A
 `train_dir` whose checkpoint is already at (or past) `train_steps` is finished: `train`
-trains nothing and writes nothing, and returns the evaluation the run left in
-`<train_dir>/eval`.
+trains nothing and writes nothing (but its lock's record, `run_lock`), and returns the
+evaluation the run left in `<train_dir>/eval`.
 """
 
 import contextlib

@@ -4,7 +4,8 @@
         --flagfile=models/resnet_mnist/configs/quick.flags --data_dir=DIR --train_dir=DIR
 
 Resumes from the latest checkpoint in `--train_dir`; the same command on a finished
-`--train_dir` trains nothing, changes no file and prints the result it has. See `config.py`
+`--train_dir` trains nothing, changes no file (but the record in its lock file, `run_lock.py`)
+and prints the result it has. See `config.py`
 for flags. The program only: flags -> `config.TrainConfig` -> one of three modes (a training
 run, `loop.train`; the range test, `range_test.py`; a ps task, `cluster_ps.run_ps`). What it
 prints, and where: `console.py`.
