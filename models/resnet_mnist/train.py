@@ -64,7 +64,7 @@ def run_training(config: config_lib.TrainConfig) -> int:
     """A ps task or a training run (local, or a worker of a cluster); the exit status.
 
     The run lock of `--train_dir` (taken by `loop.train` on the chief) is held until the
-    process ends: a failed write is tidied up under it."""
+    run's end: a failed write is tidied up under it."""
     cluster = config.cluster
     lock = run_lock.RunLock(config.train_dir)
     try:
@@ -94,6 +94,8 @@ def run_training(config: config_lib.TrainConfig) -> int:
         CONSOLE.notice(f"stopped at once by a second signal {error.signum}; the last "
                        "checkpoint is kept: run the same command to continue from it")
         return 128 + error.signum
+    finally:  # a clean end empties its record (a killed trainer's stays, and is named)
+        lock.release()
     if result.stopped_by_signal is not None:
         CONSOLE.notice(f"stopped by signal {result.stopped_by_signal} at step "
                        f"{result.global_step}; a checkpoint was written: run the same "
