@@ -115,8 +115,9 @@ def _acquire(train_dir: str) -> Optional[int]:
         return None
     previous = os.pread(fd, 4096, 0)
     if previous.strip():  # a holder that ended without releasing: killed, or its host died
-        logging.info("taking over the lock of --train_dir %r from a trainer that ended without "
-                     "releasing it: %s", train_dir, _holder(fd))
+        # Not a fault (the program's output stays that of a resumed run): absl's debug level.
+        logging.debug("taking over the lock of --train_dir %r from a trainer that ended "
+                      "without releasing it: %s", train_dir, _holder(fd))
     since = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     record = f"host={socket.gethostname()}\npid={os.getpid()}\nsince={since}\n".encode("utf-8")
     os.ftruncate(fd, 0)

@@ -94,7 +94,7 @@ def run_training(config: config_lib.TrainConfig) -> int:
         CONSOLE.notice(f"stopped at once by a second signal {error.signum}; the last "
                        "checkpoint is kept: run the same command to continue from it")
         return 128 + error.signum
-    finally:  # a clean end empties its record (a killed trainer's stays, and is named)
+    finally:  # a clean end empties its record (a killed trainer's stays until taken over)
         lock.release()
     if result.stopped_by_signal is not None:
         CONSOLE.notice(f"stopped by signal {result.stopped_by_signal} at step "
