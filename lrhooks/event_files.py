@@ -99,10 +99,15 @@ def truncate_torn_records(logdir: str) -> List[str]:
             data = f.read()
         keep, _, torn = _scan(data)
         if keep < len(data) and torn:
-            with open(path, "r+b") as f:
-                f.truncate(keep)
-                f.flush()
-                os.fsync(f.fileno())
+            try:  # a link planted at an event file's name is never written through
+                fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+            except OSError:
+                continue
+            try:
+                os.ftruncate(fd, keep)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             repaired.append(path)
     return repaired
 

@@ -99,3 +99,17 @@ def test_a_torn_tail_is_not_reported_as_damage(tmp_path):
     with open(path, "ab") as f:
         f.write(open(path, "rb").read()[-30:][:20])
     assert event_files.damaged_files(str(tmp_path)) == []
+
+
+def test_a_link_at_an_event_file_name_is_never_cut(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    path = write_events(outside, 3)
+    with open(path, "ab") as f:  # a torn tail in a file outside the run directory
+        f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00\x01\x02")
+    before = open(path, "rb").read()
+    run = tmp_path / "run"
+    run.mkdir()
+    os.symlink(path, run / os.path.basename(path))
+    assert event_files.truncate_torn_records(str(run)) == []
+    assert open(path, "rb").read() == before

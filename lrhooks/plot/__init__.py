@@ -9,8 +9,8 @@ imports neither matplotlib nor TensorFlow). The command line lives in `lrhooks.p
 It reads any event files (a TF1 program's too): TensorBoard without a server.
 """
 
-from lrhooks.plot._figures import (DEFAULT_FIGURES, NoEventsError, pick_series, plot_series,
-                                   read_scalars, write_plots)
+from lrhooks.plot._figures import (DEFAULT_FIGURES, NoEventsError, is_complete_png, pick_series,
+                                   plot_series, read_scalars, write_plots)
 
-__all__ = ["read_scalars", "pick_series", "plot_series", "write_plots", "DEFAULT_FIGURES",
-           "NoEventsError"]
+__all__ = ["read_scalars", "pick_series", "plot_series", "write_plots", "is_complete_png",
+           "DEFAULT_FIGURES", "NoEventsError"]

@@ -8,7 +8,10 @@ so importing this module imports neither.
 
 import math
 import os
+import stat
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from lrhooks import safe_files
 
 Point = Tuple[int, float]
 Series = List[Point]
@@ -181,18 +184,44 @@ def plot_series(lines: Mapping[str, Series], path: str, title: str,
     axes.grid(True, alpha=0.3)
     axes.legend(loc="best", fontsize="small")
     figure.tight_layout()
-    figure.savefig(path, format="png")
+    with safe_files.replacing(path, "wb") as f:  # complete or absent; never through a link
+        figure.savefig(f, format="png")
     return path
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the empty IEND chunk with its CRC
+
+
+def is_complete_png(path: str) -> bool:
+    """True for a regular file (not a link) that starts with the PNG signature and ends with
+    its IEND chunk: what a drawing stopped part-way (or a link planted there) is not."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        info = os.fstat(fd)
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode) or size < len(_PNG_SIGNATURE) + len(_PNG_END):
+            return False
+        return (os.pread(fd, len(_PNG_SIGNATURE), 0) == _PNG_SIGNATURE
+                and os.pread(fd, len(_PNG_END), size - len(_PNG_END)) == _PNG_END)
+    finally:
+        os.close(fd)
+
+
 def write_plots(logdir: str, out_dir: Optional[str] = None,
-                figures: Mapping[str, Sequence[str]] = DEFAULT_FIGURES) -> List[str]:
+                figures: Mapping[str, Sequence[str]] = DEFAULT_FIGURES,
+                only_missing: bool = False) -> List[str]:
     """Reads every event file under `logdir` and writes `<figure>.png` into `out_dir`.
 
     Args:
       logdir: A run directory (its `eval/` included) or a parent of runs.
       out_dir: Where the PNGs go (made if missing); default `logdir`.
       figures: As `pick_series`.
+      only_missing: Draw only the figures whose PNG is missing or damaged (not
+        `is_complete_png`: e.g. left empty by a process killed while drawing it).
 
     Returns:
       The paths written, in figure order.
@@ -209,5 +238,6 @@ def write_plots(logdir: str, out_dir: Optional[str] = None,
                             f"{', ...' if len(tags) > 12 else ''})")
     out_dir = out_dir or logdir
     os.makedirs(out_dir, exist_ok=True)
-    return [plot_series(lines, os.path.join(out_dir, f"{figure}.png"), figure)
-            for figure, lines in picked.items()]
+    paths = {figure: os.path.join(out_dir, f"{figure}.png") for figure in picked}
+    return [plot_series(lines, paths[figure], figure) for figure, lines in picked.items()
+            if not (only_missing and is_complete_png(paths[figure]))]

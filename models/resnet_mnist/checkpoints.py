@@ -33,6 +33,7 @@ from google.protobuf import text_format
 from tensorflow.python.training import checkpoint_state_pb2  # pylint: disable=no-name-in-module
 from tensorflow.python.training import py_checkpoint_reader  # pylint: disable=no-name-in-module
 
+from lrhooks import safe_files
 from models.resnet_mnist import faults
 
 tf1 = tf.compat.v1
@@ -173,10 +174,8 @@ def write_index(train_dir: str, restore: Restore) -> None:
     state = checkpoint_state_pb2.CheckpointState(
         model_checkpoint_path=os.path.basename(restore.path),
         all_model_checkpoint_paths=list(restore.kept))
-    path = os.path.join(train_dir, INDEX_FILE)
-    with open(path + ".tmp", "w") as f:
-        f.write(text_format.MessageToString(state))
-    os.replace(path + ".tmp", path)
+    safe_files.write_file(os.path.join(train_dir, INDEX_FILE),
+                          text_format.MessageToString(state))
 
 
 def saver() -> tf1.train.Saver:

@@ -15,6 +15,7 @@ from absl import flags
 from absl import logging
 
 from lrhooks import cli_flags
+from lrhooks import safe_files
 from lrhooks import schedule_flags
 from lrhooks import schedules
 from lrhooks import spec as spec_lib
@@ -382,10 +383,8 @@ def write_config(config: TrainConfig, hparams: model_lib.HParams) -> None:
     values = config.to_json()
     values["hparams"] = dataclasses.asdict(hparams)  # the resolved data_format
     path = os.path.join(config.train_dir, CONFIG_FILE)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
+    with safe_files.replacing(path) as f:  # never through a link planted at either name
         json.dump(values, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
 
 
 def _read_recorded(train_dir: str) -> Optional[Dict[str, Any]]:

@@ -21,6 +21,7 @@ from absl import logging
 import tensorflow as tf
 
 from lrhooks import log_hook as log_hook_lib
+from lrhooks import plot as lrhooks_plot
 
 # Without --verbose: TensorFlow's Python logger shows warnings and errors only (no TF1 hook
 # messages); TensorBoard's (its event reader, used for the plots) errors only (its "Directory
@@ -215,7 +216,8 @@ def summary(console: Console, result, config) -> None:
         lines.append(f"checkpoints    {checkpoint}")
     lines.append(f"events         {train_dir} (training), "
                  f"{os.path.join(train_dir, 'eval')} (test)")
-    plots = sorted(glob.glob(os.path.join(glob.escape(train_dir), "*.png")))
+    plots = sorted(p for p in glob.glob(os.path.join(glob.escape(train_dir), "*.png"))
+                   if lrhooks_plot.is_complete_png(p))  # a damaged one was redrawn or is not listed
     if plots:
         lines.append(f"plots          {', '.join(plots)}")
     lines.append(f"TensorBoard    {tensorboard_command(train_dir)}")

@@ -5,7 +5,9 @@ evaluations: the eval tower, one pass over the test set, the `Evaluator` of
 checkpoints and `run` (once, or following the trainer), returning `EvalResult`s.
 """
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import time
@@ -15,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from lrhooks import safe_files
 from lrhooks.step_writes import StepTracker
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
@@ -113,10 +116,23 @@ def read_best(eval_dir: str) -> float:
     `best_precision.json`); 0.0 when there is none."""
     for name, key in ((BEST_FILE, "best_accuracy"), (LEGACY_BEST_FILE, "best_precision")):
         path = os.path.join(eval_dir, name)
-        if os.path.exists(path):
+        if os.path.exists(path) and not os.path.islink(path):  # a planted link: not ours
             with open(path) as f:
                 return float(json.load(f)[key])
     return 0.0
+
+
+@contextlib.contextmanager
+def _locked_directory(directory: str):
+    """An exclusive flock on `directory` itself (no file is made; a file system without
+    locks: no lock)."""
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def read_last_result(eval_dir: str) -> Optional[EvalResult]:
@@ -162,17 +178,27 @@ class EvalRecorder:
 
 
     def _write_best(self, step: int) -> None:
+        """Replaces `best_accuracy.json` (never through a link) with the best of this
+        recorder's and the file's: a trainer and an evaluator may both write this eval dir,
+        so the read and the replace are one step under a lock on the directory itself."""
         path = os.path.join(self.eval_dir, BEST_FILE)
-        with open(path + ".tmp", "w") as f:
-            json.dump({"best_accuracy": self.best, "step": step}, f)
-        os.replace(path + ".tmp", path)
+        with _locked_directory(self.eval_dir):
+            on_disk = read_best(self.eval_dir)
+            if on_disk > self.best:  # the other writer's best, newer than ours
+                self.best = on_disk
+                return
+            safe_files.write_file(path, json.dumps({"best_accuracy": self.best, "step": step}))
 
     def record(self, step: int, scored: PassResult) -> EvalResult:
         """Writes the summaries of `scored` at `step` and updates the best; returns them."""
         self.best = max(self.best, scored.accuracy)
         if self.writer is None:  # nothing is written before the first result
             with tf.Graph().as_default():
-                self.writer = tf1.summary.FileWriter(self.eval_dir)
+                # Named by pid and a random part: a trainer's and an evaluator's event
+                # files in one eval dir never share a name (TensorFlow's names only hold
+                # the second and the host).
+                self.writer = tf1.summary.FileWriter(
+                    self.eval_dir, filename_suffix=safe_files.unique_suffix())
         summary = tf1.Summary(value=[
             tf1.Summary.Value(tag="accuracy", simple_value=scored.accuracy),
             tf1.Summary.Value(tag="loss", simple_value=scored.loss),

@@ -3,8 +3,8 @@
 `train(config)` trains until `global_step == config.train_steps`, resuming from
 `config.train_dir`; tests and benchmarks call it directly with a shrunken config. A
 `train_dir` whose checkpoint is already at (or past) `train_steps` is finished: `train`
-trains nothing and writes nothing, and returns the evaluation the run left in
-`<train_dir>/eval`.
+trains nothing and writes nothing (but its lock's record, `run_lock`), and returns the
+evaluation the run left in `<train_dir>/eval`.
 """
 
 import contextlib
@@ -21,6 +21,7 @@ import lrhooks
 from lrhooks import event_files
 from lrhooks import hparams as lrhooks_hparams
 from lrhooks import plot as lrhooks_plot
+from lrhooks import safe_files
 from models.resnet_mnist import checkpoints
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import cluster_health
@@ -37,6 +38,7 @@ from models.resnet_mnist import hooks as hooks_lib
 from models.resnet_mnist import model as model_lib
 from models.resnet_mnist import numerics
 from models.resnet_mnist import write_errors
+from models.resnet_mnist import run_lock
 
 tf1 = tf.compat.v1
 # The HParams dashboard's metrics: test accuracy and loss in TRAIN_DIR/eval (final eval,
@@ -70,10 +72,7 @@ class TrainResult:
 def _check_train_dir(train_dir: str) -> None:
     try:
         os.makedirs(train_dir, exist_ok=True)
-        probe = os.path.join(train_dir, ".write_probe")
-        with open(probe, "w") as f:
-            f.write("ok")
-        os.remove(probe)
+        safe_files.probe_directory(train_dir)  # a temporary file: never a planted name
     except OSError as error:
         blocker = _file_in_path(train_dir)
         reason = (f"{blocker!r} is a file, not a directory" if blocker is not None
@@ -155,7 +154,7 @@ def _parameter_count(graph: tf.Graph) -> int:
 
 
 def _finished_run(config: config_lib.TrainConfig, restore: checkpoints.Restore,
-                  started: float) -> TrainResult:
+                  started: float, console: Optional[console_lib.Console]) -> TrainResult:
     """The result of a run whose checkpoint is at a step >= `train_steps`: nothing is trained
     and no file is written.
 
@@ -164,7 +163,8 @@ def _finished_run(config: config_lib.TrainConfig, restore: checkpoints.Restore,
     there is none (a signal stopped the run at its last step or during its final evaluation)
     and `config.final_eval` is set, the run was not finished and is finished now: that
     evaluation, the HParams end status (success; TensorBoard keeps a run's first) and the
-    plots (`config.plots`) are written.
+    plots (`config.plots`) are written. Plots a stopped run left missing or damaged are
+    redrawn (one line says which).
     """
     placement = _placement(config)
     config = dataclasses.replace(config, precision=placement.precision)  # 'auto' resolved
@@ -179,17 +179,48 @@ def _finished_run(config: config_lib.TrainConfig, restore: checkpoints.Restore,
         lrhooks_hparams.write_session_end(config.train_dir, "success")
         if config.plots:
             lrhooks_plot.write_plots(config.train_dir)
+    elif config.plots:
+        _redraw_plots(config.train_dir, console)
     return TrainResult(restore.step, None, time.perf_counter() - started, [],
                        None if last is None else last.accuracy, start_step=restore.step,
                        best_accuracy=None if last is None else last.best_accuracy,
                        eval_step=None if last is None else last.step)
 
 
+def _event_writer(train_dir: str, graph: tf.Graph) -> None:
+    """Makes the cached FileWriter of `train_dir` (the one every summary hook uses) name its
+    event file with this process's id and a random part: no other process's file has its
+    name, and no link can be planted at it in advance."""
+    with tf1.summary.FileWriterCache._lock, graph.as_default():  # pylint: disable=protected-access
+        cache = tf1.summary.FileWriterCache._cache  # pylint: disable=protected-access
+        if train_dir not in cache:
+            cache[train_dir] = tf1.summary.FileWriter(
+                train_dir, graph=graph, filename_suffix=safe_files.unique_suffix())
+
+
+def _redraw_plots(train_dir: str, console: Optional[console_lib.Console]) -> None:
+    """Draws the plots of a finished run that are missing or damaged, and says so."""
+    try:
+        redrawn = lrhooks_plot.write_plots(train_dir, only_missing=True)
+    except lrhooks_plot.NoEventsError:  # no scalars: nothing was ever drawn
+        return
+    if not redrawn:
+        return
+    safe_files.remove_leftovers(train_dir)  # the temporary files of the stopped drawing
+    line = (f"redrew {', '.join(os.path.basename(p) for p in redrawn)} in {train_dir}: "
+            "missing or damaged (a run stopped while drawing them)")
+    if console is not None:
+        console.say(line)
+    else:
+        logging.warning("%s", line)
+
+
 def train(config: config_lib.TrainConfig,
           extra_hooks: Sequence[tf1.train.SessionRunHook] = (),
           server: Optional[tf.distribute.Server] = None,
           watchdog: Optional[cluster_health.Watchdog] = None,
-          console: Optional[console_lib.Console] = None) -> TrainResult:
+          console: Optional[console_lib.Console] = None,
+          lock: Optional[run_lock.RunLock] = None) -> TrainResult:
     """Trains until `global_step == config.train_steps`, resuming from `config.train_dir`.
 
     `extra_hooks` join the trainer's own hooks (benchmarks and tests use them). In a cluster,
@@ -201,15 +232,36 @@ def train(config: config_lib.TrainConfig,
     A finished `train_dir` (checkpoint at or past `train_steps`, read by the chief) trains
     nothing and changes no file: see `_finished_run`.
 
+    The chief holds the run lock of `train_dir` (`run_lock`) from before its first read:
+    `lock` when given (the program's, released by the caller), else its own, released on
+    return.
+
     Raises:
-      faults.UserError: Unreadable or invalid data, or an unwritable train_dir.
+      faults.UserError: Unreadable or invalid data, an unwritable train_dir, or one another
+        trainer is using.
       faults.NonFiniteError: The loss or gradients became NaN or infinite.
     """
+    own = lock is None
+    lock = lock or run_lock.RunLock(config.train_dir)
+    try:
+        return _train(config, extra_hooks, server, watchdog, console, lock)
+    finally:
+        if own:
+            lock.release()
+
+
+def _train(config: config_lib.TrainConfig,
+           extra_hooks: Sequence[tf1.train.SessionRunHook],
+           server: Optional[tf.distribute.Server],
+           watchdog: Optional[cluster_health.Watchdog],
+           console: Optional[console_lib.Console], lock: run_lock.RunLock) -> TrainResult:
     started = time.perf_counter()
     chief = config.cluster.is_chief
+    if chief and os.path.isdir(config.train_dir):  # a new one is locked once it is made
+        lock.take()
     restore = checkpoints.select(config.train_dir) if chief else checkpoints.Restore()
     if restore.step >= config.train_steps:  # only the chief reads train_dir
-        return _finished_run(config, restore, started)
+        return _finished_run(config, restore, started, console)
     try:
         train_data = data_lib.load_mnist(config.data_dir, "train")
     except data_lib.DataError as error:
@@ -221,6 +273,11 @@ def train(config: config_lib.TrainConfig,
     if chief:
         _check_train_dir(config.train_dir)
         _check_outputs(config)  # eval/ and the plots: before training, not after it
+        if not lock.taken:  # made just now (or by a trainer that started meanwhile)
+            lock.take()
+            restore = checkpoints.select(config.train_dir)
+            if restore.step >= config.train_steps:  # that trainer finished it meanwhile
+                return _finished_run(config, restore, started, console)
     early_signals.phase("building the graph")
     config = dataclasses.replace(config, precision=placement.precision)  # 'auto' resolved
     restored = restore.step
@@ -246,6 +303,7 @@ def train(config: config_lib.TrainConfig,
     if chief:
         _check_checkpoint(config.train_dir, restore.path, built, config.hparams)
         # The checks are done: train_dir is written from here on.
+        safe_files.remove_leftovers(config.train_dir)  # temporary files of a killed run
         if restore.note:
             logging.warning("%s", restore.note)
         checkpoints.write_index(config.train_dir, restore)  # relative paths, kept ones only
@@ -261,6 +319,7 @@ def train(config: config_lib.TrainConfig,
             config.train_dir, config_lib.tensorboard_hparams(config, placement.hparams),
             metrics=HPARAMS_METRICS, experiment_hparams=config_lib.TENSORBOARD_HPARAM_TYPES,
             shown=config_lib.TENSORBOARD_SHOWN)
+        _event_writer(config.train_dir, built.graph)
         if restored == 0:  # once per run (TensorBoard reads a run's first layout)
             with built.graph.as_default():
                 tf1.summary.FileWriterCache.get(config.train_dir).add_summary(

@@ -4,7 +4,8 @@
         --flagfile=models/resnet_mnist/configs/quick.flags --data_dir=DIR --train_dir=DIR
 
 Resumes from the latest checkpoint in `--train_dir`; the same command on a finished
-`--train_dir` trains nothing, changes no file and prints the result it has. See `config.py`
+`--train_dir` trains nothing, changes no file (but the record in its lock file, `run_lock.py`)
+and prints the result it has. See `config.py`
 for flags. The program only: flags -> `config.TrainConfig` -> one of three modes (a training
 run, `loop.train`; the range test, `range_test.py`; a ps task, `cluster_ps.run_ps`). What it
 prints, and where: `console.py`.
@@ -38,6 +39,7 @@ from models.resnet_mnist import faults  # noqa: E402
 from models.resnet_mnist import flag_parsing  # noqa: E402
 from models.resnet_mnist import loop  # noqa: E402
 from models.resnet_mnist import range_test  # noqa: E402
+from models.resnet_mnist import run_lock  # noqa: E402
 from models.resnet_mnist import write_errors  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -61,14 +63,18 @@ def run_range_test(config: config_lib.TrainConfig) -> int:
 
 
 def run_training(config: config_lib.TrainConfig) -> int:
-    """A ps task or a training run (local, or a worker of a cluster); the exit status."""
+    """A ps task or a training run (local, or a worker of a cluster); the exit status.
+
+    The run lock of `--train_dir` (taken by `loop.train` on the chief) is held until the
+    run's end: a failed write is tidied up under it."""
     cluster = config.cluster
+    lock = run_lock.RunLock(config.train_dir)
     try:
         if cluster.job_name == "ps":
             return cluster_ps.run_ps(cluster_lib.start_server(cluster), cluster,
                                      timeout_secs=config.ps_timeout_secs)
-        result = (_run_worker(config) if cluster.is_distributed
-                  else loop.train(config, console=CONSOLE))
+        result = (_run_worker(config, lock) if cluster.is_distributed
+                  else loop.train(config, console=CONSOLE, lock=lock))
     except cluster_lib.ClusterError as error:
         _error(error)
         return faults.EXIT_CLUSTER
@@ -90,6 +96,8 @@ def run_training(config: config_lib.TrainConfig) -> int:
         CONSOLE.notice(f"stopped at once by a second signal {error.signum}; the last "
                        "checkpoint is kept: run the same command to continue from it")
         return 128 + error.signum
+    finally:  # a clean end empties its record (a killed trainer's stays until taken over)
+        lock.release()
     if result.stopped_by_signal is not None:
         CONSOLE.notice(f"stopped by signal {result.stopped_by_signal} at step "
                        f"{result.global_step}; a checkpoint was written: run the same "
@@ -99,7 +107,7 @@ def run_training(config: config_lib.TrainConfig) -> int:
     return 0
 
 
-def _run_worker(config: config_lib.TrainConfig) -> loop.TrainResult:
+def _run_worker(config: config_lib.TrainConfig, lock: run_lock.RunLock) -> loop.TrainResult:
     """A worker of a cluster, watched (`cluster_health`); the ps tasks hear "done" only when
     it trained all its steps, never when it was stopped."""
     cluster, timeout = config.cluster, config.cluster_timeout_secs
@@ -109,7 +117,8 @@ def _run_worker(config: config_lib.TrainConfig) -> loop.TrainResult:
             ask_ps=lambda secs: cluster_ps.unanswered_ps(server, cluster, secs)) as watchdog:
         cluster_ps.check_same_cluster(server, cluster, timeout)
         try:
-            result = loop.train(config, server=server, watchdog=watchdog, console=CONSOLE)
+            result = loop.train(config, server=server, watchdog=watchdog, console=CONSOLE,
+                                lock=lock)
         except cluster_lib.DifferentSettings:
             cluster_ps.signal_left(server, cluster, timeout)  # the ps does not wait for it
             raise

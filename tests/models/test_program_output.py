@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from models.resnet_mnist import run_lock
 from tests.support.idx_files import write_tiny_mnist
 from tests.support.trainer import tree_snapshot
 
@@ -102,13 +103,19 @@ def test_a_resumed_run_says_so(finished):
     assert "train: done: step 4 of 4 in " in second.stdout
 
 
+def unlocked(snapshot):
+    """A `tree_snapshot` without the run lock's file (its record names the last trainer)."""
+    return {path: state for path, state in snapshot.items() if path != run_lock.LOCK_FILE}
+
+
 def test_the_same_command_on_a_finished_run_changes_nothing(finished, tiny_data):
     train_dir, _, second = finished
     before = tree_snapshot(train_dir)
     again = train(tiny_data, train_dir, "--train_steps=4")
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stderr == ""
-    assert tree_snapshot(train_dir) == before  # every file's bytes and mtime, every directory
+    # Every file's bytes and mtime, every directory; the lock's record names the last holder.
+    assert unlocked(tree_snapshot(train_dir)) == unlocked(before)
     accuracy = re.search(r"test accuracy  (0\.\d{4}) at step 4", second.stdout).group(1)
     assert again.stdout.splitlines() == [
         f"train: {train_dir} is finished (step 4 of 4); nothing to train",
@@ -124,7 +131,7 @@ def test_a_run_already_past_train_steps_says_so_and_changes_nothing(finished, ti
     before = tree_snapshot(train_dir)
     done = train(tiny_data, train_dir, "--train_steps=3")
     assert done.returncode == 0, done.stderr[-3000:]
-    assert tree_snapshot(train_dir) == before
+    assert unlocked(tree_snapshot(train_dir)) == unlocked(before)
     assert done.stdout.splitlines()[0] == (
         f"train: {train_dir} is already past --train_steps=3: its checkpoint is at step 4; "
         "nothing to train (what follows is of step 4)")
