@@ -89,7 +89,9 @@ def _check_outputs(config: config_lib.TrainConfig) -> None:
         outputs += [("a plot", os.path.join(config.train_dir, f"{name}.png"), False)
                     for name in lrhooks_plot.DEFAULT_FIGURES]
     for what, path, directory in outputs:
-        problem = (write_errors.unwritable(path) if directory else
+        problem = (f"{path!r} is a symbolic link, which the trainer never follows"
+                   if directory and os.path.islink(path) else
+                   write_errors.unwritable(path) if directory else
                    f"{path!r} is a directory" if os.path.isdir(path) else None)
         if problem:
             raise faults.UserError(f"--train_dir {config.train_dir!r}: {what} cannot be "

@@ -90,6 +90,22 @@ PLANTED = [".write_probe", "train_config.json", "train_config.json.tmp", "checkp
            "eval/best_accuracy.json.tmp"]
 
 
+def test_a_link_planted_at_the_eval_directory_is_refused_before_training(data_dir, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    train_dir = tmp_path / "run"
+    train_dir.mkdir()
+    os.symlink(outside, train_dir / "eval")
+    result = run(command(data_dir, train_dir, "--train_steps=2", "--final_eval"))
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    (line,) = error_lines(result.stderr)
+    assert "the evaluation directory cannot be written" in line
+    assert "is a symbolic link, which the trainer never follows" in line
+    assert list(outside.iterdir()) == []
+    assert checkpoint_step(train_dir) is None
+
+
 def plant_links(train_dir, outside):
     for name in PLANTED:
         path = train_dir / name
