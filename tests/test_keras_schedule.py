@@ -51,7 +51,9 @@ class TableRecordingSGD(keras.optimizers.SGD):
 
     def build(self, variables):
         super().build(variables)
-        self.applied = self.add_variable(shape=(64,), initializer="zeros", name="applied")
+        if not hasattr(self, "applied"):  # Keras 2 calls `build` on every apply
+            self.applied = self.add_variable(shape=(64,), initializer="zeros",
+                                             name="applied")
 
     def update_step(self, gradient, variable, learning_rate=None):
         rate = self.learning_rate if learning_rate is None else learning_rate
