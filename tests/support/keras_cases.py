@@ -89,11 +89,15 @@ def keras_values(drawn: List[Case], dtype: str = "float32", table_steps: int = 6
 
 
 def flushed(values: np.ndarray) -> np.ndarray:
-    """`values` with float32 subnormals flushed to zero, as TensorFlow's CPU kernels do."""
+    """`values` with subnormals flushed to zero, as TensorFlow's CPU kernels may do."""
     values = np.array(values)
-    if values.dtype == np.float32:
-        values[np.abs(values) < np.finfo(np.float32).tiny] = 0.0
+    values[np.abs(values) < np.finfo(values.dtype).tiny] = 0.0
     return values
+
+
+def agrees(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Where `got` is `want` bit for bit, or 0 for a subnormal `want` (flushed)."""
+    return (got == want) | (got == flushed(want))
 
 
 def python_values(drawn: List[Case], dtype: str = "float32") -> List[np.ndarray]:
