@@ -27,9 +27,9 @@ from lrhooks.keras import KerasSchedule  # noqa: E402
 from tests.support import keras_cases  # noqa: E402
 
 
-def ulps(got: np.ndarray, want: np.ndarray) -> np.ndarray:
-    """|got - want| in float32 ulps of `want`."""
-    spacing = np.spacing(np.abs(want.astype(np.float32))).astype(np.float64)
+def ulps(got: np.ndarray, want: np.ndarray, dtype: str) -> np.ndarray:
+    """|got - want| in ulps of `want` in `dtype`."""
+    spacing = np.spacing(np.abs(want.astype(dtype))).astype(np.float64)
     return np.abs(got.astype(np.float64) - want.astype(np.float64)) / spacing
 
 
@@ -67,11 +67,11 @@ def main() -> int:
         mismatches = int(np.sum(~keras_cases.agrees(got_all, want_all)))
         subnormal = int(np.sum(got_all != want_all)) - mismatches
         normal = np.abs(want_all) >= np.finfo(dtype).tiny
-        worst = float(np.max(ulps(got_all[normal], np.concatenate(exact)[normal])))
+        worst = float(np.max(ulps(got_all[normal], np.concatenate(exact)[normal], dtype)))
         print(f"{dtype}: {count} cases ({len({n for n, _, _ in drawn})} factories, "
               f"{len(drawn)} argument sets) in {seconds:.1f} s: {mismatches} differ from the "
               f"Python value in {dtype} ({subnormal} subnormals flushed to 0); largest error "
-              f"vs the float64 value (normal values): {worst:.2f} float32 ulp")
+              f"vs the float64 value (normal values): {worst:.2f} {dtype} ulp")
         failures += mismatches
         if args.xla and dtype == "float32":
             start = time.perf_counter()

@@ -156,7 +156,7 @@ def test_learning_rate_logger_writes_each_applied_rate_at_its_step(tmp_path):
     schedule = lrhooks.from_spec(SCHEDULE)
     logger = lrkeras.LearningRateLogger(str(tmp_path))
     fit(keras.optimizers.SGD(lrkeras.KerasSchedule(schedule)), steps=4, epochs=2,
-        callbacks=[logger])
+        callbacks=[logger], steps_per_execution=2)
     points = []
     for name in sorted(os.listdir(tmp_path)):
         for event in tf.compat.v1.train.summary_iterator(str(tmp_path / name)):
