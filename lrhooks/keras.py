@@ -190,6 +190,12 @@ class ScheduledValue:
         value = self.keras_schedule(self.optimizer.iterations)
         return value if dtype is None else tf.cast(value, dtype)
 
+    def get_config(self):
+        """Refuses: an optimizer's config holds numbers only (its `from_config` checks them)."""
+        raise TypeError("a scheduled optimizer value cannot be saved in the optimizer's config: "
+                        "set the attribute back to a float before `model.save`, or save the "
+                        "weights only")
+
     def __float__(self) -> float:
         return float(self.keras_schedule.values(int(self.optimizer.iterations.numpy())))
 
@@ -203,8 +209,8 @@ def scheduled_value(schedule: Union[str, Callable[[int], float]], optimizer,
 
     Set it before the first `fit` (the update's graph reads it when traced); for SGD's
     momentum, build the optimizer with `momentum > 0` so that it makes its momentum slots.
-    The optimizer's config (`model.save`) cannot hold it: save the weights, or reset the
-    attribute to a float before saving.
+    The optimizer's config cannot hold it (`model.save` raises a one-line TypeError): save
+    the weights, or set the attribute back to a float before saving.
 
     Args:
       schedule: An lrhooks schedule, a schedule spec string, or a callable `step -> value`.

@@ -143,13 +143,15 @@ def test_fit_with_steps_per_execution_and_xla_table():
     assert applied[:12] == f32(schedule(step) for step in range(12)) and applied[12:] == [0.0] * 52
 
 
-def test_scheduled_momentum_reaches_each_update():
+def test_scheduled_momentum_reaches_each_update(tmp_path):
     momentum = S.polynomial_decay(0.9, 6, end_learning_rate=0.5)
     optimizer = RecordingSGD(0.01, momentum=0.9)
     optimizer.momentum = lrkeras.scheduled_value(momentum, optimizer)
-    fit(optimizer, steps=8)
+    model, _ = fit(optimizer, steps=8)
     assert [m for _, _, m in optimizer.records_list] == f32(momentum(step) for step in range(8))
     assert float(optimizer.momentum) == float(np.float32(momentum(8)))
+    with pytest.raises(TypeError, match="cannot be saved in the optimizer's config: set the"):
+        model.save(str(tmp_path / "m.keras"))
 
 
 def test_learning_rate_logger_writes_each_applied_rate_at_its_step(tmp_path):
