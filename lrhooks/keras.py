@@ -129,6 +129,9 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
             return tf.constant(self.values(np.asarray(step)), dtype=self.dtype)
         step = tf.cast(step, tf.int64)
         if _in_xla_context():
+            if self.stateful:
+                raise ValueError("a stateful KerasSchedule (its values change when a metric is "
+                                 "reported) cannot run under XLA: compile with jit_compile=False")
             if self._table is None:
                 raise ValueError(
                     "KerasSchedule under XLA (jit_compile=True) cannot call Python: give it "

@@ -121,6 +121,11 @@ def test_xla_reads_the_table_refuses_no_table_and_is_nan_past_it():
     assert np.isnan(values[3])
     with pytest.raises(ValueError, match="cannot call Python: give it `table_steps`"):
         tf.function(lrkeras.KerasSchedule(schedule), jit_compile=True)(tf.constant(1, tf.int64))
+    plateau = lrkeras.KerasSchedule(S.product([S.reduce_lr_on_plateau(0.1), schedule]))
+    with pytest.raises(ValueError, match="stateful KerasSchedule .* jit_compile=False"):
+        tf.function(plateau, jit_compile=True)(tf.constant(1, tf.int64))
+    with pytest.raises(ValueError, match="`table_steps` must be 0 for a stateful schedule"):
+        lrkeras.KerasSchedule(plateau.schedule, table_steps=4)
 
 
 # ------------------------------------------------------------------------------ Keras fit
