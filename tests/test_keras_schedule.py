@@ -186,6 +186,9 @@ def test_plateau_driven_by_a_keras_metric_applies_from_the_next_epoch():
     fit(optimizer, steps=3, epochs=3, callbacks=[lrkeras.PlateauCallback("loss")])
     rates = [rate for _, rate, _ in optimizer.records_list]
     assert rates == f32([0.01] * 6 + [0.005] * 3)
+    with pytest.raises(ValueError, match="PlateauCallback needs a stateful schedule"):
+        fit(RecordingSGD(lrkeras.KerasSchedule(SCHEDULE)), steps=1,
+            callbacks=[lrkeras.PlateauCallback("loss")])
     with pytest.raises(ValueError, match="`monitor` 'val_acc' is not in this epoch's logs"):
         fit(RecordingSGD(lrkeras.KerasSchedule(plateau)), steps=1,
             callbacks=[lrkeras.PlateauCallback("val_acc")])
