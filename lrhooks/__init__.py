@@ -39,6 +39,12 @@ Telemetry (lazy):
   review_layout            a Custom Scalars layout: the rate first, then loss, accuracy, ...
   event_files              cutting torn records off event files
 
+Keras (lazy; Keras 3, or Keras 2 on TensorFlow 2.15):
+  keras                    schedules in Keras: `keras.KerasSchedule`, `keras.scheduled_value`,
+                           `keras.LearningRateLogger`, `keras.PlateauCallback`,
+                           `keras.continue_from_checkpoint` (a TF1 run's step; docs/migrating.md)
+  KerasSchedule            a Keras `LearningRateSchedule` of any lrhooks schedule, exact
+
 Tools:
   plateau, PlateauHook             reduce-on-plateau: the hook and its checkpointed state (lazy)
   range_test, LRRangeTestHook      the learning-rate range test (lazy)
@@ -84,6 +90,9 @@ _LAZY = {
     "SummarySaverHook": ("lrhooks.summary_saver_hook", "SummarySaverHook"),
     "hparams": ("lrhooks.hparams", None),
     "event_files": ("lrhooks.event_files", None),
+    # Keras.
+    "keras": ("lrhooks.keras", None),
+    "KerasSchedule": ("lrhooks.keras", "KerasSchedule"),
     # Tools.
     "plateau": ("lrhooks.plateau", None),
     "PlateauHook": ("lrhooks.plateau", "PlateauHook"),
