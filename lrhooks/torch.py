@@ -1,4 +1,4 @@
-"""lrhooks schedules in a PyTorch training loop: `ScheduleLR`, a `torch.optim.lr_scheduler.LRScheduler`.
+"""lrhooks schedules in a PyTorch loop: `ScheduleLR`, a `torch.optim.lr_scheduler.LRScheduler`.
 
 Install with `pip install 'lrhooks[torch]'`. `import lrhooks` never imports this module, and
 this module never imports TensorFlow.

@@ -7,7 +7,7 @@ past it. Used by the framework export tests and `bench/export_exactness.py`.
 """
 
 import random
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from lrhooks import schedules
 
@@ -34,12 +34,14 @@ def horizon(name: str, schedule: schedules.Schedule) -> int:
     return max([64] + [2 * step + 2 for step in steps])
 
 
-def cases(count: int, seed: int) -> List[Tuple[str, schedules.Schedule, int]]:
-    """`count` random (factory name, schedule, step) cases, every factory included."""
+def cases(count: int, seed: int, max_step: Optional[int] = None
+          ) -> List[Tuple[str, schedules.Schedule, int]]:
+    """`count` random (factory name, schedule, step) cases, every factory included, with steps
+    below `max_step` when given (e.g. optax's int32 count)."""
     rng = random.Random(seed)
     pool = registry_schedules()
     picks = list(pool) + [rng.choice(pool) for _ in range(max(0, count - len(pool)))]
-    limits = {repr(s): horizon(n, s) for n, s in pool}
+    limits = {repr(s): min(horizon(n, s), max_step or horizon(n, s)) for n, s in pool}
     return [(name, schedule, _step(rng, schedule, limits[repr(schedule)]))
             for name, schedule in picks]
 
@@ -54,3 +56,20 @@ def _step(rng: random.Random, schedule: schedules.Schedule, limit: int) -> int:
             limit = max(1, step)
             continue
         return step
+
+
+def cases_one_set_per_factory(count: int, seed: int, max_step: Optional[int] = None
+                              ) -> List[Tuple[str, schedules.Schedule, int]]:
+    """`count` random cases over one randomly chosen argument set per factory (for frameworks
+    that compile once per argument set, e.g. a jitted JAX schedule)."""
+    rng = random.Random(seed)
+    by_factory: Dict[str, List[schedules.Schedule]] = {}
+    for name, schedule in registry_schedules():
+        by_factory.setdefault(name, []).append(schedule)
+    chosen = [(name, rng.choice(options)) for name, options in by_factory.items()]
+    found = []
+    for index in range(max(count, len(chosen))):
+        name, schedule = chosen[index % len(chosen)]
+        limit = horizon(name, schedule)
+        found.append((name, schedule, _step(rng, schedule, min(limit, max_step or limit))))
+    return found
