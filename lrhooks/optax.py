@@ -22,8 +22,9 @@ the table is never silently wrong: it is computed exactly by the Python schedule
 `jax.pure_callback` (a host round trip, slower; size `num_steps` to the run). The values are
 float32 unless JAX's 64-bit mode is on (`jax.config.update("jax_enable_x64", True)`, set
 globally: the host callback runs on another thread): then they equal the Python schedule
-exactly; in float32 each is the float64 value rounded to nearest (within one float32 ulp), and a
-table value beyond float32's range is an error naming the fix.
+exactly; in float32 each is the float64 value rounded to nearest (within one float32 ulp;
+XLA flushes a value below float32's smallest normal number, 1.2e-38, to 0), and a table value
+beyond float32's range is an error naming the fix.
 """
 
 from typing import Any, Callable
