@@ -28,6 +28,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 import torch
 from torch.optim import lr_scheduler
 
+from lrhooks import checks
 from lrhooks import portable
 from lrhooks import schedules as schedules_lib
 from lrhooks import spec as spec_lib
@@ -61,7 +62,8 @@ class ScheduleLR(lr_scheduler.LRScheduler):
 
     def __init__(self, optimizer: torch.optim.Optimizer,
                  schedule: Union[ScheduleLike, Sequence[ScheduleLike]],
-                 hyperparameters: Optional[Mapping[str, Any]] = None) -> None:
+                 hyperparameters: Optional[Mapping[str, Any]] = None,
+                 start_step: int = 0) -> None:
         """Builds the scheduler and sets every group to its values at step 0.
 
         Args:
@@ -72,6 +74,9 @@ class ScheduleLR(lr_scheduler.LRScheduler):
             schedules (one per group), or for a tuple-valued one such as Adam's `betas` a tuple
             of schedules and numbers (`{"betas": ("cyclic_momentum(...)", 0.999)}`; a number is
             held). The name must already be a key of every group.
+          start_step: The step the first `optimizer.step()` is (e.g. a TF1 checkpoint's
+            `global_step`, for a run continued in PyTorch): the groups start at
+            `schedule(start_step)`.
 
         Raises:
           TypeError, ValueError: A one-line message naming the argument.
@@ -90,7 +95,11 @@ class ScheduleLR(lr_scheduler.LRScheduler):
                 table[index][key] = item
         self.schedules = table
         self._specs = [{key: _spec_tree(value) for key, value in group.items()} for group in table]
+        start_step = checks.step(start_step, "start_step")
         super().__init__(optimizer)
+        if start_step:
+            self.last_epoch = start_step
+            self._write_values()
 
     def get_lr(self) -> List[float]:
         """The groups' rates at the current step (`last_epoch`)."""
@@ -137,8 +146,11 @@ class ScheduleLR(lr_scheduler.LRScheduler):
         self._specs = copy.deepcopy(list(saved))
         self.last_epoch = int(state_dict["step"])
         self._step_count = int(state_dict.get("step_calls", self.last_epoch + 1))
-        values = self.get_lr()
-        for group, value in zip(self.optimizer.param_groups, values):
+        self._write_values()
+
+    def _write_values(self) -> None:
+        """Writes every scheduled value at the current step into the groups."""
+        for group, value in zip(self.optimizer.param_groups, self.get_lr()):
             _set(group, "lr", value)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
         self._apply_others()

@@ -118,6 +118,18 @@ def test_resume_is_exact_at_any_step(stop, scheduler_first):
     assert resumed == straight == [schedule(k) for k in range(12)]
 
 
+def test_a_tf1_run_continued_from_its_global_step():
+    # A TF1 run saved global_step 5 after its runs at steps 0..4: PyTorch goes on at step 5.
+    optimizer, params = _sgd()
+    scheduler = ScheduleLR(optimizer, PIECEWISE, start_step=5)
+    applied = []
+    for _ in range(4):
+        applied += _applied(optimizer, params)
+        scheduler.step()
+    assert applied == [PIECEWISE(k) for k in range(5, 9)] == [0.01, 0.01, 0.01, 0.001]
+    assert scheduler.state_dict()["step"] == 9
+
+
 def test_state_is_the_step_and_the_specs():
     optimizer, _ = _sgd(groups=2, momentum=0.9)
     scheduler = ScheduleLR(optimizer, [PIECEWISE, "cosine_decay(0.1, 10)"],
@@ -196,6 +208,8 @@ def test_a_schedule_without_a_spec_keeps_the_built_one():
      "`schedule` must be a lrhooks.schedules.Schedule or a spec string, got float"),
     (lambda o: ScheduleLR(o, PIECEWISE, {"betas": PIECEWISE}), ValueError,
      "`hyperparameters` names 'betas', which param_groups[0] of SGD does not have"),
+    (lambda o: ScheduleLR(o, PIECEWISE, start_step=-1), ValueError,
+     "`start_step` must be an integer >= 0, got -1"),
     (lambda o: ScheduleLR(PIECEWISE, PIECEWISE), TypeError,
      "`optimizer` must be a torch.optim.Optimizer, got PiecewiseConstant"),
     (lambda o: ScheduleLR(o, PIECEWISE).load_state_dict({"last_epoch": 3}), ValueError,
