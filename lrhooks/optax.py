@@ -47,23 +47,27 @@ class TableSchedule:
     Attributes:
       schedule: The lrhooks schedule.
       num_steps: How many steps (from 0) the table holds.
-      values: The table, a float64 numpy array (`values[k] == schedule(k)`).
+      start_step: The step of count 0 (a TF1 run continued from its `global_step`).
+      values: The table, a float64 numpy array (`values[k] == schedule(start_step + k)`).
     """
 
-    def __init__(self, schedule: ScheduleLike, num_steps: int) -> None:
+    def __init__(self, schedule: ScheduleLike, num_steps: int, start_step: int = 0) -> None:
         self.schedule = portable.pure_schedule(schedule, "schedule",
                                                "optax.contrib.reduce_on_plateau")
         self.num_steps = checks.positive_count("num_steps", num_steps)
-        self.values = np.array([self.schedule(step) for step in range(self.num_steps)],
+        self.start_step = checks.step(start_step, "start_step")
+        self.values = np.array([self.schedule(self.start_step + step)
+                                for step in range(self.num_steps)],
                                dtype=np.float64)
         finite = self.values[np.isfinite(self.values)]
         self._float32_overflows = bool(np.any(np.abs(finite) > np.finfo(np.float32).max))
 
     def __repr__(self) -> str:
-        return f"optax_schedule({self.schedule!r}, num_steps={self.num_steps})"
+        return (f"optax_schedule({self.schedule!r}, num_steps={self.num_steps}, "
+                f"start_step={self.start_step})")
 
     def __call__(self, step: Any) -> jax.Array:
-        """The schedule's value at `step` (an integer scalar or array, traced or not)."""
+        """`schedule(start_step + step)` for an integer `step` (scalar or array, traced or not)."""
         step = jnp.asarray(step)
         if not jnp.issubdtype(step.dtype, jnp.integer):
             raise TypeError(f"`step` must be an integer (optax's count), got dtype {step.dtype}")
@@ -78,7 +82,7 @@ class TableSchedule:
 
         def exact(steps):  # on the host: the Python schedule, float64, then rounded once
             steps = np.asarray(steps)
-            flat = [self.schedule(int(s)) if s >= self.num_steps else 0.0
+            flat = [self.schedule(self.start_step + int(s)) if s >= self.num_steps else 0.0
                     for s in steps.reshape(-1)]
             return np.asarray(flat, dtype=np.float64).reshape(steps.shape).astype(dtype)
 
@@ -89,14 +93,17 @@ class TableSchedule:
         return jax.lax.cond(jnp.any(past), beyond, lambda: inside)
 
 
-def optax_schedule(schedule: ScheduleLike, num_steps: int) -> Callable[[Any], jax.Array]:
-    """An optax schedule (a function of the update count) giving `schedule(count)`.
+def optax_schedule(schedule: ScheduleLike, num_steps: int,
+                   start_step: int = 0) -> Callable[[Any], jax.Array]:
+    """An optax schedule (a function of the update count) giving `schedule(start_step + count)`.
 
     Args:
       schedule: A `lrhooks.schedules.Schedule` or a spec string such as
         `"warmup(cosine_decay(0.1, 10000), warmup_steps=500)"`.
       num_steps: The table's length, usually the run's number of steps; a later step is
         computed exactly on the host (`jax.pure_callback`).
+      start_step: The step of the first update (count 0), e.g. a TF1 checkpoint's
+        `global_step` for a run continued in JAX.
 
     Returns:
       A `TableSchedule`: callable on an integer step (scalar or array), under `jax.jit`,
@@ -106,4 +113,4 @@ def optax_schedule(schedule: ScheduleLike, num_steps: int) -> Callable[[Any], ja
       TypeError, ValueError: A one-line message naming the argument (a stateful schedule
         such as `reduce_lr_on_plateau` is refused: its rates are not a function of the step).
     """
-    return TableSchedule(schedule, num_steps)
+    return TableSchedule(schedule, num_steps, start_step)

@@ -132,12 +132,23 @@ def test_optax_applies_schedule_k_at_the_kth_update_for_any_hyperparameter():
     assert float(state.hyperparams["momentum"]) == np.float32(momentum(7))
 
 
+def test_a_tf1_run_continued_from_its_global_step():
+    # A TF1 run saved global_step 5 after its runs at steps 0..4: optax's count 0 is step 5,
+    # inside the table and past it.
+    rate = optax_schedule(PIECEWISE, num_steps=2, start_step=5)
+    np.testing.assert_array_equal(np.asarray(jax.jit(rate)(jnp.arange(4))),
+                                  np.float32([PIECEWISE(k) for k in range(5, 9)]))
+    assert PIECEWISE(7) != PIECEWISE(8)
+
+
 @pytest.mark.parametrize("make,error,message", [
     (lambda: optax_schedule("reduce_lr_on_plateau(0.1)", 10), ValueError,
      "`schedule` is stateful (it holds a ReduceLROnPlateau): its rates follow reported "
      "metrics, not the step; use optax.contrib.reduce_on_plateau for reduce-on-plateau"),
     (lambda: optax_schedule(PIECEWISE, 0), ValueError,
      "`num_steps` must be an integer > 0, got 0"),
+    (lambda: optax_schedule(PIECEWISE, 10, start_step=-2), ValueError,
+     "`start_step` must be an integer >= 0, got -2"),
     (lambda: optax_schedule(0.1, 10), TypeError,
      "`schedule` must be a lrhooks.schedules.Schedule or a spec string, got float"),
     (lambda: optax_schedule("exponential_decay(1e38, 1, 10.0)", 5)(0), ValueError,
