@@ -64,7 +64,7 @@ class ScheduleLR(lr_scheduler.LRScheduler):
                  schedule: Union[ScheduleLike, Sequence[ScheduleLike]],
                  hyperparameters: Optional[Mapping[str, Any]] = None,
                  start_step: int = 0) -> None:
-        """Builds the scheduler and sets every group to its values at step 0.
+        """Builds the scheduler and sets every group to its values at `start_step` (0).
 
         Args:
           optimizer: The optimizer; its groups' `lr` is overwritten.
