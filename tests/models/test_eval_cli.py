@@ -1,6 +1,6 @@
 """The trainer and the evaluator as a user runs them after a first run: a schedule on the
 command line over a flagfile's, the evaluator with the run's own settings, the commands the
-summary prints, `--help`."""
+summary prints."""
 
 import json
 import os
@@ -11,10 +11,8 @@ import sys
 import pytest
 
 from tests.support import events
-from tests.support.trainer_runs import REPO, TINY, error_lines, eval_command, files, run
+from tests.support.trainer_runs import REPO, TINY, eval_command, files, run
 
-PROGRAMS = ["models.resnet_mnist.train", "models.resnet_mnist.eval", "lrhooks.preview",
-            "lrhooks.plot"]
 # The README's setup: a venv that is not activated (its bin directory is not on PATH).
 UNACTIVATED_PATH = "/usr/bin:/bin"
 
@@ -87,10 +85,3 @@ def test_a_schedule_flag_beside_a_full_spec_on_the_command_line_is_one_error(dat
     # Only the command line's own flag: the flagfile's schedule flags were replaced.
     assert len(lines) == 1 and ": --lr_decay_steps cannot be combined" in lines[0], done.stderr
     assert not (tmp_path / "run").exists()
-
-
-@pytest.mark.parametrize("program", PROGRAMS)
-def test_help_exits_0(program):
-    done = run([sys.executable, "-m", program, "--help"])
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "--" in done.stdout and not error_lines(done.stderr, program.split(".")[-1])
