@@ -6,10 +6,12 @@ program's file itself defines. A program whose flags are defined elsewhere (its 
 absl and TensorFlow too. `show_in_help` declares a program's flags as key flags of the main
 module, so `--help` lists exactly them (`--helpfull` is unchanged). `stray_arguments` is
 the one complaint every program makes about words on its command line that are not flags.
+`help_exits_zero` makes absl's `--help` (which exits 1) exit 0, as a help request succeeds.
 """
 
+import contextlib
 import sys
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 from absl import flags
 
@@ -33,3 +35,28 @@ def stray_arguments(argv: Sequence[str]) -> Optional[str]:
         return None
     return (f"unexpected arguments: {' '.join(argv[1:])} (every argument is a flag, "
             "--name=value; --help lists them)")
+
+
+HELP_FLAGS = ("help", "helpshort", "helpfull", "helpxml", "h", "?")
+
+
+def help_requested(args: Sequence[str]) -> bool:
+    """Whether `args` (a command line, before any `--`) ask for help (`--help`, `-h`, ...)."""
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg.startswith("-") and arg.lstrip("-").split("=", 1)[0] in HELP_FLAGS:
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def help_exits_zero(argv: Sequence[str]) -> Iterator[None]:
+    """Around absl's flag parsing: its exit after printing the help becomes exit status 0."""
+    try:
+        yield
+    except SystemExit as stop:
+        if stop.code == 1 and help_requested(argv[1:]):
+            sys.stdout.flush()
+            raise SystemExit(0) from None
+        raise

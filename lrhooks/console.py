@@ -17,10 +17,18 @@ Ctrl-C ended first) harmless: what the program writes there afterwards is droppe
 goes on and exits as it would have, and Python's exit-time flush prints nothing. Any other
 failed write to them (a full disk behind `> out.log`, `/dev/full`) raises `OSError` with the
 stream's name ("stdout", "stderr") as its filename.
+
+`python_command()` and `tensorboard_command(logdir)` are the commands a program prints for the
+user to run next, spelled so that they run as printed from the current directory: the running
+interpreter (`python` when that is what PATH finds, else its path, relative when it is under
+the current directory: `.venv/bin/python` of a venv that is not activated), and its
+environment's own `tensorboard`.
 """
 
 import contextlib
 import os
+import shlex
+import shutil
 import signal
 import sys
 import tempfile
@@ -207,3 +215,34 @@ def _stderr_back_on_signal(saved_fd: int):
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
+
+
+def _as_typed(path: str, name: str) -> str:
+    """`name` when PATH finds `path` under it, else `path` (relative to the current directory
+    when under it), quoted for a shell."""
+    found = shutil.which(name)
+    if found and os.path.abspath(found) == os.path.abspath(path):
+        return name
+    relative = os.path.relpath(path)
+    if not relative.startswith(os.pardir):
+        return shlex.quote(relative if os.sep in relative else os.path.join(os.curdir, relative))
+    return shlex.quote(os.path.abspath(path))
+
+
+def python_command() -> str:
+    """The running interpreter as a command that runs it from the current directory."""
+    for name in ("python", "python3"):
+        found = shutil.which(name)
+        if found and os.path.abspath(found) == os.path.abspath(sys.executable):
+            return name
+    return _as_typed(sys.executable, "python")
+
+
+def tensorboard_command(logdir: str) -> str:
+    """`tensorboard --logdir=LOGDIR` with the running environment's TensorBoard: its
+    `tensorboard` script (by name when PATH finds that one), else `python -m tensorboard.main`
+    with the running interpreter."""
+    script = os.path.join(os.path.dirname(sys.executable), "tensorboard")
+    program = (_as_typed(script, "tensorboard") if os.path.isfile(script)
+               else f"{python_command()} -m tensorboard.main")
+    return f"{program} --logdir={shlex.quote(logdir)}"

@@ -134,3 +134,26 @@ def test_the_module_imports_neither_tensorflow_nor_absl():
          "print(sorted(m for m in ('tensorflow', 'absl') if m in sys.modules))"],
         env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=60)
     assert done.stdout == "[]\n", done.stderr
+
+
+def test_printed_commands_run_as_printed_from_the_current_directory(tmp_path, monkeypatch):
+    venv_bin = tmp_path / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    for name in ("python", "tensorboard"):
+        (venv_bin / name).write_text("#!/bin/sh\n")
+        (venv_bin / name).chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "executable", str(venv_bin / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "elsewhere"))  # a venv that is not activated
+    assert console.python_command() == ".venv/bin/python"
+    assert console.tensorboard_command("runs") == ".venv/bin/tensorboard --logdir=runs"
+    monkeypatch.setenv("PATH", str(venv_bin))  # activated: the names PATH finds
+    assert console.python_command() == "python"
+    assert console.tensorboard_command("my runs") == "tensorboard --logdir='my runs'"
+    (venv_bin / "tensorboard").unlink()  # no script: the running Python's module
+    monkeypatch.setenv("PATH", str(tmp_path / "elsewhere"))
+    assert console.tensorboard_command("runs") == (
+        ".venv/bin/python -m tensorboard.main --logdir=runs")
+    (tmp_path / "other").mkdir()
+    monkeypatch.chdir(tmp_path / "other")  # outside the current directory: absolute
+    assert console.python_command() == str(venv_bin / "python")

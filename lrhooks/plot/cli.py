@@ -60,8 +60,14 @@ def main(argv: List[str]) -> int:
     return 0
 
 
+def _parse_flags(argv: List[str]) -> List[str]:
+    """absl's parser, with `--help` exiting 0."""
+    with cli_flags.help_exits_zero(argv):
+        return app.parse_flags_with_usage(argv)
+
+
 def run() -> None:
     """Defines the flags and runs `main` (what `python -m lrhooks.plot` does)."""
     console.guard_standard_streams()  # `| head`: the rest of the output is dropped
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=_parse_flags)

@@ -111,7 +111,8 @@ def parse_flags(argv: List[str]) -> List[str]:
     except flags.Error as error:
         sys.stderr.write(f"FATAL Flags parsing error: {error}\n")
         sys.exit(1)
-    return app.parse_flags_with_usage([argv[0]] + args)
+    with cli_flags.help_exits_zero(argv):
+        return app.parse_flags_with_usage([argv[0]] + args)
 
 
 def main(argv: List[str]) -> int:
@@ -142,7 +143,7 @@ def main(argv: List[str]) -> int:
             if existing:
                 print(f"note: {FLAGS.logdir} already had event files; TensorBoard merges them")
             if count > TENSORBOARD_SAMPLES:
-                print(f"tensorboard --logdir={FLAGS.logdir} "
+                print(f"{console.tensorboard_command(FLAGS.logdir)} "
                       f"--samples_per_plugin=scalars={count} shows every point")
     except (ValueError, OSError) as error:
         print(f"preview: error: {error}", file=sys.stderr)

@@ -435,6 +435,13 @@ def read_hparams(train_dir: str) -> Optional[model_lib.HParams]:
         raise ValueError(f"{path}: {error}") from None
 
 
+def read_data_dir(train_dir: str) -> Optional[str]:
+    """The --data_dir a trainer recorded in `train_dir`, or None."""
+    values = _read_recorded(train_dir)
+    data_dir = None if values is None else values.get("data_dir")
+    return data_dir if isinstance(data_dir, str) and data_dir else None
+
+
 def read_train_steps(train_dir: str) -> Optional[int]:
     """The --train_steps a trainer recorded in `train_dir`, or None."""
     values = _read_recorded(train_dir)

@@ -20,6 +20,7 @@ from typing import List, Optional, TextIO
 from absl import logging
 import tensorflow as tf
 
+from lrhooks import console as lrhooks_console
 from lrhooks import log_hook as log_hook_lib
 from lrhooks import plot as lrhooks_plot
 
@@ -30,10 +31,17 @@ _QUIET_LEVELS = {"tensorflow": std_logging.WARNING, "tensorboard": std_logging.E
 
 
 def tensorboard_command(train_dir: str) -> str:
-    """`tensorboard --logdir=PARENT`: the parent of the run directory, where runs sit side by
-    side (the HParams dashboard finds each run's metric in `<run>/eval`)."""
-    parent = os.path.dirname(os.path.normpath(train_dir)) or "."
-    return f"tensorboard --logdir={shlex.quote(parent)}"
+    """`tensorboard --logdir=PARENT`, as it runs from here (`lrhooks.console`): the parent of
+    the run directory, where runs sit side by side (the HParams dashboard finds each run's
+    metric in `<run>/eval`)."""
+    return lrhooks_console.tensorboard_command(
+        os.path.dirname(os.path.normpath(train_dir)) or ".")
+
+
+def eval_command(train_dir: str) -> str:
+    """The evaluator's command for `train_dir`, once, as it runs from here."""
+    return (f"{lrhooks_console.python_command()} -m models.resnet_mnist.eval "
+            f"--train_dir={shlex.quote(train_dir)} --eval_once")
 
 
 def _count(value: int) -> str:
@@ -208,14 +216,13 @@ def summary(console: Console, result, config) -> None:
         lines.append(f"test accuracy  {result.final_accuracy:.4f} at step {result.eval_step} "
                      f"(best {result.best_accuracy:.4f})")
     elif config.cluster.is_chief:
-        lines.append(f"test accuracy  not evaluated: python -m models.resnet_mnist.eval "
-                     f"--data_dir={shlex.quote(config.data_dir)} "
-                     f"--train_dir={shlex.quote(train_dir)} --eval_once")
+        lines.append(f"test accuracy  not evaluated: {eval_command(train_dir)}")
     checkpoint = tf.train.latest_checkpoint(train_dir) if config.cluster.is_chief else None
     if checkpoint is not None:
         lines.append(f"checkpoints    {checkpoint}")
-    lines.append(f"events         {train_dir} (training), "
-                 f"{os.path.join(train_dir, 'eval')} (test)")
+    eval_dir = os.path.join(train_dir, "eval")
+    lines.append(f"events         {train_dir} (training)"
+                 + (f", {eval_dir} (test)" if os.path.isdir(eval_dir) else ""))
     plots = sorted(p for p in glob.glob(os.path.join(glob.escape(train_dir), "*.png"))
                    if lrhooks_plot.is_complete_png(p))  # a damaged one was redrawn or is not listed
     if plots:

@@ -1,9 +1,11 @@
 """Evaluates the trainer's checkpoints on the whole MNIST test set.
 
-    python -m models.resnet_mnist.eval --data_dir=DIR --train_dir=DIR --eval_once
-    python -m models.resnet_mnist.eval --data_dir=DIR --train_dir=DIR   # follow training
+    python -m models.resnet_mnist.eval --train_dir=DIR --eval_once
+    python -m models.resnet_mnist.eval --train_dir=DIR   # follow training
 
-Writes `accuracy` (top-1, what the classic ResNet code called precision), `loss` (mean
+`--data_dir` and the model flags default to the run's, from `TRAIN_DIR/train_config.json`.
+A step already evaluated in the eval dir (the trainer's final evaluation, an earlier
+`--eval_once`) is not evaluated again: one line says so and nothing is written. Writes `accuracy` (top-1, what the classic ResNet code called precision), `loss` (mean
 cross-entropy per test image) and `best_accuracy` summaries to `--eval_dir` (default
 `TRAIN_DIR/eval`), the best in `best_accuracy.json`, and prints them. The model
 configuration is read from the `train_config.json` the trainer left in `--train_dir`. Without
@@ -42,7 +44,8 @@ CONSOLE = console_lib.Console("eval")
 
 def define_flags(flag_values: flags.FlagValues = FLAGS) -> None:
     fv = flag_values
-    flags.DEFINE_string("data_dir", None, "Directory with the MNIST test files.", flag_values=fv)
+    flags.DEFINE_string("data_dir", None, "Directory with the MNIST test files (default: the "
+                        "run's, from TRAIN_DIR/train_config.json).", flag_values=fv)
     flags.DEFINE_string("train_dir", None, "The trainer's --train_dir.", flag_values=fv)
     flags.DEFINE_string("eval_dir", None, "Event files of the evaluation (default "
                         "TRAIN_DIR/eval).", flag_values=fv)
@@ -74,14 +77,18 @@ def main(argv):
         CONSOLE.error(stray)
         return 1
     console_lib.setup_logging(CONSOLE, FLAGS.verbose)
-    for name in ("data_dir", "train_dir"):
-        if not FLAGS[name].value:
-            CONSOLE.error(f"--{name} is required")
-            return 1
+    if not FLAGS.train_dir:
+        CONSOLE.error("--train_dir is required (the trainer's --train_dir)")
+        return 1
     try:
+        data_dir = FLAGS.data_dir or config_lib.read_data_dir(FLAGS.train_dir)
+        if not data_dir:
+            CONSOLE.error(f"--data_dir is required: --train_dir {FLAGS.train_dir!r} has no "
+                          f"{config_lib.CONFIG_FILE} that records one")
+            return 1
         given = [name for name in config_lib.HPARAMS_FLAGS if FLAGS[name].present]
         config_lib.check_model_flags(FLAGS.flag_values_dict(), given, FLAGS.train_dir)
-        evaluation.run(FLAGS.data_dir, FLAGS.train_dir, FLAGS.eval_dir, FLAGS.eval_once,
+        evaluation.run(data_dir, FLAGS.train_dir, FLAGS.eval_dir, FLAGS.eval_once,
                        FLAGS.eval_batch_size, FLAGS.eval_interval_secs, FLAGS.eval_timeout_secs,
                        print_fn=CONSOLE.say)
     except ValueError as error:  # includes data_lib.DataError

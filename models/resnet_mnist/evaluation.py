@@ -11,7 +11,7 @@ import fcntl
 import json
 import os
 import time
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -135,18 +135,13 @@ def _locked_directory(directory: str):
         os.close(fd)  # releases the lock
 
 
-def read_last_result(eval_dir: str) -> Optional[EvalResult]:
-    """The last evaluation written to `eval_dir` (the highest step; of equal steps, the latest
-    record), read back from its event files and best file; None if there is none.
-
-    Reads only: a torn last record (a killed evaluation) ends the reading of its file.
-    `num_images` is 0 (the files do not record it); `loss` is NaN for an evaluation written
-    before there was one (its accuracy was tagged `precision` then).
-    """
+def _evaluations(eval_dir: str) -> Dict[int, Dict[str, float]]:
+    """Step -> the values (`accuracy` or legacy `precision`, `loss`) of the latest evaluation
+    written at that step in the event files of `eval_dir`; reads only (a torn last record, of a
+    killed evaluation, ends the reading of its file)."""
+    latest: Dict[int, Tuple[float, Dict[str, float]]] = {}
     if not os.path.isdir(eval_dir):
-        return None
-    last = {}  # the values of the latest (step, wall time) seen, by tag
-    key = None
+        return {}
     for name in sorted(os.listdir(eval_dir)):
         if "tfevents" not in name:
             continue
@@ -155,15 +150,41 @@ def read_last_result(eval_dir: str) -> Optional[EvalResult]:
                 event = tf1.Event.FromString(record.numpy())
                 values = {v.tag: v.simple_value for v in event.summary.value
                           if v.tag in ("accuracy", "precision", "loss")}
-                if values and (key is None or (event.step, event.wall_time) >= key):
-                    key, last = (event.step, event.wall_time), values
+                if values and (event.step not in latest
+                               or event.wall_time >= latest[event.step][0]):
+                    latest[event.step] = (event.wall_time, values)
         except tf.errors.DataLossError:
             continue
-    accuracy = last.get("accuracy", last.get("precision"))
-    if accuracy is None:
+    return {step: values for step, (_, values) in latest.items()
+            if "accuracy" in values or "precision" in values}
+
+
+def _result(eval_dir: str, step: int, values: Mapping[str, float]) -> EvalResult:
+    accuracy = values.get("accuracy", values.get("precision"))
+    return EvalResult(step, accuracy, max(accuracy, read_best(eval_dir)), 0,
+                      values.get("loss", float("nan")))
+
+
+def read_last_result(eval_dir: str) -> Optional[EvalResult]:
+    """The last evaluation written to `eval_dir` (the highest step; of equal steps, the latest
+    record), read back from its event files and best file; None if there is none.
+
+    Reads only: a torn last record (a killed evaluation) ends the reading of its file.
+    `num_images` is 0 (the files do not record it); `loss` is NaN for an evaluation written
+    before there was one (its accuracy was tagged `precision` then).
+    """
+    evaluations = _evaluations(eval_dir)
+    if not evaluations:
         return None
-    return EvalResult(key[0], accuracy, max(accuracy, read_best(eval_dir)), 0,
-                      last.get("loss", float("nan")))
+    step = max(evaluations)
+    return _result(eval_dir, step, evaluations[step])
+
+
+def read_result_at(eval_dir: str, step: int) -> Optional[EvalResult]:
+    """The evaluation written to `eval_dir` at `step` (as `read_last_result` reads it), or
+    None when that step has none."""
+    values = _evaluations(eval_dir).get(step)
+    return None if values is None else _result(eval_dir, step, values)
 
 
 class EvalRecorder:
@@ -315,7 +336,22 @@ class Evaluator:
         return self.recorder.best
 
     def evaluate(self, checkpoint: str) -> EvalResult:
-        """Scores `checkpoint`, writes its summaries and prints its line."""
+        """Scores `checkpoint`, writes its summaries and prints its line.
+
+        A step the eval dir already has (e.g. the trainer's final evaluation) is not scored
+        again: one line says so, nothing is written, and its recorded result is returned
+        (`num_images` 0)."""
+        try:
+            step = int(tf.train.load_variable(checkpoint, "global_step"))
+        except (tf.errors.OpError, ValueError):  # reported below, before anything is written
+            step = None
+        done = None if step is None else read_result_at(self.eval_dir, step)
+        if done is not None:
+            if self._print is not None:
+                self._print(f"step {done.step} is already evaluated in {self.eval_dir}: "
+                            f"accuracy {done.accuracy:.4f}, loss {done.loss:.4f}, best accuracy "
+                            f"{done.best_accuracy:.4f} (nothing written)")
+            return done
         with self.graph.as_default():
             problems = faults.checkpoint_mismatches(checkpoint, tf1.global_variables())
         if problems:  # before anything is written

@@ -357,7 +357,7 @@ def _train(config: config_lib.TrainConfig,
     if config.final_eval and chief:
         early_signals.phase("running the final evaluation",
                             f"training finished at step {int(step)} and its checkpoint is kept: "
-                            "evaluate it with python -m models.resnet_mnist.eval --eval_once")
+                            f"evaluate it with {console_lib.eval_command(config.train_dir)}")
         if history and history[-1].step == step:  # --eval_every_n_steps scored the last step
             best = evaluation.read_best(os.path.join(config.train_dir, "eval"))
             final = (history[-1].accuracy, max(best, history[-1].accuracy))

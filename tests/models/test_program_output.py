@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from lrhooks.console import tensorboard_command
 from models.resnet_mnist import run_lock
 from tests.support.idx_files import write_tiny_mnist
 from tests.support.trainer import tree_snapshot
@@ -93,7 +94,7 @@ def test_the_summary_says_where_the_results_are(finished):
         f"  checkpoints    {train_dir / 'model.ckpt-2'}",
         f"  events         {train_dir} (training), {train_dir / 'eval'} (test)",
         f"  plots          {plots(train_dir)}",
-        f"  TensorBoard    tensorboard --logdir={train_dir.parent}"]
+        f"  TensorBoard    {tensorboard_command(str(train_dir.parent))}"]
 
 
 def test_a_resumed_run_says_so(finished):
@@ -123,7 +124,7 @@ def test_the_same_command_on_a_finished_run_changes_nothing(finished, tiny_data)
         f"  checkpoints    {train_dir / 'model.ckpt-4'}",
         f"  events         {train_dir} (training), {train_dir / 'eval'} (test)",
         f"  plots          {plots(train_dir)}",
-        f"  TensorBoard    tensorboard --logdir={train_dir.parent}"]
+        f"  TensorBoard    {tensorboard_command(str(train_dir.parent))}"]
 
 
 def test_a_run_already_past_train_steps_says_so_and_changes_nothing(finished, tiny_data):
