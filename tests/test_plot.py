@@ -342,16 +342,20 @@ def test_scheduled_values_are_staircases_each_in_its_own_panel_and_scale(run_dir
     rate, momentum = lines_of(rate_axes)["learning_rate"], lines_of(momentum_axes)["momentum"]
     assert list(lines_of(rate_axes)) == ["learning_rate"]
     assert list(lines_of(momentum_axes)) == ["momentum"]
-    # Each point holds back to the previous one: the drop is drawn vertical, not a slope.
-    assert rate.get_drawstyle() == momentum.get_drawstyle() == "steps-pre"
+    # The rate held 0.1 up to step 50: its drop is drawn vertical right after step 50, not
+    # as a slope to step 100; it then changes at every point (no held value): a line. So
+    # does momentum (two different points). Markers sit on the recorded points only.
+    assert list(zip(rate.get_xdata(), rate.get_ydata())) == approx_points(
+        [(1, 0.1), (50, 0.1), (50, 0.01), (100, 0.01), (150, 0.001)])
+    assert rate.get_markevery() == [0, 1, 3, 4]
+    assert list(zip(momentum.get_xdata(), momentum.get_ydata())) == approx_points(MOMENTUM)
     assert rate_axes.get_yscale() == "log"  # 0.1 .. 0.001
     assert momentum_axes.get_yscale() == "linear"  # its own scale, not the rate's log axis
     low, high = momentum_axes.get_ylim()
     assert 0.8 < low < 0.85 and 0.95 < high < 1.0
-    # Measured values (loss, accuracy) stay lines between their points.
-    for name in ("loss.png", "accuracy.png"):
-        for line in figures[name].get_axes()[0].get_lines():
-            assert line.get_drawstyle() == "default", (name, line.get_label())
+    # Measured values (loss, accuracy) stay lines through their points.
+    (loss_axes,) = figures["loss.png"].get_axes()
+    assert list(zip(*lines_of(loss_axes)["loss"].get_data())) == approx_points(LOSS)
 
 
 def test_accuracy_axis_is_zoomed_to_the_later_points_and_says_what_it_cut(run_dir, drawn,
@@ -361,12 +365,14 @@ def test_accuracy_axis_is_zoomed_to_the_later_points_and_says_what_it_cut(run_di
     later = [value for step, value in TRAIN_ACCURACY + EVAL_ACCURACY if step > 75]
     assert min(later) - 0.01 < low < min(later) and max(later) < high < max(later) + 0.01
     assert axes.get_ylabel() == "accuracy (2 earlier points below)"  # 0.1 and 0.8
-    # An accuracy that stays high keeps its whole range, and says nothing.
-    write_tf1(tmp_path / "high", {"accuracy": [(1, 0.96), (50, 0.97), (100, 0.98)]})
-    (axes,) = drawn(tmp_path / "high", tmp_path / "out")["accuracy.png"].get_axes()
-    assert axes.get_ylabel() == "accuracy"
-    low, high = axes.get_ylim()
-    assert low < 0.96 and high > 0.98
+    # An accuracy that stays high, or one still climbing, keeps its whole range.
+    for name, points in [("high", [(1, 0.96), (50, 0.97), (100, 0.98)]),
+                         ("climbing", [(1, 0.1), (50, 0.5), (100, 0.8)])]:
+        write_tf1(tmp_path / name, {"accuracy": points})
+        (axes,) = drawn(tmp_path / name, tmp_path / "out")["accuracy.png"].get_axes()
+        assert axes.get_ylabel() == "accuracy", name
+        low, high = axes.get_ylim()
+        assert low < points[0][1] and high > points[-1][1], name
 
 
 def test_a_single_final_evaluation_is_a_visible_marker(tmp_path, drawn):

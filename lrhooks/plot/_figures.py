@@ -169,8 +169,8 @@ def _wants_log(values: Sequence[float]) -> bool:
 def _zoomed_limits(lines: Mapping[str, Series]) -> Optional[Tuple[float, float, int]]:
     """(bottom, top, points below bottom) for an accuracy-like axis, or None to keep the
     whole range: the axis starts at the lowest of the later half's points (steps past the
-    middle of the drawn range), where that cuts at least a third of the full range off;
-    the early points below it are counted, not drawn."""
+    middle of the drawn range), where the later points span at most a third of the full
+    range (a run still climbing keeps it all); the early points below are counted."""
     points = [(step, value) for series in lines.values() for step, value in series
               if math.isfinite(value)]
     if len(points) < 3:
@@ -180,11 +180,29 @@ def _zoomed_limits(lines: Mapping[str, Series]) -> Optional[Tuple[float, float, 
     later = [value for step, value in points if step > middle] or [points[-1][1]]
     low, high = min(value for _, value in points), max(value for _, value in points)
     later_low = min(later)
-    if high - later_low > 2 / 3 * (high - low) or high == later_low:
+    if high - later_low > (high - low) / 3 or high == later_low:
         return None
     pad = 0.08 * (high - later_low)
     bottom, top = later_low - pad, high + pad
     return bottom, top, sum(1 for _, value in points if value < bottom)
+
+
+def _with_jumps(points: Series) -> Tuple[List[float], List[float], List[int]]:
+    """(xs, ys, indices of the recorded points) of `points` with a vertical jump drawn
+    right after point i where the value changes from i to i + 1 and held (two equal
+    points) just before or just after that change."""
+    def held(i):
+        return 0 <= i < len(points) - 1 and math.isclose(points[i][1], points[i + 1][1],
+                                                         rel_tol=1e-6, abs_tol=0.0)
+    xs, ys, at_points = [points[0][0]], [points[0][1]], [0]
+    for i in range(len(points) - 1):
+        if not held(i) and (held(i - 1) or held(i + 1)):
+            xs.append(points[i][0])
+            ys.append(points[i + 1][1])
+        xs.append(points[i + 1][0])
+        ys.append(points[i + 1][1])
+        at_points.append(len(xs) - 1)
+    return xs, ys, at_points
 
 
 def draw_figure(lines: Mapping[str, Series], title: str, log_scale: Optional[bool] = None, *,
@@ -197,11 +215,12 @@ def draw_figure(lines: Mapping[str, Series], title: str, log_scale: Optional[boo
       title: Title and y-axis label.
       log_scale: Log y axis; default: when every value of a panel is > 0 and they span 100x
         or more (a rate decayed from 0.1 to 0.001 stays readable).
-      steps: Draw as a staircase (`steps-pre`): each point is the value its step trained
-        at, and a change seen at a point is drawn right after the point before it, where
-        the schedule's boundary is when it falls on a round number as the summary steps do
-        (a staircase that drops after step 500, recorded every 50 steps, drops at 500 in the
-        picture, not at 550).
+      steps: Draw the changes of a value that holds between changes as jumps: a change
+        next to two equal points (the value held right before or right after it) is
+        drawn vertical right after the point before it, where a schedule's boundary is
+        when it falls on a round number as the summary steps do (a staircase that drops
+        after step 500, recorded every 50 steps, drops at 500, not as a slope to 550); a
+        value that changes at every point (warmup, cosine, one-cycle) stays a line.
       panel_each: One panel per line, each with its own y axis and scale (momentum
         does not share the rate's axis).
       zoom: The y axis starts where the later points are (an accuracy that climbs from 0.1
@@ -232,10 +251,9 @@ def draw_figure(lines: Mapping[str, Series], title: str, log_scale: Optional[boo
         values = [value for points in group.values() for _, value in points
                   if math.isfinite(value)]
         for label, points in group.items():
-            xs, ys = zip(*points)
-            few = len(points) < 50
-            axes.plot(xs, ys, label=label, drawstyle="steps-pre" if steps else "default",
-                      marker="o" if few else None, markersize=4 if len(points) > 1 else 7)
+            xs, ys, at_points = _with_jumps(points) if steps else (*zip(*points), None)
+            axes.plot(xs, ys, label=label, marker="o" if len(points) < 50 else None,
+                      markevery=at_points, markersize=4 if len(points) > 1 else 7)
         if _wants_log(values) if log_scale is None else log_scale:
             axes.set_yscale("log")
         ylabel = next(iter(group)) if panel_each else title
@@ -335,8 +353,8 @@ def write_plots(logdir: str, out_dir: Optional[str] = None,
 def figure_drawing(figure: str, scheduled: bool, logdir: str,
                    runs: Mapping[str, object] = (".",)) -> Dict[str, object]:
     """How `write_plots` draws a figure (`draw_figure`'s keywords): the scheduled values
-    (the first figure) as staircases, one panel each, since a scheduled value holds between
-    its recorded points (or changes by less than the summary interval shows); accuracy zoomed to where the later points are; loss with a note when a
+    (the first figure) one panel each, their changes drawn as jumps where the value holds
+    between points (a staircase) and as lines where it changes at every point; accuracy zoomed to where the later points are; loss with a note when a
     run's `train_config.json` says its training loss includes label smoothing."""
     if scheduled:
         return {"steps": True, "panel_each": True}
