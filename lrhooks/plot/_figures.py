@@ -10,9 +10,12 @@ import json
 import math
 import os
 import stat
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from lrhooks import safe_files
+
+if TYPE_CHECKING:  # matplotlib is imported only when drawing
+    from matplotlib.figure import Figure
 
 Point = Tuple[int, float]
 Series = List[Point]
@@ -157,7 +160,8 @@ def label_smoothing_floor(label_smoothing: float, num_classes: int = 10) -> floa
         raise ValueError(f"`num_classes` must be >= 2, got {num_classes}")
     rest = label_smoothing / num_classes
     label = 1.0 - label_smoothing + rest
-    return -(label * math.log(label) + ((num_classes - 1) * rest * math.log(rest) if rest else 0.0))
+    others = (num_classes - 1) * rest * math.log(rest) if rest else 0.0
+    return -(label * math.log(label) + others)
 
 
 def _wants_log(values: Sequence[float]) -> bool:
@@ -207,7 +211,7 @@ def _with_jumps(points: Series) -> Tuple[List[float], List[float], List[int]]:
 
 def draw_figure(lines: Mapping[str, Series], title: str, log_scale: Optional[bool] = None, *,
                 steps: bool = False, panel_each: bool = False, zoom: bool = False,
-                note: Optional[str] = None):
+                note: Optional[str] = None) -> "Figure":
     """The matplotlib `Figure` of `lines` (label -> (step, value) points), not yet saved.
 
     Args:
@@ -344,18 +348,28 @@ def write_plots(logdir: str, out_dir: Optional[str] = None,
     out_dir = out_dir or logdir
     os.makedirs(out_dir, exist_ok=True)
     paths = {figure: os.path.join(out_dir, f"{figure}.png") for figure in picked}
+    first = next(iter(figures))
     return [plot_series(lines, paths[figure], figure,
-                        **figure_drawing(figure, figure == next(iter(figures)), logdir, runs))
+                        **figure_drawing(figure, figure == first, logdir, sorted(runs)))
             for figure, lines in picked.items()
             if not (only_missing and is_complete_png(paths[figure]))]
 
 
 def figure_drawing(figure: str, scheduled: bool, logdir: str,
-                   runs: Mapping[str, object] = (".",)) -> Dict[str, object]:
-    """How `write_plots` draws a figure (`draw_figure`'s keywords): the scheduled values
-    (the first figure) one panel each, their changes drawn as jumps where the value holds
-    between points (a staircase) and as lines where it changes at every point; accuracy zoomed to where the later points are; loss with a note when a
-    run's `train_config.json` says its training loss includes label smoothing."""
+                   runs: Sequence[str] = (".",)) -> Dict[str, object]:
+    """How `write_plots` draws a figure (`draw_figure`'s keywords).
+
+    The scheduled values (the first figure) one panel each, their changes drawn as jumps
+    where the value holds between points (a staircase) and as lines where it changes at
+    every point; accuracy zoomed to where the later points are; loss with a note when a
+    run's `train_config.json` says its training loss includes label smoothing.
+
+    Args:
+      figure: The figure's name (`DEFAULT_FIGURES`' keys).
+      scheduled: Whether it is the figure of the scheduled values.
+      logdir: The directory the runs are under.
+      runs: The runs drawn, relative to `logdir` ("." for `logdir` itself).
+    """
     if scheduled:
         return {"steps": True, "panel_each": True}
     if figure == "accuracy":
