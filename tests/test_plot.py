@@ -308,3 +308,110 @@ def test_importing_lrhooks_plot_imports_neither_matplotlib_nor_tensorflow():
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+# ------------------------------------------------ what the figures draw (read back)
+@pytest.fixture
+def drawn(monkeypatch):
+    """`drawn(logdir)`: write_plots' figures as drawn, {png name: matplotlib Figure}."""
+    from matplotlib.figure import Figure
+    figures = {}
+    save = Figure.savefig
+
+    def recording_savefig(self, target, *args, **kwargs):
+        save(self, target, *args, **kwargs)
+        figures[self.get_axes()[0].get_title() + ".png"] = self  # its figure's name
+
+    monkeypatch.setattr(Figure, "savefig", recording_savefig)
+
+    def draw(logdir, out):
+        figures.clear()
+        plot.write_plots(str(logdir), str(out))
+        return dict(figures)
+    return draw
+
+
+def lines_of(axes):
+    return {line.get_label(): line for line in axes.get_lines()}
+
+
+def test_scheduled_values_are_staircases_each_in_its_own_panel_and_scale(run_dir, drawn,
+                                                                         tmp_path):
+    figures = drawn(run_dir, tmp_path)
+    rate_axes, momentum_axes = figures["learning_rate.png"].get_axes()  # two panels
+    rate, momentum = lines_of(rate_axes)["learning_rate"], lines_of(momentum_axes)["momentum"]
+    assert list(lines_of(rate_axes)) == ["learning_rate"]
+    assert list(lines_of(momentum_axes)) == ["momentum"]
+    # The rate held 0.1 up to step 50: its drop is drawn vertical right after step 50, not
+    # as a slope to step 100; it then changes at every point (no held value): a line. So
+    # does momentum (two different points). Markers sit on the recorded points only.
+    assert list(zip(rate.get_xdata(), rate.get_ydata())) == approx_points(
+        [(1, 0.1), (50, 0.1), (50, 0.01), (100, 0.01), (150, 0.001)])
+    assert rate.get_markevery() == [0, 1, 3, 4]
+    assert list(zip(momentum.get_xdata(), momentum.get_ydata())) == approx_points(MOMENTUM)
+    assert rate_axes.get_yscale() == "log"  # 0.1 .. 0.001
+    assert momentum_axes.get_yscale() == "linear"  # its own scale, not the rate's log axis
+    low, high = momentum_axes.get_ylim()
+    assert 0.8 < low < 0.85 and 0.95 < high < 1.0
+    # Measured values (loss, accuracy) stay lines through their points.
+    (loss_axes,) = figures["loss.png"].get_axes()
+    assert list(zip(*lines_of(loss_axes)["loss"].get_data())) == approx_points(LOSS)
+
+
+def test_accuracy_axis_is_zoomed_to_the_later_points_and_says_what_it_cut(run_dir, drawn,
+                                                                         tmp_path):
+    (axes,) = drawn(run_dir, tmp_path)["accuracy.png"].get_axes()
+    low, high = axes.get_ylim()
+    later = [value for step, value in TRAIN_ACCURACY + EVAL_ACCURACY if step > 75]
+    assert min(later) - 0.01 < low < min(later) and max(later) < high < max(later) + 0.01
+    assert axes.get_ylabel() == "accuracy (2 earlier points below)"  # 0.1 and 0.8
+    # An accuracy that stays high, or one still climbing, keeps its whole range.
+    for name, points in [("high", [(1, 0.96), (50, 0.97), (100, 0.98)]),
+                         ("climbing", [(1, 0.1), (50, 0.5), (100, 0.8)])]:
+        write_tf1(tmp_path / name, {"accuracy": points})
+        (axes,) = drawn(tmp_path / name, tmp_path / "out")["accuracy.png"].get_axes()
+        assert axes.get_ylabel() == "accuracy", name
+        low, high = axes.get_ylim()
+        assert low < points[0][1] and high > points[-1][1], name
+
+
+def test_a_single_final_evaluation_is_a_visible_marker(tmp_path, drawn):
+    write_tf1(tmp_path / "run", {"loss": [(step, 2.0 / step) for step in range(1, 200)]})
+    write_tf1(tmp_path / "run" / "eval", {"loss": [(199, 0.05)]})
+    (axes,) = drawn(tmp_path / "run", tmp_path / "out")["loss.png"].get_axes()
+    final = lines_of(axes)["eval/loss"]
+    assert final.get_marker() == "o" and final.get_markersize() >= 6
+    assert lines_of(axes)["loss"].get_marker() in (None, "None", "")  # 199 points: a line
+
+
+def smoothing_floor(smoothing, classes=10):
+    """The entropy of the smoothed targets, written out."""
+    on_label = 1 - smoothing + smoothing / classes
+    off_label = smoothing / classes
+    return -(on_label * np.log(on_label) + (classes - 1) * off_label * np.log(off_label))
+
+
+def test_the_loss_plot_says_when_the_training_loss_includes_label_smoothing(run_dir, drawn,
+                                                                           tmp_path):
+    import json
+    import shutil
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    assert not "".join(t.get_text() for t in drawn(run, tmp_path / "a")["loss.png"].texts)
+    (run / "train_config.json").write_text(json.dumps(
+        {"batch_size": 64, "hparams": {"label_smoothing": 0.1, "num_classes": 10}}))
+    note = "".join(text.get_text() for text in drawn(run, tmp_path / "b")["loss.png"].texts)
+    assert round(smoothing_floor(0.1), 2) == 0.50
+    assert note == ("training loss includes label smoothing 0.1 (floor \u2248 0.50); "
+                    "test loss does not")
+    assert plot.label_smoothing_floor(0.2, 5) == pytest.approx(smoothing_floor(0.2, 5))
+
+
+def test_the_shipped_flagfiles_evaluate_often_enough_for_a_test_curve():
+    configs = sorted((REPO / "models" / "resnet_mnist" / "configs").glob("*.flags"))
+    assert configs
+    for path in configs:
+        flags = dict(line.split("=", 1) for line in path.read_text().splitlines()
+                     if line.startswith("--") and "=" in line)
+        every, steps = int(flags.get("--eval_every_n_steps", 0)), int(flags["--train_steps"])
+        assert 0 < every <= steps // 3, path.name  # at least three test points

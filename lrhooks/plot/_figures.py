@@ -6,12 +6,16 @@ matplotlib (Agg backend, no display) and TensorBoard's reader are imported when 
 so importing this module imports neither.
 """
 
+import json
 import math
 import os
 import stat
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from lrhooks import safe_files
+
+if TYPE_CHECKING:  # matplotlib is imported only when drawing
+    from matplotlib.figure import Figure
 
 Point = Tuple[int, float]
 Series = List[Point]
@@ -144,16 +148,92 @@ def pick_series(runs: Runs, scheduled: Optional[Mapping[str, Sequence[str]]] = N
     return picked
 
 
-def plot_series(lines: Mapping[str, Series], path: str, title: str,
-                log_scale: Optional[bool] = None) -> str:
-    """Draws `lines` (label -> (step, value) points) into the PNG `path`; returns `path`.
+def label_smoothing_floor(label_smoothing: float, num_classes: int = 10) -> float:
+    """The least cross-entropy against smoothed targets: their entropy.
+
+    The target puts `1 - s + s / K` on the label and `s / K` on each other class, so a
+    training loss with label smoothing `s` cannot go below this (0.50 for s = 0.1, K = 10).
+    """
+    if not 0 <= label_smoothing < 1:
+        raise ValueError(f"`label_smoothing` must be in [0, 1), got {label_smoothing}")
+    if num_classes < 2:
+        raise ValueError(f"`num_classes` must be >= 2, got {num_classes}")
+    rest = label_smoothing / num_classes
+    label = 1.0 - label_smoothing + rest
+    others = (num_classes - 1) * rest * math.log(rest) if rest else 0.0
+    return -(label * math.log(label) + others)
+
+
+def _wants_log(values: Sequence[float]) -> bool:
+    """Every value > 0 and spanning 100x or more (float32 event values: 0.1 / 0.001 is a
+    hair under 100, so the ratio has a tolerance of one part in a million)."""
+    return bool(values) and min(values) > 0 and max(values) >= 100 * (1 - 1e-6) * min(values)
+
+
+def _zoomed_limits(lines: Mapping[str, Series]) -> Optional[Tuple[float, float, int]]:
+    """(bottom, top, points below bottom) for an accuracy-like axis, or None to keep the
+    whole range: the axis starts at the lowest of the later half's points (steps past the
+    middle of the drawn range), where the later points span at most a third of the full
+    range (a run still climbing keeps it all); the early points below are counted."""
+    points = [(step, value) for series in lines.values() for step, value in series
+              if math.isfinite(value)]
+    if len(points) < 3:
+        return None
+    first, last = min(s for s, _ in points), max(s for s, _ in points)
+    middle = first + (last - first) / 2
+    later = [value for step, value in points if step > middle] or [points[-1][1]]
+    low, high = min(value for _, value in points), max(value for _, value in points)
+    later_low = min(later)
+    if high - later_low > (high - low) / 3 or high == later_low:
+        return None
+    pad = 0.08 * (high - later_low)
+    bottom, top = later_low - pad, high + pad
+    return bottom, top, sum(1 for _, value in points if value < bottom)
+
+
+def _with_jumps(points: Series) -> Tuple[List[float], List[float], List[int]]:
+    """(xs, ys, indices of the recorded points) of `points` with a vertical jump drawn
+    right after point i where the value changes from i to i + 1 and held (two equal
+    points) just before or just after that change."""
+    def held(i):
+        return 0 <= i < len(points) - 1 and math.isclose(points[i][1], points[i + 1][1],
+                                                         rel_tol=1e-6, abs_tol=0.0)
+    xs, ys, at_points = [points[0][0]], [points[0][1]], [0]
+    for i in range(len(points) - 1):
+        if not held(i) and (held(i - 1) or held(i + 1)):
+            xs.append(points[i][0])
+            ys.append(points[i + 1][1])
+        xs.append(points[i + 1][0])
+        ys.append(points[i + 1][1])
+        at_points.append(len(xs) - 1)
+    return xs, ys, at_points
+
+
+def draw_figure(lines: Mapping[str, Series], title: str, log_scale: Optional[bool] = None, *,
+                steps: bool = False, panel_each: bool = False, zoom: bool = False,
+                note: Optional[str] = None) -> "Figure":
+    """The matplotlib `Figure` of `lines` (label -> (step, value) points), not yet saved.
 
     Args:
       lines: One line each, steps on the x axis.
-      path: The PNG file to write (its directory must exist).
       title: Title and y-axis label.
-      log_scale: Log y axis; default: when every value is > 0 and they span 100x or more
-        (a rate decayed from 0.1 to 0.001 stays readable).
+      log_scale: Log y axis; default: when every value of a panel is > 0 and they span 100x
+        or more (a rate decayed from 0.1 to 0.001 stays readable).
+      steps: Draw the changes of a value that holds between changes as jumps: a change
+        next to two equal points (the value held right before or right after it) is
+        drawn vertical right after the point before it, where a schedule's boundary is
+        when it falls on a round number as the summary steps do (a staircase that drops
+        after step 500, recorded every 50 steps, drops at 500, not as a slope to 550); a
+        value that changes at every point (warmup, cosine, one-cycle) stays a line.
+      panel_each: One panel per line, each with its own y axis and scale (momentum
+        does not share the rate's axis).
+      zoom: The y axis starts where the later points are (an accuracy that climbs from 0.1
+        to 0.99 is drawn over about 0.95-1); the y label says how many earlier points lie
+        below.
+      note: A line of text drawn under the plot (e.g. what the training loss includes).
+
+    Every series of fewer than 50 points is drawn with round markers (a single evaluation
+    is a visible point).
 
     Raises:
       ValueError: No line, or a line without points.
@@ -163,27 +243,56 @@ def plot_series(lines: Mapping[str, Series], path: str, title: str,
     from matplotlib.figure import Figure
     if not lines:
         raise ValueError(f"`lines` must hold at least one series for {title!r}")
-    values = []
     for label, points in lines.items():
         if not points:
             raise ValueError(f"`lines` has no points for {label!r}")
-        values += [value for _, value in points if math.isfinite(value)]
-    if log_scale is None:
-        log_scale = bool(values) and min(values) > 0 and max(values) >= 100 * min(values)
-    figure = Figure(figsize=(8, 4.5), dpi=100)
+    groups = [{label: points} for label, points in lines.items()] if panel_each else [lines]
+    height = 4.5 if len(groups) == 1 else 0.7 + 2.3 * len(groups)
+    figure = Figure(figsize=(8, height + (0.3 if note else 0)), dpi=100)
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot(1, 1, 1)
-    for label, points in lines.items():
-        steps, ys = zip(*points)
-        axes.plot(steps, ys, label=label, marker="." if len(points) < 50 else None)
-    if log_scale:
-        axes.set_yscale("log")
-    axes.set_title(title)
-    axes.set_xlabel("step")
-    axes.set_ylabel(title)
-    axes.grid(True, alpha=0.3)
-    axes.legend(loc="best", fontsize="small")
-    figure.tight_layout()
+    all_axes = figure.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
+    for axes, group in zip(all_axes, groups):
+        values = [value for points in group.values() for _, value in points
+                  if math.isfinite(value)]
+        for label, points in group.items():
+            xs, ys, at_points = _with_jumps(points) if steps else (*zip(*points), None)
+            axes.plot(xs, ys, label=label, marker="o" if len(points) < 50 else None,
+                      markevery=at_points, markersize=4 if len(points) > 1 else 7)
+        if _wants_log(values) if log_scale is None else log_scale:
+            axes.set_yscale("log")
+        ylabel = next(iter(group)) if panel_each else title
+        limits = _zoomed_limits(group) if zoom else None
+        if limits:
+            bottom, top, below = limits
+            axes.set_ylim(bottom, top)
+            if below:
+                ylabel += f" ({below} earlier point{'s' if below > 1 else ''} below)"
+        axes.set_ylabel(ylabel, fontsize="small" if panel_each else None)
+        axes.grid(True, alpha=0.3)
+        axes.legend(loc="best", fontsize="small")
+    all_axes[0].set_title(title)
+    all_axes[-1].set_xlabel("step")
+    if note:
+        figure.text(0.01, 0.01, note, fontsize="small", ha="left", va="bottom")
+    figure.tight_layout(rect=(0, 0.05 if note else 0, 1, 1))
+    return figure
+
+
+def plot_series(lines: Mapping[str, Series], path: str, title: str,
+                log_scale: Optional[bool] = None, **drawing) -> str:
+    """Draws `lines` (label -> (step, value) points) into the PNG `path`; returns `path`.
+
+    Args:
+      lines: One line each, steps on the x axis.
+      path: The PNG file to write (its directory must exist).
+      title: Title and y-axis label.
+      log_scale: Log y axis; default: when every value is > 0 and they span 100x or more.
+      **drawing: `steps`, `panel_each`, `zoom`, `note`: as `draw_figure`.
+
+    Raises:
+      ValueError: No line, or a line without points.
+    """
+    figure = draw_figure(lines, title, log_scale, **drawing)
     with safe_files.replacing(path, "wb") as f:  # complete or absent; never through a link
         figure.savefig(f, format="png")
     return path
@@ -239,5 +348,57 @@ def write_plots(logdir: str, out_dir: Optional[str] = None,
     out_dir = out_dir or logdir
     os.makedirs(out_dir, exist_ok=True)
     paths = {figure: os.path.join(out_dir, f"{figure}.png") for figure in picked}
-    return [plot_series(lines, paths[figure], figure) for figure, lines in picked.items()
+    first = next(iter(figures))
+    return [plot_series(lines, paths[figure], figure,
+                        **figure_drawing(figure, figure == first, logdir, sorted(runs)))
+            for figure, lines in picked.items()
             if not (only_missing and is_complete_png(paths[figure]))]
+
+
+def figure_drawing(figure: str, scheduled: bool, logdir: str,
+                   runs: Sequence[str] = (".",)) -> Dict[str, object]:
+    """How `write_plots` draws a figure (`draw_figure`'s keywords).
+
+    The scheduled values (the first figure) one panel each, their changes drawn as jumps
+    where the value holds between points (a staircase) and as lines where it changes at
+    every point; accuracy zoomed to where the later points are; loss with a note when a
+    run's `train_config.json` says its training loss includes label smoothing.
+
+    Args:
+      figure: The figure's name (`DEFAULT_FIGURES`' keys).
+      scheduled: Whether it is the figure of the scheduled values.
+      logdir: The directory the runs are under.
+      runs: The runs drawn, relative to `logdir` ("." for `logdir` itself).
+    """
+    if scheduled:
+        return {"steps": True, "panel_each": True}
+    if figure == "accuracy":
+        return {"zoom": True}
+    if figure == "loss":
+        notes = []
+        for run in sorted(runs):
+            smoothing, classes = _label_smoothing(os.path.join(logdir, run))
+            if smoothing:
+                where = "" if run == "." else f" ({run})"
+                notes.append(f"training loss{where} includes label smoothing {smoothing:g} "
+                             f"(floor \u2248 {label_smoothing_floor(smoothing, classes):.2f}); "
+                             "test loss does not")
+        return {"note": "\n".join(notes)} if notes else {}
+    return {}
+
+
+def _label_smoothing(run_dir: str) -> Tuple[float, int]:
+    """(label_smoothing, num_classes) from `run_dir`'s train_config.json, top level or under
+    "hparams" as the trainer writes it; (0, 10) without one or when it is unreadable."""
+    try:
+        with open(os.path.join(run_dir, "train_config.json"), encoding="utf-8") as f:
+            config = json.load(f)
+        settings = {**config.get("hparams", {}), **config}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0.0, 10
+    smoothing, classes = settings.get("label_smoothing", 0), settings.get("num_classes", 10)
+    if not isinstance(classes, int) or classes < 2:
+        classes = 10
+    if not isinstance(smoothing, (int, float)) or not 0 < smoothing < 1:
+        return 0.0, classes
+    return float(smoothing), classes
