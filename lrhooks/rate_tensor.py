@@ -289,7 +289,8 @@ def _check_name(name) -> str:
     return checks.non_empty_string("name", name)
 
 
-def _resolve_global_step(graph: tf.Graph, global_step) -> tf.Variable:
+def resolve_global_step(graph: tf.Graph, global_step) -> tf.Variable:
+    """`global_step`, or the graph's registered step when None; one-line errors naming the fix."""
     if global_step is None:
         try:
             global_step = step_writes.registered_global_step(graph)
@@ -360,7 +361,7 @@ def scheduled_value(
     if not dtype.is_floating:
         raise ValueError(f"`dtype` must be a floating dtype, got {dtype.name}")
     graph = tf1.get_default_graph()
-    global_step = _resolve_global_step(graph, global_step)
+    global_step = resolve_global_step(graph, global_step)
     step = step_writes.global_step_read(global_step)
     # The lookup, the table and the Python fallback have CPU kernels only: pinned to the
     # CPU of whatever job and task the enclosing scope names, so a rate built inside a

@@ -24,7 +24,7 @@ one-line message naming the flag.
 
 import difflib
 import re
-from typing import Any, Dict, Iterable, Mapping
+from typing import Any, Dict, Iterable, Mapping, Sequence
 
 from absl import flags
 
@@ -67,6 +67,22 @@ _DEFAULTS: Dict[str, Any] = {
     "lr_power": 1.0, "lr_cycle": False, "lr_alpha": 0.0, "lr_beta": 0.001,
     "lr_num_periods": 0.5, "lr_t_mul": 2.0, "lr_m_mul": 1.0}
 _EXAMPLE_SPEC = "cosine_decay(0.1, decay_steps=10000)"
+
+
+
+def flag_name(arg: str) -> str:
+    """The flag a command-line argument names: `--lr_schedule=x` -> `lr_schedule`."""
+    return arg.lstrip("-").split("=", 1)[0]
+
+
+def full_spec_given(args: Sequence[str]) -> bool:
+    """Whether `args` (a command line) set `--lr_schedule` to a full spec (`name(...)`)."""
+    for i, arg in enumerate(args):
+        if arg.startswith("-") and flag_name(arg) == "lr_schedule":
+            value = arg.split("=", 1)[1] if "=" in arg else (args[i + 1:i + 2] or [""])[0]
+            if "(" in value:
+                return True
+    return False
 
 
 def define_schedule_flags(flag_values: flags.FlagValues = flags.FLAGS,

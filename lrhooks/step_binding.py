@@ -40,21 +40,10 @@ def run_start_step(global_step: Optional[tf.Variable] = None) -> tf.Tensor:
       A scalar tensor of the step's dtype (the same tensor on every call in a graph).
 
     Raises:
-      ValueError: No global step (the message shows both fixes).
-      TypeError: `global_step` is not a `tf.Variable`.
+      ValueError: No global step (the message shows both fixes), or one of another graph.
+      TypeError: `global_step` is not an integer or floating `tf.Variable`.
     """
-    if global_step is None:
-        try:
-            global_step = step_writes.registered_global_step(tf1.get_default_graph())
-        except ValueError as error:
-            raise ValueError(f"`global_step` is None and {error}") from None
-        if global_step is None:
-            raise ValueError(
-                "`global_step` is None and the graph has no registered global step: call "
-                "`tf.compat.v1.train.get_or_create_global_step()` before building the model, "
-                "or pass `global_step=your_step_variable`")
-    if not isinstance(global_step, tf.Variable):
-        raise TypeError(f"`global_step` must be a tf.Variable, got {global_step!r}")
+    global_step = rate_tensor.resolve_global_step(tf1.get_default_graph(), global_step)
     return step_writes.global_step_read(global_step)
 
 

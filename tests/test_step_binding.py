@@ -120,7 +120,8 @@ def test_run_start_step_is_the_read_the_rate_follows_and_names_its_errors():
         assert started is lrhooks.run_start_step(global_step)
         assert started in {tensor for op in tf1.get_default_graph().get_operations()
                            for tensor in op.inputs if rate.op.name.split("/")[0] in op.name}
-        with pytest.raises(TypeError, match=r"^`global_step` must be a tf.Variable, got 3$"):
+        with pytest.raises(TypeError, match=r"^`global_step` must be an integer or floating "
+                                            r"tf.Variable, got 3$"):
             lrhooks.run_start_step(3)
 
 

@@ -52,10 +52,6 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                                 "height", "log_scale", "verbose", "trainer_flagfile"])
 
 
-def _flag_name(arg: str) -> str:
-    return arg.lstrip("-").split("=", 1)[0]
-
-
 def flagfile_schedule_args(lines: Sequence[str],
                            fv: flags.FlagValues) -> Tuple[List[str], Optional[str]]:
     """From the expanded lines of any flagfile: (its schedule flag args, its --train_steps value).
@@ -65,7 +61,7 @@ def flagfile_schedule_args(lines: Sequence[str],
     """
     kept, train_steps, i = [], None, 0
     while i < len(lines):
-        arg, name = lines[i], _flag_name(lines[i])
+        arg, name = lines[i], schedule_flags.flag_name(lines[i])
         base = name[2:] if name.startswith("no") and name[2:] in fv else name
         takes_next = (arg.startswith("-") and "=" not in arg and i + 1 < len(lines)
                       and not lines[i + 1].startswith("-")
@@ -82,30 +78,21 @@ def flagfile_schedule_args(lines: Sequence[str],
 trainer_args = flagfile_schedule_args  # Its former name, kept for one release.
 
 
-def _full_spec_given(args: Sequence[str]) -> bool:
-    """Whether `args` (the command line) set `--lr_schedule` to a full spec (`name(...)`)."""
-    for i, arg in enumerate(args):
-        if arg.startswith("-") and _flag_name(arg) == "lr_schedule":
-            value = arg.split("=", 1)[1] if "=" in arg else (args[i + 1:i + 2] or [""])[0]
-            if "(" in value:
-                return True
-    return False
-
-
 def parse_flags(argv: List[str]) -> List[str]:
     """absl flags parser: the command line, after the schedule flags of a --trainer_flagfile."""
     try:
         args = FLAGS.read_flags_from_files(argv[1:], force_gnu=True)
         path = None
         for i, arg in enumerate(args):
-            if _flag_name(arg) == "trainer_flagfile" and arg.startswith("-"):
+            if schedule_flags.flag_name(arg) == "trainer_flagfile" and arg.startswith("-"):
                 path = arg.split("=", 1)[1] if "=" in arg else (args[i + 1:i + 2] or [None])[0]
         if path:
             kept, train_steps = flagfile_schedule_args(
                 FLAGS.read_flags_from_files([f"--flagfile={path}"]), FLAGS)
-            if _full_spec_given(args):  # it replaces the flagfile's whole schedule
+            if schedule_flags.full_spec_given(args):  # it replaces the flagfile's whole schedule
                 kept = []
-            if train_steps is not None and not any(_flag_name(a) == "steps" for a in args):
+            if train_steps is not None and not any(
+                    schedule_flags.flag_name(a) == "steps" for a in args):
                 kept.append(f"--steps={train_steps}")
             args = kept + args
     except flags.Error as error:

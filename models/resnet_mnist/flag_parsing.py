@@ -37,25 +37,11 @@ def _first_unreadable(paths: Sequence[str]) -> str:
     return paths[0] if paths else "?"
 
 
-def _flag_name(arg: str) -> str:
-    return arg.lstrip("-").split("=", 1)[0]
-
-
 def _is_schedule_flag(arg: str) -> bool:
-    name = _flag_name(arg)
+    name = schedule_flags.flag_name(arg)
     if name.startswith("no") and name[2:] in schedule_flags.FLAG_NAMES:
         name = name[2:]  # --nolr_staircase
     return arg.startswith("-") and name in schedule_flags.FLAG_NAMES
-
-
-def _full_spec_given(args: Sequence[str]) -> bool:
-    """Whether `args` set `--lr_schedule` to a full spec (`name(...)`)."""
-    for i, arg in enumerate(args):
-        if arg.startswith("-") and _flag_name(arg) == "lr_schedule":
-            value = arg.split("=", 1)[1] if "=" in arg else (args[i + 1:i + 2] or [""])[0]
-            if "(" in value:
-                return True
-    return False
 
 
 def command_line_schedule_wins(argv: List[str],
@@ -63,7 +49,7 @@ def command_line_schedule_wins(argv: List[str],
     """`argv` with its flagfiles expanded, less their schedule flags, when the command line
     itself gives a full `--lr_schedule` spec; `argv` unchanged otherwise."""
     args = argv[1:]
-    if not _full_spec_given(args):
+    if not schedule_flags.full_spec_given(args):
         return argv
     kept, i = [], 0
     while i < len(args):
