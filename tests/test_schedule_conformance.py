@@ -816,6 +816,12 @@ def test_every_factory_has_an_entry():
     assert {name for name, entry in REGISTRY.items() if entry.has_spec} == pure
 
 
+def _stable_id(text: str) -> str:
+    """A test id without object addresses (`<function f at 0x7f...>`): the same in every
+    process, as pytest-xdist's workers must collect the same ids."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", text)
+
+
 @pytest.mark.parametrize("name", REGISTRY)
 def test_entry_is_complete(name):
     entry = REGISTRY[name]
@@ -839,7 +845,7 @@ def test_factory_signature_and_docstring(name):
 # ---------------------------------------------------------------------------------- values
 
 @pytest.mark.parametrize("name,schedule,step,expected", GOLDEN,
-                         ids=[f"{s!r}@{step}" for _, s, step, _ in GOLDEN])
+                         ids=[_stable_id(f"{s!r}@{step}") for _, s, step, _ in GOLDEN])
 def test_golden(name, schedule, step, expected):
     got = schedule(step)
     assert type(got) is float
@@ -847,13 +853,13 @@ def test_golden(name, schedule, step, expected):
 
 
 @pytest.mark.parametrize("name,case", _cases("breakpoints"),
-                         ids=[repr(c[0]) + f"/{c[1]}" for _, c in _cases("breakpoints")])
+                         ids=[_stable_id(repr(c[0]) + f"/{c[1]}") for _, c in _cases("breakpoints")])
 def test_breakpoints(name, case):
     schedule, total_steps, expected = case
     assert schedule.breakpoints(total_steps) == expected
 
 
-@pytest.mark.parametrize("name,schedule", EXAMPLES, ids=[repr(s) for _, s in EXAMPLES])
+@pytest.mark.parametrize("name,schedule", EXAMPLES, ids=[_stable_id(repr(s)) for _, s in EXAMPLES])
 def test_breakpoints_are_sorted_distinct_steps_in_range(name, schedule):
     for total in (0, 1, 37, 1000):
         points = schedule.breakpoints(total)
@@ -866,7 +872,7 @@ def test_breakpoints_are_sorted_distinct_steps_in_range(name, schedule):
 # ---------------------------------------------------------------------------------- validation
 
 @pytest.mark.parametrize("name,case", _cases("invalid"),
-                         ids=[f"{n}-{c[2]}" for n, c in _cases("invalid")])
+                         ids=[_stable_id(f"{n}-{c[2]}") for n, c in _cases("invalid")])
 def test_validation_messages(name, case):
     make, error, message = case
     with pytest.raises(error, match="^" + re.escape(message) + "$") as info:
@@ -882,7 +888,7 @@ def test_validation_messages(name, case):
     ("3", TypeError, "`step` must be an integer >= 0, got '3'"),
     (None, TypeError, "`step` must be an integer >= 0, got None"),
 ])
-@pytest.mark.parametrize("name,schedule", EXAMPLES, ids=[repr(s) for _, s in EXAMPLES])
+@pytest.mark.parametrize("name,schedule", EXAMPLES, ids=[_stable_id(repr(s)) for _, s in EXAMPLES])
 def test_step_validation(name, schedule, step, error, message):
     with pytest.raises(error, match="^" + re.escape(message) + "$"):
         schedule(step)
@@ -896,7 +902,7 @@ def test_breakpoints_validation(total_steps, error):
 
 # ---------------------------------------------------------------------------------- as values
 
-@pytest.mark.parametrize("name,schedule", EXAMPLES, ids=[repr(s) for _, s in EXAMPLES])
+@pytest.mark.parametrize("name,schedule", EXAMPLES, ids=[_stable_id(repr(s)) for _, s in EXAMPLES])
 def test_repr_and_spec_round_trip(name, schedule):
     text = repr(schedule)
     assert text.startswith(name + "(")
@@ -912,7 +918,7 @@ def test_repr_and_spec_round_trip(name, schedule):
             spec_lib.spec(schedule)
 
 
-@pytest.mark.parametrize("name,schedule", EXAMPLES, ids=[repr(s) for _, s in EXAMPLES])
+@pytest.mark.parametrize("name,schedule", EXAMPLES, ids=[_stable_id(repr(s)) for _, s in EXAMPLES])
 def test_hashable_and_frozen(name, schedule):
     assert schedule in {schedule} and hash(schedule) == hash(eval(repr(schedule),  # noqa: S307
                                                                   vars(schedules)))
