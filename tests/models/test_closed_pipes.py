@@ -88,7 +88,8 @@ def test_ctrl_c_on_train_piped_to_tee_exits_130_with_its_checkpoint(tmp_path):
                            preexec_fn=lambda: os.setpgid(0, trainer.pid))  # the same job
     trainer.stdout.close()  # tee holds the only read end
     try:
-        trainer_runs.wait_for(lambda: "train: step 3/" in log.read_text(), what="step 3")
+        trainer_runs.wait_for(lambda: log.exists() and "train: step 3/" in log.read_text(),
+                              what="step 3")  # tee creates the log when it starts
         os.killpg(trainer.pid, signal.SIGINT)  # Ctrl-C: the whole process group
         code = trainer.wait(timeout=300)
     finally:
