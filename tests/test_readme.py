@@ -72,13 +72,13 @@ def test_docs_are_short_linked_and_name_no_issue_numbers():
                 broken.append(f"{page.relative_to(REPO)}: ({target})")
     assert not broken, broken
 
-    skipped_dirs = {".git", "__pycache__", "runs", "previews", "plots", "build", "dist"}
+    skipped_dirs = {"__pycache__", "runs", "previews", "plots", "build", "dist"}
     suffixes = {".py", ".md", ".flags", ".cfg", ".toml", ".txt", ".sh", ".ini", ".yml", ".yaml"}
     issue_numbers = re.compile(r"\bissues?[ -]?#?\d+", re.I)
     named = []
     for directory, dirs, files in os.walk(REPO):
-        dirs[:] = [d for d in dirs if d not in skipped_dirs and not d.startswith(".venv")
-                   and not d.endswith(".egg-info")]
+        dirs[:] = [d for d in dirs if d not in skipped_dirs and not d.endswith(".egg-info")
+                   and (d in (".ci", ".github") or not d.startswith("."))]  # not .git, .venv*
         for file_name in files:
             path = pathlib.Path(directory, file_name)
             if path.suffix in suffixes or path == REPO / ".ci" / "run":
