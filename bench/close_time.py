@@ -6,7 +6,7 @@ for --steps steps and times `Session.close` (the call that blocked, inside
 
   autotune on   tf.data's default: the iterator starts the autotune model thread, which sleeps
                 between optimizations for a period that doubles up to 60 s; closing joins it
-                (the trainer before issue 13).
+                (the trainer before its input pipelines turned autotuning off).
   autotune off  `data._without_autotune_thread` (the trainer now): no model thread.
 
 A stop by signal takes the same path (the session closes after the current step), so the figure

@@ -5,7 +5,7 @@ stops, restores from the checkpoint and trains 4 more steps, and prints, for
 each run, the step it started at, the rate the classic hook applied and the
 rate `LearningRateSetterHook` applied. The classic hook applies a boundary
 one run late whenever its step fetch reads the step before the run's increment
-(a race; see README.md), and restarts at the initial rate after the restore.
+(a race; see docs/tf1-codebase.md), and restarts at the initial rate after the restore.
 `multistep_decay` keeps the classic rule (`step < 4`: step 4 is the first at 0.01).
 
     python examples/drop_in.py [--train_dir DIR]

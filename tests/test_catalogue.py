@@ -1,4 +1,4 @@
-"""The schedule catalogue (issue 14) against its peers.
+"""The schedule catalogue (other libraries' schedules) against its peers.
 
 1. `tests/data/peer_values/*.json.gz`: for every catalogue schedule, >= 1,000 random
    (valid argument set, step) cases and the peer's value there (gzip'd JSON, floats in

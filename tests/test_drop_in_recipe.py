@@ -1,7 +1,7 @@
-"""The README's drop-in recipe reproduces the classic ResNet hook's rule at every step.
+"""docs/tf1-codebase.md's drop-in recipe keeps the classic ResNet hook's rule at every step.
 
 The classic `_LearningRateSetterHook` means `0.1 if step < B1 elif step < B2: 0.01 else
-0.001`: `B1` is the first step at 0.01. Here `B1, B2 = 40, 60` (the README's 40000,
+0.001`: `B1` is the first step at 0.01. Here `B1, B2 = 40, 60` (the recipe's 40000,
 60000, shrunk), in a real `tf.compat.v1` graph trained by a `MonitoredSession`. The
 rate each run applied is measured from the weights: the loss is `w`, so plain gradient
 descent moves the float64 `w` by exactly the rate (the float32 rate, cast: equal to a
@@ -27,7 +27,7 @@ def classic_rule(step: int) -> float:
 
 
 class ClassicHook(tf1.train.SessionRunHook):
-    """The classic ResNet hook, as the README quotes it."""
+    """The classic ResNet hook, as docs/tf1-codebase.md quotes it."""
 
     def __init__(self, global_step, lrn_rate):
         self._global_step, self._lrn_rate_tensor = global_step, lrn_rate

@@ -107,7 +107,8 @@ def test_estimator_with_a_placeholder_free_constant_rate(tmp_path):
     assert [rate for _, rate in recorder.rows] == pytest.approx([SCHEDULE(s) for s in range(9)])
 
 
-def test_the_readme_example_trains_and_records_the_rate(tmp_path):
+def test_the_documented_example_trains_and_records_the_rate(tmp_path):
+    """examples/estimator.py, the example of docs/estimator.md."""
     import importlib.util
     import pathlib
     path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "estimator.py"

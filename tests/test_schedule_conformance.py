@@ -787,7 +787,7 @@ REGISTRY = {
 }
 
 
-# The catalogue of other libraries' schedules (issue 14): its entries live beside this file.
+# The catalogue of other libraries' schedules: its entries live beside this file.
 REGISTRY.update(catalogue_registry.entries(Entry))
 
 

@@ -284,7 +284,7 @@ def test_chained_scheduler_is_product_only_for_multiplicative_schedulers():
     chained = schedules.chained_scheduler(cosine)
     product = schedules.product([cosine[0], schedules.cosine_annealing(1.0, 10, 0.5)])
     worst = max(abs(chained(s) - product(s)) / chained(s) for s in range(40))
-    assert worst > 0.5  # the gap the product's docstring and README row state
+    assert worst > 0.5  # the gap the product's docstring and its row in docs/schedules.md state
 
 
 def test_chained_scheduler_is_the_same_in_any_order_of_steps():

@@ -436,7 +436,7 @@ def control_flow(request):
 
 
 def fix_line(error):
-    """What the README gives: the first line that starts with the error's class name."""
+    """What docs/tf1-codebase.md gives: the first line that starts with the error's class name."""
     return next(line for line in str(error).splitlines()
                 if line.startswith(("UnscheduledValueError: ", "StepNotIncrementedError: ")))
 
@@ -455,7 +455,7 @@ def test_an_unscheduled_rate_without_a_hook_names_the_fix(control_flow):
                     r"\(schedule=...\)` \(or `scheduled_value\('learning_rate', schedule\)`\), "
                     r"or pass `lrhooks.LearningRateSetterHook\(schedule\)`")) as raised:
                 sess.run(rate)
-    # What the README shows: TensorFlow's first line, an empty line; with TF2 control flow
+    # What docs/tf1-codebase.md shows: TensorFlow's first line, an empty line; with TF2 control flow
     # lrhooks' one line is the third, with TF1 control flow it follows the node's stack.
     lines = str(raised.value).splitlines()
     assert lines[:2] == ["Graph execution error:", ""]

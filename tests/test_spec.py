@@ -216,7 +216,7 @@ _EXPONENTS = st.floats(-3.0, 3.0)
 _TIMM = dict(lr_min=_RATES, cycle_mul=st.floats(0.1, 3.0), cycle_decay=_FRACTIONS,
              cycle_limit=st.integers(1, 5), warmup_t=st.integers(0, 100), warmup_lr_init=_RATES,
              warmup_prefix=st.booleans())
-# The catalogue of other libraries' schedules (issue 14), with valid arguments.
+# The catalogue of other libraries' schedules, with valid arguments.
 CATALOGUE_SCHEDULES = st.one_of(
     st.builds(schedules.inverse_sqrt, _RATES, _N0, st.none() | _COUNTS, _RATES),
     st.builds(schedules.noam, _COUNTS, _COUNTS, _RATES, st.integers(0, 1)),

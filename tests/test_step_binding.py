@@ -51,7 +51,7 @@ def test_supervisor_loop_writes_summaries_from_its_training_runs_exactly(tmp_pat
         _, train_op, optimizer = build_model()
         summary_op = tf1.summary.merge_all()
         started = lrhooks.run_start_step()
-        # The README's recipe: no summary thread (it runs the summary op in a run of its
+        # docs/tf1-codebase.md's recipe: no summary thread (it runs the summary op in a run of its
         # own and labels it with the step it reads there, one step early).
         # save_summaries_secs=0: no steps/sec thread either (it builds its ops in the global
         # default graph of its own thread, not in this test's graph).

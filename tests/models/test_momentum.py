@@ -1,4 +1,4 @@
-"""--optimizer=mom with a one_cycle or cyclic schedule cycles the momentum (issue 12 item 2).
+"""--optimizer=mom with a one_cycle or cyclic schedule cycles the momentum.
 
 The momentum the apply ops received is measured with `tests.support.recording`
 (`RecordingMomentum` stands in for `tf.compat.v1.train.MomentumOptimizer`), run by

@@ -1,4 +1,4 @@
-"""Conformance REGISTRY entries for the catalogue schedules (issue 14).
+"""Conformance REGISTRY entries for the catalogue schedules (other libraries' schedules).
 
 `tests/test_schedule_conformance.py` adds these to its REGISTRY, so every generic check
 (golden values, exact messages, repr and spec round trips, hashing, breakpoints) runs on
@@ -433,7 +433,7 @@ def entries(Entry):  # noqa: N803  (the conformance suite's Entry class)
             invalid=[(lambda: S.timm_poly(0.1, 10, warmup_prefix=1), TypeError,
                       "`warmup_prefix` must be a bool (True or False), got 1")],
         ),
-        # ------------------------------------------------------------------ issue 14 follow-up
+        # ------------------------------------------------ timm's step schedulers, optax, Model Garden, ...
         "timm_step": Entry(
             arguments=("learning_rate", "decay_t", "decay_rate", "warmup_t", "warmup_lr_init",
                        "warmup_prefix"),
