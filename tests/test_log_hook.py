@@ -1,6 +1,7 @@
 """TrainingLogHook: the log line, the live progress line, and when they appear."""
 
 import io
+import logging
 import re
 
 import pytest
@@ -231,6 +232,21 @@ def test_write_line_without_a_live_line_goes_to_log_fn_or_the_stream():
     hook.write_line("a")
     hook.write_line("b", stream)
     assert lines == ["a"] and stream.getvalue() == "b\n"
+
+
+def test_log_lines_go_through_the_lrhooks_logger_when_logging_shows_them(caplog):
+    """As in an absl program after `app.run` (absl's handler on the root logger), or after
+    `logging.basicConfig(level=logging.INFO)`: the line is an INFO record of `lrhooks`."""
+    stream = io.StringIO()
+    with caplog.at_level(logging.INFO, logger="lrhooks"):
+        training_log.log_line("step 3  lr 0.1", stream)
+    assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
+        ("lrhooks", logging.INFO, "step 3  lr 0.1")]
+    assert stream.getvalue() == ""
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="lrhooks"):  # INFO not shown: the stream
+        training_log.log_line("step 4  lr 0.1", stream)
+    assert caplog.records == [] and stream.getvalue() == "step 4  lr 0.1\n"
 
 
 def test_summaries_of_examples_per_second(tmp_path):

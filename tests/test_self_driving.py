@@ -556,7 +556,7 @@ def test_rate_summary_tags_each_value_by_its_name_and_classic_summary_is_exact()
 
 def test_training_log_hook_prints_without_absl_flags():
     stream = io.StringIO()
-    log_line("step 3  lr 0.1", stream)  # absl drops INFO lines before flags are parsed
+    log_line("step 3  lr 0.1", stream)  # no logging set up (absl: before flags are parsed)
     assert stream.getvalue() == "step 3  lr 0.1\n"
 
 
