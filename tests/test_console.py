@@ -16,7 +16,7 @@ from lrhooks.cli import console
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 PROBE = ("import os, sys\n"
-         "from lrhooks import console\n"
+         "from lrhooks.cli import console\n"
          "quiet = console.import_tensorflow_quietly(verbose=sys.argv[1] == 'verbose')\n"
          "print(quiet, os.environ.get('TF_CPP_MIN_LOG_LEVEL'), 'tensorflow' in sys.modules)\n")
 
@@ -107,7 +107,7 @@ SIGNAL_PROBE = ("import os, signal, sys\n"
                 "    os.write(2, b'stopped by signal %d while importing\\n' % signum)\n"
                 "    os._exit(128 + signum)\n"
                 "signal.signal(signal.SIGTERM, stop)\n"
-                "from lrhooks import console\n"
+                "from lrhooks.cli import console\n"
                 "console.import_tensorflow_quietly(verbose=False)\n"
                 "print('not reached')\n")
 
