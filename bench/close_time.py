@@ -35,7 +35,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout
 
-from lrhooks import console  # noqa: E402
+from lrhooks.cli import console  # noqa: E402
 
 console.import_tensorflow_quietly(verbose=False)
 

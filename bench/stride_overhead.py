@@ -42,8 +42,8 @@ import numpy as np
 import tensorflow as tf
 
 import lrhooks
-from lrhooks import rate_tensor
 from lrhooks import schedules
+from lrhooks.graph import rate_tensor
 
 tf1 = tf.compat.v1
 

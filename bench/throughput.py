@@ -72,8 +72,8 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import flags  # noqa: E402
 
-from lrhooks import precision as precision_lib  # noqa: E402
-from lrhooks import rate_tensor  # noqa: E402
+from lrhooks.graph import rate_tensor  # noqa: E402
+from lrhooks.tools import precision as precision_lib  # noqa: E402
 from bench import keras_resnet  # noqa: E402
 
 from models.resnet_mnist import config as config_lib  # noqa: E402

@@ -55,8 +55,7 @@ Tools:
 """
 
 import importlib
-import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lrhooks import checks
 from lrhooks import preview
@@ -65,45 +64,57 @@ from lrhooks import spec
 from lrhooks.schedules import ReduceLROnPlateau, Schedule, StatefulSchedule
 from lrhooks.spec import SpecError, from_spec
 
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
+    from lrhooks import keras, plot
+    from lrhooks.graph.rate_tensor import (LEARNING_RATE_COLLECTION, SCHEDULED_VALUE_COLLECTION,
+                                           StepNotIncrementedError, UnscheduledValueError,
+                                           learning_rate, refused_value, scheduled_value)
+    from lrhooks.graph.step_binding import learning_rate_fn, run_start_step
+    from lrhooks.graph.summaries import rate_summary, review_layout, scalar_summary
+    from lrhooks.hooks import plateau, range_test
+    from lrhooks.hooks.learning_rate_setter import LearningRateSetterHook
+    from lrhooks.hooks.learning_rate_summary import LearningRateSummaryHook
+    from lrhooks.hooks.plateau import PlateauHook
+    from lrhooks.hooks.range_test import LRRangeTestHook
+    from lrhooks.hooks.summary_saver import SummarySaverHook
+    from lrhooks.hooks.training_log import TrainingLogHook
+    from lrhooks.keras import KerasSchedule
+    from lrhooks.tools import event_files, hparams, precision
+
 __version__ = "0.1.0"
 
 # Public name -> (module, attribute); attribute None: the module itself. Loaded on first use.
 _LAZY = {
     # Graph side.
-    "LearningRateSetterHook": ("lrhooks.setter_hook", "LearningRateSetterHook"),
-    "learning_rate": ("lrhooks.rate_tensor", "learning_rate"),
-    "scheduled_value": ("lrhooks.rate_tensor", "scheduled_value"),
-    "learning_rate_fn": ("lrhooks.step_binding", "learning_rate_fn"),
-    "run_start_step": ("lrhooks.step_binding", "run_start_step"),
-    "LEARNING_RATE_COLLECTION": ("lrhooks.rate_tensor", "LEARNING_RATE_COLLECTION"),
-    "SCHEDULED_VALUE_COLLECTION": ("lrhooks.rate_tensor", "SCHEDULED_VALUE_COLLECTION"),
-    "UnscheduledValueError": ("lrhooks.rate_tensor", "UnscheduledValueError"),
-    "StepNotIncrementedError": ("lrhooks.rate_tensor", "StepNotIncrementedError"),
-    "refused_value": ("lrhooks.rate_tensor", "refused_value"),
-    "rate_summary": ("lrhooks.summaries", "rate_summary"),
-    "scalar_summary": ("lrhooks.summaries", "scalar_summary"),
-    "review_layout": ("lrhooks.summaries", "review_layout"),
-    "precision": ("lrhooks.precision", None),
+    "LearningRateSetterHook": ("lrhooks.hooks.learning_rate_setter", "LearningRateSetterHook"),
+    "learning_rate": ("lrhooks.graph.rate_tensor", "learning_rate"),
+    "scheduled_value": ("lrhooks.graph.rate_tensor", "scheduled_value"),
+    "learning_rate_fn": ("lrhooks.graph.step_binding", "learning_rate_fn"),
+    "run_start_step": ("lrhooks.graph.step_binding", "run_start_step"),
+    "LEARNING_RATE_COLLECTION": ("lrhooks.graph.rate_tensor", "LEARNING_RATE_COLLECTION"),
+    "SCHEDULED_VALUE_COLLECTION": ("lrhooks.graph.rate_tensor", "SCHEDULED_VALUE_COLLECTION"),
+    "UnscheduledValueError": ("lrhooks.graph.rate_tensor", "UnscheduledValueError"),
+    "StepNotIncrementedError": ("lrhooks.graph.rate_tensor", "StepNotIncrementedError"),
+    "refused_value": ("lrhooks.graph.rate_tensor", "refused_value"),
+    "rate_summary": ("lrhooks.graph.summaries", "rate_summary"),
+    "scalar_summary": ("lrhooks.graph.summaries", "scalar_summary"),
+    "review_layout": ("lrhooks.graph.summaries", "review_layout"),
+    "precision": ("lrhooks.tools.precision", None),
     # Telemetry.
-    "TrainingLogHook": ("lrhooks.log_hook", "TrainingLogHook"),
-    "LearningRateSummaryHook": ("lrhooks.rate_summary_hook", "LearningRateSummaryHook"),
-    "SummarySaverHook": ("lrhooks.summary_saver_hook", "SummarySaverHook"),
-    "hparams": ("lrhooks.hparams", None),
-    "event_files": ("lrhooks.event_files", None),
+    "TrainingLogHook": ("lrhooks.hooks.training_log", "TrainingLogHook"),
+    "LearningRateSummaryHook": ("lrhooks.hooks.learning_rate_summary", "LearningRateSummaryHook"),
+    "SummarySaverHook": ("lrhooks.hooks.summary_saver", "SummarySaverHook"),
+    "hparams": ("lrhooks.tools.hparams", None),
+    "event_files": ("lrhooks.tools.event_files", None),
     # Keras.
     "keras": ("lrhooks.keras", None),
     "KerasSchedule": ("lrhooks.keras", "KerasSchedule"),
     # Tools.
-    "plateau": ("lrhooks.plateau", None),
-    "PlateauHook": ("lrhooks.plateau", "PlateauHook"),
-    "range_test": ("lrhooks.range_test", None),
-    "LRRangeTestHook": ("lrhooks.range_test", "LRRangeTestHook"),
+    "plateau": ("lrhooks.hooks.plateau", None),
+    "PlateauHook": ("lrhooks.hooks.plateau", "PlateauHook"),
+    "range_test": ("lrhooks.hooks.range_test", None),
+    "LRRangeTestHook": ("lrhooks.hooks.range_test", "LRRangeTestHook"),
     "plot": ("lrhooks.plot", None),
-}
-
-# Names that left the API, still reachable for one release (with a DeprecationWarning).
-_DEPRECATED = {
-    "get_global_step_or_raise": ("lrhooks.graph_lookup", "get_global_step_or_raise"),
 }
 
 __all__ = [
@@ -118,11 +129,6 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _DEPRECATED:
-        warnings.warn(f"lrhooks.{name} is internal and leaves the package namespace; use "
-                      f"{'.'.join(_DEPRECATED[name])}", DeprecationWarning, stacklevel=2)
-        module_name, attribute = _DEPRECATED[name]
-        return getattr(importlib.import_module(module_name), attribute)
     if name not in _LAZY:
         raise AttributeError(f"module 'lrhooks' has no attribute {name!r}")
     module_name, attribute = _LAZY[name]

@@ -35,6 +35,7 @@ from typing import Any, Callable, Dict, Optional, Union
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.ops import control_flow_util
 
 from lrhooks import checks
 from lrhooks import schedules
@@ -50,7 +51,6 @@ _DTYPES = ("float32", "float64")
 
 def _in_xla_context() -> bool:
     """True while tracing a function that XLA compiles (where Python cannot be called)."""
-    from tensorflow.python.ops import control_flow_util  # pylint: disable=import-outside-toplevel
     return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 

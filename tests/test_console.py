@@ -1,4 +1,4 @@
-"""lrhooks.console: --verbose read before the flags, and importing TensorFlow quietly.
+"""lrhooks.cli.console: --verbose read before the flags, and importing TensorFlow quietly.
 
 The import is checked in subprocesses against a stand-in `tensorflow` package that prints to
 file descriptor 2 while it is imported, as TensorFlow's C++ code does (the real one is checked
@@ -12,11 +12,11 @@ import sys
 
 import pytest
 
-from lrhooks import console
+from lrhooks.cli import console
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 PROBE = ("import os, sys\n"
-         "from lrhooks import console\n"
+         "from lrhooks.cli import console\n"
          "quiet = console.import_tensorflow_quietly(verbose=sys.argv[1] == 'verbose')\n"
          "print(quiet, os.environ.get('TF_CPP_MIN_LOG_LEVEL'), 'tensorflow' in sys.modules)\n")
 
@@ -107,7 +107,7 @@ SIGNAL_PROBE = ("import os, signal, sys\n"
                 "    os.write(2, b'stopped by signal %d while importing\\n' % signum)\n"
                 "    os._exit(128 + signum)\n"
                 "signal.signal(signal.SIGTERM, stop)\n"
-                "from lrhooks import console\n"
+                "from lrhooks.cli import console\n"
                 "console.import_tensorflow_quietly(verbose=False)\n"
                 "print('not reached')\n")
 
@@ -130,7 +130,7 @@ def test_a_signal_during_the_quiet_import_is_reported_on_the_real_stderr(tmp_pat
 
 def test_the_module_imports_neither_tensorflow_nor_absl():
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; import lrhooks.console; "
+        [sys.executable, "-c", "import sys; import lrhooks.cli.console; "
          "print(sorted(m for m in ('tensorflow', 'absl') if m in sys.modules))"],
         env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=60)
     assert done.stdout == "[]\n", done.stderr

@@ -95,8 +95,10 @@ def _evaluate_with_log_hook(logdir, lrhooks_hook):
 def test_an_eval_run_beside_summaries_of_a_scheduled_value_warns_in_one_line(tmp_path, caplog):
     with caplog.at_level("WARNING"):
         _evaluate_with_log_hook(tmp_path, lrhooks_hook=False)
-    lines = [r.getMessage() for r in caplog.records if "lrhooks.SummarySaverHook" in r.getMessage()]
+    records = [r for r in caplog.records if "lrhooks.SummarySaverHook" in r.getMessage()]
+    lines = [r.getMessage() for r in records]
     assert len(lines) == 1, lines
+    assert (records[0].name, records[0].levelname) == ("lrhooks", "WARNING")  # no absl
     assert "\n" not in lines[0]
     assert lines[0].startswith("lrhooks: a run that does not train (at step 1) ran on a graph "
                                "with summaries of 'learning_rate'")

@@ -6,7 +6,7 @@ import struct
 import pytest
 import tensorflow as tf
 
-from lrhooks import event_files
+from lrhooks.tools import event_files
 from tests.support import events
 
 tf1 = tf.compat.v1

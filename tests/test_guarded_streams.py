@@ -1,4 +1,4 @@
-"""`lrhooks.console.guard_standard_streams`: a closed pipe drops output, other errors name the
+"""`lrhooks.cli.console.guard_standard_streams`: a closed pipe drops output, other errors name the
 stream."""
 
 import errno
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from lrhooks import console
+from lrhooks.cli import console
 
 
 @pytest.fixture

@@ -17,7 +17,10 @@ import pytest
 import tensorflow as tf
 
 import lrhooks
-from lrhooks import plateau, range_test, rate_tensor, schedules
+from lrhooks import schedules
+from lrhooks.graph import rate_tensor
+from lrhooks.hooks import plateau
+from lrhooks.hooks import range_test
 from tests.support import events
 from tests.support.graphs import TinyModel, build
 

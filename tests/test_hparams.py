@@ -10,8 +10,8 @@ from tensorboard.backend.event_processing import plugin_event_multiplexer
 from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import metadata
 
-from lrhooks import hparams
 from lrhooks import schedules
+from lrhooks.tools import hparams
 from tests.support import events
 
 tf1 = tf.compat.v1

@@ -59,3 +59,15 @@ def test_schedules_import_neither_tensorflow_nor_absl_nor_numpy():
     result = subprocess.run([sys.executable, "-c", code], cwd=imports.REPO_ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_light_modules_of_the_packages_load_no_tensorflow():
+    """`lrhooks.plot` writes through `lrhooks.tools.safe_files` and the programs import
+    `lrhooks.cli.console` first: neither package's `__init__` may load its TensorFlow
+    modules (`tools.precision`, `tools.hparams`), nor `cli`'s absl ones for `console`."""
+    code = ("import sys, lrhooks.tools.safe_files, lrhooks.plot, lrhooks.cli.console; "
+            "bad = [m for m in ('tensorflow', 'absl') if m in sys.modules]; "
+            "assert not bad, bad")
+    result = subprocess.run([sys.executable, "-c", code], cwd=imports.REPO_ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

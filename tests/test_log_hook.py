@@ -1,14 +1,16 @@
 """TrainingLogHook: the log line, the live progress line, and when they appear."""
 
 import io
+import logging
 import re
 
 import pytest
 import tensorflow as tf
 
 import lrhooks
-from lrhooks import log_hook, schedules
-from lrhooks.step_trigger import StepTrigger
+from lrhooks import schedules
+from lrhooks.hooks import training_log
+from lrhooks.hooks.step_trigger import StepTrigger
 from tests.support import events
 
 tf1 = tf.compat.v1
@@ -61,22 +63,22 @@ def render_terminal(text):
 @pytest.mark.parametrize("seconds, text", [(0, "0s"), (59.4, "59s"), (187, "3m07s"),
                                            (3720, "1h02m"), (-1, "?"), (float("inf"), "?")])
 def test_format_duration(seconds, text):
-    assert log_hook.format_duration(seconds) == text
+    assert training_log.format_duration(seconds) == text
 
 
 def test_format_line_with_everything():
-    line = log_hook.format_line(1200, 3500, {"lr": 0.1, "loss": 0.23456, "precision": 0.98},
+    line = training_log.format_line(1200, 3500, {"lr": 0.1, "loss": 0.23456, "precision": 0.98},
                                 steps_per_sec=12.3, batch_size=128)
     assert line == ("step 1200/3500 (34%)  lr 0.1  loss 0.2346  precision 0.98  12.3 steps/s  "
                     "1574 ex/s  ETA 3m07s")
 
 
 def test_format_line_without_total_or_speed():
-    assert log_hook.format_line(7, None, {"loss": 2.0}, None, None) == "step 7  loss 2"
+    assert training_log.format_line(7, None, {"loss": 2.0}, None, None) == "step 7  loss 2"
 
 
 def test_format_line_with_the_epoch():
-    line = log_hook.format_line(1200, 3500, {"lr": 0.1, "loss": 0.23456}, steps_per_sec=12.3,
+    line = training_log.format_line(1200, 3500, {"lr": 0.1, "loss": 0.23456}, steps_per_sec=12.3,
                                 batch_size=128, epoch=2.56)
     assert line == ("step 1200/3500 (34%)  epoch 2.56  lr 0.1  loss 0.2346  12.3 steps/s  "
                     "1574 ex/s  ETA 3m07s")
@@ -86,29 +88,29 @@ def test_format_line_with_the_epoch():
     (0, 64, 60000, 0.0), (1500, 64, 60000, 1.6), (375, 128, 48000, 1.0),
     (10, None, 60000, None), (10, 64, None, None)])
 def test_epochs_done(step, batch_size, examples_per_epoch, epochs):
-    assert log_hook.epochs_done(step, batch_size, examples_per_epoch) == epochs
+    assert training_log.epochs_done(step, batch_size, examples_per_epoch) == epochs
 
 
 def test_format_progress_bar():
-    text = log_hook.format_progress(50, 100, {"lr": 0.1}, 10.0, width=70, epoch=0.5)
+    text = training_log.format_progress(50, 100, {"lr": 0.1}, 10.0, width=70, epoch=0.5)
     assert text == " 50/100 epoch  0.50 [#######........] lr 0.1        10 it/s ETA 5s    "
     bar = text[text.index("[") + 1:text.index("]")]
     assert bar.count("#") == len(bar) // 2
-    assert log_hook.format_progress(100, 100, {}, None, width=40).count(".") == 0
+    assert training_log.format_progress(100, 100, {}, None, width=40).count(".") == 0
 
 
 def test_format_progress_on_a_narrow_terminal():
     """No room for a bar: the numbers alone; narrower still: the time left before the speed."""
-    assert log_hook.format_progress(50, 100, {"lr": 0.1}, 10.0, width=55, epoch=0.5) == (
+    assert training_log.format_progress(50, 100, {"lr": 0.1}, 10.0, width=55, epoch=0.5) == (
         " 50/100 epoch  0.50 lr 0.1        10 it/s ETA 5s       ")
-    assert log_hook.format_progress(50, 100, {"lr": 0.1}, 10.0, width=40, epoch=0.5) == (
+    assert training_log.format_progress(50, 100, {"lr": 0.1}, 10.0, width=40, epoch=0.5) == (
         " 50/100 epoch  0.50 lr 0.1     ETA 5s   ")
 
 
 def test_progress_fields_keep_their_places():
     """Values of every length (and no speed yet) give lines of one width, the bar in one place."""
-    lines = [log_hook.format_progress(step, 1500, values, speed, width=100,
-                                      epoch=log_hook.epochs_done(step, 64, 60000))
+    lines = [training_log.format_progress(step, 1500, values, speed, width=100,
+                                          epoch=training_log.epochs_done(step, 64, 60000))
              for step, values, speed in [
                  (1, {"lr": 0.001, "loss": 2.392, "precision": 0.0625}, None),
                  (100, {"lr": 0.001, "loss": 0.3165, "precision": 0.9375}, 21.6),
@@ -120,15 +122,15 @@ def test_progress_fields_keep_their_places():
 
 
 def test_terminal_width_without_a_terminal():
-    assert log_hook.terminal_width(io.StringIO()) == log_hook.MAX_LIVE_WIDTH
-    assert log_hook.terminal_width(io.StringIO(), maximum=70) == 70
+    assert training_log.terminal_width(io.StringIO()) == training_log.MAX_LIVE_WIDTH
+    assert training_log.terminal_width(io.StringIO(), maximum=70) == 70
 
 
 def test_live_line_keeps_lines_printed_above_it():
     """Lines printed while the live line is drawn (to stdout or stderr of the same terminal)
     go above it, whole; the live line is redrawn below them at the same width."""
     terminal = SharedTerminal()
-    live = log_hook.LiveLine(terminal.out, width=30)
+    live = training_log.LiveLine(terminal.out, width=30)
     live.print_above("before")  # nothing drawn yet: a plain line
     live.draw("1/10 [#.........]")
     live.print_above("saved a checkpoint")
@@ -141,13 +143,13 @@ def test_live_line_keeps_lines_printed_above_it():
 
 
 def test_live_progress_iff_the_stream_is_a_terminal(monkeypatch):
-    assert log_hook.use_live_progress("auto", FakeTerminal())
-    assert not log_hook.use_live_progress("auto", io.StringIO())
-    assert not log_hook.use_live_progress("never", FakeTerminal())
-    assert log_hook.use_live_progress("always", io.StringIO())
+    assert training_log.use_live_progress("auto", FakeTerminal())
+    assert not training_log.use_live_progress("auto", io.StringIO())
+    assert not training_log.use_live_progress("never", FakeTerminal())
+    assert training_log.use_live_progress("always", io.StringIO())
     # The library reads no environment: under CI the program passes "never".
     monkeypatch.setenv("CI", "true")
-    assert log_hook.use_live_progress("auto", FakeTerminal())
+    assert training_log.use_live_progress("auto", FakeTerminal())
 
 
 def _train(hook, steps=10, extra_runs=False):
@@ -232,6 +234,21 @@ def test_write_line_without_a_live_line_goes_to_log_fn_or_the_stream():
     assert lines == ["a"] and stream.getvalue() == "b\n"
 
 
+def test_log_lines_go_through_the_lrhooks_logger_when_logging_shows_them(caplog):
+    """As in an absl program after `app.run` (absl's handler on the root logger), or after
+    `logging.basicConfig(level=logging.INFO)`: the line is an INFO record of `lrhooks`."""
+    stream = io.StringIO()
+    with caplog.at_level(logging.INFO, logger="lrhooks"):
+        training_log.log_line("step 3  lr 0.1", stream)
+    assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
+        ("lrhooks", logging.INFO, "step 3  lr 0.1")]
+    assert stream.getvalue() == ""
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="lrhooks"):  # INFO not shown: the stream
+        training_log.log_line("step 4  lr 0.1", stream)
+    assert caplog.records == [] and stream.getvalue() == "step 4  lr 0.1\n"
+
+
 def test_summaries_of_examples_per_second(tmp_path):
     hook = lrhooks.TrainingLogHook("loss", every_n_steps=2, batch_size=32, progress="never",
                                    output_dir=str(tmp_path), log_fn=lambda line: None)
@@ -267,8 +284,8 @@ def test_unknown_tensor_name_is_reported_with_its_argument():
 
 def test_step_trigger_time_based(monkeypatch):
     now = [100.0]
-    monkeypatch.setattr(log_hook.time, "monotonic", lambda: now[0])
-    monkeypatch.setattr("lrhooks.step_trigger.time.monotonic", lambda: now[0])
+    monkeypatch.setattr(training_log.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("lrhooks.hooks.step_trigger.time.monotonic", lambda: now[0])
     trigger = StepTrigger(every_n_secs=5.0)
     trigger.reset(0)
     assert trigger.should_fetch() and trigger.observe(0)  # the first run is due

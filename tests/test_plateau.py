@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import lrhooks
-from lrhooks.plateau import PlateauHook, ReduceLROnPlateau
+from lrhooks.hooks.plateau import PlateauHook, ReduceLROnPlateau
 from tests.support.graphs import build
 
 tf1 = tf.compat.v1

@@ -5,7 +5,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
 
 import lrhooks
-from lrhooks import precision
+from lrhooks.tools import precision
 
 tf1 = tf.compat.v1
 ON = rewriter_config_pb2.RewriterConfig.ON

@@ -5,7 +5,8 @@ import warnings
 import pytest
 
 import lrhooks
-from lrhooks import graph_lookup, schedules, spec
+from lrhooks import schedules, spec
+from lrhooks.graph import graph_lookup
 
 
 def test_every_name_of_all_resolves():
@@ -25,9 +26,9 @@ def test_schedules_side_is_eager_and_the_same_objects():
 def test_internals_are_not_exported():
     assert "get_global_step_or_raise" not in lrhooks.__all__
     assert "get_global_step_or_raise" not in dir(lrhooks)
-    with pytest.warns(DeprecationWarning, match="get_global_step_or_raise is internal"):
-        function = lrhooks.get_global_step_or_raise
-    assert function is graph_lookup.get_global_step_or_raise
+    with pytest.raises(AttributeError, match="has no attribute 'get_global_step_or_raise'"):
+        lrhooks.get_global_step_or_raise  # pylint: disable=pointless-statement
+    assert lrhooks.graph.get_global_step_or_raise is graph_lookup.get_global_step_or_raise
     with pytest.raises(AttributeError, match="has no attribute 'graph_lookup_x'"):
         lrhooks.graph_lookup_x  # pylint: disable=pointless-statement
 
@@ -37,4 +38,4 @@ def test_lazy_names_load_once():
         warnings.simplefilter("error")
         hook_class = lrhooks.LearningRateSetterHook
     assert lrhooks.LearningRateSetterHook is hook_class
-    assert hook_class.__module__ == "lrhooks.setter_hook"
+    assert hook_class.__module__ == "lrhooks.hooks.learning_rate_setter"

@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 
 import lrhooks
-from lrhooks.range_test import (LRRangeTestHook, RangeTestRecord, analyze, format_curve,
-                                range_test_schedule)
+from lrhooks.hooks.range_test import (LRRangeTestHook, RangeTestRecord, analyze, format_curve,
+                                      range_test_schedule)
 from tests.support import events
 
 tf1 = tf.compat.v1

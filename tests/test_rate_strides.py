@@ -16,8 +16,8 @@ import pytest
 import tensorflow as tf
 
 import lrhooks
-from lrhooks import rate_tensor
 from lrhooks import schedules
+from lrhooks.graph import rate_tensor
 from tests.support.recording import RecordingMomentum
 
 tf1 = tf.compat.v1

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lrhooks import schedules
-from lrhooks.rate_tensor import RateSource
+from lrhooks.graph.rate_tensor import RateSource
 
 SIZE = 8
 

@@ -1,4 +1,4 @@
-"""lrhooks.safe_files: writes that never follow a planted link and are never seen half done;
+"""lrhooks.tools.safe_files: writes that never follow a planted link and are never seen half done;
 the plot writer's use of it (PNGs complete or absent, damaged ones redrawn on request)."""
 
 import os
@@ -6,7 +6,7 @@ import os
 import pytest
 
 from lrhooks import plot
-from lrhooks import safe_files
+from lrhooks.tools import safe_files
 
 OUTSIDE = b"a file outside the run directory\n"
 

@@ -15,7 +15,6 @@ import dataclasses
 import inspect
 import math
 import re
-import sys
 from typing import Any, Callable, List, Tuple
 
 import pytest
@@ -839,7 +838,7 @@ def test_factory_signature_and_docstring(name):
     # The docstring states the formula ("rate = ...").
     assert re.search(r"\brate(\(step\))? = ", doc), name
     cls = type(REGISTRY[name].golden[0][0])
-    assert cls.factory_name == cls._FACTORY == name  # _FACTORY: the deprecated alias
+    assert cls.factory_name == name
 
 
 # ---------------------------------------------------------------------------------- values
@@ -962,20 +961,3 @@ def test_stateful_protocol():
 
     assert isinstance(Custom(), schedules.StatefulSchedule)
     assert not isinstance(lambda step: 0.1, schedules.StatefulSchedule)
-
-
-# ---------------------------------------------------------------------------------- imports
-
-def test_old_module_paths_still_work():
-    import importlib
-    import warnings
-    for old, names in (("lrhooks.composite", ("warmup", "Sequential", "linear_scaling")),
-                       ("lrhooks.cyclic", ("one_cycle", "Cyclic", "step_decay"))):
-        sys.modules.pop(old, None)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            module = importlib.import_module(old)
-        assert any(issubclass(w.category, DeprecationWarning) and old in str(w.message)
-                   for w in caught), old
-        assert all(getattr(module, n) is getattr(schedules, n) for n in names)
-        assert set(module.__all__) <= set(schedules.__all__)

@@ -1,4 +1,4 @@
-"""Tests for `lrhooks.schedule_flags`: simple names, full specs, one-line errors, the CLIs."""
+"""Tests for `lrhooks.cli.schedule_flags`: simple names, full specs, one-line errors, the CLIs."""
 
 import os
 import pathlib
@@ -8,9 +8,9 @@ import sys
 import pytest
 from absl import flags
 
-from lrhooks import schedule_flags
 from lrhooks import schedules
 from lrhooks import spec as spec_lib
+from lrhooks.cli import schedule_flags
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 WARMUP_SPEC = "warmup(cosine_decay(0.1, decay_steps=10000), warmup_steps=500)"

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 import lrhooks
 from lrhooks import schedules
-from lrhooks.log_hook import log_line
+from lrhooks.hooks.training_log import log_line
 from tests.support.events import scalar_points
 from tests.support.recording import RecordingMomentum
 
@@ -317,7 +317,7 @@ def test_a_float_step_is_exact_across_stop_and_restore(tmp_path, kind):
         with tf.Graph().as_default():
             step = float_step(dtype, registered, use_resource)
             model = build(MOMENTUM, global_step=step, pass_step=not registered)
-            assert lrhooks.rate_tensor.source_of(model.rate).global_step is step
+            assert lrhooks.graph.rate_tensor.source_of(model.rate).global_step is step
             saver = tf1.train.Saver()
             with tf1.Session() as sess:
                 initialize(sess)
@@ -340,7 +340,7 @@ def test_a_float_step_named_global_step_gets_advice_that_works():
         assert lrhooks.learning_rate(schedule=RATE, global_step=step).dtype == tf.float32
         tf1.add_to_collection(tf1.GraphKeys.GLOBAL_STEP, step)
         rate = lrhooks.learning_rate("registered", schedule=RATE)
-        assert lrhooks.rate_tensor.source_of(rate).global_step is step
+        assert lrhooks.graph.rate_tensor.source_of(rate).global_step is step
 
 
 @pytest.mark.parametrize("value, message", [
@@ -556,7 +556,7 @@ def test_rate_summary_tags_each_value_by_its_name_and_classic_summary_is_exact()
 
 def test_training_log_hook_prints_without_absl_flags():
     stream = io.StringIO()
-    log_line("step 3  lr 0.1", stream)  # absl drops INFO lines before flags are parsed
+    log_line("step 3  lr 0.1", stream)  # no logging set up (absl: before flags are parsed)
     assert stream.getvalue() == "step 3  lr 0.1\n"
 
 

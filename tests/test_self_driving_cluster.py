@@ -24,7 +24,7 @@ import tensorflow as tf
 
 import lrhooks
 from lrhooks import schedules
-from lrhooks import step_writes
+from lrhooks.graph import graph_state
 from tests.support.recording import RecordingMomentum
 
 tf1 = tf.compat.v1
@@ -63,7 +63,7 @@ def train_worker(index, spec, server, checkpoint_dir, last_step, sync, ready, ou
             rate = lrhooks.learning_rate(schedule=RATE, table_size=3)
             momentum = lrhooks.scheduled_value("momentum", MOMENTUM, table_size=2)
             weight = tf1.get_variable("w", initializer=1.0)
-            step_read = None if sync else step_writes.global_step_read(global_step)
+            step_read = None if sync else graph_state.global_step_read(global_step)
             optimizer = RecordingMomentum(rate, momentum, global_step, step_read)
             if sync:
                 optimizer = tf1.train.SyncReplicasOptimizer(optimizer, replicas_to_aggregate=2,
@@ -175,7 +175,7 @@ def test_under_a_replica_device_setter_the_window_is_on_the_worker():
         with tf1.device(setter):
             global_step = tf1.train.get_or_create_global_step()
             rate = lrhooks.learning_rate(schedule=RATE)
-        source = lrhooks.rate_tensor.source_of(rate)
+        source = lrhooks.graph.rate_tensor.source_of(rate)
         window = [op for op in graph.get_operations() if op.name.startswith("learning_rate_window/")]
         assert source.table.device == "/job:worker/task:1/device:CPU:0"
         assert {op.device for op in window} == {"/job:worker/task:1/device:CPU:0"}, window

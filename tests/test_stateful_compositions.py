@@ -13,7 +13,7 @@ import tensorflow as tf
 
 import lrhooks
 from lrhooks import schedules as S
-from lrhooks.plateau import PlateauHook
+from lrhooks.hooks.plateau import PlateauHook
 from lrhooks.spec import SpecError, from_spec, spec
 from tests.support.recording import RecordingMomentum
 

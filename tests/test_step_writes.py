@@ -3,8 +3,8 @@
 import pytest
 import tensorflow as tf
 
-from lrhooks.step_writes import (StepWriteCounter, feeds_a_variable_update, find_step_writers,
-                                 is_incremented)
+from lrhooks.graph.step_analysis import (StepWriteCounter, feeds_a_variable_update,
+                                         find_step_writers, is_incremented)
 
 tf1 = tf.compat.v1
 

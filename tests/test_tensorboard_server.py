@@ -13,8 +13,8 @@ import pytest
 import tensorflow as tf
 
 import lrhooks
-from lrhooks import hparams
 from lrhooks import schedules
+from lrhooks.tools import hparams
 from tests.support import tensorboard_server
 
 tf1 = tf.compat.v1

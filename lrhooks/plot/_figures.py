@@ -12,7 +12,7 @@ import os
 import stat
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from lrhooks import safe_files
+from lrhooks.tools import safe_files
 
 if TYPE_CHECKING:  # matplotlib is imported only when drawing
     from matplotlib.figure import Figure

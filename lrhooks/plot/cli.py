@@ -18,8 +18,8 @@ from typing import List
 from absl import app
 from absl import flags
 
-from lrhooks import cli_flags
-from lrhooks import console
+from lrhooks.cli import cli_flags
+from lrhooks.cli import console
 from lrhooks.plot._figures import NoEventsError, write_plots
 
 FLAGS = flags.FLAGS

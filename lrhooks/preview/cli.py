@@ -4,7 +4,7 @@
         --lr_values=0.1,0.01,0.001 --steps=3500 [--logdir=previews/piecewise] [--log_scale]
     python -m lrhooks.preview --trainer_flagfile=models/resnet_mnist/configs/resnet.flags
 
-The schedule flags are those of every program (`lrhooks.schedule_flags`). `--trainer_flagfile=F`
+The schedule flags are those of every program (`lrhooks.cli.schedule_flags`). `--trainer_flagfile=F`
 reads any flagfile (a training program's, typically), keeps its schedule flags and, if present,
 its `--train_steps` (as the default `--steps`), and ignores every other flag in it; flags on the
 command line override it (a full `--lr_schedule` spec there replaces all its schedule flags).
@@ -20,9 +20,9 @@ from typing import List, Optional, Sequence, Tuple
 from absl import app
 from absl import flags
 
-from lrhooks import cli_flags
-from lrhooks import console
-from lrhooks import schedule_flags
+from lrhooks.cli import cli_flags
+from lrhooks.cli import console
+from lrhooks.cli import schedule_flags
 from lrhooks.preview._views import (MIN_HEIGHT, MIN_WIDTH, TENSORBOARD_SAMPLES,
                                     format_key_points, key_points, render_chart, stateful_note,
                                     write_series_file)
@@ -56,7 +56,7 @@ def flagfile_schedule_args(lines: Sequence[str],
                            fv: flags.FlagValues) -> Tuple[List[str], Optional[str]]:
     """From the expanded lines of any flagfile: (its schedule flag args, its --train_steps value).
 
-    Schedule flags are those of `lrhooks.schedule_flags.FLAG_NAMES`; `--train_steps` is None
+    Schedule flags are those of `lrhooks.cli.schedule_flags.FLAG_NAMES`; `--train_steps` is None
     when the file has none; every other flag is dropped (whether `fv` knows it or not).
     """
     kept, train_steps, i = [], None, 0

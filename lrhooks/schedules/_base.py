@@ -31,18 +31,15 @@ class Schedule(abc.ABC):
 
     Attributes:
       factory_name: The name of the function (or class) that builds the
-        schedule, e.g. "cosine_decay"; what its `repr` calls. `_FACTORY` is the
-        same value under its old name, kept for one release.
+        schedule, e.g. "cosine_decay"; what its `repr` calls.
     """
 
     factory_name: ClassVar[str] = "Schedule"
-    _FACTORY: ClassVar[str] = "Schedule"  # Deprecated alias of `factory_name`.
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "factory_name" not in cls.__dict__:
-            cls.factory_name = cls.__dict__.get("_FACTORY") or cls.__name__
-        cls._FACTORY = cls.factory_name
+            cls.factory_name = cls.__name__
 
     def __post_init__(self):
         for item in dataclasses.fields(self):
@@ -193,7 +190,7 @@ def stateful_parts(schedule: Callable[[int], float]) -> Tuple[Any, ...]:
 def factory(name: str):
     """Class decorator: a frozen dataclass whose repr is a `name(...)` call."""
     def wrap(cls):
-        cls.factory_name = cls._FACTORY = name
+        cls.factory_name = name
         return dataclasses.dataclass(frozen=True, repr=False)(cls)
     return wrap
 

@@ -33,7 +33,7 @@ from google.protobuf import text_format
 from tensorflow.python.training import checkpoint_state_pb2  # pylint: disable=no-name-in-module
 from tensorflow.python.training import py_checkpoint_reader  # pylint: disable=no-name-in-module
 
-from lrhooks import safe_files
+from lrhooks.tools import safe_files
 from models.resnet_mnist import faults
 
 tf1 = tf.compat.v1

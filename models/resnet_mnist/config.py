@@ -14,12 +14,12 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 from absl import flags
 from absl import logging
 
-from lrhooks import cli_flags
-from lrhooks import safe_files
-from lrhooks import schedule_flags
 from lrhooks import schedules
 from lrhooks import spec as spec_lib
-from lrhooks.precision import CHOICES as PRECISIONS
+from lrhooks.cli import cli_flags
+from lrhooks.cli import schedule_flags
+from lrhooks.tools import safe_files
+from lrhooks.tools.precision import CHOICES as PRECISIONS
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import model as model_lib
 

@@ -4,7 +4,7 @@ Every line of a program (`train: ...`, `eval: ...`) goes to stdout: the start li
 lines or the live progress line, the result and the summary, so `> run.log` or `| tee` keeps
 the whole story in order. stderr carries only what needs attention: errors (one line,
 `train: error: ...`), warnings (`train: warning: ...`) and, with `--verbose`, TensorFlow's own
-log lines. Without `--verbose`, TensorFlow's C++ lines are hidden (`lrhooks.console`, before
+log lines. Without `--verbose`, TensorFlow's C++ lines are hidden (`lrhooks.cli.console`, before
 TensorFlow is imported) and so are its TF1 hook messages ("Create CheckpointSaverHook", "Graph
 was finalized", "Saving checkpoints", ...): INFO from the `tensorflow` logger.
 """
@@ -20,9 +20,9 @@ from typing import List, Optional, TextIO
 from absl import logging
 import tensorflow as tf
 
-from lrhooks import console as lrhooks_console
-from lrhooks import log_hook as log_hook_lib
 from lrhooks import plot as lrhooks_plot
+from lrhooks.cli import console as lrhooks_console
+from lrhooks.hooks import training_log as training_log_lib
 
 # Without --verbose: TensorFlow's Python logger shows warnings and errors only (no TF1 hook
 # messages); TensorBoard's (its event reader, used for the plots) errors only (its "Directory
@@ -31,7 +31,7 @@ _QUIET_LEVELS = {"tensorflow": std_logging.WARNING, "tensorboard": std_logging.E
 
 
 def tensorboard_command(train_dir: str) -> str:
-    """`tensorboard --logdir=PARENT`, as it runs from here (`lrhooks.console`): the parent of
+    """`tensorboard --logdir=PARENT`, as it runs from here (`lrhooks.cli.console`): the parent of
     the run directory, where runs sit side by side (the HParams dashboard finds each run's
     metric in `<run>/eval`)."""
     return lrhooks_console.tensorboard_command(
@@ -79,7 +79,7 @@ class Console:
                  error_stream: Optional[TextIO] = None):
         self.program = program
         self._stream, self._error_stream = stream, error_stream
-        self._hook: Optional[log_hook_lib.TrainingLogHook] = None
+        self._hook: Optional[training_log_lib.TrainingLogHook] = None
 
     @property
     def stream(self) -> TextIO:
@@ -89,7 +89,7 @@ class Console:
     def error_stream(self) -> TextIO:
         return self._error_stream or sys.stderr
 
-    def attach(self, hook: log_hook_lib.TrainingLogHook) -> None:
+    def attach(self, hook: training_log_lib.TrainingLogHook) -> None:
         """Lines printed while `hook` draws its live line go above that line."""
         self._hook = hook
 
@@ -210,7 +210,7 @@ def summary(console: Console, result, config) -> None:
         speed = (f", {trained / result.train_seconds:.3g} steps/s"
                  if result.train_seconds else "")
         console.say(f"done: step {step} of {config.train_steps} in "
-                    f"{log_hook_lib.format_duration(result.wall_seconds)}{speed}")
+                    f"{training_log_lib.format_duration(result.wall_seconds)}{speed}")
     lines = []
     if result.final_accuracy is not None:
         lines.append(f"test accuracy  {result.final_accuracy:.4f} at step {result.eval_step} "

@@ -16,7 +16,7 @@ from typing import Optional
 
 import tensorflow as tf
 
-from lrhooks import precision as precision_lib
+from lrhooks.tools import precision as precision_lib
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import model as model_lib
 

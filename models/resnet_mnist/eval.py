@@ -21,18 +21,18 @@ run's train_config.json (a mismatch is one line naming the flag), its other flag
 
 import sys
 
-from lrhooks import console as lrhooks_console
+from lrhooks.cli import console as lrhooks_console
 
 if __name__ == "__main__":
     lrhooks_console.guard_standard_streams()  # a closed pipe (`| head`, `| tee`) stops nothing
-# Before anything imports TensorFlow: its C++ banner only with --verbose (lrhooks.console).
+# Before anything imports TensorFlow: its C++ banner only with --verbose (lrhooks.cli.console).
 lrhooks_console.import_tensorflow_quietly(lrhooks_console.verbose_requested(sys.argv[1:]))
 
 # pylint: disable=wrong-import-position
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from lrhooks import cli_flags  # noqa: E402
+from lrhooks.cli import cli_flags  # noqa: E402
 from models.resnet_mnist import config as config_lib  # noqa: E402
 from models.resnet_mnist import console as console_lib  # noqa: E402
 from models.resnet_mnist import evaluation  # noqa: E402

@@ -17,8 +17,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from lrhooks import safe_files
-from lrhooks.step_writes import StepTracker
+from lrhooks.graph.step_analysis import StepTracker
+from lrhooks.tools import safe_files
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import faults

@@ -17,8 +17,8 @@ from typing import Callable, List, Sequence
 from absl import app
 from absl import flags
 
-from lrhooks import cli_flags
-from lrhooks import schedule_flags
+from lrhooks.cli import cli_flags
+from lrhooks.cli import schedule_flags
 
 FLAGFILE = "--flagfile="
 

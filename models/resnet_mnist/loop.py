@@ -18,10 +18,10 @@ import tensorflow as tf
 from absl import logging
 
 import lrhooks
-from lrhooks import event_files
-from lrhooks import hparams as lrhooks_hparams
 from lrhooks import plot as lrhooks_plot
-from lrhooks import safe_files
+from lrhooks.tools import event_files
+from lrhooks.tools import hparams as lrhooks_hparams
+from lrhooks.tools import safe_files
 from models.resnet_mnist import checkpoints
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import cluster_health

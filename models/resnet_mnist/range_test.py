@@ -19,7 +19,7 @@ from typing import Callable, Optional
 import tensorflow as tf
 from absl import logging
 
-from lrhooks import range_test as range_test_lib
+from lrhooks.hooks import range_test as range_test_lib
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import console as console_lib
 from models.resnet_mnist import data as data_lib

@@ -13,7 +13,7 @@ prints, and where: `console.py`.
 
 import sys
 
-from lrhooks import console as lrhooks_console
+from lrhooks.cli import console as lrhooks_console
 from models.resnet_mnist import early_signals
 
 if __name__ == "__main__":  # before the heavy imports: a signal from here on gives one line
@@ -21,14 +21,14 @@ if __name__ == "__main__":  # before the heavy imports: a signal from here on gi
     early_signals.install("train")
     early_signals.pause("imports")
 
-# Before anything imports TensorFlow: its C++ banner only with --verbose (lrhooks.console).
+# Before anything imports TensorFlow: its C++ banner only with --verbose (lrhooks.cli.console).
 lrhooks_console.import_tensorflow_quietly(lrhooks_console.verbose_requested(sys.argv[1:]))
 
 # pylint: disable=wrong-import-position
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from lrhooks import cli_flags  # noqa: E402
+from lrhooks.cli import cli_flags  # noqa: E402
 from models.resnet_mnist import cluster as cluster_lib  # noqa: E402
 from models.resnet_mnist import cluster_health  # noqa: E402
 from models.resnet_mnist import cluster_ps  # noqa: E402

@@ -4,7 +4,7 @@ TensorFlow reports a failed write as `tf.errors.OpError` (the Saver) or `Runtime
 (the event writer) with a message ending "PATH; No space left on device"; Python code
 raises `OSError`. `describe(error)` turns any of these, for ENOSPC, EDQUOT, EROFS, EACCES
 and EPERM (permission denied, e.g. on a checkpoint's temporary file), into one line naming
-the path (or "stdout"/"stderr", `lrhooks.console.guard_standard_streams`) and the error,
+the path (or "stdout"/"stderr", `lrhooks.cli.console.guard_standard_streams`) and the error,
 else None. `tidy(train_dir)` runs before
 that line is printed: it closes the event writers, cuts a torn last event record and
 removes a half-written checkpoint's temporary files, so that every event file reads to
@@ -21,7 +21,7 @@ from typing import Optional
 
 import tensorflow as tf
 
-from lrhooks import event_files
+from lrhooks.tools import event_files
 
 tf1 = tf.compat.v1
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from lrhooks.console import tensorboard_command
+from lrhooks.cli.console import tensorboard_command
 from models.resnet_mnist import run_lock
 from tests.support.idx_files import write_tiny_mnist
 from tests.support.trainer import tree_snapshot

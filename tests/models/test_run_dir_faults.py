@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from lrhooks import event_files
+from lrhooks.tools import event_files
 from models.resnet_mnist import checkpoints
 from tests.support.trainer_runs import (checkpoint_step, command, copy_run, error_lines, files,
                                         run, trained_run)

@@ -9,7 +9,7 @@ import tensorflow as tf
 from absl import flags
 
 import lrhooks
-from lrhooks import precision as precision_lib
+from lrhooks.tools import precision as precision_lib
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import data as data_lib
 from models.resnet_mnist import devices

@@ -2,7 +2,7 @@
 
 absl's `--help` shows the "key flags" of the main module (`sys.argv[0]`): the flags the
 program's file itself defines. A program whose flags are defined elsewhere (its `cli.py`,
-`config.py`, `lrhooks.schedule_flags`) shows none, and `--helpfull` lists every flag of
+`config.py`, `lrhooks.cli.schedule_flags`) shows none, and `--helpfull` lists every flag of
 absl and TensorFlow too. `show_in_help` declares a program's flags as key flags of the main
 module, so `--help` lists exactly them (`--helpfull` is unchanged). `stray_arguments` is
 the one complaint every program makes about words on its command line that are not flags.

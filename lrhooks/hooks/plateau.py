@@ -32,10 +32,10 @@ import numpy as np
 import tensorflow as tf
 
 from lrhooks import checks
-from lrhooks import graph_lookup
-from lrhooks import rate_tensor
+from lrhooks.graph import graph_lookup
+from lrhooks.graph import rate_tensor
+from lrhooks.graph.step_analysis import StepTracker
 from lrhooks.schedules import ReduceLROnPlateau, Schedule, stateful_parts
-from lrhooks.step_writes import StepTracker
 
 tf1 = tf.compat.v1
 
@@ -69,7 +69,7 @@ class PlateauHook(tf1.train.SessionRunHook):
 
     With a `metric`, the hook reads the global step once per session and then
     counts how far each run moves it (as `LearningRateSetterHook` does, see
-    `lrhooks.step_writes`; a fetched step would race with the optimizer's
+    `lrhooks.graph.step_analysis`; a fetched step would race with the optimizer's
     increment). It fetches the metric only with the runs that move the step to a
     multiple of `every_n_steps`; other runs, and runs that cannot train, cost nothing.
     """

@@ -8,7 +8,7 @@ counter increment. On a terminal, a `LiveLine` of fixed width is redrawn in plac
 instead; lines printed through `TrainingLogHook.write_line` go above it.
 """
 
-import logging as py_logging
+import logging
 import math
 import os
 import sys
@@ -16,11 +16,10 @@ import time
 from typing import Callable, Dict, Mapping, Optional, TextIO, Union
 
 import tensorflow as tf
-from absl import logging
 
 from lrhooks import checks
-from lrhooks import graph_lookup
-from lrhooks.step_trigger import PeriodicFetchHook
+from lrhooks.graph import graph_lookup
+from lrhooks.hooks.step_trigger import PeriodicFetchHook
 
 tf1 = tf.compat.v1
 TensorLike = Union[str, tf.Tensor, tf.Variable]
@@ -157,17 +156,20 @@ class LiveLine:
             self._text = None
 
 
-def log_line(line: str, stream: Optional[TextIO] = None) -> None:
-    """Logs `line` through absl when absl logging is set up, else writes it to `stream`.
+_LOG = logging.getLogger("lrhooks")
 
-    absl drops INFO lines until a program parses its flags (`app.run`), so a
-    program that never does would see no log lines at all: there the line
-    goes to `stream` (default: sys.stderr) instead.
+
+def log_line(line: str, stream: Optional[TextIO] = None) -> None:
+    """Logs `line` at INFO on the `lrhooks` logger when logging shows it, else writes it
+    to `stream`.
+
+    Logging shows it once a handler is set up and INFO is enabled: an absl program
+    after `app.run` (absl's handler on the root logger, its format), or
+    `logging.basicConfig(level=logging.INFO)`. A program that sets up neither would
+    see no log lines at all: there the line goes to `stream` (default: sys.stderr).
     """
-    handler = logging.get_absl_handler()
-    if (handler in py_logging.getLogger().handlers and
-            logging.get_absl_logger().isEnabledFor(py_logging.INFO)):
-        logging.info("%s", line)
+    if _LOG.isEnabledFor(logging.INFO) and _LOG.hasHandlers():
+        _LOG.info("%s", line)
         return
     stream = stream or sys.stderr
     stream.write(line + "\n")
@@ -218,8 +220,8 @@ class TrainingLogHook(PeriodicFetchHook):
           progress: "auto" (a live line iff `stream` is an interactive terminal),
             "always" or "never" (e.g. a program's choice under CI).
           stream: Where the live line goes (default: sys.stderr).
-          log_fn: Where log lines go (default: absl `logging.info` when absl
-            logging is set up, else sys.stderr; see `log_line`).
+          log_fn: Where log lines go (default: the `lrhooks` logger at INFO when
+            logging shows it, as in an absl program, else sys.stderr; see `log_line`).
           examples_per_epoch: The size of the training set: with `batch_size`, the
             epoch is shown beside the step.
           width: Columns of the live line (default: the terminal's, at most 100).

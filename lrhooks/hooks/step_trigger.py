@@ -17,8 +17,8 @@ from typing import Any, Mapping, Optional
 import tensorflow as tf
 
 from lrhooks import checks
-from lrhooks import graph_lookup
-from lrhooks.step_writes import StepTracker
+from lrhooks.graph import graph_lookup
+from lrhooks.graph.step_analysis import StepTracker
 
 tf1 = tf.compat.v1
 
@@ -95,7 +95,7 @@ class PeriodicFetchHook(tf1.train.SessionRunHook):
     optimizer's increment in the same run, so unless the fetched step is exact,
     the hook counts instead, as `LearningRateSetterHook` does: it reads the
     step once per session and adds what each run's fetches increment
-    (`lrhooks.step_writes`), reading it after a run whose writes it cannot count.
+    (`lrhooks.graph.step_analysis`), reading it after a run whose writes it cannot count.
     """
 
     def __init__(self, every_n_steps: Optional[int], every_n_secs: Optional[float], owner: str,

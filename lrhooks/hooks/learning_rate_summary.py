@@ -20,8 +20,8 @@ from typing import Optional, Union
 import tensorflow as tf
 
 from lrhooks import checks
-from lrhooks import graph_lookup
-from lrhooks.step_trigger import PeriodicFetchHook
+from lrhooks.graph import graph_lookup
+from lrhooks.hooks.step_trigger import PeriodicFetchHook
 
 tf1 = tf.compat.v1
 

@@ -13,7 +13,7 @@ its run trains, so a summary of a `lrhooks.learning_rate()` tensor cannot
 correct this by itself.
 
 This hook takes the same arguments and writes the same events, but looks only
-at runs that move the global step (`lrhooks.step_writes.StepTracker` reads the
+at runs that move the global step (`lrhooks.graph.step_analysis.StepTracker` reads the
 run's fetches) and labels them with the exact step the run ends at, read from
 the very step read the scheduled values were computed from. Use it in place of
 TensorFlow's: `MonitoredTrainingSession(..., save_summaries_steps=None,
@@ -26,10 +26,10 @@ from typing import Any, Mapping, Optional
 import tensorflow as tf
 
 from lrhooks import checks
-from lrhooks import graph_lookup
-from lrhooks import rate_tensor
-from lrhooks import step_writes
-from lrhooks.step_trigger import PeriodicFetchHook
+from lrhooks.graph import graph_lookup
+from lrhooks.graph import graph_state
+from lrhooks.graph import rate_tensor
+from lrhooks.hooks.step_trigger import PeriodicFetchHook
 
 tf1 = tf.compat.v1
 
@@ -71,7 +71,7 @@ class SummarySaverHook(PeriodicFetchHook):
     def begin(self) -> None:
         super().begin()
         graph = tf1.get_default_graph()
-        step_writes.mark_summaries_exact(graph)
+        graph_state.mark_summaries_exact(graph)
         summary_op = self._summary_op
         if summary_op is None and self._scaffold is not None:
             summary_op = self._scaffold.summary_op

@@ -9,7 +9,9 @@ from typing import List, Optional, Union
 
 import tensorflow as tf
 
-from lrhooks import step_writes
+from lrhooks.graph import graph_state
+from lrhooks.graph import rate_tensor
+from lrhooks.graph import step_analysis
 
 tf1 = tf.compat.v1
 
@@ -31,10 +33,9 @@ def get_global_step_or_raise(
     Raises:
       RuntimeError: The graph has no global step.
     """
-    from lrhooks import rate_tensor  # pylint: disable=import-outside-toplevel
     graph = graph or tf1.get_default_graph()
     try:
-        global_step = step_writes.registered_global_step(graph)
+        global_step = graph_state.registered_global_step(graph)
     except ValueError as unregistered:
         global_step, hint = None, unregistered
     else:
@@ -56,7 +57,7 @@ def get_global_step_or_raise(
 
 def read_global_step_tensor(global_step: tf.Variable) -> tf.Tensor:
     """Returns the graph's one cached tensor that reads `global_step`."""
-    return step_writes.global_step_read(global_step)
+    return graph_state.global_step_read(global_step)
 
 
 def close_names(graph: tf.Graph, name: str, limit: int = 5) -> List[str]:
@@ -162,7 +163,6 @@ def telemetry_tensors(graph: tf.Graph, learning_rate=None):
     computed from (`exact` True), else a read that races with the optimizer's
     increment (`exact` False, for a rate given as a variable or a fed tensor).
     """
-    from lrhooks import rate_tensor  # pylint: disable=import-outside-toplevel
     global_step = get_global_step_or_raise(graph, owner="this hook")
     step = read_global_step_tensor(global_step)
     if learning_rate is not None:
@@ -193,5 +193,5 @@ def feeds_a_queue(target: Union[tf.Tensor, tf.Variable]) -> bool:
     `SyncReplicasOptimizer` run in the chief's queue runner), which a hook can
     neither feed nor time.
     """
-    return step_writes.flows_into([target.op], lambda op: op.type in _ENQUEUE_OPS,
+    return step_analysis.flows_into([target.op], lambda op: op.type in _ENQUEUE_OPS,
                                   control_edges=True)

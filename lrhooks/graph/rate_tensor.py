@@ -51,14 +51,15 @@ import tensorflow as tf
 
 from lrhooks import checks
 from lrhooks import schedules
-from lrhooks import step_writes
+from lrhooks.graph import graph_state
+from lrhooks.graph import step_analysis
 
 tf1 = tf.compat.v1
 
 LEARNING_RATE_COLLECTION = "lrhooks_learning_rates"
 """Graph collection that `learning_rate()` adds its rate tensors to."""
 
-SCHEDULED_VALUE_COLLECTION = step_writes.SCHEDULED_VALUE_COLLECTION
+SCHEDULED_VALUE_COLLECTION = graph_state.SCHEDULED_VALUE_COLLECTION
 """Graph collection of every tensor made by `scheduled_value()` / `learning_rate()`."""
 
 
@@ -173,8 +174,8 @@ class RateSource:
         A graph that only reads the value (an evaluation graph restored from a
         checkpoint, a serving graph) is fine: its value is `schedule(restored step)`.
         """
-        if (not step_writes.is_incremented(self.global_step)
-                and step_writes.feeds_a_variable_update(self.tensor)):
+        if (not step_analysis.is_incremented(self.global_step)
+                and step_analysis.feeds_a_variable_update(self.tensor)):
             raise StepNotIncrementedError(
                 f"nothing in the graph increments `global_step` {self.global_step.op.name!r} "
                 f"that {self.tensor_name!r} is computed from: pass the variable your train op "
@@ -293,7 +294,7 @@ def resolve_global_step(graph: tf.Graph, global_step) -> tf.Variable:
     """`global_step`, or the graph's registered step when None; one-line errors naming the fix."""
     if global_step is None:
         try:
-            global_step = step_writes.registered_global_step(graph)
+            global_step = graph_state.registered_global_step(graph)
         except ValueError as error:
             raise ValueError(f"`global_step` is None and {error}") from None
         if global_step is None:
@@ -362,7 +363,7 @@ def scheduled_value(
         raise ValueError(f"`dtype` must be a floating dtype, got {dtype.name}")
     graph = tf1.get_default_graph()
     global_step = resolve_global_step(graph, global_step)
-    step = step_writes.global_step_read(global_step)
+    step = graph_state.global_step_read(global_step)
     # The lookup, the table and the Python fallback have CPU kernels only: pinned to the
     # CPU of whatever job and task the enclosing scope names, so a rate built inside a
     # model's `tf.device("/gpu:0")` needs no soft placement.
@@ -415,9 +416,9 @@ def scheduled_value(
         value = tf.identity(tf1.cond(in_window, from_table, from_schedule), name=name)
     source.tensor = value
     source.tensor_name = value.name
-    step_writes.graph_state(graph).sources.append(source)
+    graph_state.graph_state(graph).sources.append(source)
     if schedule is None:
-        step_writes.add_session_check(graph, _check_schedules_bound)
+        graph_state.add_session_check(graph, _check_schedules_bound)
     for key in (SCHEDULED_VALUE_COLLECTION, *collections):
         graph.add_to_collection(key, value)
     return value
@@ -470,14 +471,14 @@ def _check_schedules_bound(graph: tf.Graph) -> None:
     before the first run, as itself, not wrapped by TensorFlow. A graph that
     nothing trains (an evaluation graph) may leave a value unscheduled.
     """
-    for source in step_writes.graph_state(graph).sources:
-        if source.schedule is None and step_writes.is_incremented(source.global_step):
+    for source in graph_state.graph_state(graph).sources:
+        if source.schedule is None and step_analysis.is_incremented(source.global_step):
             raise source.unscheduled_error()
 
 
 def source_of(tensor: tf.Tensor) -> Optional[RateSource]:
     """Returns the RateSource behind a tensor made by `scheduled_value()`, else None."""
-    for source in step_writes.graph_state(tensor.graph).sources:
+    for source in graph_state.graph_state(tensor.graph).sources:
         if source.tensor is tensor:
             return source
     return None
@@ -496,7 +497,7 @@ def refused_value(tensor: tf.Tensor) -> Optional[ValueError]:
 
 def sources(graph: tf.Graph) -> List[RateSource]:
     """The RateSources of `graph`, in creation order."""
-    return list(step_writes.graph_state(graph).sources)
+    return list(graph_state.graph_state(graph).sources)
 
 
 def invalidate_windows(schedule: Callable[[int], float], session) -> int:
@@ -512,7 +513,7 @@ def invalidate_windows(schedule: Callable[[int], float], session) -> int:
         return bound is schedule or bound is not None and any(
             part is schedule for part in schedules.stateful_parts(bound))
 
-    stale = [s.invalidate_op for s in step_writes.graph_state(session.graph).sources
+    stale = [s.invalidate_op for s in graph_state.graph_state(session.graph).sources
              if holds(s.schedule) and s.stale]
     if stale:
         session.run(stale)

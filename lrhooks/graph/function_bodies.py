@@ -13,6 +13,7 @@ into every function the op runs (and into their calls in turn).
 from typing import Dict, List, Optional, Tuple
 
 import tensorflow as tf
+from tensorflow.python.framework import function_def_to_graph
 
 # Call ops whose first input is not an argument (the predicate, the branch index).
 _FIRST_INPUT_SELECTS = frozenset({"If", "StatelessIf", "_If", "Case", "StatelessCase"})
@@ -39,7 +40,6 @@ def _function_graph(graph: tf.Graph, name: str) -> Optional[tf.Graph]:
         return None
     body = getattr(function, "graph", None)
     if body is None:  # an old-style function: build its graph from its definition
-        from tensorflow.python.framework import function_def_to_graph  # pylint: disable=import-outside-toplevel
         definition = getattr(function, "definition", None)
         if definition is None:
             return None

@@ -14,8 +14,11 @@ import re
 from typing import Mapping, Optional, Sequence
 
 import tensorflow as tf
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.plugins.custom_scalar import summary as custom_scalar
 
 from lrhooks import checks
+from lrhooks.graph import rate_tensor
 
 tf1 = tf.compat.v1
 
@@ -45,14 +48,12 @@ def rate_summary(rate: tf.Tensor, tag: Optional[str] = None) -> tf.Tensor:
         (`learning_rate`, `momentum`, ...), else "learning_rate".
     """
     if tag is None:
-        from lrhooks import rate_tensor  # pylint: disable=import-outside-toplevel
         source = rate_tensor.source_of(rate) if isinstance(rate, tf.Tensor) else None
         tag = source.name if source is not None else "learning_rate"
     return scalar_summary(tag, rate)
 
 
 def _chart(title: str, tags: Sequence[str]):
-    from tensorboard.plugins.custom_scalar import layout_pb2  # pylint: disable=import-outside-toplevel
     checks.non_empty_string("title", title)
     if isinstance(tags, str) or not isinstance(tags, Sequence) or not tags:
         raise TypeError(f"`charts` values must be non-empty sequences of tags, got {tags!r} "
@@ -86,12 +87,9 @@ def review_layout(charts: Mapping[str, Sequence[str]],
     Raises:
       TypeError, ValueError: A bad argument, named in the message.
     """
-    from tensorboard.plugins.custom_scalar import layout_pb2  # pylint: disable=import-outside-toplevel
-    from tensorboard.plugins.custom_scalar import summary as custom_scalar  # pylint: disable=import-outside-toplevel
     if not isinstance(charts, Mapping) or not charts:
         raise TypeError(f"`charts` must be a non-empty mapping of titles to tags, got {charts!r}")
     if scheduled is None:
-        from lrhooks import rate_tensor  # pylint: disable=import-outside-toplevel
         scheduled = [source.name for source in rate_tensor.sources(tf1.get_default_graph())]
         scheduled = sorted(set(scheduled), key=lambda name: (name != "learning_rate", name))
         scheduled = scheduled or ["learning_rate"]

@@ -16,7 +16,7 @@ Pure schedules need nothing.
 The hook picks one of three modes from what `learning_rate` is:
 
 * `"graph"`: a tensor made by `lrhooks.learning_rate()`. The rate is looked up
-  in the graph from the step the run starts at (see `lrhooks.rate_tensor`), so
+  in the graph from the step the run starts at (see `lrhooks.graph.rate_tensor`), so
   it is exact even when other workers move a shared `global_step`. The hook
   binds its schedule to the tensor in `begin()`; the tensor refills its own
   window. A tensor made with `schedule=` needs no hook at all; a hook given
@@ -30,7 +30,7 @@ The hook picks one of three modes from what `learning_rate` is:
 In `"variable"` and `"feed"` modes the hook must know the step before each run.
 It reads the step once per session, then counts: the graph is analysed once
 per distinct set of fetches to tell how far that run moves the step (see
-`lrhooks.step_writes`). With `step_tracking="fetch"` it also fetches the step
+`lrhooks.graph.step_analysis`). With `step_tracking="fetch"` it also fetches the step
 with each run, to notice when other workers move it; in that case the rate
 follows the shared step as closely as feeding allows (at most one run late),
 and `"graph"` mode is the exact choice.
@@ -42,11 +42,11 @@ import numpy as np
 import tensorflow as tf
 
 from lrhooks import checks
-from lrhooks import graph_lookup
-from lrhooks import rate_tensor
-from lrhooks import step_writes
+from lrhooks.graph import graph_lookup
+from lrhooks.graph import graph_state
+from lrhooks.graph import rate_tensor
+from lrhooks.graph.step_analysis import StepTracker
 from lrhooks.schedules import stateful_parts
-from lrhooks.step_writes import StepTracker
 
 tf1 = tf.compat.v1
 
@@ -191,7 +191,7 @@ class LearningRateSetterHook(tf1.train.SessionRunHook):
     # ------------------------------------------------------------- sessions
     def after_create_session(self, session: tf1.Session, coord: Any) -> None:
         if self.mode == "graph":
-            step_writes.run_session_checks(session.graph)
+            graph_state.run_session_checks(session.graph)
             return  # the tensor fills its own window on the first run
         self._tracker.reset(session)
         if self.mode == "variable":

@@ -17,7 +17,7 @@ softmax, reductions, variables and their updates):
 
 Usage in any TF1 program::
 
-    from lrhooks import precision
+    from lrhooks.tools import precision
     chosen = precision.resolve("auto", cpu_flags=precision.read_cpu_flags(),
                                gpu_capabilities=precision.gpu_compute_capabilities(),
                                on_gpu=False)

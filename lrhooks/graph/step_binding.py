@@ -18,8 +18,8 @@ from typing import Callable, Optional
 
 import tensorflow as tf
 
-from lrhooks import rate_tensor
-from lrhooks import step_writes
+from lrhooks.graph import graph_state
+from lrhooks.graph import rate_tensor
 
 tf1 = tf.compat.v1
 
@@ -44,7 +44,7 @@ def run_start_step(global_step: Optional[tf.Variable] = None) -> tf.Tensor:
       TypeError: `global_step` is not an integer or floating `tf.Variable`.
     """
     global_step = rate_tensor.resolve_global_step(tf1.get_default_graph(), global_step)
-    return step_writes.global_step_read(global_step)
+    return graph_state.global_step_read(global_step)
 
 
 def learning_rate_fn(

@@ -24,9 +24,9 @@ from typing import Callable, List, Optional, Union
 import tensorflow as tf
 
 from lrhooks import checks
-from lrhooks import graph_lookup
+from lrhooks.graph import graph_lookup
+from lrhooks.graph.step_analysis import StepTracker
 from lrhooks.schedules import LRRangeTestSchedule, range_test_schedule
-from lrhooks.step_writes import StepTracker
 
 tf1 = tf.compat.v1
 
