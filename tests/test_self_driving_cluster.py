@@ -129,7 +129,9 @@ def test_async_between_graph_across_stop_and_restore(tmp_path):
     assert_exact(first + second)
     assert min(r[0] for r in second) >= restored  # the restored phase resumed, not restarted
     assert min(r[0] for r in first) == 0
-    assert max(r[0] for r in second) >= LAST - 1
+    # Two workers may read the same step in one race (both apply, the step moves by two), so
+    # the last update's step is LAST - 1 or LAST - 2.
+    assert max(r[0] for r in second) >= LAST - 2
     # Both workers trained in each phase (each applied some updates).
     assert len(first) >= STOP and len(second) >= LAST - restored
 
