@@ -297,8 +297,11 @@ class _Builder:
         except TypeError as error:
             plain = signature.replace(return_annotation=signature.empty, parameters=[
                 p.replace(annotation=p.empty) for p in params.values()])
+            missing = re.search(r"missing a required argument: '(\w+)'", str(error))
+            hint = (f" (write {missing.group(1)}=train_steps to follow the run's length)"
+                    if missing and is_step_argument(missing.group(1)) else "")
             raise self.error(node, f"{name}() {error} at {self.at(node)}; its signature: "
-                             f"{name}{plain}") from None
+                             f"{name}{plain}{hint}") from None
 
 
 def is_step_argument(name: str) -> bool:

@@ -144,7 +144,11 @@ def test_factory_without_simple_flags_needs_a_full_spec(monkeypatch):
 
 def test_simple_name_errors_unchanged():
     assert _error("--lr_schedule=cosine_decay").endswith(
-        "--lr_decay_steps is required for this schedule")
+        "--lr_decay_steps is required for this schedule (or, to decay over the run's "
+        "--train_steps, a full spec: --lr_schedule='cosine_decay(...)' with "
+        "decay_steps=train_steps)")
+    assert _error("--lr_schedule=exponential_decay", "--lr_decay_rate=0.5").endswith(
+        "--lr_decay_steps is required for this schedule")  # a period: no run-length hint
     assert "(set by --lr_decay_steps)" in _error(
         "--lr_schedule=cosine_decay", "--lr_decay_steps=-1")
 
