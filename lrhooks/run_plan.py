@@ -160,11 +160,14 @@ def extend_plan(old: schedules.Schedule, template: str, old_steps: int, new_step
                                f"{new.num_warmup_steps + new.num_stable_steps})",), extend)
     changed = first_difference(old, new, trained_step)
     if changed is not None:
+        cooldown = old.num_warmup_steps + old.num_stable_steps if _is_wsd(old) else None
+        why = (f"its cooldown started at step {cooldown}" if cooldown is not None
+               and changed >= cooldown else "a schedule tied to the run's length cannot be "
+               "stretched once trained")
         raise PlanError(
             f"re-planning {old.factory_name} for --train_steps={new_steps} changes step "
             f"{changed}, already trained (rate {_rate(old(changed))} -> "
-            f"{_rate(new(changed))}): a schedule tied to the run's length cannot be stretched "
-            f"once trained; choose {_choices('replan', _is_wsd(old))}")
+            f"{_rate(new(changed))}): {why}; choose {_choices('replan', _is_wsd(old))}")
     new_end = horizons.horizon(new)
     if new_steps > old_steps and new_end is not None and new_end < new_steps:
         raise PlanError(
