@@ -1,9 +1,11 @@
 """Tests for `models.resnet_mnist.run_plan`: the run's schedule, as pure code."""
 
 import pytest
+from absl import flags
 
 from lrhooks import schedules as S
 from lrhooks import spec as spec_lib
+from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import run_plan
 from models.resnet_mnist.run_plan import RunDir, RunPlanError, RunSettings, plan_run
 
@@ -140,3 +142,13 @@ def test_a_damaged_record_is_one_line():
 
 def test_parse_branch():
     assert run_plan.parse_branch("runs/a@b@300") == ("runs/a@b", 300)
+
+
+def test_the_trainers_flags_resolve_a_template_with_its_train_steps():
+    values = flags.FlagValues()
+    config_lib.define_flags(values)
+    values(["train", "--data_dir=d", "--train_dir=t", "--optimizer=mom", "--train_steps=200",
+            f"--lr_schedule={ONE_CYCLE}"])
+    config = config_lib.config_from_flags(values.flag_values_dict(), {})
+    assert config.schedule == S.one_cycle(0.2, 200)
+    assert config.momentum_schedule.schedule == S.one_cycle(0.2, 200)
