@@ -20,8 +20,8 @@ Grammar (parsed with `ast`, never evaluated by Python):
 
 `steps`, the run's length, stands in for a step-count argument (one whose name
 says steps: `decay_steps`, `total_steps`, `num_decay_steps`, `t_max`,
-`boundaries`, ...; see `STEP_ARGUMENTS`), as the argument or an element of a
-list of them: `one_cycle(0.2, total_steps=train_steps)`,
+`boundaries`, ...; see `STEP_ARGUMENTS` and `lrhooks.spec_run_length`), as the
+argument or an element of a list of them: `one_cycle(0.2, total_steps=train_steps)`,
 `warmup_stable_decay(0.1, num_warmup_steps=100, num_stable_steps=train_steps*0.8-100,
 num_decay_steps=train_steps*0.2)`. A spec that uses it is a *template*: it builds
 only with the run's length (`resolve(text, train_steps=N)`, or `from_spec(text,
@@ -46,26 +46,21 @@ configuration: the spec builds it fresh, with no reports, and
 import ast
 import dataclasses
 import difflib
-import fractions
 import inspect
-import math
 import re
 import warnings
 from typing import Any, Callable, Dict, List, Optional
 
 from lrhooks import checks
 from lrhooks import schedules
+from lrhooks import spec_run_length as run_length_lib
 
 __all__ = ["SpecError", "from_spec", "spec", "factories", "is_template", "resolve",
            "RUN_LENGTH", "STEP_ARGUMENTS"]
 
-RUN_LENGTH = "train_steps"  # the name of the run's length in a template
-# Step-count arguments that may be written with `train_steps`, besides every argument
-# whose name contains "step" (decay_steps, total_steps, num_training_steps, ...).
-STEP_ARGUMENTS = frozenset({"t_max", "t_0", "t_initial", "decay_t", "warmup_t", "total_iters",
-                            "boundaries", "milestones", "anneal_epochs", "offset"})
-_STEPS_FORMS = ("train_steps times or divided by numbers > 0 (train_steps*0.8, 3*train_steps/4, "
-                "train_steps/3), then optionally + c or - c")
+RUN_LENGTH = run_length_lib.RUN_LENGTH
+STEP_ARGUMENTS = run_length_lib.STEP_ARGUMENTS
+is_step_argument = run_length_lib.is_step_argument
 
 _FACTORY_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _ALLOWED = "allowed: numbers, strings, True/False/None, lists, tuples, schedule calls"
@@ -144,7 +139,7 @@ class _Builder:
     # ------------------------------------------------------------- values
     def value(self, node: ast.AST, argument: Optional[str] = None) -> Any:
         """Evaluates an allowed node (`argument`: the factory argument it is part of)."""
-        if _mentions_run_length(node):
+        if run_length_lib.mentions_run_length(node):
             return self.run_length(node, argument)
         if isinstance(node, ast.Call):
             return self.call(node)
@@ -225,55 +220,16 @@ class _Builder:
             raise self.error(node, f"{_excerpt(text)} at {self.at(node)}: the run's length "
                              f"`train_steps` can only be a step count (an argument such as "
                              f"decay_steps or total_steps), not {what}")
-        scale, shift = self.steps_form(node, text)
+        scale, shift = run_length_lib.linear_form(node, self.source, lambda reason: self.error(
+            node, f"{_excerpt(text)} at {self.at(node)}: {reason} (allowed: "
+                  f"{run_length_lib.FORMS})"))
         if self.train_steps is None:
             raise self.error(node, f"`{argument}={text}` at {self.at(node)} needs the run's "
                              "length: this spec is a template, resolve it with train_steps=N "
                              "(the programs' --train_steps)")
-        exact = scale * self.train_steps + shift
-        rounded = math.floor(exact + fractions.Fraction(1, 2))
-        self.resolved.append(f"{argument}={text} = {rounded}")
-        return rounded
-
-    def steps_form(self, node: ast.AST, text: str):
-        """`(k, c)` with `node` = k * train_steps + c (Fractions); SpecError off the grammar."""
-        def bad(reason: str) -> SpecError:
-            return self.error(node, f"{_excerpt(text)} at {self.at(node)}: {reason} (allowed: "
-                              f"{_STEPS_FORMS})")
-
-        def number(part: ast.AST, what: str) -> fractions.Fraction:
-            if not (isinstance(part, ast.Constant) and type(part.value) in (int, float)
-                    and math.isfinite(part.value)):
-                raise bad(f"{what} must be a number, got {_excerpt(self.source(part))}")
-            return fractions.Fraction(self.source(part).replace("_", ""))
-
-        def is_run_length(part: ast.AST) -> bool:
-            return isinstance(part, ast.Name) and part.id == RUN_LENGTH
-
-        shift = fractions.Fraction(0)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-            shift = number(node.right, "the added or subtracted c")
-            shift = shift if isinstance(node.op, ast.Add) else -shift
-            node = node.left
-        def scale(part: ast.AST) -> fractions.Fraction:
-            if is_run_length(part):
-                return fractions.Fraction(1)
-            if not (isinstance(part, ast.BinOp) and isinstance(part.op, (ast.Mult, ast.Div))):
-                raise bad("unsupported expression")
-            if isinstance(part.op, ast.Mult) and not isinstance(part.left, ast.Constant):
-                factor, inner = number(part.right, "a factor"), part.left
-            elif isinstance(part.op, ast.Mult):
-                factor, inner = number(part.left, "a factor"), part.right
-            else:
-                factor, inner = number(part.right, "a divisor"), part.left
-                if factor <= 0:
-                    raise bad("a divisor must be > 0")
-                factor = 1 / factor
-            if factor <= 0:
-                raise bad("a factor must be > 0")
-            return factor * scale(inner)
-
-        return scale(node), shift
+        value = run_length_lib.rounded(scale, shift, self.train_steps)
+        self.resolved.append(f"{argument}={text} = {value}")
+        return value
 
     def check_arguments(self, node: ast.Call, name: str, factory, args: List[Any],
                         kwargs: Dict[str, Any]) -> None:
@@ -302,21 +258,6 @@ class _Builder:
                     if missing and is_step_argument(missing.group(1)) else "")
             raise self.error(node, f"{name}() {error} at {self.at(node)}; its signature: "
                              f"{name}{plain}{hint}") from None
-
-
-def is_step_argument(name: str) -> bool:
-    """Whether a factory argument is a step count (may be written with `train_steps`)."""
-    return "step" in name or name in STEP_ARGUMENTS
-
-
-def _mentions_run_length(node: ast.AST) -> bool:
-    """Whether `node` is an expression of `train_steps` (not a call or list holding one)."""
-    if isinstance(node, ast.Name):
-        return node.id == RUN_LENGTH
-    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
-        return any(isinstance(part, ast.Name) and part.id == RUN_LENGTH
-                   for part in ast.walk(node))
-    return False
 
 
 def _positional_names(factory) -> List[str]:
