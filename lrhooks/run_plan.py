@@ -86,6 +86,12 @@ def _choices(but: str = "", wsd: bool = False) -> str:
     return "--extend=" + "|".join(names)
 
 
+def _rates(before: float, after: float) -> str:
+    """'a -> b', with as many digits as it takes to tell them apart."""
+    short = (f"{before:.6g}", f"{after:.6g}")
+    return " -> ".join(short if short[0] != short[1] else (repr(before), repr(after)))
+
+
 def _rate(value: float) -> str:
     return f"{value:.6g}"
 
@@ -155,8 +161,7 @@ def extend_plan(old: schedules.Schedule, template: str, old_steps: int, new_step
     if extend == "reheat":
         schedule = _reheated(old, new, trained_step)
         return Plan(schedule, (f"reheated at step {trained_step}: rate "
-                               f"{_rate(old(trained_step))} -> {_rate(schedule(trained_step))}"
-                               f", then {spec_lib.spec(new)} (cooldown from step "
+                               f"{_rates(old(trained_step), schedule(trained_step))}, then {spec_lib.spec(new)} (cooldown from step "
                                f"{new.num_warmup_steps + new.num_stable_steps})",), extend)
     changed = first_difference(old, new, trained_step)
     if changed is not None:
@@ -166,8 +171,8 @@ def extend_plan(old: schedules.Schedule, template: str, old_steps: int, new_step
                "stretched once trained")
         raise PlanError(
             f"re-planning {old.factory_name} for --train_steps={new_steps} changes step "
-            f"{changed}, already trained (rate {_rate(old(changed))} -> "
-            f"{_rate(new(changed))}): {why}; choose {_choices('replan', _is_wsd(old))}")
+            f"{changed}, already trained (rate {_rates(old(changed), new(changed))}): {why}; "
+            f"choose {_choices('replan', _is_wsd(old))}")
     new_end = horizons.horizon(new)
     if new_steps > old_steps and new_end is not None and new_end < new_steps:
         raise PlanError(

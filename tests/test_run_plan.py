@@ -111,3 +111,13 @@ def test_first_difference_past_the_exact_limit_checks_breakpoints(monkeypatch):
     assert run_plan.first_difference(a, b, 200_000) == 123_458  # TF: step <= boundary
     assert run_plan.first_difference(a, a, 200_000) is None
     assert run_plan.first_difference(a, b, 100) is None
+
+
+def test_a_change_too_small_for_six_digits_shows_every_digit():
+    template = "cosine_decay(1.0, decay_steps=train_steps*1000)"
+    before, after = S.cosine_decay(1.0, 1_000_000)(1), S.cosine_decay(1.0, 1_001_000)(1)
+    assert f"{before:.6g}" == f"{after:.6g}" and before != after
+    with pytest.raises(run_plan.PlanError) as raised:
+        run_plan.replan(template, 1000, 1001, 2)
+    assert f"changes step 1, already trained (rate {before!r} -> {after!r})" in str(
+        raised.value)
