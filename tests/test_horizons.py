@@ -80,3 +80,9 @@ def test_horizon_warning_names_both_lengths_and_the_fix():
         "the schedule ends at step 500 but --train_steps=800: steps 500..799 train at its end "
         "value 0; write its length as `train_steps`")
     assert horizons.horizon_warning(S.exponential_decay(0.1, 500, 0.5), 800) is None
+
+
+def test_the_docstring_examples_run():
+    import doctest  # pylint: disable=import-outside-toplevel
+    result = doctest.testmod(horizons)
+    assert result.attempted >= 3 and result.failed == 0

@@ -121,3 +121,9 @@ def test_a_change_too_small_for_six_digits_shows_every_digit():
         run_plan.replan(template, 1000, 1001, 2)
     assert f"changes step 1, already trained (rate {before!r} -> {after!r})" in str(
         raised.value)
+
+
+def test_the_docstring_examples_run():
+    import doctest  # pylint: disable=import-outside-toplevel
+    result = doctest.testmod(run_plan)
+    assert result.attempted >= 2 and result.failed == 0
