@@ -381,7 +381,9 @@ def test_cli_resolves_a_template_with_train_steps_and_warns_on_a_fixed_horizon(t
     result = _cli("--lr_schedule=one_cycle(0.2, total_steps=train_steps)", "--train_steps=200",
                   "--height=4")
     assert result.returncode == 0, result.stderr
-    assert f"{schedules.one_cycle(0.2, 200)!r} over steps 0..199" in result.stdout
+    assert result.stdout.startswith(
+        "one_cycle(0.2, total_steps=train_steps) with train_steps=200:\n"
+        f"{schedules.one_cycle(0.2, 200)!r} over steps 0..199\n")
     assert "warning:" not in result.stdout
     result = _cli("--lr_schedule=one_cycle(0.2, 3500)", "--train_steps=200", "--height=4")
     assert result.returncode == 0, result.stderr

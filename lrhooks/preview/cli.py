@@ -31,6 +31,7 @@ from lrhooks import cli_flags
 from lrhooks import console
 from lrhooks import horizons
 from lrhooks import schedule_flags
+from lrhooks import spec as spec_lib
 from lrhooks.preview._views import (MIN_HEIGHT, MIN_WIDTH, TENSORBOARD_SAMPLES,
                                     format_key_points, key_points, render_chart, stateful_note,
                                     write_series_file)
@@ -130,6 +131,8 @@ def main(argv: List[str]) -> int:
         return 1
     schedule = schedule_flags.schedule_from_flags(FLAGS.flag_values_dict())
     try:
+        if spec_lib.is_template(FLAGS.lr_schedule):
+            print(f"{FLAGS.lr_schedule} with train_steps={FLAGS.train_steps}:")
         print(f"{schedule!r} over steps 0..{steps - 1}\n"
               "(the rate at step s is schedule(s), used by the run from step s to s + 1)\n")
         warning = (horizons.horizon_warning(schedule, FLAGS.train_steps)
