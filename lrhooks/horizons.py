@@ -136,7 +136,9 @@ _ENDS: Dict[str, Callable[..., _End]] = {
         max(s.num_warmup_steps, s.num_training_steps)),
     "cosine_with_min_lr_schedule_with_warmup_lr_rate": lambda s: _finishes(
         max(s.num_warmup_steps, s.num_training_steps)),
-    "power_and_linear_decay": lambda s: _finishes(s.offset + s.total_decay_steps),
+    "power_and_linear_decay": lambda s: (  # without its linear part: a power decay
+        _finishes(s.offset + s.total_decay_steps) if s.linear_decay_fraction > 0
+        else _GOES_ON),
     "timm_cosine": _timm_cycles,
     "timm_tanh": _timm_cycles,
     "timm_poly": _timm_cycles,

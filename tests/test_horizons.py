@@ -49,6 +49,8 @@ def test_a_schedule_holds_its_end_value_from_its_horizon(name, schedule):
     (S.sequential([(100, S.constant(0.1))], final=S.cosine_decay(0.1, 400)), 500),
     (S.sequential([(100, S.constant(0.1)), (50, S.cosine_decay(0.1, 400))]), 500),
     (S.warmup_cosine_decay_schedule(0.0, 1.0, 10, 100), 100),
+    (S.power_and_linear_decay(1.0, 100, power=-0.5), 100),
+    (S.power_and_linear_decay(1.0, 100, power=-0.5, linear_decay_fraction=0.0), None),
     # Periods, milestones, ramps to a rate they keep, plateaus: no horizon.
     (S.exponential_decay(0.1, 1000, 0.5), None),
     (S.piecewise_constant([2000, 3000], [0.1, 0.01, 0.001]), None),
