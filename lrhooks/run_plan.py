@@ -152,7 +152,11 @@ def extend_plan(old: schedules.Schedule, template: str, old_steps: int, new_step
         if left <= 0:
             raise PlanError(f"--extend=restart: nothing left to train (the checkpoint is at step "
                             f"{trained_step}, --train_steps={new_steps})")
-        fresh = spec_lib.resolve(template, left)
+        try:
+            fresh = spec_lib.resolve(template, left)
+        except spec_lib.SpecError as error:
+            raise PlanError(f"--extend=restart: the schedule for the {left} steps left (from "
+                            f"step {trained_step}) does not build: {error}") from None
         schedule = schedules.sequential([(trained_step, old)], final=fresh) if trained_step \
             else fresh
         return Plan(schedule, (f"restarted at step {trained_step}: steps {trained_step}.."

@@ -1,9 +1,12 @@
 """Tests for `lrhooks.run_plan`: a run's schedule after its --train_steps changed."""
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from lrhooks import run_plan
 from lrhooks import schedules as S
+from lrhooks.spec import resolve as S_resolve
 
 WSD = "warmup_stable_decay(0.1, num_warmup_steps=100, num_stable_steps=train_steps-300, " \
       "num_decay_steps=200)"
@@ -78,6 +81,10 @@ def test_restart_keeps_trained_steps_and_starts_the_template_over_the_steps_left
     assert plan.lines == ("restarted at step 400: steps 400..999 follow "
                           "cosine_decay(learning_rate=0.1, decay_steps=600, alpha=0.0) from "
                           "its step 0",)
+    with pytest.raises(run_plan.PlanError, match=r"^--extend=restart: the schedule for the 50 "
+                                                 r"steps left \(from step 350\) does not build: "
+                                                 r"in warmup_stable_decay"):
+        run_plan.replan(WSD, 300, 400, 350, extend="restart")
     with pytest.raises(run_plan.PlanError, match=r"^--extend=restart: nothing left to train "
                                                  r"\(the checkpoint is at step 400, "
                                                  r"--train_steps=400\)$"):
@@ -127,3 +134,32 @@ def test_the_docstring_examples_run():
     import doctest  # pylint: disable=import-outside-toplevel
     result = doctest.testmod(run_plan)
     assert result.attempted >= 2 and result.failed == 0
+
+
+_TEMPLATES = [COSINE, WSD, "one_cycle(0.2, total_steps=train_steps)", "one_cycle(0.2, 500)",
+              "sequential([(100, constant(0.1))], final=cosine_decay(0.1, train_steps-100))",
+              "exponential_decay(0.1, decay_steps=train_steps/4, decay_rate=0.5)"]
+
+
+@hypothesis.settings(max_examples=150, deadline=None, database=None)
+@hypothesis.given(st.sampled_from(_TEMPLATES), st.integers(300, 900), st.integers(300, 1500),
+                  st.integers(0, 900), st.sampled_from([None, *run_plan.EXTEND_CHOICES]))
+def test_no_plan_changes_a_trained_step(template, old_steps, new_steps, trained, extend):
+    trained = min(trained, old_steps)
+    old, new = S_resolve(template, old_steps), S_resolve(template, new_steps)
+    try:
+        plan = run_plan.replan(template, old_steps, new_steps, trained, extend)
+    except run_plan.PlanError as error:
+        assert "\n" not in str(error) and "--extend" in str(error)
+        return
+    assert run_plan.first_difference(plan.schedule, old, trained) is None
+    after = range(trained, new_steps + 5)
+    if plan.extend == "replan":
+        assert plan.schedule == new
+    elif plan.extend == "restart":
+        fresh = S_resolve(template, new_steps - trained)
+        assert all(plan.schedule(step) == fresh(step - trained) for step in after)
+    elif plan.extend == "reheat":
+        assert all(plan.schedule(step) == new(step) for step in after)
+    else:
+        assert plan.schedule == old

@@ -520,3 +520,27 @@ def test_a_missing_horizon_names_train_steps_as_the_fix():
     with pytest.raises(SpecError) as raised:  # not a step count: no such hint
         from_spec("cosine_decay(decay_steps=10)")
     assert "train_steps" not in str(raised.value)
+
+
+_NUMBERS = st.sampled_from(["0", "1", "2", "0.1", "0.7", "3", "1e-3", "1e308", "1_000", "-1",
+                            "0.0", "True", "x", "(1)"])
+_STEPS_EXPRESSIONS = st.recursive(
+    st.sampled_from(["train_steps"]) | _NUMBERS,
+    lambda inner: st.builds(lambda a, op, b: f"{a}{op}{b}", inner,
+                            st.sampled_from(["*", "/", "+", "-", "**", "//", " * ", "%"]),
+                            inner) | st.builds(lambda a: f"({a})", inner)
+    | st.builds(lambda a: f"-{a}", inner),
+    max_leaves=6)
+
+
+@FUZZ
+@hypothesis.given(_STEPS_EXPRESSIONS, st.integers(1, 10**6))
+def test_fuzzed_train_steps_expressions_build_or_fail_in_one_line(expression, train_steps):
+    text = f"cosine_decay(0.1, decay_steps={expression})"
+    try:
+        schedule = spec_lib.resolve(text, train_steps)
+    except SpecError as error:
+        assert "\n" not in str(error)
+        return
+    assert isinstance(schedule, schedules.CosineDecay)
+    assert schedule.decay_steps > 0
