@@ -165,7 +165,8 @@ def extend_plan(old: schedules.Schedule, template: str, old_steps: int, new_step
     if extend == "reheat":
         schedule = _reheated(old, new, trained_step)
         return Plan(schedule, (f"reheated at step {trained_step}: rate "
-                               f"{_rates(old(trained_step), schedule(trained_step))}, then {spec_lib.spec(new)} (cooldown from step "
+                               f"{_rates(old(trained_step), schedule(trained_step))}, then "
+                               f"{spec_lib.spec(new)} (cooldown from step "
                                f"{new.num_warmup_steps + new.num_stable_steps})",), extend)
     changed = first_difference(old, new, trained_step)
     if changed is not None:
