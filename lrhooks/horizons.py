@@ -41,7 +41,7 @@ from typing import Callable, Dict, Optional, Tuple
 
 from lrhooks import schedules as S
 
-__all__ = ["horizon", "horizon_warning", "known_factories", "RISES_AFTER_HORIZON"]
+__all__ = ["horizon", "horizon_warning", "tie_hint", "known_factories", "RISES_AFTER_HORIZON"]
 
 # Factories whose formula goes on (periodically) after their horizon instead of holding.
 RISES_AFTER_HORIZON = ("cosine_annealing", "cosine_schedule_with_warmup",
@@ -186,6 +186,49 @@ def _end(schedule: S.Schedule) -> _End:
     return _GOES_ON  # a schedule this module does not know: no claim
 
 
+# Factory -> the argument that is its length, for the fix a warning names.
+_LENGTH_ARGUMENT = {
+    **dict.fromkeys(("cosine_decay", "linear_cosine_decay", "noisy_linear_cosine_decay",
+                     "cosine_decay_schedule", "polynomial_decay", "warmup_cosine_decay_schedule"),
+                    "decay_steps"),
+    "one_cycle": "total_steps", "cosine_onecycle_schedule": "transition_steps",
+    "linear_onecycle_schedule": "transition_steps", "cosine_annealing": "t_max",
+    **dict.fromkeys(("linear_schedule_with_warmup", "polynomial_decay_schedule_with_warmup",
+                     "cosine_schedule_with_warmup",
+                     "cosine_with_hard_restarts_schedule_with_warmup",
+                     "cosine_with_min_lr_schedule_with_warmup",
+                     "cosine_with_min_lr_schedule_with_warmup_lr_rate"), "num_training_steps"),
+}
+
+
+def tie_hint(schedule: S.Schedule, before: int = 0) -> Optional[str]:
+    """'decay_steps=train_steps-100': how to write `schedule`'s length as the run's, if known.
+
+    `before` is how many steps of the run come before the schedule's step 0.
+    """
+    def length(argument: str, taken: int) -> str:
+        return f"{argument}=train_steps" + (f"-{taken}" if taken > 0 else "")
+
+    name = schedule.factory_name
+    if name in _LENGTH_ARGUMENT:
+        return length(_LENGTH_ARGUMENT[name], before)
+    if name == "warmup_stable_decay":
+        return length("num_stable_steps",
+                      before + schedule.num_warmup_steps + schedule.num_decay_steps)
+    if name == "power_and_linear_decay":
+        return length("total_decay_steps", before + schedule.offset)
+    if name == "warmup":
+        shift = schedule.warmup_steps if schedule.offset else 0
+        return tie_hint(schedule.schedule, before + shift)
+    if name in ("scaled", "linear_scaling", "polynomial_warmup"):
+        return tie_hint(schedule.schedule, before)
+    if name == "with_offset":
+        return tie_hint(schedule.schedule, before + schedule.offset)
+    if name == "sequential" and schedule.final is not None:
+        return tie_hint(schedule.final, before + schedule._end)  # pylint: disable=protected-access
+    return None
+
+
 def horizon(schedule: S.Schedule) -> Optional[int]:
     """The step at which `schedule` finishes (the end of its planned decay), or None.
 
@@ -213,8 +256,8 @@ def horizon_warning(schedule: S.Schedule, train_steps: int) -> Optional[str]:
       train_steps: The run's `--train_steps`.
 
     Returns:
-      E.g. "the schedule ends at step 3500 but --train_steps=200: it will stop in its
-      ramp-up (write `train_steps` for its length in --lr_schedule to tie it to the run)".
+      E.g. "the schedule ends at step 3500 but --train_steps=200: only its first 200 steps
+      run (...); write total_steps=train_steps in --lr_schedule to tie it to the run".
     """
     end = horizon(schedule)
     if end is None or end == train_steps:
@@ -225,6 +268,8 @@ def horizon_warning(schedule: S.Schedule, train_steps: int) -> Optional[str]:
                 f"value {schedule(end):.6g})")
     else:
         what = (f"steps {end}..{train_steps - 1} train at its end value {schedule(end):.6g}")
+    tie = tie_hint(schedule)
+    fix = (f"write {tie} in --lr_schedule" if tie
+           else "write its length as `train_steps` in --lr_schedule")
     return (f"the schedule ends at step {end} but --train_steps={train_steps}: {what}; "
-            "write its length as `train_steps` in --lr_schedule (e.g. total_steps=train_steps) "
-            "to tie it to the run")
+            f"{fix} to tie it to the run")

@@ -183,8 +183,8 @@ def extend_plan(old: schedules.Schedule, template: str, old_steps: int, new_step
         raise PlanError(
             f"the schedule ends at step {new_end} but --train_steps={new_steps}: steps "
             f"{max(new_end, trained_step)}..{new_steps - 1} would train at its end value "
-            f"{_rate(new(new_end))}; choose {_choices('replan', _is_wsd(old))}, or write its "
-            "length as `train_steps` in --lr_schedule")
+            f"{_rate(new(new_end))}; choose {_choices('replan', _is_wsd(old))}, or write "
+            f"{horizons.tie_hint(new) or 'its length as `train_steps`'} in --lr_schedule")
     lines = () if new == old else (
         f"re-planned for --train_steps={new_steps}: {spec_lib.spec(new)} (the same rates on "
         f"the {trained_step} steps trained)",)

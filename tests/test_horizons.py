@@ -75,13 +75,36 @@ def test_horizon_warning_names_both_lengths_and_the_fix():
     assert horizons.horizon_warning(S.one_cycle(0.2, 3500), 200) == (
         "the schedule ends at step 3500 but --train_steps=200: only its first 200 steps run "
         "(it is planned for 3500; the rate at the last step is 0.0245502, not its end value "
-        "8e-07); write its length as `train_steps` in --lr_schedule (e.g. "
-        "total_steps=train_steps) to tie it to the run")
+        "8e-07); write total_steps=train_steps in --lr_schedule to tie it to the run")
     assert horizons.horizon_warning(S.cosine_decay(0.1, 500), 400 + 100) is None
-    assert horizons.horizon_warning(S.cosine_decay(0.1, 500), 800).startswith(
+    assert horizons.horizon_warning(S.cosine_decay(0.1, 500), 800) == (
         "the schedule ends at step 500 but --train_steps=800: steps 500..799 train at its end "
-        "value 0; write its length as `train_steps`")
+        "value 0; write decay_steps=train_steps in --lr_schedule to tie it to the run")
     assert horizons.horizon_warning(S.exponential_decay(0.1, 500, 0.5), 800) is None
+    assert horizons.horizon_warning(S.timm_cosine(0.1, 100, cycle_limit=2), 800).endswith(
+        "; write its length as `train_steps` in --lr_schedule to tie it to the run")
+
+
+@pytest.mark.parametrize("schedule, template", [
+    (S.one_cycle(0.2, 3500), "one_cycle(0.2, {})"),
+    (S.warmup(S.cosine_decay(0.1, 1000), 100), "warmup(cosine_decay(0.1, {}), 100)"),
+    (S.scaled(S.warmup(S.cosine_decay(0.1, 1000), 100), 2.0),
+     "scaled(warmup(cosine_decay(0.1, {}), 100), 2.0)"),
+    (S.warmup_stable_decay(0.1, 100, 700, 200),
+     "warmup_stable_decay(0.1, 100, {}, num_decay_steps=200)"),
+    (S.sequential([(100, S.constant(0.1))], final=S.cosine_decay(0.1, 400)),
+     "sequential([(100, constant(0.1))], final=cosine_decay(0.1, {}))"),
+    (S.with_offset(S.polynomial_decay(0.1, 300), 50), "with_offset(polynomial_decay(0.1, {}), 50)"),
+    (S.power_and_linear_decay(1.0, 100, power=-0.5, offset=10),
+     "power_and_linear_decay(1.0, {}, power=-0.5, offset=10)"),
+    (S.linear_schedule_with_warmup(0.1, 10, 90), "linear_schedule_with_warmup(0.1, 10, {})"),
+])
+def test_the_named_fix_ties_the_horizon_to_the_run(schedule, template):
+    tie = horizons.tie_hint(schedule)
+    warning = horizons.horizon_warning(schedule, 2000)
+    assert f"; write {tie} in --lr_schedule to tie it to the run" in warning
+    tied = spec_lib.resolve(template.format(tie), train_steps=2000)
+    assert type(tied) is type(schedule) and horizons.horizon(tied) == 2000
 
 
 def test_the_docstring_examples_run():

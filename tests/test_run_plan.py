@@ -57,8 +57,8 @@ def test_a_fixed_schedule_that_would_end_before_the_new_length_is_refused():
         run_plan.replan("one_cycle(0.2, 3500)", 3500, 5000, 3500)
     assert str(raised.value) == (
         "the schedule ends at step 3500 but --train_steps=5000: steps 3500..4999 would train "
-        "at its end value 8e-07; choose --extend=restart|hold, or write its length as "
-        "`train_steps` in --lr_schedule")
+        "at its end value 8e-07; choose --extend=restart|hold, or write total_steps=train_steps "
+        "in --lr_schedule")
 
 
 def test_a_fixed_schedule_that_covers_the_new_length_is_kept():
