@@ -153,11 +153,3 @@ def test_the_trainers_flags_resolve_a_template_with_its_train_steps():
     assert config.schedule == S.one_cycle(0.2, 200)
     assert config.momentum_schedule.schedule == S.one_cycle(0.2, 200)
 
-
-def test_the_shipped_one_cycle_flagfile_follows_a_shorter_train_steps():
-    values = flags.FlagValues()
-    config_lib.define_flags(values)
-    values(["train", "--flagfile=models/resnet_mnist/configs/resnet.flags", "--data_dir=d",
-            "--train_steps=200"])
-    config = config_lib.config_from_flags(values.flag_values_dict(), {})
-    assert config.schedule == S.one_cycle(0.2, 200)
