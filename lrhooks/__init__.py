@@ -12,6 +12,9 @@ Schedules (pure Python):
   ReduceLROnPlateau        the reduce-on-plateau schedule (its hook: `plateau.PlateauHook`)
   spec, from_spec          the schedule flag language: one string per schedule
   SpecError                what `from_spec` raises
+  horizons                 where a schedule finishes (`horizon`), and the warning line when
+                           that is not the run's `--train_steps`
+  run_plan                 a run's schedule after its length changed (`replan`, `--extend`)
   checks                   the argument checks every schedule, hook and program uses
 
 Graph side (lazy):
@@ -58,7 +61,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from lrhooks import checks
+from lrhooks import horizons
 from lrhooks import preview
+from lrhooks import run_plan
 from lrhooks import schedules
 from lrhooks import spec
 from lrhooks.schedules import ReduceLROnPlateau, Schedule, StatefulSchedule
@@ -121,7 +126,7 @@ __all__ = [
     "__version__",
     # Schedules.
     "schedules", "Schedule", "StatefulSchedule", "ReduceLROnPlateau", "spec", "from_spec",
-    "SpecError", "checks",
+    "SpecError", "checks", "horizons", "run_plan",
     # Graph side, telemetry and tools (lazy).
     *_LAZY,
     "preview",

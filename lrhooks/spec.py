@@ -14,6 +14,21 @@ Grammar (parsed with `ast`, never evaluated by Python):
     value     := call | number | "-" number | True | False | None | string
                | "[" [value ("," value)* [","]] "]" | "(" [value ("," value)* [","]] ")"
     number    := an int or float literal (1000, 0.1, 1e-3, 1_000)
+    steps     := term | term "+" number | term "-" number
+    term      := "train_steps" | term "*" number | number "*" term | term "/" number
+                                                  (factors and divisors > 0)
+
+`steps`, the run's length, stands in for a step-count argument (one whose name
+says steps: `decay_steps`, `total_steps`, `num_decay_steps`, `t_max`,
+`boundaries`, ...; see `STEP_ARGUMENTS` and `lrhooks._spec_run_length`), as the
+argument or an element of a list of them: `one_cycle(0.2, total_steps=train_steps)`,
+`warmup_stable_decay(0.1, num_warmup_steps=100, num_stable_steps=train_steps*0.8-100,
+num_decay_steps=train_steps*0.2)`. A spec that uses it is a *template*: it builds
+only with the run's length (`resolve(text, train_steps=N)`, or `from_spec(text,
+train_steps=N)`), each expression computed exactly (`0.1` is 1/10) and rounded to
+the nearest integer, halves up, before the factory checks it like any other
+value. `spec()` of the result prints the numbers; keep the template's text to
+record it.
 
 `FACTORY` is any public factory of `lrhooks.schedules`: a callable in its
 `__all__` with a lower_case name, looked up when a spec is parsed (so newly
@@ -36,9 +51,16 @@ import re
 import warnings
 from typing import Any, Callable, Dict, List, Optional
 
+from lrhooks import checks
 from lrhooks import schedules
+from lrhooks import _spec_run_length as run_length_lib
 
-__all__ = ["SpecError", "from_spec", "spec", "factories"]
+__all__ = ["SpecError", "from_spec", "spec", "factories", "is_template", "resolve",
+           "RUN_LENGTH", "STEP_ARGUMENTS"]
+
+RUN_LENGTH = run_length_lib.RUN_LENGTH
+STEP_ARGUMENTS = run_length_lib.STEP_ARGUMENTS
+is_step_argument = run_length_lib.is_step_argument
 
 _FACTORY_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _ALLOWED = "allowed: numbers, strings, True/False/None, lists, tuples, schedule calls"
@@ -88,10 +110,12 @@ def _excerpt(text: str, limit: int = _EXCERPT) -> str:
 class _Builder:
     """Turns the `ast` of one spec into a schedule; knows the text for positions."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, train_steps: Optional[int] = None):
         self.text = text
         self.lines = text.split("\n")
         self.factories = factories()
+        self.train_steps = train_steps
+        self.resolved: List[str] = []  # "name=expression = value" of the call being built
 
     # ------------------------------------------------------------- positions
     def node_column(self, node: ast.AST) -> int:
@@ -113,8 +137,10 @@ class _Builder:
             return type(node).__name__
 
     # ------------------------------------------------------------- values
-    def value(self, node: ast.AST) -> Any:
-        """Evaluates an allowed node; SpecError for anything else."""
+    def value(self, node: ast.AST, argument: Optional[str] = None) -> Any:
+        """Evaluates an allowed node (`argument`: the factory argument it is part of)."""
+        if run_length_lib.mentions_run_length(node):
+            return self.run_length(node, argument)
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (
@@ -127,7 +153,7 @@ class _Builder:
             raise self.error(node, f"'-' at {self.at(node)} must be followed by a number, got "
                              f"{_excerpt(self.source(operand))}")
         if isinstance(node, (ast.List, ast.Tuple)):
-            items = [self.value(item) for item in node.elts]
+            items = [self.value(item, argument) for item in node.elts]
             return items if isinstance(node, ast.List) else tuple(items)
         if isinstance(node, ast.Name):
             name = node.id
@@ -154,7 +180,17 @@ class _Builder:
             hint = _suggest(name, self.factories) or (
                 f" (schedules: {', '.join(sorted(self.factories))})")
             raise self.error(node, f"unknown schedule {name!r} at {self.at(node)}{hint}")
-        args = [self.value(arg) for arg in node.args]  # `*args` is unsupported there
+        outer, self.resolved = self.resolved, []
+        try:
+            return self.build(node, name, factory)
+        finally:
+            self.resolved = outer
+
+    def build(self, node: ast.Call, name: str, factory) -> Any:
+        """Evaluates the arguments of `name(...)` and calls its factory."""
+        positional = _positional_names(factory)
+        args = [self.value(arg, positional[i] if i < len(positional) else None)
+                for i, arg in enumerate(node.args)]  # `*args` is unsupported there
         kwargs: Dict[str, Any] = {}
         for keyword in node.keywords:
             if keyword.arg is None:
@@ -163,14 +199,37 @@ class _Builder:
             if keyword.arg in kwargs:
                 raise self.error(keyword, f"{name}() got keyword argument {keyword.arg!r} "
                                  f"twice, at {self.at(keyword)}")
-            kwargs[keyword.arg] = self.value(keyword.value)
+            kwargs[keyword.arg] = self.value(keyword.value, keyword.arg)
         self.check_arguments(node, name, factory, args, kwargs)
         try:
             return factory(*args, **kwargs)
         except Exception as error:  # pylint: disable=broad-except  (a factory's own check)
             kind = "" if isinstance(error, (TypeError, ValueError)) else (
                 type(error).__name__ + ": ")
-            raise self.error(node, f"in {name}(...) at {self.at(node)}: {kind}{error}") from None
+            used = (f" (with train_steps={self.train_steps}: {', '.join(self.resolved)})"
+                    if self.resolved else "")
+            raise self.error(node, f"in {name}(...) at {self.at(node)}: {kind}{error}"
+                             f"{used}") from None
+
+    # ------------------------------------------------------------- the run's length
+    def run_length(self, node: ast.AST, argument: Optional[str]) -> int:
+        """The value of a `steps` expression (see the grammar) for this run's length."""
+        text = self.source(node)
+        if argument is None or not is_step_argument(argument):
+            what = f"`{argument}`" if argument else "this position"
+            raise self.error(node, f"{_excerpt(text)} at {self.at(node)}: the run's length "
+                             f"`train_steps` can only be a step count (an argument such as "
+                             f"decay_steps or total_steps), not {what}")
+        scale, shift = run_length_lib.linear_form(node, self.source, lambda reason: self.error(
+            node, f"{_excerpt(text)} at {self.at(node)}: {reason} (allowed: "
+                  f"{run_length_lib.FORMS})"))
+        if self.train_steps is None:
+            raise self.error(node, f"`{argument}={text}` at {self.at(node)} needs the run's "
+                             "length: this spec is a template, resolve it with train_steps=N "
+                             "(the programs' --train_steps)")
+        value = run_length_lib.rounded(scale, shift, self.train_steps)
+        self.resolved.append(f"{argument}={text} = {value}")
+        return value
 
     def check_arguments(self, node: ast.Call, name: str, factory, args: List[Any],
                         kwargs: Dict[str, Any]) -> None:
@@ -194,8 +253,20 @@ class _Builder:
         except TypeError as error:
             plain = signature.replace(return_annotation=signature.empty, parameters=[
                 p.replace(annotation=p.empty) for p in params.values()])
+            missing = re.search(r"missing a required argument: '(\w+)'", str(error))
+            hint = (f" (write {missing.group(1)}=train_steps to follow the run's length)"
+                    if missing and is_step_argument(missing.group(1)) else "")
             raise self.error(node, f"{name}() {error} at {self.at(node)}; its signature: "
-                             f"{name}{plain}") from None
+                             f"{name}{plain}{hint}") from None
+
+
+def _positional_names(factory) -> List[str]:
+    """The names of `factory`'s parameters that positional arguments fill, in order."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def _before(source: str, offset: int) -> str:
@@ -264,12 +335,14 @@ def _parse(text: str) -> ast.Expression:
     return tree
 
 
-def from_spec(text: str) -> schedules.Schedule:
+def from_spec(text: str, train_steps: Optional[int] = None) -> schedules.Schedule:
     """Parses and builds the schedule a spec describes.
 
     Args:
       text: A spec such as `warmup(cosine_decay(0.1, decay_steps=10000), warmup_steps=500)`
         (see the module docstring for the grammar).
+      train_steps: The run's length, for a template (a spec using `train_steps`); a
+        template without it is a SpecError. Ignored by a spec that does not use it.
 
     Returns:
       The schedule, built (and so validated) by its factory.
@@ -282,9 +355,14 @@ def from_spec(text: str) -> schedules.Schedule:
         raise SpecError(f"a schedule spec must be a string, got {type(text).__name__}")
     if not text.strip():
         raise SpecError("empty schedule spec (expected e.g. cosine_decay(0.1, decay_steps=1000))")
+    if train_steps is not None:
+        try:
+            train_steps = checks.positive_count("train_steps", train_steps)
+        except (TypeError, ValueError) as error:
+            raise SpecError(str(error)) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # Python's line breaks, as \n
     body = _parse(text).body
-    builder = _Builder(text)
+    builder = _Builder(text, train_steps)
     try:
         if not isinstance(body, ast.Call):
             builder.value(body)  # reports a bad part first
@@ -298,6 +376,34 @@ def from_spec(text: str) -> schedules.Schedule:
         raise builder.error(body, f"{body.func.id}(...) at {builder.at(body)} is not a "
                             f"schedule (it returned a {type(schedule).__name__})")
     return schedule
+
+
+def is_template(text: str) -> bool:
+    """Whether the spec `text` uses the run's length `train_steps` (it needs `resolve`).
+
+    Raises:
+      SpecError: `text` does not parse.
+    """
+    if not isinstance(text, str) or "(" not in text:
+        return False
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return any(isinstance(node, ast.Name) and node.id == RUN_LENGTH
+               for node in ast.walk(_parse(text)))
+
+
+def resolve(text: str, train_steps: int) -> schedules.Schedule:
+    """The schedule of a spec for a run of `train_steps` steps (`from_spec` with it).
+
+    Example: `resolve("one_cycle(0.2, total_steps=train_steps)", train_steps=200)` is
+    `one_cycle(0.2, total_steps=200)`. A spec without `train_steps` builds as it is.
+
+    Raises:
+      SpecError: One line: a bad spec or expression, `train_steps` not an integer > 0, or an
+        argument its factory refuses once resolved (naming the expression and its value).
+    """
+    if train_steps is None:
+        raise SpecError("`train_steps` must be an integer > 0, got None")
+    return from_spec(text, train_steps=train_steps)
 
 
 def spec(schedule: schedules.Schedule) -> str:

@@ -53,7 +53,8 @@ def test_no_cycle_in_a_tree(tmp_path):
 
 def test_schedules_import_neither_tensorflow_nor_absl_nor_numpy():
     code = ("import sys, lrhooks, lrhooks.schedules, lrhooks.spec, lrhooks.checks, "
-            "lrhooks.preview; "
+            "lrhooks.preview, lrhooks.horizons, lrhooks.run_plan, lrhooks._spec_run_length, "
+            "models.resnet_mnist.run_plan; "
             "bad = [m for m in ('tensorflow', 'absl', 'numpy') if m in sys.modules]; "
             "assert not bad, bad")
     result = subprocess.run([sys.executable, "-c", code], cwd=imports.REPO_ROOT,

@@ -16,9 +16,11 @@ from tests.support import imports
 
 LIBRARY = imports.REPO_ROOT / "lrhooks"
 
-# The public modules that stay at the top, and the packages (each a kind of module).
+# The public modules that stay at the top, the flag language's private helper, and the packages
+# (each a kind of module).
 TOP_LEVEL = {
-    "__init__.py", "checks.py", "spec.py", "portable.py", "keras.py", "torch.py", "optax.py",
+    "__init__.py", "checks.py", "spec.py", "_spec_run_length.py", "horizons.py", "run_plan.py",
+    "portable.py", "keras.py", "torch.py", "optax.py",
     "schedules", "preview", "plot", "graph", "hooks", "cli", "tools",
 }
 # The programs' modules: the only ones that may import absl.

@@ -374,3 +374,32 @@ def test_cli_unwritable_logdir(tmp_path):
     (tmp_path / "file").write_text("")
     _assert_one_line_error(_cli(*PIECEWISE_FLAGS, "--steps=5", f"--logdir={tmp_path / 'file'}"),
                            "cannot write")
+
+
+@pytest.mark.slow
+def test_cli_resolves_a_template_with_train_steps_and_warns_on_a_fixed_horizon(tmp_path):
+    result = _cli("--lr_schedule=one_cycle(0.2, total_steps=train_steps)", "--train_steps=200",
+                  "--height=4")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        "one_cycle(0.2, total_steps=train_steps) with train_steps=200:\n"
+        f"{schedules.one_cycle(0.2, 200)!r} over steps 0..199\n")
+    assert "warning:" not in result.stdout
+    result = _cli("--lr_schedule=one_cycle(0.2, 3500)", "--train_steps=200", "--height=4")
+    assert result.returncode == 0, result.stderr
+    assert ("\nwarning: the schedule ends at step 3500 but --train_steps=200: only its first "
+            "200 steps run") in result.stdout
+    flagfile = tmp_path / "run.flags"  # a trainer's flagfile: its --train_steps resolves it
+    flagfile.write_text("--model=cnn\n--train_steps=40\n"
+                        "--lr_schedule=cosine_decay(0.1, decay_steps=train_steps/2)\n")
+    result = _cli(f"--trainer_flagfile={flagfile}", "--height=4")
+    assert result.returncode == 0, result.stderr
+    assert f"{schedules.cosine_decay(0.1, 20)!r} over steps 0..39" in result.stdout
+    assert "warning: the schedule ends at step 20 but --train_steps=40" in result.stdout
+
+
+@pytest.mark.slow
+def test_cli_template_without_train_steps_is_one_line():
+    result = _cli("--lr_schedule=one_cycle(0.2, total_steps=train_steps)", "--steps=30")
+    _assert_one_line_error(result, "`total_steps=train_steps` at column 28 needs the run's "
+                                   "length: give --train_steps=N")

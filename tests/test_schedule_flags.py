@@ -144,9 +144,40 @@ def test_factory_without_simple_flags_needs_a_full_spec(monkeypatch):
 
 def test_simple_name_errors_unchanged():
     assert _error("--lr_schedule=cosine_decay").endswith(
-        "--lr_decay_steps is required for this schedule")
+        "--lr_decay_steps is required for this schedule (or, to decay over the run's "
+        "--train_steps, a full spec: --lr_schedule='cosine_decay(...)' with "
+        "decay_steps=train_steps)")
+    assert _error("--lr_schedule=exponential_decay", "--lr_decay_rate=0.5").endswith(
+        "--lr_decay_steps is required for this schedule")  # a period: no run-length hint
     assert "(set by --lr_decay_steps)" in _error(
         "--lr_schedule=cosine_decay", "--lr_decay_steps=-1")
+
+
+def _parse_with_length(*args):
+    """As `_parse`, on FlagValues that also define a program's --train_steps."""
+    fv = flags.FlagValues()
+    schedule_flags.define_schedule_flags(fv)
+    flags.DEFINE_integer("train_steps", None, "The run's length.", flag_values=fv)
+    fv(["prog", *args])
+    return schedule_flags.schedule_from_flags(fv.flag_values_dict())
+
+
+def test_a_template_spec_follows_the_programs_train_steps():
+    template = "--lr_schedule=one_cycle(0.2, total_steps=train_steps)"
+    assert _parse_with_length(template, "--train_steps=200") == schedules.one_cycle(0.2, 200)
+    assert schedule_flags.schedule_from_flags(
+        {"lr_schedule": "cosine_decay(0.1, train_steps/2)", "train_steps": 9}) == (
+            schedules.cosine_decay(0.1, 5))
+
+
+def test_a_template_spec_without_train_steps_is_one_line_naming_the_flag():
+    for parse in (_parse, _parse_with_length):  # no --train_steps defined, or not given
+        with pytest.raises(flags.IllegalFlagValueError) as raised:
+            parse("--lr_schedule=one_cycle(0.2, total_steps=train_steps)")
+        assert str(raised.value) == (
+            "flag --lr_schedule=one_cycle(0.2, total_steps=train_steps): "
+            "`total_steps=train_steps` at column 28 needs the run's length: give "
+            "--train_steps=N")
 
 
 # ---------------------------------------------------------------------------- the programs

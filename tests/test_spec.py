@@ -439,3 +439,108 @@ def test_no_tensorflow_import():
             "sys.exit('tensorflow' in sys.modules)")
     root = pathlib.Path(__file__).resolve().parent.parent
     assert subprocess.run([sys.executable, "-c", code], cwd=root, timeout=60).returncode == 0
+
+
+# ---------------------------------------------------------------------------- templates
+
+WSD_TEMPLATE = ("warmup_stable_decay(0.1, num_warmup_steps=100, "
+                "num_stable_steps=train_steps*0.8-100, num_decay_steps=train_steps*0.2)")
+
+
+@pytest.mark.parametrize("text, train_steps, expected", [
+    ("one_cycle(0.2, total_steps=train_steps)", 200, schedules.one_cycle(0.2, 200)),
+    ("one_cycle(0.2, train_steps)", 200, schedules.one_cycle(0.2, 200)),  # positional
+    (WSD_TEMPLATE, 1000, schedules.warmup_stable_decay(0.1, 100, 700, 200)),
+    ("cosine_decay(0.1, decay_steps=train_steps/3)", 1000, schedules.cosine_decay(0.1, 333)),
+    ("cosine_decay(0.1, decay_steps=train_steps + 5)", 10, schedules.cosine_decay(0.1, 15)),
+    # Exact arithmetic, halves up: 0.7 * 5 is 3.5 (as floats, 3.4999999999999996).
+    ("cosine_decay(0.1, decay_steps=0.7*train_steps)", 5, schedules.cosine_decay(0.1, 4)),
+    ("piecewise_constant([train_steps/2, 3*train_steps/4], [1.0, 0.1, 0.01])", 1001,
+     schedules.piecewise_constant([501, 751], [1.0, 0.1, 0.01])),
+    ("warmup(cosine_decay(0.1, train_steps - 100), warmup_steps=100)", 1000,
+     schedules.warmup(schedules.cosine_decay(0.1, 900), 100)),
+    ("cosine_decay(0.1, decay_steps=500)", 7, schedules.cosine_decay(0.1, 500)),  # fixed
+])
+def test_template_resolves_with_the_run_length(text, train_steps, expected):
+    assert spec_lib.resolve(text, train_steps=train_steps) == expected
+    assert from_spec(text, train_steps=train_steps) == expected
+    assert spec_lib.is_template(text) == ("train_steps" in text)
+    resolved = spec(expected)  # the numbers, and a spec that builds it again
+    assert "train_steps" not in resolved and from_spec(resolved) == expected
+
+
+@pytest.mark.parametrize("text, message", [
+    ("one_cycle(0.2, total_steps=train_steps)",
+     "`total_steps=train_steps` at column 28 needs the run's length: this spec is a "
+     "template, resolve it with train_steps=N (the programs' --train_steps)"),
+    (WSD_TEMPLATE, "`num_stable_steps=train_steps*0.8-100` at column 65 needs the run's length"),
+])
+def test_template_without_the_run_length_is_one_line(text, message):
+    with pytest.raises(SpecError) as raised:
+        from_spec(text)
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("cosine_decay(train_steps, 100)",
+     "'train_steps' at column 14: the run's length `train_steps` can only be a step count "
+     "(an argument such as decay_steps or total_steps), not `learning_rate`"),
+    ("cosine_decay(0.1, train_steps**2)",
+     "'train_steps**2' at column 19: unsupported expression (allowed: train_steps times or "
+     "divided by numbers > 0 (train_steps*0.8, 3*train_steps/4, train_steps/3), then "
+     "optionally + c or - c)"),
+    ("cosine_decay(0.1, 0*train_steps)", "'0*train_steps' at column 19: a factor must be > 0"),
+    ("cosine_decay(0.1, train_steps/0)", "'train_steps/0' at column 19: a divisor must be > 0"),
+    ("cosine_decay(0.1, train_steps*train_steps)",
+     "'train_steps*train_steps' at column 19: a factor must be a number, got 'train_steps'"),
+    ("cosine_decay(0.1, train_steps+x)",
+     "'train_steps+x' at column 19: the added or subtracted c must be a number, got 'x'"),
+    ("cosine_decay(0.1, train_steps-2000)",
+     "in cosine_decay(...) at column 1: `decay_steps` must be an integer > 0 or a finite "
+     "float > 0, got -1000 (with train_steps=1000: decay_steps=train_steps-2000 = -1000)"),
+])
+def test_template_errors_name_the_argument_and_the_expression(text, message):
+    with pytest.raises(SpecError) as raised:
+        spec_lib.resolve(text, train_steps=1000)
+    assert str(raised.value).startswith(message), str(raised.value)
+
+
+@pytest.mark.parametrize("train_steps", [0, -5, 2.5, True, None])
+def test_resolve_checks_the_run_length(train_steps):
+    with pytest.raises(SpecError, match=r"^`train_steps` must be an integer > 0, got "):
+        spec_lib.resolve("cosine_decay(0.1, train_steps)", train_steps)
+
+
+def test_a_missing_horizon_names_train_steps_as_the_fix():
+    with pytest.raises(SpecError) as raised:
+        from_spec("cosine_decay(0.1)")
+    assert str(raised.value).endswith(
+        "(write decay_steps=train_steps to follow the run's length)")
+    with pytest.raises(SpecError) as raised:  # not a step count: no such hint
+        from_spec("cosine_decay(decay_steps=10)")
+    assert "train_steps" not in str(raised.value)
+
+
+_NUMBERS = st.sampled_from(["0", "1", "2", "0.1", "0.7", "3", "1e-3", "1e308", "1_000", "-1",
+                            "0.0", "True", "x", "(1)"])
+_STEPS_EXPRESSIONS = st.recursive(
+    st.sampled_from(["train_steps"]) | _NUMBERS,
+    lambda inner: st.builds(lambda a, op, b: f"{a}{op}{b}", inner,
+                            st.sampled_from(["*", "/", "+", "-", "**", "//", " * ", "%"]),
+                            inner) | st.builds(lambda a: f"({a})", inner)
+    | st.builds(lambda a: f"-{a}", inner),
+    max_leaves=6)
+
+
+@FUZZ
+@hypothesis.given(_STEPS_EXPRESSIONS, st.integers(1, 10**6))
+def test_fuzzed_train_steps_expressions_build_or_fail_in_one_line(expression, train_steps):
+    text = f"cosine_decay(0.1, decay_steps={expression})"
+    try:
+        schedule = spec_lib.resolve(text, train_steps)
+    except SpecError as error:
+        assert "\n" not in str(error)
+        return
+    assert isinstance(schedule, schedules.CosineDecay)
+    assert schedule.decay_steps > 0

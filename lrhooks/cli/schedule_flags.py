@@ -18,6 +18,10 @@ Flags (all prefixed `lr`):
   --lr_decay_rate, --lr_staircase, --lr_end_learning_rate, --lr_power,
   --lr_cycle, --lr_alpha, --lr_beta, --lr_num_periods, --lr_t_mul, --lr_m_mul
 
+A full spec may use the run's length, `train_steps` (a template, `lrhooks.spec`):
+`--lr_schedule='one_cycle(0.2, total_steps=train_steps)'` follows the program's
+`--train_steps` (the flag values' `train_steps`), and is an error without it.
+
 A bad combination fails when the flags are parsed (a validator), with a
 one-line message naming the flag.
 """
@@ -67,6 +71,9 @@ _DEFAULTS: Dict[str, Any] = {
     "lr_power": 1.0, "lr_cycle": False, "lr_alpha": 0.0, "lr_beta": 0.001,
     "lr_num_periods": 0.5, "lr_t_mul": 2.0, "lr_m_mul": 1.0}
 _EXAMPLE_SPEC = "cosine_decay(0.1, decay_steps=10000)"
+RUN_LENGTH_FLAG = "train_steps"  # a program's length flag, what `train_steps` in a spec means
+# Named schedules whose --lr_decay_steps is where they end (the others': a period).
+_DECAY_TO_END = ("polynomial_decay", "cosine_decay", "linear_cosine_decay")
 
 
 
@@ -125,8 +132,10 @@ def define_schedule_flags(flag_values: flags.FlagValues = flags.FLAGS,
     def check(unused_schedule: str) -> bool:
         # Registered on --lr_schedule alone so that the message stays one short line;
         # absl runs validators after every flag (flagfile included) is parsed.
-        schedule_from_flags({name: fv[name].value for name in FLAG_NAMES},
-                            explicit=[name for name in _DEFAULTS if fv[name].present])
+        values = {name: fv[name].value for name in FLAG_NAMES}
+        if RUN_LENGTH_FLAG in fv:  # the program's --train_steps: templates resolve with it
+            values[RUN_LENGTH_FLAG] = fv[RUN_LENGTH_FLAG].value
+        schedule_from_flags(values, explicit=[name for name in _DEFAULTS if fv[name].present])
         return True
 
     flags.register_validator("lr_schedule", check, flag_values=fv)
@@ -151,9 +160,14 @@ def _from_spec(text: str, values: Mapping[str, Any], explicit: Iterable[str]):
     schedule flags that are set, e.g. by a flagfile the spec was meant to override.
     """
     explicit = set(explicit)
+    train_steps = values.get(RUN_LENGTH_FLAG)
     try:
-        schedule = spec_lib.from_spec(text)
+        schedule = spec_lib.from_spec(text, train_steps=train_steps)
     except spec_lib.SpecError as error:
+        head, template, _ = str(error).partition(" needs the run's length")
+        if template:
+            raise flags.ValidationError(f"{head} needs the run's length: give "
+                                        f"--{RUN_LENGTH_FLAG}=N") from None
         raise flags.ValidationError(str(error)) from None
     clashes = [f"--{name}" for name, default in _DEFAULTS.items()
                if name in explicit or values.get(name, default) != default]
@@ -181,7 +195,8 @@ def schedule_from_flags(values: Mapping[str, Any],
     """Builds the schedule the flag values describe.
 
     Args:
-      values: Flag name -> value (e.g. `FLAGS.flag_values_dict()`).
+      values: Flag name -> value (e.g. `FLAGS.flag_values_dict()`); its `train_steps`, if
+        any, resolves a template spec (`lrhooks.spec.resolve`).
       explicit: Names of the flags given on the command line (or in a flagfile): with a full
         `--lr_schedule` spec these are errors even when they repeat the default.
 
@@ -208,7 +223,10 @@ def schedule_from_flags(values: Mapping[str, Any],
         elif flag == "lr_decay_steps":
             value = _steps(value)
         if value is None:
-            raise flags.ValidationError(f"--{flag} is required for this schedule")
+            hint = (f" (or, to decay over the run's --{RUN_LENGTH_FLAG}, a full spec: "
+                    f"--lr_schedule='{name}(...)' with {argument}=train_steps)"
+                    if flag == "lr_decay_steps" and name in _DECAY_TO_END else "")
+            raise flags.ValidationError(f"--{flag} is required for this schedule{hint}")
         kwargs[argument] = value
     try:
         return getattr(schedules, name)(**kwargs)

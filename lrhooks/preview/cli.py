@@ -10,6 +10,13 @@ its `--train_steps` (as the default `--steps`), and ignores every other flag in 
 command line override it (a full `--lr_schedule` spec there replaces all its schedule flags).
 The preview knows no program's other flags.
 
+`--train_steps=N` is the run's length: it resolves a template `--lr_schedule` (one that
+writes `train_steps`, `lrhooks.spec`), is the default `--steps`, and prints one warning line
+when the schedule ends at another step (`lrhooks.horizons.horizon_warning`):
+
+    python -m lrhooks.preview --lr_schedule='one_cycle(0.2, total_steps=train_steps)' \
+        --train_steps=200
+
 The chart, key points and event file come from the library functions of `lrhooks.preview`.
 """
 
@@ -20,6 +27,8 @@ from typing import List, Optional, Sequence, Tuple
 from absl import app
 from absl import flags
 
+from lrhooks import horizons
+from lrhooks import spec as spec_lib
 from lrhooks.cli import cli_flags
 from lrhooks.cli import console
 from lrhooks.cli import schedule_flags
@@ -34,8 +43,12 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the schedule flags (shared with the trainer) and the preview's own flags."""
     fv = flag_values
     schedule_flags.define_schedule_flags(fv)
-    flags.DEFINE_integer("steps", None, "Steps to preview: [0, steps). Required unless "
-                         "--trainer_flagfile sets --train_steps.", lower_bound=1, flag_values=fv)
+    flags.DEFINE_integer("steps", None, "Steps to preview: [0, steps). Default: --train_steps.",
+                         lower_bound=1, flag_values=fv)
+    flags.DEFINE_integer(schedule_flags.RUN_LENGTH_FLAG, None, "The run's length: resolves "
+                         "`train_steps` in a --lr_schedule spec, the default --steps, and a "
+                         "warning when the schedule ends elsewhere.", lower_bound=1,
+                         flag_values=fv)
     flags.DEFINE_string("logdir", None, "Also write the curve as the 'learning_rate' scalar to a "
                         "new event file here (for TensorBoard).", flag_values=fv)
     flags.DEFINE_integer("width", 72, "Chart columns.", lower_bound=MIN_WIDTH, flag_values=fv)
@@ -47,8 +60,8 @@ def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
                         "its schedule flags and its --train_steps (as --steps), if present, "
                         "apply; its other flags are ignored; command-line flags override it.",
                         flag_values=fv)
-    flags.mark_flag_as_required("steps", flag_values=fv)
-    cli_flags.show_in_help(fv, [*schedule_flags.FLAG_NAMES, "steps", "logdir", "width",
+    cli_flags.show_in_help(fv, [*schedule_flags.FLAG_NAMES, "steps", "train_steps", "logdir",
+                                "width",
                                 "height", "log_scale", "verbose", "trainer_flagfile"])
 
 
@@ -91,10 +104,13 @@ def parse_flags(argv: List[str]) -> List[str]:
                 FLAGS.read_flags_from_files([f"--flagfile={path}"]), FLAGS)
             if schedule_flags.full_spec_given(args):  # it replaces the flagfile's whole schedule
                 kept = []
-            if train_steps is not None and not any(
-                    schedule_flags.flag_name(a) == "steps" for a in args):
-                kept.append(f"--steps={train_steps}")
+            if train_steps is not None:
+                kept.append(f"--train_steps={train_steps}")
             args = kept + args
+        given = [a.split("=", 1)[1] for a in args if a.startswith("-") and "=" in a
+                 and schedule_flags.flag_name(a) == schedule_flags.RUN_LENGTH_FLAG]
+        if given and not any(schedule_flags.flag_name(a) == "steps" for a in args):
+            args = [f"--steps={given[-1]}"] + args  # the run's length, unless --steps says
     except flags.Error as error:
         sys.stderr.write(f"FATAL Flags parsing error: {error}\n")
         sys.exit(1)
@@ -108,11 +124,21 @@ def main(argv: List[str]) -> int:
     if stray:
         print(f"preview: error: {stray}", file=sys.stderr)
         return 1
-    schedule = schedule_flags.schedule_from_flags(FLAGS.flag_values_dict())
     steps = FLAGS.steps
+    if steps is None:  # checked here: a bad --lr_schedule is then the only error line
+        print("preview: error: --steps is required (or --train_steps, the run's length)",
+              file=sys.stderr)
+        return 1
+    schedule = schedule_flags.schedule_from_flags(FLAGS.flag_values_dict())
     try:
+        if spec_lib.is_template(FLAGS.lr_schedule):
+            print(f"{FLAGS.lr_schedule} with train_steps={FLAGS.train_steps}:")
         print(f"{schedule!r} over steps 0..{steps - 1}\n"
               "(the rate at step s is schedule(s), used by the run from step s to s + 1)\n")
+        warning = (horizons.horizon_warning(schedule, FLAGS.train_steps)
+                   if FLAGS.train_steps is not None else None)
+        if warning:
+            print(f"warning: {warning}\n")
         note = stateful_note(schedule)
         if note:
             print(note + "\n")
