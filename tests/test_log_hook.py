@@ -91,7 +91,7 @@ def test_epochs_done(step, batch_size, examples_per_epoch, epochs):
 
 def test_format_progress_bar():
     text = log_hook.format_progress(50, 100, {"lr": 0.1}, 10.0, width=70, epoch=0.5)
-    assert text == " 50/100 epoch  0.50 [#######........] lr 0.1        10 it/s ETA 5s    "
+    assert text == " 50/100 epoch  0.50 [######......] lr 0.1        10 steps/s ETA 5s    "
     bar = text[text.index("[") + 1:text.index("]")]
     assert bar.count("#") == len(bar) // 2
     assert log_hook.format_progress(100, 100, {}, None, width=40).count(".") == 0
@@ -99,8 +99,8 @@ def test_format_progress_bar():
 
 def test_format_progress_on_a_narrow_terminal():
     """No room for a bar: the numbers alone; narrower still: the time left before the speed."""
-    assert log_hook.format_progress(50, 100, {"lr": 0.1}, 10.0, width=55, epoch=0.5) == (
-        " 50/100 epoch  0.50 lr 0.1        10 it/s ETA 5s       ")
+    assert log_hook.format_progress(50, 100, {"lr": 0.1}, 10.0, width=58, epoch=0.5) == (
+        " 50/100 epoch  0.50 lr 0.1        10 steps/s ETA 5s       ")
     assert log_hook.format_progress(50, 100, {"lr": 0.1}, 10.0, width=40, epoch=0.5) == (
         " 50/100 epoch  0.50 lr 0.1     ETA 5s   ")
 
@@ -110,12 +110,12 @@ def test_progress_fields_keep_their_places():
     lines = [log_hook.format_progress(step, 1500, values, speed, width=100,
                                       epoch=log_hook.epochs_done(step, 64, 60000))
              for step, values, speed in [
-                 (1, {"lr": 0.001, "loss": 2.392, "precision": 0.0625}, None),
-                 (100, {"lr": 0.001, "loss": 0.3165, "precision": 0.9375}, 21.6),
-                 (1100, {"lr": 0.00025, "loss": 0.08621, "precision": 1}, 135.1),
-                 (1500, {"lr": 2.5e-05, "loss": 12.5, "precision": 0.5}, 7.0)]]
+                 (1, {"lr": 0.001, "loss": 2.392, "accuracy": 0.0625}, None),
+                 (100, {"lr": 0.001, "loss": 0.3165, "accuracy": 0.9375}, 21.6),
+                 (1100, {"lr": 0.00025, "loss": 0.08621, "accuracy": 1}, 135.1),
+                 (1500, {"lr": 2.5e-05, "loss": 12.5, "accuracy": 0.5}, 7.0)]]
     assert {len(line) for line in lines} == {100}
-    for mark in ("[", "]", "lr ", "loss ", "precision ", "ETA "):
+    for mark in ("[", "]", "lr ", "loss ", "accuracy ", "ETA "):
         assert len({line.index(mark) for line in lines}) == 1, mark
 
 
@@ -185,15 +185,17 @@ def test_live_line_goes_to_the_terminal():
     terminal, lines = FakeTerminal(), []
     hook = lrhooks.TrainingLogHook("loss", every_n_steps=2, last_step=6, progress="always",
                                    stream=terminal, log_fn=lines.append, batch_size=4,
-                                   examples_per_epoch=8, width=90)
+                                   examples_per_epoch=8, width=90, clock=lambda: 0.0)
     _train(hook, steps=6)
     output = terminal.getvalue()
-    assert lines == []  # the live line replaces the log lines
-    # The first run, then every 2 steps; step 6 is the last run's, 3 epochs of 8 examples.
+    # The log lines still go to log_fn (the program prints them above the live line).
+    assert [line.split("  ")[0] for line in lines] == [
+        "step 1/6 (17%)", "step 2/6 (33%)", "step 4/6 (67%)", "step 6/6 (100%)"]
+    # No time passes on this clock: drawn on the logged runs only, 3 epochs of 8 examples.
     assert re.findall(r"\r\x1b\[K(\d+)/6 epoch +(\S+) \[", output) == [
         ("1", "0.50"), ("2", "1.00"), ("4", "2.00"), ("6", "3.00")]
-    assert output.endswith("\n")
-    assert [len(line) for line in render_terminal(output)] == [90]  # one line, redrawn
+    # The last step was logged: its line says it all, the live line is erased.
+    assert output.endswith("\r\x1b[K") and render_terminal(output) == []
 
 
 class _LineEveryStep(tf1.train.SessionRunHook):
@@ -209,7 +211,7 @@ class _LineEveryStep(tf1.train.SessionRunHook):
 
 def test_program_lines_go_above_the_live_line():
     terminal = SharedTerminal()
-    hook = lrhooks.TrainingLogHook("loss", every_n_steps=1, last_step=4, progress="always",
+    hook = lrhooks.TrainingLogHook("loss", every_n_steps=3, last_step=5, progress="always",
                                    stream=terminal.out, width=70)
     with tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
@@ -219,9 +221,11 @@ def test_program_lines_go_above_the_live_line():
             for _ in range(4):
                 sess.run([train_op, loss])
     screen = terminal.screen()
-    # Every line whole and in order, the live line last, at the final step, 70 wide.
-    assert screen[:4] == ["line 1", "line 2", "line 3", "line 4"]
-    assert len(screen) == 5 and screen[4].startswith("4/4 [") and len(screen[4]) == 70
+    # Every line whole and in order (the log lines too, above the live line); step 4 was
+    # not logged, so the live line stays, at the last step, 70 wide.
+    assert [line.split("  ")[0] for line in screen[:-1]] == [
+        "step 1/5 (20%)", "line 1", "line 2", "step 3/5 (60%)", "line 3", "line 4"]
+    assert screen[-1].startswith("4/5 [") and len(screen[-1]) == 70
 
 
 def test_write_line_without_a_live_line_goes_to_log_fn_or_the_stream():
