@@ -2,12 +2,14 @@
 
 import io
 import re
+import threading
+import time
 
 import pytest
 import tensorflow as tf
 
 import lrhooks
-from lrhooks import log_hook, schedules
+from lrhooks import live_line, log_hook, schedules
 from lrhooks.step_trigger import StepTrigger
 from tests.support import events
 
@@ -279,3 +281,150 @@ def test_step_trigger_time_based(monkeypatch):
     assert not trigger.should_fetch()
     now[0] += 5.0
     assert trigger.should_fetch() and trigger.observe(1)
+
+
+# ------------------------------------------------ the live line on time, running means
+class StepClock(tf1.train.SessionRunHook):
+    """A fake clock each run moves on by `seconds` (the run's length); put it first."""
+
+    def __init__(self, seconds):
+        self.now, self.seconds = 0.0, seconds
+
+    def __call__(self):
+        return self.now
+
+    def before_run(self, run_context):
+        self.now += self.seconds
+
+
+class FetchEveryRun(tf1.train.SessionRunHook):
+    """Records what `tensors` (name -> tensor name) were in every run, as fetched with it."""
+
+    def __init__(self, **tensors):
+        self._names, self.runs = tensors, []
+
+    def before_run(self, run_context):
+        return tf1.train.SessionRunArgs(self._names)
+
+    def after_run(self, run_context, run_values):
+        self.runs.append(run_values.results)
+
+
+def _frames(output):
+    """The step of each live-line frame drawn in `output`."""
+    return [int(step) for step in re.findall(r"\r\x1b\[K *(\d+)/", output)]
+
+
+def test_live_line_is_redrawn_about_once_a_second():
+    """Runs of 0.25 s: a frame when a run ends >= 1 s after the last one (steps 1, 5, 9, 13,
+    17), none in between, and on the logged last step 20; each shows the step just trained."""
+    terminal, clock = FakeTerminal(), StepClock(0.25)
+    hook = lrhooks.TrainingLogHook("loss", every_n_steps=100, last_step=20, progress="always",
+                                   stream=terminal, log_fn=lambda line: None, width=90,
+                                   clock=clock)
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        train_op = tf1.assign_add(global_step, 1)
+        loss = tf.identity(tf.cast(global_step.read_value(), tf.float32), name="loss")
+        with tf1.train.MonitoredSession(hooks=[clock, hook]) as sess:
+            for _ in range(20):
+                sess.run([train_op, loss])
+    assert _frames(terminal.getvalue()) == [1, 5, 9, 13, 17, 20]
+
+
+def test_log_lines_show_the_means_of_every_step_since_the_previous_line():
+    lines = []
+    hook = lrhooks.TrainingLogHook("loss", {"accuracy": "accuracy", "vector": "v"},
+                                   every_n_steps=3, progress="never", log_fn=lines.append)
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        weight = tf1.get_variable("w", initializer=1.0)
+        loss = tf.square(weight, name="loss")
+        tf.cast(loss < 0.2, tf.float32, name="accuracy")  # 0 or 1, as one batch's
+        tf.stack([loss, 2 * loss], name="v")  # not a scalar: the logged run's value
+        train_op = tf1.train.GradientDescentOptimizer(0.1).minimize(loss,
+                                                                    global_step=global_step)
+        seen = FetchEveryRun(loss="loss:0", accuracy="accuracy:0")
+        with tf1.train.MonitoredSession(hooks=[hook, seen]) as sess:
+            for _ in range(9):
+                sess.run(train_op)
+    # Logged: the first run, then steps 3, 6, 9: windows of 1, 2, 3 and 3 runs.
+    windows = [seen.runs[0:1], seen.runs[1:3], seen.runs[3:6], seen.runs[6:9]]
+    assert [line.split("  ")[0] for line in lines] == ["step 1", "step 3", "step 6", "step 9"]
+    for line, window in zip(lines, windows):
+        for name in ("loss", "accuracy"):
+            mean = sum(float(run[name]) for run in window) / len(window)
+            shown = float(re.search(rf"  {name} (\S+)", line).group(1))
+            assert shown == pytest.approx(mean, rel=5e-4), (line, name)
+        steps = len(window)
+        assert f"(mean of {steps} step{'s' if steps > 1 else ''})" in line
+        vector = float(re.search(r"  vector \[(\S+) ", line).group(1))
+        assert vector == pytest.approx(float(window[-1]["loss"]), rel=1e-5)  # the run's own
+    # The means are not the last run's values (the loss falls every step).
+    assert float(re.search(r"  loss (\S+)", lines[2]).group(1)) > 1.01 * float(
+        seen.runs[5]["loss"])
+    assert re.search(r"  accuracy 0.6667 \(mean of 3 steps\)", lines[2]), lines[2]
+
+
+def test_one_speed_unit_in_every_line():
+    line = log_hook.format_line(100, 1500, {"lr": 0.1}, 17.0, 64, means={"loss": 0.8},
+                                mean_steps=100)
+    live = log_hook.format_progress(100, 1500, {"lr": 0.1, "loss": 0.8}, 17.0, width=100)
+    assert "17 steps/s  1088 ex/s" in line and "17 steps/s" in live
+    assert "it/s" not in line + live
+
+
+def _slow_step(seconds):
+    """A train op that takes `seconds` on every run."""
+    def sleep(value):
+        time.sleep(seconds)
+        return value
+    global_step = tf1.train.get_or_create_global_step()
+    slept = tf.numpy_function(sleep, [tf.constant(1, tf.int64)], tf.int64)
+    return tf1.assign_add(global_step, slept)
+
+
+def test_a_long_step_ticks_the_line_and_nothing_is_written_after_the_end():
+    terminal = SharedTerminal()
+    hook = lrhooks.TrainingLogHook(every_n_steps=1, last_step=100, progress="always",
+                                   stream=terminal.out, log_fn=lambda line: None, width=60,
+                                   redraw_secs=0.05)
+    with tf.Graph().as_default():
+        train_op = _slow_step(0.5)
+        with tf1.train.MonitoredSession(hooks=[hook]) as sess:
+            for _ in range(2):
+                sess.run(train_op)
+    frames = _frames("".join(terminal.writes))
+    # Steps 1 and 2 drawn as they end; the ticker redraws step 1 through the second run.
+    assert frames[0] == 1 and frames[-1] == 2 and frames.count(1) >= 3
+    written = len(terminal.writes)
+    time.sleep(0.3)
+    assert len(terminal.writes) == written  # the ticker stopped with the line
+    assert hook.live_line.closed
+
+
+def test_a_ticking_line_never_cuts_a_line_printed_above_it():
+    """A ticker redrawing as fast as it can and two threads printing lines above the line:
+    every printed line reaches the screen whole, each thread's in order."""
+    terminal = SharedTerminal()
+    live = log_hook.LiveLine(terminal.out, width=30)
+    ticker = live_line.Ticker(live, lambda now: f"frame at {now:.6f}", period=1e-4)
+    live.draw("first frame")
+    ticker.start()
+
+    def print_lines(name):
+        for i in range(200):
+            live.print_above(f"{name} {i}", terminal.err if name == "b" else None)
+
+    threads = [threading.Thread(target=print_lines, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ticker.stop()
+    live.close(keep=False)
+    screen = terminal.screen()
+    for name in "ab":
+        assert [line for line in screen if line.startswith(name)] == [
+            f"{name} {i}" for i in range(200)]
+    assert len(screen) == 400
