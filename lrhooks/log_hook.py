@@ -383,10 +383,12 @@ class TrainingLogHook(PeriodicFetchHook):
             speed = (step - self._last_logged) / (now - self._last_time)
         self._last_time, self._last_logged, self._last_speed = now, step, speed
         epoch = epochs_done(step, self._batch_size, self._examples_per_epoch)
+        if self.live_line is not None and self._trained is not None:
+            # The live line shows this line's numbers (drawn first, so that the line printed
+            # above it is followed by this frame, not the one before).
+            self._draw(dataclasses.replace(self._trained, speed=speed))
         self._log(format_line(step, self._last_step, values, speed, self._batch_size, epoch,
                               self._window.means(), self._window.count))
-        if self._trained is not None:  # the live line: this line's numbers, until the next
-            self._draw(dataclasses.replace(self._trained, speed=speed or self._trained.speed))
         self._window.reset()
         self._window_start = (step, now)
         if self._writer is not None and speed is not None:

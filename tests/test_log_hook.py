@@ -12,6 +12,7 @@ import lrhooks
 from lrhooks import live_line, log_hook, schedules
 from lrhooks.step_trigger import StepTrigger
 from tests.support import events
+from tests.support.terminal import render_terminal
 
 tf1 = tf.compat.v1
 SCHEDULE = schedules.piecewise_constant([4], [0.1, 0.01])
@@ -38,26 +39,6 @@ class SharedTerminal:
 
     def screen(self):
         return render_terminal("".join(self.writes))
-
-
-def render_terminal(text):
-    """The lines a terminal shows for `text`: \\r, erase-to-end (ESC[K) and \\n applied."""
-    lines, line, col, i = [], "", 0, 0
-    while i < len(text):
-        if text.startswith("\x1b[K", i):
-            line, i = line[:col], i + 3
-            continue
-        char = text[i]
-        if char == "\r":
-            col = 0
-        elif char == "\n":
-            lines.append(line)
-            line, col = "", 0
-        else:
-            line = line[:col] + char + line[col + 1:]
-            col += 1
-        i += 1
-    return lines + ([line] if line else [])
 
 
 @pytest.mark.parametrize("seconds, text", [(0, "0s"), (59.4, "59s"), (187, "3m07s"),
