@@ -295,13 +295,16 @@ class TrainingLogHook(PeriodicFetchHook):
             resolved = graph_lookup.resolve_rate(graph, tensor, argument)
             (averaged if _averaged(tf.convert_to_tensor(resolved)) else shown)[name] = resolved
         self._fetches = {"step": step, "values": shown}
-        # Every run that trains: the scalars to average and, for the live line, the scheduled
-        # values of the step it shows.
-        self._every_run = {"means": averaged}
+        # Every run that trains: the scalars to average, in one float64 vector (one fetch)
+        # and, for the live line, the scheduled values of the step it shows.
+        self._averaged_names = list(averaged)
+        self._every_run = {}
+        if averaged:
+            with tf1.name_scope("TrainingLogHook"):
+                self._every_run["means"] = tf.stack(
+                    [tf.cast(tensor, tf.float64) for tensor in averaged.values()])
         if self.live_line is not None:
             self._every_run["values"] = scheduled
-        if not averaged and self.live_line is None:
-            self._every_run = {}
         self._writer = (tf1.summary.FileWriterCache.get(self._output_dir)
                         if self._output_dir else None)
 
@@ -328,7 +331,8 @@ class TrainingLogHook(PeriodicFetchHook):
         return self._every_run
 
     def _each_run(self, started_at: int, results: Mapping[str, object]) -> None:
-        self._window.add(results.get("means", {}))
+        if "means" in results:
+            self._window.add(dict(zip(self._averaged_names, results["means"].tolist())))
         if self.live_line is not None:
             step, now = started_at + 1, self._clock()
             self._trained = _Trained(step, results.get("values", {}), self._window.means(),

@@ -122,11 +122,14 @@ class PeriodicFetchHook(tf1.train.SessionRunHook):
         # is never looked at: it would label its values with a step it did not train.
         trains = self._tracker.pending != 0
         self._fetching = trains and self._trigger.should_fetch()
+        every_run = self._every_run_fetches() if trains else None
+        if not every_run:
+            return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
         fetches = dict(self._fetches) if self._fetching else {}
-        every_run = self._every_run_fetches() if trains else {}
-        if every_run:
-            fetches.update(step=self._fetches["step"], every_run=every_run)
-        return tf1.train.SessionRunArgs(fetches) if fetches else None
+        fetches["every_run"] = every_run
+        if self._exact_step_fetch:
+            fetches["step"] = self._fetches["step"]
+        return tf1.train.SessionRunArgs(fetches)
 
     def after_run(self, run_context, run_values) -> None:
         results = run_values.results or {}
