@@ -110,6 +110,11 @@ class LiveLine:
                 self.stream.flush()
                 self._text = None
 
+    def reopen(self) -> None:
+        """Lets a closed line be drawn again (a new training session)."""
+        with self.lock:
+            self._closed = False
+
     def close(self, keep: bool) -> None:
         """Finishes (`keep`) or clears the line for good: `draw` writes nothing afterwards."""
         with self.lock:

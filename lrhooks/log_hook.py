@@ -283,6 +283,8 @@ class TrainingLogHook(PeriodicFetchHook):
 
     def begin(self) -> None:
         super().begin()
+        if self.live_line is not None:
+            self.live_line.reopen()
         graph = tf1.get_default_graph()
         values, step, self._exact_step_fetch = graph_lookup.telemetry_tensors(
             graph, self._rate_arg)

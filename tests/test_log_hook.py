@@ -409,3 +409,15 @@ def test_a_ticking_line_never_cuts_a_line_printed_above_it():
         assert [line for line in screen if line.startswith(name)] == [
             f"{name} {i}" for i in range(200)]
     assert len(screen) == 400
+
+
+def test_a_hook_used_again_draws_its_line_in_the_next_session():
+    terminal = FakeTerminal()
+    hook = lrhooks.TrainingLogHook("loss", every_n_steps=2, last_step=2, progress="always",
+                                   stream=terminal, log_fn=lambda line: None, width=60,
+                                   clock=lambda: 0.0)
+    _train(hook, steps=2)
+    first = terminal.getvalue()
+    _train(hook, steps=2)
+    assert _frames(first) == [1, 2]
+    assert _frames(terminal.getvalue()[len(first):]) == [1, 2]
