@@ -316,7 +316,7 @@ class TrainingLogHook(PeriodicFetchHook):
         self._last_time = self._last_logged = self._last_speed = None
         self._window.reset()
         self._window_start = (self._tracker.step, now)
-        self._session_start, self._last_draw = now, None
+        self._session_start, self._last_draw, self._drawn_step = now, None, None
         self._trained = None
         self._in_run_since: Optional[float] = None
         if self.live_line is not None and self._ticker is None:
@@ -333,8 +333,9 @@ class TrainingLogHook(PeriodicFetchHook):
         return self._every_run
 
     def _each_run(self, started_at: int, results: Mapping[str, object]) -> None:
-        if "means" in results:
-            self._window.add(dict(zip(self._averaged_names, results["means"].tolist())))
+        # Counted also with nothing to average: the live line's "steps since the last line".
+        self._window.add(dict(zip(self._averaged_names, results["means"].tolist()))
+                         if "means" in results else {})
         if self.live_line is not None:
             step, now = started_at + 1, self._clock()
             self._trained = _Trained(step, results.get("values", {}), self._window.means(),
@@ -366,7 +367,7 @@ class TrainingLogHook(PeriodicFetchHook):
         now = self._clock()
         with self.live_line.lock:
             self.live_line.draw(self._frame(trained, now))
-            self._last_draw, self._drew_now = trained.at, True
+            self._last_draw, self._drawn_step, self._drew_now = trained.at, trained.step, True
             if self._ticker is not None:
                 self._ticker.note_draw(now)
 
@@ -411,6 +412,6 @@ class TrainingLogHook(PeriodicFetchHook):
             # Steps trained since the last log line stay on the screen in the live line, at
             # the last step; otherwise that log line says it all and the live line goes.
             partial = self._window.count > 0 and self._trained is not None
-            if partial and self._last_draw != self._trained.at:
+            if partial and self._drawn_step != self._trained.step:
                 self._draw(self._trained)
             self.live_line.close(keep=partial)

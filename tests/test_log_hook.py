@@ -421,3 +421,12 @@ def test_a_hook_used_again_draws_its_line_in_the_next_session():
     _train(hook, steps=2)
     assert _frames(first) == [1, 2]
     assert _frames(terminal.getvalue()[len(first):]) == [1, 2]
+
+
+def test_a_rate_only_live_line_stays_at_a_step_after_the_last_log_line():
+    terminal = FakeTerminal()
+    hook = lrhooks.TrainingLogHook(every_n_steps=2, last_step=10, progress="always",
+                                   stream=terminal, log_fn=lambda line: None, width=60,
+                                   clock=lambda: 0.0)
+    _train(hook, steps=3)  # logged: 1, 2; step 3 is not
+    assert render_terminal(terminal.getvalue())[-1].startswith(" 3/10 [")
