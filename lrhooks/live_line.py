@@ -23,10 +23,12 @@ _CLEAR = "\r\x1b[K"  # carriage return, erase to the end of the line
 
 def terminal_width(stream: TextIO, maximum: int = MAX_LIVE_WIDTH) -> int:
     """The columns of the terminal behind `stream`, minus one (so a full line never wraps),
-    at most `maximum`; `maximum` when it cannot be told (not a terminal)."""
+    at most `maximum`; `maximum` when it cannot be told (not a terminal, or a size of 0)."""
     try:
         columns = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return maximum
+    if columns <= 0:  # a terminal that does not know its size (a bare pty)
         return maximum
     return max(20, min(maximum, columns - 1))
 

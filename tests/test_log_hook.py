@@ -1,6 +1,7 @@
 """TrainingLogHook: the log line, the live progress line, and when they appear."""
 
 import io
+import os
 import re
 import threading
 import time
@@ -430,3 +431,14 @@ def test_a_rate_only_live_line_stays_at_a_step_after_the_last_log_line():
                                    clock=lambda: 0.0)
     _train(hook, steps=3)  # logged: 1, 2; step 3 is not
     assert render_terminal(terminal.getvalue())[-1].startswith(" 3/10 [")
+
+
+def test_terminal_width_of_a_terminal_that_does_not_know_its_size():
+    leader, follower = os.openpty()  # a new pty: 0 rows, 0 columns
+    try:
+        with os.fdopen(os.dup(follower), "w") as stream:
+            assert os.get_terminal_size(stream.fileno()).columns == 0
+            assert log_hook.terminal_width(stream) == log_hook.MAX_LIVE_WIDTH
+    finally:
+        os.close(leader)
+        os.close(follower)
