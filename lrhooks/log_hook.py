@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Callable, Dict, List, Mapping, Optional, TextIO, Union
 
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -297,16 +298,17 @@ class TrainingLogHook(PeriodicFetchHook):
             resolved = graph_lookup.resolve_rate(graph, tensor, argument)
             (averaged if _averaged(tf.convert_to_tensor(resolved)) else shown)[name] = resolved
         self._fetches = {"step": step, "values": shown}
-        # Every run that trains: the scalars to average, in one float64 vector (one fetch)
-        # and, for the live line, the scheduled values of the step it shows.
+        # Every run that trains: the scalars to average and, for the live line, the scheduled
+        # values of the step it shows, in one float64 vector (one fetch, no structure).
         self._averaged_names = list(averaged)
-        self._every_run = {}
-        if averaged:
+        self._current_names = list(scheduled) if self.live_line is not None else []
+        every_run = list(averaged.values())
+        every_run += [scheduled[name] for name in self._current_names]
+        self._every_run = None
+        if every_run or self.live_line is not None:  # the live line follows every run
             with tf1.name_scope("TrainingLogHook"):
-                self._every_run["means"] = tf.stack(
-                    [tf.cast(tensor, tf.float64) for tensor in averaged.values()])
-        if self.live_line is not None:
-            self._every_run["values"] = scheduled
+                self._every_run = (tf.stack([tf.cast(tensor, tf.float64) for tensor in every_run])
+                                   if every_run else tf.constant([], tf.float64))
         self._writer = (tf1.summary.FileWriterCache.get(self._output_dir)
                         if self._output_dir else None)
 
@@ -329,17 +331,18 @@ class TrainingLogHook(PeriodicFetchHook):
         self._in_run_since = self._clock() if self._tracker.pending != 0 else None
         return args
 
-    def _every_run_fetches(self) -> Mapping[str, object]:
+    def _every_run_fetches(self) -> Optional[tf.Tensor]:
         return self._every_run
 
-    def _each_run(self, started_at: int, results: Mapping[str, object]) -> None:
+    def _each_run(self, started_at: int, results: np.ndarray) -> None:
+        numbers = results.tolist()
+        count = len(self._averaged_names)
         # Counted also with nothing to average: the live line's "steps since the last line".
-        self._window.add(dict(zip(self._averaged_names, results["means"].tolist()))
-                         if "means" in results else {})
+        self._window.add(dict(zip(self._averaged_names, numbers[:count])))
         if self.live_line is not None:
             step, now = started_at + 1, self._clock()
-            self._trained = _Trained(step, results.get("values", {}), self._window.means(),
-                                     self._window_speed(step, now), now)
+            self._trained = _Trained(step, dict(zip(self._current_names, numbers[count:])),
+                                     self._window.means(), self._window_speed(step, now), now)
 
     def after_run(self, run_context, run_values) -> None:
         self._drew_now = False

@@ -123,23 +123,30 @@ class PeriodicFetchHook(tf1.train.SessionRunHook):
         trains = self._tracker.pending != 0
         self._fetching = trains and self._trigger.should_fetch()
         every_run = self._every_run_fetches() if trains else None
-        if not every_run:
+        self._every_run_only = every_run is not None and not self._fetching
+        if every_run is None:
             return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
-        fetches = dict(self._fetches) if self._fetching else {}
-        fetches["every_run"] = every_run
+        if self._fetching:
+            return tf1.train.SessionRunArgs(dict(self._fetches, every_run=every_run))
         if self._exact_step_fetch:
-            fetches["step"] = self._fetches["step"]
-        return tf1.train.SessionRunArgs(fetches)
+            return tf1.train.SessionRunArgs([self._fetches["step"], every_run])
+        return tf1.train.SessionRunArgs(every_run)  # the cheapest fetch: no structure
 
     def after_run(self, run_context, run_values) -> None:
-        results = run_values.results or {}
+        results, every_run = run_values.results, None
+        if self._every_run_only and self._exact_step_fetch:
+            results, every_run = {"step": results[0]}, results[1]
+        elif self._every_run_only:
+            results, every_run = {}, results
+        elif results is not None:
+            every_run = results.get("every_run")
         started_at = self._tracker.step
-        if self._exact_step_fetch and "step" in results:
+        if self._exact_step_fetch and results and "step" in results:
             started_at = int(results["step"])
         trains = self._tracker.pending != 0
         self._tracker.after_run(run_context.session, started_at=started_at)
-        if trains and "every_run" in results:
-            self._each_run(started_at, results["every_run"])
+        if trains and every_run is not None:
+            self._each_run(started_at, every_run)
         if not self._fetching:
             if trains:
                 self._trigger.skip()
@@ -147,12 +154,12 @@ class PeriodicFetchHook(tf1.train.SessionRunHook):
         if self._trigger.observe(started_at):
             self._due(started_at, run_values.results, run_context)
 
-    def _every_run_fetches(self) -> Mapping[str, Any]:
-        """What every run that trains fetches, due or not (default: nothing, the promise of
-        most periodic hooks); `_each_run` gets it."""
-        return {}
+    def _every_run_fetches(self) -> Any:
+        """What every run that trains fetches, due or not (a fetch: a tensor is the cheapest);
+        None (the default, the promise of most periodic hooks): nothing. `_each_run` gets it."""
+        return None
 
-    def _each_run(self, started_at: int, results: Mapping[str, Any]) -> None:
+    def _each_run(self, started_at: int, results: Any) -> None:
         """Called after every run that trains with what `_every_run_fetches` fetched (before
         `_due` when the run is due)."""
 
