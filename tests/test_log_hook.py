@@ -2,16 +2,21 @@
 
 import io
 import logging
+import os
 import re
+import threading
+import time
 
 import pytest
 import tensorflow as tf
 
 import lrhooks
 from lrhooks import schedules
+from lrhooks.hooks import live_line
 from lrhooks.hooks import training_log
 from lrhooks.hooks.step_trigger import StepTrigger
 from tests.support import events
+from tests.support.terminal import render_terminal
 
 tf1 = tf.compat.v1
 SCHEDULE = schedules.piecewise_constant([4], [0.1, 0.01])
@@ -38,26 +43,6 @@ class SharedTerminal:
 
     def screen(self):
         return render_terminal("".join(self.writes))
-
-
-def render_terminal(text):
-    """The lines a terminal shows for `text`: \\r, erase-to-end (ESC[K) and \\n applied."""
-    lines, line, col, i = [], "", 0, 0
-    while i < len(text):
-        if text.startswith("\x1b[K", i):
-            line, i = line[:col], i + 3
-            continue
-        char = text[i]
-        if char == "\r":
-            col = 0
-        elif char == "\n":
-            lines.append(line)
-            line, col = "", 0
-        else:
-            line = line[:col] + char + line[col + 1:]
-            col += 1
-        i += 1
-    return lines + ([line] if line else [])
 
 
 @pytest.mark.parametrize("seconds, text", [(0, "0s"), (59.4, "59s"), (187, "3m07s"),
@@ -93,7 +78,7 @@ def test_epochs_done(step, batch_size, examples_per_epoch, epochs):
 
 def test_format_progress_bar():
     text = training_log.format_progress(50, 100, {"lr": 0.1}, 10.0, width=70, epoch=0.5)
-    assert text == " 50/100 epoch  0.50 [#######........] lr 0.1        10 it/s ETA 5s    "
+    assert text == " 50/100 epoch  0.50 [######......] lr 0.1        10 steps/s ETA 5s    "
     bar = text[text.index("[") + 1:text.index("]")]
     assert bar.count("#") == len(bar) // 2
     assert training_log.format_progress(100, 100, {}, None, width=40).count(".") == 0
@@ -101,8 +86,8 @@ def test_format_progress_bar():
 
 def test_format_progress_on_a_narrow_terminal():
     """No room for a bar: the numbers alone; narrower still: the time left before the speed."""
-    assert training_log.format_progress(50, 100, {"lr": 0.1}, 10.0, width=55, epoch=0.5) == (
-        " 50/100 epoch  0.50 lr 0.1        10 it/s ETA 5s       ")
+    assert training_log.format_progress(50, 100, {"lr": 0.1}, 10.0, width=58, epoch=0.5) == (
+        " 50/100 epoch  0.50 lr 0.1        10 steps/s ETA 5s       ")
     assert training_log.format_progress(50, 100, {"lr": 0.1}, 10.0, width=40, epoch=0.5) == (
         " 50/100 epoch  0.50 lr 0.1     ETA 5s   ")
 
@@ -112,12 +97,12 @@ def test_progress_fields_keep_their_places():
     lines = [training_log.format_progress(step, 1500, values, speed, width=100,
                                           epoch=training_log.epochs_done(step, 64, 60000))
              for step, values, speed in [
-                 (1, {"lr": 0.001, "loss": 2.392, "precision": 0.0625}, None),
-                 (100, {"lr": 0.001, "loss": 0.3165, "precision": 0.9375}, 21.6),
-                 (1100, {"lr": 0.00025, "loss": 0.08621, "precision": 1}, 135.1),
-                 (1500, {"lr": 2.5e-05, "loss": 12.5, "precision": 0.5}, 7.0)]]
+                 (1, {"lr": 0.001, "loss": 2.392, "accuracy": 0.0625}, None),
+                 (100, {"lr": 0.001, "loss": 0.3165, "accuracy": 0.9375}, 21.6),
+                 (1100, {"lr": 0.00025, "loss": 0.08621, "accuracy": 1}, 135.1),
+                 (1500, {"lr": 2.5e-05, "loss": 12.5, "accuracy": 0.5}, 7.0)]]
     assert {len(line) for line in lines} == {100}
-    for mark in ("[", "]", "lr ", "loss ", "precision ", "ETA "):
+    for mark in ("[", "]", "lr ", "loss ", "accuracy ", "ETA "):
         assert len({line.index(mark) for line in lines}) == 1, mark
 
 
@@ -187,15 +172,17 @@ def test_live_line_goes_to_the_terminal():
     terminal, lines = FakeTerminal(), []
     hook = lrhooks.TrainingLogHook("loss", every_n_steps=2, last_step=6, progress="always",
                                    stream=terminal, log_fn=lines.append, batch_size=4,
-                                   examples_per_epoch=8, width=90)
+                                   examples_per_epoch=8, width=90, clock=lambda: 0.0)
     _train(hook, steps=6)
     output = terminal.getvalue()
-    assert lines == []  # the live line replaces the log lines
-    # The first run, then every 2 steps; step 6 is the last run's, 3 epochs of 8 examples.
+    # The log lines still go to log_fn (the program prints them above the live line).
+    assert [line.split("  ")[0] for line in lines] == [
+        "step 1/6 (17%)", "step 2/6 (33%)", "step 4/6 (67%)", "step 6/6 (100%)"]
+    # No time passes on this clock: drawn on the logged runs only, 3 epochs of 8 examples.
     assert re.findall(r"\r\x1b\[K(\d+)/6 epoch +(\S+) \[", output) == [
         ("1", "0.50"), ("2", "1.00"), ("4", "2.00"), ("6", "3.00")]
-    assert output.endswith("\n")
-    assert [len(line) for line in render_terminal(output)] == [90]  # one line, redrawn
+    # The last step was logged: its line says it all, the live line is erased.
+    assert output.endswith("\r\x1b[K") and render_terminal(output) == []
 
 
 class _LineEveryStep(tf1.train.SessionRunHook):
@@ -211,7 +198,7 @@ class _LineEveryStep(tf1.train.SessionRunHook):
 
 def test_program_lines_go_above_the_live_line():
     terminal = SharedTerminal()
-    hook = lrhooks.TrainingLogHook("loss", every_n_steps=1, last_step=4, progress="always",
+    hook = lrhooks.TrainingLogHook("loss", every_n_steps=3, last_step=5, progress="always",
                                    stream=terminal.out, width=70)
     with tf.Graph().as_default():
         global_step = tf1.train.get_or_create_global_step()
@@ -221,9 +208,11 @@ def test_program_lines_go_above_the_live_line():
             for _ in range(4):
                 sess.run([train_op, loss])
     screen = terminal.screen()
-    # Every line whole and in order, the live line last, at the final step, 70 wide.
-    assert screen[:4] == ["line 1", "line 2", "line 3", "line 4"]
-    assert len(screen) == 5 and screen[4].startswith("4/4 [") and len(screen[4]) == 70
+    # Every line whole and in order (the log lines too, above the live line); step 4 was
+    # not logged, so the live line stays, at the last step, 70 wide.
+    assert [line.split("  ")[0] for line in screen[:-1]] == [
+        "step 1/5 (20%)", "line 1", "line 2", "step 3/5 (60%)", "line 3", "line 4"]
+    assert screen[-1].startswith("4/5 [") and len(screen[-1]) == 70
 
 
 def test_write_line_without_a_live_line_goes_to_log_fn_or_the_stream():
@@ -292,3 +281,182 @@ def test_step_trigger_time_based(monkeypatch):
     assert not trigger.should_fetch()
     now[0] += 5.0
     assert trigger.should_fetch() and trigger.observe(1)
+
+
+# ------------------------------------------------ the live line on time, running means
+class StepClock(tf1.train.SessionRunHook):
+    """A fake clock each run moves on by `seconds` (the run's length); put it first."""
+
+    def __init__(self, seconds):
+        self.now, self.seconds = 0.0, seconds
+
+    def __call__(self):
+        return self.now
+
+    def before_run(self, run_context):
+        self.now += self.seconds
+
+
+class FetchEveryRun(tf1.train.SessionRunHook):
+    """Records what `tensors` (name -> tensor name) were in every run, as fetched with it."""
+
+    def __init__(self, **tensors):
+        self._names, self.runs = tensors, []
+
+    def before_run(self, run_context):
+        return tf1.train.SessionRunArgs(self._names)
+
+    def after_run(self, run_context, run_values):
+        self.runs.append(run_values.results)
+
+
+def _frames(output):
+    """The step of each live-line frame drawn in `output`."""
+    return [int(step) for step in re.findall(r"\r\x1b\[K *(\d+)/", output)]
+
+
+def test_live_line_is_redrawn_about_once_a_second():
+    """Runs of 0.25 s: a frame when a run ends >= 1 s after the last one (steps 1, 5, 9, 13,
+    17), none in between, and on the logged last step 20; each shows the step just trained."""
+    terminal, clock = FakeTerminal(), StepClock(0.25)
+    hook = lrhooks.TrainingLogHook("loss", every_n_steps=100, last_step=20, progress="always",
+                                   stream=terminal, log_fn=lambda line: None, width=90,
+                                   clock=clock)
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        train_op = tf1.assign_add(global_step, 1)
+        loss = tf.identity(tf.cast(global_step.read_value(), tf.float32), name="loss")
+        with tf1.train.MonitoredSession(hooks=[clock, hook]) as sess:
+            for _ in range(20):
+                sess.run([train_op, loss])
+    assert _frames(terminal.getvalue()) == [1, 5, 9, 13, 17, 20]
+
+
+def test_log_lines_show_the_means_of_every_step_since_the_previous_line():
+    lines = []
+    hook = lrhooks.TrainingLogHook("loss", {"accuracy": "accuracy", "vector": "v"},
+                                   every_n_steps=3, progress="never", log_fn=lines.append)
+    with tf.Graph().as_default():
+        global_step = tf1.train.get_or_create_global_step()
+        weight = tf1.get_variable("w", initializer=1.0)
+        loss = tf.square(weight, name="loss")
+        tf.cast(loss < 0.2, tf.float32, name="accuracy")  # 0 or 1, as one batch's
+        tf.stack([loss, 2 * loss], name="v")  # not a scalar: the logged run's value
+        train_op = tf1.train.GradientDescentOptimizer(0.1).minimize(loss,
+                                                                    global_step=global_step)
+        seen = FetchEveryRun(loss="loss:0", accuracy="accuracy:0")
+        with tf1.train.MonitoredSession(hooks=[hook, seen]) as sess:
+            for _ in range(9):
+                sess.run(train_op)
+    # Logged: the first run, then steps 3, 6, 9: windows of 1, 2, 3 and 3 runs.
+    windows = [seen.runs[0:1], seen.runs[1:3], seen.runs[3:6], seen.runs[6:9]]
+    assert [line.split("  ")[0] for line in lines] == ["step 1", "step 3", "step 6", "step 9"]
+    for line, window in zip(lines, windows):
+        for name in ("loss", "accuracy"):
+            mean = sum(float(run[name]) for run in window) / len(window)
+            shown = float(re.search(rf"  {name} (\S+)", line).group(1))
+            assert shown == pytest.approx(mean, rel=5e-4), (line, name)
+        steps = len(window)
+        assert f"(mean of {steps} step{'s' if steps > 1 else ''})" in line
+        vector = float(re.search(r"  vector \[(\S+) ", line).group(1))
+        assert vector == pytest.approx(float(window[-1]["loss"]), rel=1e-5)  # the run's own
+    # The means are not the last run's values (the loss falls every step).
+    assert float(re.search(r"  loss (\S+)", lines[2]).group(1)) > 1.01 * float(
+        seen.runs[5]["loss"])
+    assert re.search(r"  accuracy 0.6667 \(mean of 3 steps\)", lines[2]), lines[2]
+
+
+def test_one_speed_unit_in_every_line():
+    line = training_log.format_line(100, 1500, {"lr": 0.1}, 17.0, 64, means={"loss": 0.8},
+                                mean_steps=100)
+    live = training_log.format_progress(100, 1500, {"lr": 0.1, "loss": 0.8}, 17.0, width=100)
+    assert "17 steps/s  1088 ex/s" in line and "17 steps/s" in live
+    assert "it/s" not in line + live
+
+
+def _slow_step(seconds):
+    """A train op that takes `seconds` on every run."""
+    def sleep(value):
+        time.sleep(seconds)
+        return value
+    global_step = tf1.train.get_or_create_global_step()
+    slept = tf.numpy_function(sleep, [tf.constant(1, tf.int64)], tf.int64)
+    return tf1.assign_add(global_step, slept)
+
+
+def test_a_long_step_ticks_the_line_and_nothing_is_written_after_the_end():
+    terminal = SharedTerminal()
+    hook = lrhooks.TrainingLogHook(every_n_steps=1, last_step=100, progress="always",
+                                   stream=terminal.out, log_fn=lambda line: None, width=60,
+                                   redraw_secs=0.05)
+    with tf.Graph().as_default():
+        train_op = _slow_step(0.5)
+        with tf1.train.MonitoredSession(hooks=[hook]) as sess:
+            for _ in range(2):
+                sess.run(train_op)
+    frames = _frames("".join(terminal.writes))
+    # Steps 1 and 2 drawn as they end; the ticker redraws step 1 through the second run.
+    assert frames[0] == 1 and frames[-1] == 2 and frames.count(1) >= 3
+    written = len(terminal.writes)
+    time.sleep(0.3)
+    assert len(terminal.writes) == written  # the ticker stopped with the line
+    assert hook.live_line.closed
+
+
+def test_a_ticking_line_never_cuts_a_line_printed_above_it():
+    """A ticker redrawing as fast as it can and two threads printing lines above the line:
+    every printed line reaches the screen whole, each thread's in order."""
+    terminal = SharedTerminal()
+    live = training_log.LiveLine(terminal.out, width=30)
+    ticker = live_line.Ticker(live, lambda now: f"frame at {now:.6f}", period=1e-4)
+    live.draw("first frame")
+    ticker.start()
+
+    def print_lines(name):
+        for i in range(200):
+            live.print_above(f"{name} {i}", terminal.err if name == "b" else None)
+
+    threads = [threading.Thread(target=print_lines, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ticker.stop()
+    live.close(keep=False)
+    screen = terminal.screen()
+    for name in "ab":
+        assert [line for line in screen if line.startswith(name)] == [
+            f"{name} {i}" for i in range(200)]
+    assert len(screen) == 400
+
+
+def test_a_hook_used_again_draws_its_line_in_the_next_session():
+    terminal = FakeTerminal()
+    hook = lrhooks.TrainingLogHook("loss", every_n_steps=2, last_step=2, progress="always",
+                                   stream=terminal, log_fn=lambda line: None, width=60,
+                                   clock=lambda: 0.0)
+    _train(hook, steps=2)
+    first = terminal.getvalue()
+    _train(hook, steps=2)
+    assert _frames(first) == [1, 2]
+    assert _frames(terminal.getvalue()[len(first):]) == [1, 2]
+
+
+def test_a_rate_only_live_line_stays_at_a_step_after_the_last_log_line():
+    terminal = FakeTerminal()
+    hook = lrhooks.TrainingLogHook(every_n_steps=2, last_step=10, progress="always",
+                                   stream=terminal, log_fn=lambda line: None, width=60,
+                                   clock=lambda: 0.0)
+    _train(hook, steps=3)  # logged: 1, 2; step 3 is not
+    assert render_terminal(terminal.getvalue())[-1].startswith(" 3/10 [")
+
+
+def test_terminal_width_of_a_terminal_that_does_not_know_its_size():
+    leader, follower = os.openpty()  # a new pty: 0 rows, 0 columns
+    try:
+        with os.fdopen(os.dup(follower), "w") as stream:
+            assert os.get_terminal_size(stream.fileno()).columns == 0
+            assert training_log.terminal_width(stream) == training_log.MAX_LIVE_WIDTH
+    finally:
+        os.close(leader)
+        os.close(follower)

@@ -89,7 +89,9 @@ class PeriodicFetchHook(tf1.train.SessionRunHook):
     calling `super().begin()`, set `self._exact_step_fetch = True` when that
     "step" is the very read the run's computation used (the step behind a
     `lrhooks.learning_rate()` tensor), and implement
-    `_due(started_at, results, run_context)`, called for the runs due.
+    `_due(started_at, results, run_context)`, called for the runs due. A subclass that
+    needs something from every run that trains (a running mean) returns it from
+    `_every_run_fetches()` and gets it in `_each_run`.
 
     Which step a run starts at: a plain fetch of `global_step` races with the
     optimizer's increment in the same run, so unless the fetched step is exact,
@@ -118,21 +120,48 @@ class PeriodicFetchHook(tf1.train.SessionRunHook):
         self._tracker.before_run(run_context.original_args.fetches)
         # A run that cannot move the step (an evaluation through the same session)
         # is never looked at: it would label its values with a step it did not train.
-        self._fetching = self._tracker.pending != 0 and self._trigger.should_fetch()
-        return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
+        trains = self._tracker.pending != 0
+        self._fetching = trains and self._trigger.should_fetch()
+        every_run = self._every_run_fetches() if trains else None
+        self._every_run_only = every_run is not None and not self._fetching
+        if every_run is None:
+            return tf1.train.SessionRunArgs(self._fetches) if self._fetching else None
+        if self._fetching:
+            return tf1.train.SessionRunArgs(dict(self._fetches, every_run=every_run))
+        if self._exact_step_fetch:
+            return tf1.train.SessionRunArgs([self._fetches["step"], every_run])
+        return tf1.train.SessionRunArgs(every_run)  # the cheapest fetch: no structure
 
     def after_run(self, run_context, run_values) -> None:
+        results, every_run = run_values.results, None
+        if self._every_run_only and self._exact_step_fetch:
+            results, every_run = {"step": results[0]}, results[1]
+        elif self._every_run_only:
+            results, every_run = {}, results
+        elif results is not None:
+            every_run = results.get("every_run")
         started_at = self._tracker.step
-        if self._fetching and self._exact_step_fetch:
-            started_at = int(run_values.results["step"])
+        if self._exact_step_fetch and results and "step" in results:
+            started_at = int(results["step"])
         trains = self._tracker.pending != 0
         self._tracker.after_run(run_context.session, started_at=started_at)
+        if trains and every_run is not None:
+            self._each_run(started_at, every_run)
         if not self._fetching:
             if trains:
                 self._trigger.skip()
             return
         if self._trigger.observe(started_at):
             self._due(started_at, run_values.results, run_context)
+
+    def _every_run_fetches(self) -> Any:
+        """What every run that trains fetches, due or not (a fetch: a tensor is the cheapest);
+        None (the default, the promise of most periodic hooks): nothing. `_each_run` gets it."""
+        return None
+
+    def _each_run(self, started_at: int, results: Any) -> None:
+        """Called after every run that trains with what `_every_run_fetches` fetched (before
+        `_due` when the run is due)."""
 
     def _due(self, started_at: int, results: Mapping[str, Any], run_context) -> None:
         raise NotImplementedError

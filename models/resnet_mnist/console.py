@@ -1,12 +1,13 @@
 """What the trainer's programs print: their own lines, tidy, on one stream.
 
 Every line of a program (`train: ...`, `eval: ...`) goes to stdout: the start lines, the log
-lines or the live progress line, the result and the summary, so `> run.log` or `| tee` keeps
-the whole story in order. stderr carries only what needs attention: errors (one line,
-`train: error: ...`), warnings (`train: warning: ...`) and, with `--verbose`, TensorFlow's own
-log lines. Without `--verbose`, TensorFlow's C++ lines are hidden (`lrhooks.cli.console`, before
-TensorFlow is imported) and so are its TF1 hook messages ("Create CheckpointSaverHook", "Graph
-was finalized", "Saving checkpoints", ...): INFO from the `tensorflow` logger.
+lines (on a terminal with the live progress line below them), the result and the summary, so
+`> run.log` or `| tee` keeps the whole story in order. stderr carries only what needs
+attention: errors (one line, `train: error: ...`), warnings (`train: warning: ...`) and, with
+`--verbose`, TensorFlow's own log lines. Without `--verbose`, TensorFlow's C++ lines are hidden
+(`lrhooks.cli.console`, before TensorFlow is imported) and so are its TF1 hook messages ("Create
+CheckpointSaverHook", "Graph was finalized", "Saving checkpoints", ...): INFO from the
+`tensorflow` logger.
 """
 
 import dataclasses
