@@ -72,6 +72,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import flags  # noqa: E402
 
+import lrhooks  # noqa: E402
 from lrhooks import precision as precision_lib  # noqa: E402
 from lrhooks import rate_tensor  # noqa: E402
 from bench import keras_resnet  # noqa: E402
@@ -158,8 +159,9 @@ class BareLoop(Loop):
                  train_data):
         self.built = graph_lib.build_graph(config, placement, train_data,
                                            shuffle_seed=config.seed)
-        # The trainer's setter hook, used by hand only, never as a session hook.
-        self._setter = hooks_lib.training_hooks(config, self.built).setter
+        # A setter hook of the trainer's schedule (the rate is bound to it already), used by
+        # hand only, never as a session hook: it refills the rate window between rounds.
+        self._setter = lrhooks.LearningRateSetterHook(config.schedule)
         self._window = rate_tensor.source_of(self.built.rate).table_size
         graph = self.built.graph
         with graph.as_default():

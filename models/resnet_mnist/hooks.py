@@ -52,15 +52,13 @@ class TrainerHooks:
     """The hooks of a training run.
 
     Attributes:
-      hooks: For every worker: rate setter, stop at `train_steps`, log, eval (if any).
+      hooks: For every worker: stop at `train_steps`, log, eval (if any).
       chief_hooks: For the chief only.
-      setter: The `LearningRateSetterHook` of `hooks`.
       eval_hook: The in-process eval hook of `hooks` (with an eval tower), else None.
     """
 
     hooks: List[tf1.train.SessionRunHook]
     chief_hooks: List[tf1.train.SessionRunHook]
-    setter: lrhooks.LearningRateSetterHook
     eval_hook: Optional[evaluation.InProcessEvalHook] = None
 
 
@@ -81,9 +79,7 @@ def training_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
     chief_hooks: List[tf1.train.SessionRunHook] = [lrhooks.LearningRateSummaryHook(
         config.train_dir, every_n_steps=config.save_summaries_steps,
         last_step=config.train_steps)]
-    setter = lrhooks.LearningRateSetterHook(config.schedule)
     hooks = [
-        setter,
         tf1.train.StopAtStepHook(last_step=config.train_steps),
         log_hook(config, built, every_n_steps=config.log_every_n_steps,
                  last_step=config.train_steps,
@@ -96,7 +92,7 @@ def training_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
             built.eval_tower, config.eval_every_n_steps, config.train_steps,
             eval_dir=os.path.join(config.train_dir, "eval"))
         hooks.append(eval_hook)
-    return TrainerHooks(hooks, chief_hooks, setter, eval_hook)
+    return TrainerHooks(hooks, chief_hooks, eval_hook)
 
 
 def range_test_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
@@ -109,7 +105,6 @@ def range_test_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph
     only) and logs about ten times (see `log_hook` for `console`)."""
     steps = config.train_steps
     return [
-        lrhooks.LearningRateSetterHook(config.schedule),
         tf1.train.StopAtStepHook(last_step=steps),
         log_hook(config, built, every_n_steps=max(1, min(config.log_every_n_steps, steps // 10)),
                  last_step=steps, examples_per_epoch=examples_per_epoch, console=console),
