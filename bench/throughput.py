@@ -206,10 +206,9 @@ class TrainerLoop(Loop):
         config = dataclasses.replace(config, train_dir=self.train_dir)
         self.built = graph_lib.build_graph(config, placement, train_data,
                                            shuffle_seed=config.seed)
-        hooks = hooks_lib.training_hooks(config, self.built)
-        # As loop.train(): the signal-stop hook joins the trainer's hooks.
+        # As loop.train(): the signal-stop hook is one of the trainer's hooks.
         stop = stack.enter_context(faults.SignalStop())
-        hooks.hooks.append(stop.hook)
+        hooks = hooks_lib.training_hooks(config, self.built, stop=stop)
         with self.built.graph.as_default():
             self.session = loop_lib.monitored_session(config, hooks)
         self.fetches = [self.built.train_op, self.built.outputs.loss]
