@@ -47,6 +47,7 @@ def test_help_exits_zero_without_importing_tensorflow(module, flag, tmp_path):
     assert "TENSORFLOW_IMPORTED False" in done.stdout
 
 
+@pytest.mark.slow  # starts a real program (the --help ones stay in the fast tier)
 def test_a_preview_without_logdir_needs_no_tensorflow(tmp_path):
     done = run_module("lrhooks.preview", ["--lr_schedule=cosine_decay(0.1, 100)", "--steps=100"],
                       tmp_path)
@@ -54,6 +55,7 @@ def test_a_preview_without_logdir_needs_no_tensorflow(tmp_path):
     assert "cosine_decay" in done.stdout and "TENSORFLOW_IMPORTED False" in done.stdout
 
 
+@pytest.mark.slow  # starts a real program
 def test_a_flag_mistake_exits_1_without_importing_tensorflow(tmp_path):
     done = run_module("models.resnet_mnist.train", ["--batch_size=0"], tmp_path)
     assert done.returncode == 1
