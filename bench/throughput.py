@@ -167,7 +167,7 @@ class BareLoop(Loop):
         with graph.as_default():
             # What MonitoredSession's Scaffold runs: init_op, then local_init_op.
             init = (tf1.global_variables_initializer(), tf1.local_variables_initializer())
-            self._setter.begin()  # binds the schedule to the rate window (and adds a step read)
+            self._setter.begin()  # checks the schedule bound at building (and adds a step read)
         graph.finalize()  # as MonitoredSession does
         self.fetches = [self.built.train_op, self.built.outputs.loss]
         self.session = tf1.Session(graph=graph, config=devices.session_config(config))
