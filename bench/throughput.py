@@ -72,8 +72,9 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import flags  # noqa: E402
 
-from lrhooks.graph import rate_tensor  # noqa: E402
+import lrhooks  # noqa: E402
 from lrhooks.tools import precision as precision_lib  # noqa: E402
+from lrhooks.graph import rate_tensor  # noqa: E402
 from bench import keras_resnet  # noqa: E402
 
 from models.resnet_mnist import config as config_lib  # noqa: E402
@@ -158,14 +159,15 @@ class BareLoop(Loop):
                  train_data):
         self.built = graph_lib.build_graph(config, placement, train_data,
                                            shuffle_seed=config.seed)
-        # The trainer's setter hook, used by hand only, never as a session hook.
-        self._setter = hooks_lib.training_hooks(config, self.built).setter
+        # A setter hook of the trainer's schedule (the rate is bound to it already), used by
+        # hand only, never as a session hook: it refills the rate window between rounds.
+        self._setter = lrhooks.LearningRateSetterHook(config.schedule)
         self._window = rate_tensor.source_of(self.built.rate).table_size
         graph = self.built.graph
         with graph.as_default():
             # What MonitoredSession's Scaffold runs: init_op, then local_init_op.
             init = (tf1.global_variables_initializer(), tf1.local_variables_initializer())
-            self._setter.begin()  # binds the schedule to the rate window (and adds a step read)
+            self._setter.begin()  # checks the schedule bound at building (and adds a step read)
         graph.finalize()  # as MonitoredSession does
         self.fetches = [self.built.train_op, self.built.outputs.loss]
         self.session = tf1.Session(graph=graph, config=devices.session_config(config))
@@ -204,10 +206,9 @@ class TrainerLoop(Loop):
         config = dataclasses.replace(config, train_dir=self.train_dir)
         self.built = graph_lib.build_graph(config, placement, train_data,
                                            shuffle_seed=config.seed)
-        hooks = hooks_lib.training_hooks(config, self.built)
-        # As loop.train(): the signal-stop hook joins the trainer's hooks.
+        # As loop.train(): the signal-stop hook is one of the trainer's hooks.
         stop = stack.enter_context(faults.SignalStop())
-        hooks.hooks.append(stop.hook)
+        hooks = hooks_lib.training_hooks(config, self.built, stop=stop)
         with self.built.graph.as_default():
             self.session = loop_lib.monitored_session(config, hooks)
         self.fetches = [self.built.train_op, self.built.outputs.loss]

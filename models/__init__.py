@@ -1,1 +1,1 @@
-"""Reference models trained with lrhooks (run from a checkout; not installed)."""
+"""Reference models trained with lrhooks (installed with lrhooks: `lrhooks-train`, `lrhooks-eval`)."""

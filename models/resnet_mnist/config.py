@@ -1,9 +1,17 @@
-"""Trainer configuration: absl flags in, one frozen `TrainConfig` out.
+"""Trainer configuration as data: the table of settings in, one frozen `TrainConfig` out.
 
-`config_from_flags` is the only reader of the trainer's flag values and of the
-environment (`TF_CONFIG`, `CI`); everything else (`loop.train`, the range test,
-the ps) takes the `TrainConfig`, so tests and benchmarks call them directly with
-a shrunken config.
+Every flag of the trainer is declared once, as a field made with `settings.setting` (name,
+type, default, help, choices or bounds, whether train_config.json records it) of one of
+`setting_types()`: `TrainConfig` itself, `model_hparams.HParams`,
+`cluster_config.ClusterConfig`, `MomentumSettings`, `RangeTestSettings`, `ProgramSettings`;
+the schedule flags come from `lrhooks.cli.schedule_flags`. From those fields `define_flags`
+defines the absl flags, `config_from_flags` fills and checks the `TrainConfig` and `to_json`
+gives what train_config.json records. Adding a setting: one field, and its use.
+
+`config_from_flags` is the only reader of the trainer's flag values and of the environment
+(`TF_CONFIG`, `CI`); everything else (`loop.train`, the range test, the ps) takes the
+`TrainConfig`, so tests and benchmarks call them directly with a shrunken config.
+TensorFlow-free: `--help` never loads TensorFlow.
 """
 
 import dataclasses
@@ -19,15 +27,16 @@ from lrhooks import spec as spec_lib
 from lrhooks.cli import cli_flags
 from lrhooks.cli import schedule_flags
 from lrhooks.tools import safe_files
-from lrhooks.tools.precision import CHOICES as PRECISIONS
-from models.resnet_mnist import cluster as cluster_lib
-from models.resnet_mnist import model as model_lib
+from models.resnet_mnist import cluster_config as cluster_lib
+from models.resnet_mnist import model_hparams
+from models.resnet_mnist import settings
+from models.resnet_mnist.settings import setting, unrecorded
 
 DEVICES = ("auto", "cpu", "gpu")
 DATA_FORMATS = ("auto", "NHWC", "NCHW")
+# `lrhooks.precision.CHOICES`, whose module imports TensorFlow (a test compares the two).
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 CONFIG_FILE = "train_config.json"
-# Settings of the program, not of the run: left out of train_config.json.
-_NOT_RECORDED = ("range_test", "ps_timeout_secs", "cluster_timeout_secs", "under_ci")
 # The largest step TensorFlow's int64 global step holds: the bound of every step count.
 MAX_STEP = 2**63 - 1
 
@@ -36,191 +45,131 @@ MAX_STEP = 2**63 - 1
 class RangeTestSettings:
     """--lr_range_test and its --range_test_* flags."""
 
-    enabled: bool = False
-    min_lr: float = 1e-5
-    max_lr: float = 10.0
-    steps: int = 200
-    output_dir: Optional[str] = None  # None: <train_dir>_range_test
+    enabled: bool = setting(False, "Instead of training, run a learning-rate range test from "
+                            "fresh weights (never touches --train_dir), print the curve and "
+                            "the suggested rate.", flag="lr_range_test")
+    min_lr: float = setting(1e-5, "Range test: first rate of the ramp.",
+                            flag="range_test_min_lr")
+    max_lr: float = setting(10.0, "Range test: last rate of the ramp.", flag="range_test_max_lr")
+    steps: int = setting(200, "Range test: steps of the ramp (stops earlier on divergence).",
+                         flag="range_test_steps", lower=2, upper=MAX_STEP)
+    output_dir: Optional[str] = setting(None, "Range test: where the curve goes (default: "
+                                        "<train_dir>_range_test).", flag="range_test_dir")
+
+
+@dataclasses.dataclass(frozen=True)
+class MomentumSettings:
+    """The flags of the cycled momentum (`momentum_schedule_from_flags`)."""
+
+    cycle_momentum: bool = setting(True, "mom/nesterov with a one_cycle or cyclic "
+                                   "--lr_schedule: cycle the momentum inversely to the rate, as "
+                                   "PyTorch's OneCycleLR/CyclicLR(cycle_momentum=True) do.")
+    base_momentum: Optional[float] = setting(None, "Cycled momentum at the peak rate (default: "
+                                             "PyTorch's, 0.85 for one_cycle, 0.8 for cyclic).",
+                                             kind="float")
+    max_momentum: Optional[float] = setting(None, "Cycled momentum where the rate is lowest "
+                                            "(default: PyTorch's, 0.95 for one_cycle, 0.9 for "
+                                            "cyclic).", kind="float")
+
+
+@dataclasses.dataclass(frozen=True)
+class ProgramSettings:
+    """Flags of the program, not of the run (`--verbose` is also read before the others)."""
+
+    verbose: bool = setting(False, "Also show TensorFlow's own log lines (its C++ banner, TF1 "
+                            "hook messages), in absl's format.")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Everything one training run needs, as plain values."""
+    """Everything one training run needs, as plain values (a `setting` field is a flag)."""
 
-    data_dir: str
-    train_dir: str
-    hparams: model_lib.HParams
+    data_dir: str = setting(None, "Directory with MNIST IDX files or mnist.npz.", required=True)
+    train_dir: str = setting(None, "Checkpoints and event files (resumed if present).",
+                             required=True)
+    hparams: model_hparams.HParams
     schedule: schedules.Schedule
-    batch_size: int = 128
-    max_shift: int = 0  # augmentation: random shifts of up to this many pixels
-    train_steps: int = 1000
-    save_checkpoints_steps: Optional[int] = 500
-    save_summaries_steps: int = 100
-    log_every_n_steps: int = 100
-    progress: str = "auto"  # live progress line on a terminal: auto|always|never
-    device: str = "auto"
-    data_format: str = "auto"
-    precision: str = "fp32"  # fp32|bf16|fp16|auto: resolved against the hardware by devices
-    log_device_placement: bool = False
-    seed: int = 0
-    eval_every_n_steps: int = 0  # > 0: evaluate on the test set while training, into eval/
-    final_eval: bool = True  # evaluate the last checkpoint on the whole test set at the end
+    batch_size: int = setting(128, "Training batch size.", lower=1)
+    max_shift: int = setting(0, "Augmentation: shift training images by up to this many pixels "
+                             "(0: none).", lower=0, upper=8)
+    train_steps: int = setting(1000, "Train until global_step reaches this.", lower=1,
+                               upper=MAX_STEP)
+    save_checkpoints_steps: Optional[int] = setting(500, "Checkpoint every N steps.", lower=1,
+                                                    upper=MAX_STEP)
+    save_summaries_steps: int = setting(100, "Write summaries every N steps.", lower=1,
+                                        upper=MAX_STEP)
+    log_every_n_steps: int = setting(100, "Log a line every N steps.", lower=1, upper=MAX_STEP)
+    progress: str = setting("auto", "A live progress line instead of log lines: auto = on an "
+                            "interactive terminal, not under CI.",
+                            choices=("auto", "always", "never"))
+    device: str = setting("auto", "Where the model runs (soft placement falls back to CPU).",
+                          choices=DEVICES)
+    data_format: str = setting("auto", "Conv layout; auto: NCHW on GPU, NHWC on CPU.",
+                               choices=DATA_FORMATS)
+    # Resolved against the hardware by `devices`.
+    precision: str = setting("fp32", "Arithmetic: fp32; bf16 (the oneDNN bfloat16 rewrite, CPUs "
+                             "with AVX512-BF16 or AMX); fp16 (float16 with dynamic loss scaling, "
+                             "GPUs of compute capability >= 7.0); auto: what the model's device "
+                             "supports. The rate, the loss and the finiteness check stay "
+                             "float32.", choices=PRECISIONS)
+    log_device_placement: bool = setting(False, "Log where each op runs.")
+    seed: int = setting(0, "Random seed (shuffling, initialisation).")
+    eval_every_n_steps: int = setting(0, "Also evaluate on the whole test set every N steps "
+                                      "while training (and at the last step), into "
+                                      "TRAIN_DIR/eval; 0: only --final_eval.", lower=0)
+    final_eval: bool = setting(True, "After training, evaluate the last checkpoint on the whole "
+                               "test set (written to TRAIN_DIR/eval, as eval.py does).")
     eval_batch_size: int = 1000
-    plots: bool = True  # at the end: learning_rate.png, loss.png, accuracy.png in train_dir
-    intra_op_threads: int = 0
-    inter_op_threads: int = 0
+    plots: bool = setting(True, "At the end of training, write learning_rate.png, loss.png and "
+                          "accuracy.png into TRAIN_DIR (python -m lrhooks.plot draws them from "
+                          "any event files).")
+    intra_op_threads: int = setting(0, "0: TensorFlow's default.", lower=0)
+    inter_op_threads: int = setting(0, "0: TensorFlow's default.", lower=0)
     cluster: cluster_lib.ClusterConfig = cluster_lib.ClusterConfig()  # local by default
-    ps_timeout_secs: float = cluster_lib.PS_TIMEOUT_SECS
-    cluster_timeout_secs: float = cluster_lib.CLUSTER_TIMEOUT_SECS
-    range_test: RangeTestSettings = RangeTestSettings()
-    under_ci: bool = False  # $CI is true or 1: no live progress line in "auto" mode
+    # Settings of the program, not of the run: left out of train_config.json.
+    ps_timeout_secs: float = setting(cluster_lib.PS_TIMEOUT_SECS, "How long a ps waits for the "
+                                     "other workers after the first finished (the job's steps "
+                                     "are done); then it exits 0.", lower=0, recorded=False)
+    cluster_timeout_secs: float = setting(
+        cluster_lib.CLUSTER_TIMEOUT_SECS, "Distributed: after this long without progress a "
+        "worker asks the ps tasks, and exits (status 4) if one does not answer within max(this, "
+        "60 s) more; at start, the wait for the ps and the chief.", lower=0.1, recorded=False)
+    range_test: RangeTestSettings = unrecorded(RangeTestSettings())
+    under_ci: bool = unrecorded(False)  # $CI is true or 1: no live progress line in "auto" mode
     # mom/nesterov with a one_cycle or cyclic schedule: the momentum it cycles (PyTorch's
     # cycle_momentum); None: the constant hparams.momentum.
     momentum_schedule: Optional[schedules.Schedule] = None
 
     def to_json(self) -> Dict[str, Any]:
         """The run's settings as recorded in train_config.json (program settings left out)."""
-        values = dataclasses.asdict(self)
-        for name in _NOT_RECORDED:
-            del values[name]
-        values["hparams"] = dataclasses.asdict(self.hparams)
+        values = settings.recorded(self)
         values["schedule"] = repr(self.schedule)
         values["momentum_schedule"] = (None if self.momentum_schedule is None
                                        else repr(self.momentum_schedule))
         return values
 
 
+def setting_types() -> Tuple[type, ...]:
+    """The dataclasses whose `setting` fields are the trainer's flags (one field per flag)."""
+    return (TrainConfig, model_hparams.HParams, cluster_lib.ClusterConfig, MomentumSettings,
+            RangeTestSettings, ProgramSettings)
+
+
 def define_flags(flag_values: flags.FlagValues = flags.FLAGS) -> None:
     """Defines the trainer's flags (the schedule flags come from lrhooks); `--help` lists them."""
-    fv = flag_values
-    before = set(fv)
-    defaults = model_lib.HParams()
-    flags.DEFINE_string("data_dir", None, "Directory with MNIST IDX files or mnist.npz.",
-                        flag_values=fv)
-    flags.DEFINE_string("train_dir", None, "Checkpoints and event files (resumed if present).",
-                        flag_values=fv)
-    flags.DEFINE_enum("model", defaults.model, model_lib.MODELS, "Model.", flag_values=fv)
-    flags.DEFINE_integer("num_residual_units", defaults.num_residual_units,
-                         "ResNet: residual units per stage.", lower_bound=1, flag_values=fv)
-    flags.DEFINE_bool("use_bottleneck", defaults.use_bottleneck, "ResNet: bottleneck units.",
-                      flag_values=fv)
-    flags.DEFINE_list("filters", [str(f) for f in defaults.filters],
-                      "ResNet: channels of the first conv and of the 3 stages.", flag_values=fv)
-    flags.DEFINE_float("weight_decay_rate", defaults.weight_decay_rate,
-                       "L2 weight decay on conv/fc weights.", lower_bound=0.0, flag_values=fv)
-    flags.DEFINE_float("relu_leakiness", defaults.relu_leakiness, "ResNet: leaky-ReLU slope.",
-                       flag_values=fv)
-    flags.DEFINE_float("dropout_rate", defaults.dropout_rate, "CNN: dropout rate.",
-                       flag_values=fv)
-    flags.DEFINE_float("batch_norm_decay", defaults.batch_norm_decay,
-                       "Batch-norm moving-average decay.", flag_values=fv)
-    flags.DEFINE_enum("optimizer", defaults.optimizer, model_lib.OPTIMIZERS, "Optimizer.",
-                      flag_values=fv)
-    flags.DEFINE_float("momentum", defaults.momentum, "mom/nesterov momentum (not used while "
-                       "--cycle_momentum cycles it).", flag_values=fv)
-    flags.DEFINE_bool("cycle_momentum", True, "mom/nesterov with a one_cycle or cyclic "
-                      "--lr_schedule: cycle the momentum inversely to the rate, as PyTorch's "
-                      "OneCycleLR/CyclicLR(cycle_momentum=True) do.", flag_values=fv)
-    flags.DEFINE_float("base_momentum", None, "Cycled momentum at the peak rate (default: "
-                       "PyTorch's, 0.85 for one_cycle, 0.8 for cyclic).", flag_values=fv)
-    flags.DEFINE_float("max_momentum", None, "Cycled momentum where the rate is lowest "
-                       "(default: PyTorch's, 0.95 for one_cycle, 0.9 for cyclic).",
-                       flag_values=fv)
-    flags.DEFINE_float("label_smoothing", defaults.label_smoothing, "Cross-entropy against "
-                       "(1 - s) * one_hot + s / num_classes (0: none).", lower_bound=0.0,
-                       upper_bound=0.999, flag_values=fv)
-    flags.DEFINE_float("ema_decay", defaults.ema_decay, "> 0: evaluate (in-process, the final "
-                       "evaluation, eval.py) an exponential moving average of the weights with "
-                       "this decay; 0: the weights themselves.", lower_bound=0.0,
-                       upper_bound=0.99999, flag_values=fv)
-    flags.DEFINE_integer("batch_size", 128, "Training batch size.", lower_bound=1,
-                         flag_values=fv)
-    flags.DEFINE_integer("max_shift", 0, "Augmentation: shift training images by up to this "
-                         "many pixels (0: none).", lower_bound=0, upper_bound=8, flag_values=fv)
-    flags.DEFINE_integer("train_steps", 1000, "Train until global_step reaches this.",
-                         lower_bound=1, upper_bound=MAX_STEP, flag_values=fv)
-    flags.DEFINE_integer("save_checkpoints_steps", 500, "Checkpoint every N steps.",
-                         lower_bound=1, upper_bound=MAX_STEP, flag_values=fv)
-    flags.DEFINE_integer("save_summaries_steps", 100, "Write summaries every N steps.",
-                         lower_bound=1, upper_bound=MAX_STEP, flag_values=fv)
-    flags.DEFINE_integer("log_every_n_steps", 100, "Log a line every N steps.", lower_bound=1,
-                         upper_bound=MAX_STEP, flag_values=fv)
-    flags.DEFINE_enum("progress", "auto", ("auto", "always", "never"),
-                      "A live progress line instead of log lines: auto = on an interactive "
-                      "terminal, not under CI.", flag_values=fv)
-    flags.DEFINE_enum("device", "auto", DEVICES,
-                      "Where the model runs (soft placement falls back to CPU).",
-                      flag_values=fv)
-    flags.DEFINE_enum("data_format", "auto", DATA_FORMATS,
-                      "Conv layout; auto: NCHW on GPU, NHWC on CPU.", flag_values=fv)
-    flags.DEFINE_enum("precision", "fp32", PRECISIONS,
-                      "Arithmetic: fp32; bf16 (the oneDNN bfloat16 rewrite, CPUs with "
-                      "AVX512-BF16 or AMX); fp16 (float16 with dynamic loss scaling, GPUs of "
-                      "compute capability >= 7.0); auto: what the model's device supports. "
-                      "The rate, the loss and the finiteness check stay float32.",
-                      flag_values=fv)
-    flags.DEFINE_bool("final_eval", True, "After training, evaluate the last checkpoint on the "
-                      "whole test set (written to TRAIN_DIR/eval, as eval.py does).",
-                      flag_values=fv)
-    flags.DEFINE_integer("eval_every_n_steps", 0, "Also evaluate on the whole test set every N "
-                         "steps while training (and at the last step), into TRAIN_DIR/eval; 0: "
-                         "only --final_eval.", lower_bound=0, flag_values=fv)
-    flags.DEFINE_bool("plots", True, "At the end of training, write learning_rate.png, "
-                      "loss.png and accuracy.png into TRAIN_DIR (python -m lrhooks.plot draws "
-                      "them from any event files).", flag_values=fv)
-    flags.DEFINE_bool("log_device_placement", False, "Log where each op runs.", flag_values=fv)
-    flags.DEFINE_bool("verbose", False, "Also show TensorFlow's own log lines (its C++ banner, "
-                      "TF1 hook messages), in absl's format.", flag_values=fv)
-    flags.DEFINE_integer("seed", 0, "Random seed (shuffling, initialisation).", flag_values=fv)
-    flags.DEFINE_string("job_name", "", "Distributed: ps or worker; empty: local (or TF_CONFIG).",
-                        flag_values=fv)
-    flags.DEFINE_integer("task_index", 0, "Distributed: index within --job_name; worker 0 is "
-                         "the chief.", lower_bound=0, flag_values=fv)
-    flags.DEFINE_list("ps_hosts", [], "Distributed: host:port of the ps tasks.", flag_values=fv)
-    flags.DEFINE_list("worker_hosts", [], "Distributed: host:port of the workers.",
-                      flag_values=fv)
-    flags.DEFINE_float("ps_timeout_secs", 3600, "How long a ps waits for the other workers "
-                       "after the first finished (the job's steps are done); then it exits 0.",
-                       lower_bound=0, flag_values=fv)
-    flags.DEFINE_float("cluster_timeout_secs", cluster_lib.CLUSTER_TIMEOUT_SECS,
-                       "Distributed: after this long without progress a worker asks the ps "
-                       "tasks, and exits (status 4) if one does not answer within max(this, "
-                       "60 s) more; at start, the wait for the ps and the chief.",
-                       lower_bound=0.1, flag_values=fv)
-    flags.DEFINE_integer("intra_op_threads", 0, "0: TensorFlow's default.", lower_bound=0,
-                         flag_values=fv)
-    flags.DEFINE_integer("inter_op_threads", 0, "0: TensorFlow's default.", lower_bound=0,
-                         flag_values=fv)
-    schedule_flags.define_schedule_flags(fv)
-    flags.DEFINE_bool("lr_range_test", False, "Instead of training, run a learning-rate range "
-                      "test from fresh weights (never touches --train_dir), print the curve and "
-                      "the suggested rate.", flag_values=fv)
-    flags.DEFINE_float("range_test_min_lr", 1e-5, "Range test: first rate of the ramp.",
-                       flag_values=fv)
-    flags.DEFINE_float("range_test_max_lr", 10.0, "Range test: last rate of the ramp.",
-                       flag_values=fv)
-    flags.DEFINE_integer("range_test_steps", 200, "Range test: steps of the ramp (stops earlier "
-                         "on divergence).", lower_bound=2, upper_bound=MAX_STEP, flag_values=fv)
-    flags.DEFINE_string("range_test_dir", None, "Range test: where the curve goes (default: "
-                        "<train_dir>_range_test).", flag_values=fv)
-    flags.register_validator(
-        "filters", lambda value: _filters(value) is not None,
-        message="--filters must be 4 comma-separated positive integers", flag_values=fv)
-    cli_flags.show_in_help(fv, sorted(set(fv) - before))
+    before = set(flag_values)
+    for cls in setting_types():
+        settings.define_flags(cls, flag_values)
+    schedule_flags.define_schedule_flags(flag_values)
+    cli_flags.show_in_help(flag_values, sorted(set(flag_values) - before))
 
 
-def _filters(values) -> Optional[Tuple[int, ...]]:
-    try:
-        filters = tuple(int(v) for v in values)
-    except ValueError:
-        return None
-    return filters if len(filters) == 4 and all(f > 0 for f in filters) else None
+def hparams_flags() -> Tuple[str, ...]:
+    """The flags that set `HParams` fields (same names): recorded in train_config.json."""
+    return settings.flag_names(model_hparams.HParams)
 
 
-# The flags that set `model_lib.HParams` fields (same names): recorded in train_config.json.
-HPARAMS_FLAGS = ("model", "num_residual_units", "use_bottleneck", "filters", "weight_decay_rate",
-                 "relu_leakiness", "dropout_rate", "batch_norm_decay", "optimizer", "momentum",
-                 "label_smoothing", "ema_decay")
+HPARAMS_FLAGS = hparams_flags()
 
 
 def _flag_text(value) -> str:
@@ -247,13 +196,15 @@ def check_model_flags(values: Mapping[str, Any], given: Sequence[str], train_dir
     recorded = read_hparams(train_dir)
     if recorded is None:
         return
-    for name in HPARAMS_FLAGS:
+    for name, field, row in settings.rows(model_hparams.HParams):
         if name not in given:
             continue
         value = values[name]
-        if name == "filters":
-            value = _filters(value) or tuple(value)
-        if value != getattr(recorded, name):
+        if row.parse is not None:
+            value = row.parse(value) or tuple(value)
+        elif row.kind == "list":
+            value = tuple(value)
+        if value != getattr(recorded, field.name):
             raise ValueError(
                 f"--{name}={_flag_text(value)}, but --train_dir {train_dir!r} was trained with "
                 f"--{name}={_flag_text(getattr(recorded, name))} ({CONFIG_FILE}): pass the "
@@ -264,14 +215,15 @@ def check_model_flags(values: Mapping[str, Any], given: Sequence[str], train_dir
 def cluster_settings(config: TrainConfig) -> Dict[str, str]:
     """What every worker of a cluster must share with the chief, as {"--flag": text}: the
     model flags, --batch_size, --train_steps and the schedule (`cluster.wait_for_chief`)."""
-    values = {f"--{name}": _flag_text(getattr(config.hparams, name)) for name in HPARAMS_FLAGS}
+    values = {f"--{name}": _flag_text(getattr(config.hparams, name))
+              for name in hparams_flags()}
     values["--batch_size"] = str(config.batch_size)
     values["--train_steps"] = str(config.train_steps)
     values["schedule"] = repr(config.schedule)
     return values
 
 
-def differing_model_flag(train_dir: str, hparams: model_lib.HParams) -> Optional[str]:
+def differing_model_flag(train_dir: str, hparams: model_hparams.HParams) -> Optional[str]:
     """The first model flag of `hparams` that differs from `train_dir`'s train_config.json,
     as "it was trained with --NAME=RECORDED, not --NAME=VALUE (train_config.json)" (None
     without the file or without a difference).
@@ -282,7 +234,7 @@ def differing_model_flag(train_dir: str, hparams: model_lib.HParams) -> Optional
     recorded = read_hparams(train_dir)
     if recorded is None:
         return None
-    for name in HPARAMS_FLAGS:
+    for name in hparams_flags():
         value, was = getattr(hparams, name), getattr(recorded, name)
         if value != was:
             return (f"it was trained with --{name}={_flag_text(was)}, not "
@@ -290,15 +242,10 @@ def differing_model_flag(train_dir: str, hparams: model_lib.HParams) -> Optional
     return None
 
 
-def hparams_from_flags(values: Mapping[str, Any]) -> model_lib.HParams:
+def hparams_from_flags(values: Mapping[str, Any]) -> model_hparams.HParams:
     """HParams from flag values (validated; ValueError names the field)."""
-    return model_lib.HParams(
-        model=values["model"], num_residual_units=values["num_residual_units"],
-        use_bottleneck=values["use_bottleneck"], filters=_filters(values["filters"]),
-        weight_decay_rate=values["weight_decay_rate"], relu_leakiness=values["relu_leakiness"],
-        dropout_rate=values["dropout_rate"], batch_norm_decay=values["batch_norm_decay"],
-        optimizer=values["optimizer"], momentum=values["momentum"],
-        label_smoothing=values["label_smoothing"], ema_decay=values["ema_decay"]).validate()
+    return model_hparams.HParams(
+        **settings.from_flags(model_hparams.HParams, values)).validate()
 
 
 def momentum_schedule_from_flags(values: Mapping[str, Any],
@@ -342,9 +289,8 @@ def config_from_flags(values: Mapping[str, Any],
       ValueError: One line: a missing directory, bad hparams, schedule or cluster.
     """
     environ = os.environ if environ is None else environ
-    cluster = cluster_lib.from_values(values["job_name"], values["task_index"],
-                                      values["ps_hosts"], values["worker_hosts"],
-                                      environ.get("TF_CONFIG"))
+    cluster = cluster_lib.from_values(**settings.from_flags(cluster_lib.ClusterConfig, values),
+                                      tf_config_env=environ.get("TF_CONFIG"))
     for name in ("data_dir", "train_dir"):
         if not values[name] and cluster.job_name != "ps":
             raise ValueError(f"--{name} is required")
@@ -354,31 +300,14 @@ def config_from_flags(values: Mapping[str, Any],
                          "which this trainer does not report; use lrhooks.PlateauHook in "
                          "your own training loop, or a pure schedule here")
     return TrainConfig(
-        data_dir=values["data_dir"], train_dir=values["train_dir"],
-        hparams=hparams_from_flags(values),
-        schedule=schedule, precision=values["precision"],
-        momentum_schedule=momentum_schedule_from_flags(values, schedule),
-        batch_size=values["batch_size"], max_shift=values["max_shift"],
-        train_steps=values["train_steps"],
-        save_checkpoints_steps=values["save_checkpoints_steps"],
-        save_summaries_steps=values["save_summaries_steps"],
-        log_every_n_steps=values["log_every_n_steps"], progress=values["progress"],
-        device=values["device"],
-        data_format=values["data_format"], log_device_placement=values["log_device_placement"],
-        seed=values["seed"], final_eval=values["final_eval"],
-        eval_every_n_steps=values["eval_every_n_steps"], plots=values["plots"],
-        intra_op_threads=values["intra_op_threads"],
-        inter_op_threads=values["inter_op_threads"], cluster=cluster,
-        ps_timeout_secs=values["ps_timeout_secs"],
-        cluster_timeout_secs=values["cluster_timeout_secs"],
-        range_test=RangeTestSettings(
-            enabled=values["lr_range_test"], min_lr=values["range_test_min_lr"],
-            max_lr=values["range_test_max_lr"], steps=values["range_test_steps"],
-            output_dir=values["range_test_dir"]),
+        **settings.from_flags(TrainConfig, values),
+        hparams=hparams_from_flags(values), schedule=schedule,
+        momentum_schedule=momentum_schedule_from_flags(values, schedule), cluster=cluster,
+        range_test=RangeTestSettings(**settings.from_flags(RangeTestSettings, values)),
         under_ci=environ.get("CI", "").lower() in ("true", "1"))
 
 
-def write_config(config: TrainConfig, hparams: model_lib.HParams) -> None:
+def write_config(config: TrainConfig, hparams: model_hparams.HParams) -> None:
     """Writes the run's config beside its checkpoints (atomically), for eval and review."""
     values = config.to_json()
     values["hparams"] = dataclasses.asdict(hparams)  # the resolved data_format
@@ -407,7 +336,7 @@ def _read_recorded(train_dir: str) -> Optional[Dict[str, Any]]:
     return values
 
 
-def read_hparams(train_dir: str) -> Optional[model_lib.HParams]:
+def read_hparams(train_dir: str) -> Optional[model_hparams.HParams]:
     """The HParams a trainer recorded in `train_dir`, or None.
 
     Raises:
@@ -419,7 +348,7 @@ def read_hparams(train_dir: str) -> Optional[model_lib.HParams]:
         return None
     recorded = dict(values["hparams"])
     path = os.path.join(train_dir, CONFIG_FILE)
-    fields = {field.name for field in dataclasses.fields(model_lib.HParams)}
+    fields = {field.name for field in dataclasses.fields(model_hparams.HParams)}
     missing, unknown = sorted(fields - set(recorded)), sorted(set(recorded) - fields)
     if missing or unknown:
         what = "; ".join(text for text in (
@@ -428,9 +357,10 @@ def read_hparams(train_dir: str) -> Optional[model_lib.HParams]:
         raise ValueError(f"{path} {what}: it was not written by this trainer (or was edited); "
                          "rewrite it from the flags of that run, or train into a new --train_dir")
     try:
-        for key in ("filters", "cnn_filters"):
-            recorded[key] = tuple(recorded[key])
-        return model_lib.HParams(**recorded).validate()
+        for field in dataclasses.fields(model_hparams.HParams):
+            if isinstance(field.default, tuple):  # a list in JSON
+                recorded[field.name] = tuple(recorded[field.name])
+        return model_hparams.HParams(**recorded).validate()
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from None
 
@@ -475,7 +405,7 @@ _OPTIMIZER_HPARAMS = {"sgd": (), "mom": ("momentum",), "nesterov": ("momentum",)
                       "adam": ("adam_beta1", "adam_beta2", "adam_epsilon")}
 
 
-def tensorboard_hparams(config: TrainConfig, hparams: model_lib.HParams) -> Dict[str, Any]:
+def tensorboard_hparams(config: TrainConfig, hparams: model_hparams.HParams) -> Dict[str, Any]:
     """The run's schedule and the settings that apply to its model and optimizer, as recorded
     for TensorBoard's HParams dashboard (names of `TENSORBOARD_HPARAM_TYPES`)."""
     schedule = config.schedule

@@ -16,14 +16,15 @@ import logging as std_logging
 import os
 import shlex
 import sys
-from typing import List, Optional, TextIO
+from typing import TYPE_CHECKING, List, Optional, TextIO
 
 from absl import logging
-import tensorflow as tf
 
 from lrhooks import plot as lrhooks_plot
 from lrhooks.cli import console as lrhooks_console
-from lrhooks.hooks import training_log as training_log_lib
+
+if TYPE_CHECKING:  # TensorFlow is imported where it is used: `--help` never loads it
+    from lrhooks.hooks import training_log as training_log_lib
 
 # Without --verbose: TensorFlow's Python logger shows warnings and errors only (no TF1 hook
 # messages); TensorBoard's (its event reader, used for the plots) errors only (its "Directory
@@ -80,7 +81,7 @@ class Console:
                  error_stream: Optional[TextIO] = None):
         self.program = program
         self._stream, self._error_stream = stream, error_stream
-        self._hook: Optional[training_log_lib.TrainingLogHook] = None
+        self._hook: Optional["training_log_lib.TrainingLogHook"] = None
 
     @property
     def stream(self) -> TextIO:
@@ -90,7 +91,7 @@ class Console:
     def error_stream(self) -> TextIO:
         return self._error_stream or sys.stderr
 
-    def attach(self, hook: training_log_lib.TrainingLogHook) -> None:
+    def attach(self, hook: "training_log_lib.TrainingLogHook") -> None:
         """Lines printed while `hook` draws its live line go above that line."""
         self._hook = hook
 
@@ -140,11 +141,14 @@ class _DropTensorFlowInternalDeprecations(std_logging.Filter):
     Saver calling `get_checkpoint_mtimes`): nothing a user of the program can act on. A
     deprecated call from this repository's code still shows."""
 
-    _PREFIX = "From " + os.path.dirname(tf.__file__)
+    def __init__(self):
+        super().__init__()
+        import tensorflow as tf  # pylint: disable=import-outside-toplevel
+        self._prefix = "From " + os.path.dirname(tf.__file__)
 
     def filter(self, record: std_logging.LogRecord) -> bool:
         return not (record.pathname.endswith("deprecation.py")
-                    and record.getMessage().startswith(self._PREFIX))
+                    and record.getMessage().startswith(self._prefix))
 
 
 class _ConsoleHandler(std_logging.Handler):
@@ -176,6 +180,7 @@ def setup_logging(console: Console, verbose: bool) -> None:
     errors (no TF1 hook messages), TensorBoard's only errors. `verbose`: absl's own format,
     INFO from TensorFlow too.
     """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     logging.set_verbosity(logging.INFO)
     tf_logger = tf.get_logger()
     for handler in list(tf_logger.handlers):  # TensorFlow's messages through absl only, once
@@ -198,6 +203,8 @@ def setup_logging(console: Console, verbose: bool) -> None:
 def summary(console: Console, result, config) -> None:
     """The block after a run (`result`: `loop.TrainResult` of `config`): what happened, the
     test accuracy, where the checkpoints and events are, and how to look at them."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from lrhooks.hooks import training_log as training_log_lib  # pylint: disable=import-outside-toplevel
     step, train_dir = result.global_step, config.train_dir
     if result.trained_nothing and step > config.train_steps:
         console.say(f"{train_dir} is already past --train_steps={config.train_steps}: its "

@@ -19,25 +19,16 @@ The trainer's flagfile works too (`--flagfile=models/resnet_mnist/configs/quick.
 run's train_config.json (a mismatch is one line naming the flag), its other flags are ignored.
 """
 
-import sys
+from absl import app
+from absl import flags
 
+from lrhooks.cli import cli_flags
 from lrhooks.cli import console as lrhooks_console
+from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import console as console_lib
+from models.resnet_mnist import flag_parsing
 
-if __name__ == "__main__":
-    lrhooks_console.guard_standard_streams()  # a closed pipe (`| head`, `| tee`) stops nothing
-# Before anything imports TensorFlow: its C++ banner only with --verbose (lrhooks.cli.console).
-lrhooks_console.import_tensorflow_quietly(lrhooks_console.verbose_requested(sys.argv[1:]))
-
-# pylint: disable=wrong-import-position
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from lrhooks.cli import cli_flags  # noqa: E402
-from models.resnet_mnist import config as config_lib  # noqa: E402
-from models.resnet_mnist import console as console_lib  # noqa: E402
-from models.resnet_mnist import evaluation  # noqa: E402
-from models.resnet_mnist import flag_parsing  # noqa: E402
-
+# TensorFlow is imported once the flags are parsed (`main`): `--help` never loads it.
 FLAGS = flags.FLAGS
 CONSOLE = console_lib.Console("eval")
 
@@ -76,6 +67,9 @@ def main(argv):
     if stray:
         CONSOLE.error(stray)
         return 1
+    # Before anything imports TensorFlow: its C++ banner only with --verbose.
+    lrhooks_console.import_tensorflow_quietly(FLAGS.verbose)
+    from models.resnet_mnist import evaluation  # pylint: disable=import-outside-toplevel
     console_lib.setup_logging(CONSOLE, FLAGS.verbose)
     if not FLAGS.train_dir:
         CONSOLE.error("--train_dir is required (the trainer's --train_dir)")
@@ -97,6 +91,12 @@ def main(argv):
     return 0
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The program (`python -m models.resnet_mnist.eval`, the `lrhooks-eval` script)."""
+    lrhooks_console.guard_standard_streams()  # a closed pipe (`| head`, `| tee`) stops nothing
     define_flags()
     app.run(main, flags_parser=flag_parsing.parser("eval"))
+
+
+if __name__ == "__main__":
+    run()

@@ -77,9 +77,10 @@ def build_graph(config: config_lib.TrainConfig, placement: devices.Placement,
         tf1.set_random_seed(config.seed)
         with tf.device(devices.CPU):
             global_step = tf1.train.get_or_create_global_step()
-            rate = lrhooks.learning_rate()
+            # Both drive themselves (an in-graph window of the schedule's values): no hook.
+            rate = lrhooks.learning_rate(schedule=config.schedule)
             momentum = None
-            if config.momentum_schedule is not None:  # bound: drives itself, no hook
+            if config.momentum_schedule is not None:
                 momentum = lrhooks.scheduled_value("momentum", config.momentum_schedule)
             batch_images, batch_labels = data_lib.train_input(
                 *train_data, config.batch_size, seed=shuffle_seed, max_shift=config.max_shift)

@@ -1,21 +1,28 @@
 """The one place that chooses the trainer's hooks, from the config and the built graph.
 
-`training_hooks` for a training run (every worker), with the chief-only hooks and
-the in-process eval hook; `range_test_hooks` for the range test. The progress mode
-of the log hook is resolved here, in the program (`progress_mode`).
+`training_hooks` for a training run: every worker's hooks (stop at `train_steps`, log, the
+in-process eval hook, the signal stop, the cluster watchdog, a caller's extra hooks) and the
+chief's (the rate summary, the checkpoint saver with its finiteness check); the session adds
+only its summary saver. `range_test_hooks` for the range test. No hook drives the rate: the
+graph's rate tensor drives itself (`graph.build_graph`). The progress mode of the log hook is
+resolved here, in the program (`progress_mode`).
 """
 
 import dataclasses
 import os
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import tensorflow as tf
 
 import lrhooks
+from models.resnet_mnist import checkpoints
+from models.resnet_mnist import cluster_health
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import console as console_lib
 from models.resnet_mnist import evaluation
+from models.resnet_mnist import faults
 from models.resnet_mnist import graph as graph_lib
+from models.resnet_mnist import numerics
 
 tf1 = tf.compat.v1
 
@@ -52,38 +59,56 @@ class TrainerHooks:
     """The hooks of a training run.
 
     Attributes:
-      hooks: For every worker: rate setter, stop at `train_steps`, log, eval (if any).
-      chief_hooks: For the chief only.
-      setter: The `LearningRateSetterHook` of `hooks`.
+      hooks: For every worker: stop at `train_steps`, log, eval (if any), the signal stop,
+        the caller's extra hooks, the watchdog (in a cluster).
+      chief_hooks: For the chief only: the rate summary, the checkpoint saver.
+      state_check: The finiteness check of the state, run before each save (and at the end)
+        on the chief.
+      saver: The chief's checkpoint saver (the session's `Scaffold` uses it), else None.
       eval_hook: The in-process eval hook of `hooks` (with an eval tower), else None.
     """
 
     hooks: List[tf1.train.SessionRunHook]
     chief_hooks: List[tf1.train.SessionRunHook]
-    setter: lrhooks.LearningRateSetterHook
+    state_check: numerics.FiniteStateCheck
+    saver: Optional[tf1.train.Saver] = None
     eval_hook: Optional[evaluation.InProcessEvalHook] = None
 
 
-def training_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
+def training_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph, *,
+                   stop: Optional[faults.SignalStop] = None,
+                   watchdog: Optional[cluster_health.Watchdog] = None,
+                   extra_hooks: Sequence[tf1.train.SessionRunHook] = (),
                    examples_per_epoch: Optional[int] = None,
                    console: Optional[console_lib.Console] = None) -> TrainerHooks:
     """The hooks of `config`'s training run on `built`.
 
-    `examples_per_epoch` (the training set's size) shows the epoch beside the step; with
-    `console`, the log lines are the program's (see `log_hook`).
+    `stop` (its hook stops the run at a signal, after a checkpoint) and `watchdog` (its
+    hook reports progress) join every worker's hooks, then `extra_hooks` (benchmarks and
+    tests). `examples_per_epoch` (the training set's size) shows the epoch beside the step;
+    with `console`, the log lines are the program's (see `log_hook`).
 
     The learning rate is recorded by the chief's `LearningRateSummaryHook` (tagged exactly
     "learning_rate"), with the exact step each rate was computed from (in a cluster other
     workers move the step, so TF's summary saver would mislabel it), every
-    `save_summaries_steps` and at the last step, so the series ends at `train_steps`.
+    `save_summaries_steps` and at the last step, so the series ends at `train_steps`. The
+    chief's checkpoint saver writes relative paths and runs the state check before each save.
     """
     cluster = config.cluster
+    state_check = numerics.FiniteStateCheck()
     chief_hooks: List[tf1.train.SessionRunHook] = [lrhooks.LearningRateSummaryHook(
         config.train_dir, every_n_steps=config.save_summaries_steps,
         last_step=config.train_steps)]
-    setter = lrhooks.LearningRateSetterHook(config.schedule)
+    saver = None
+    if cluster.is_chief:
+        with built.graph.as_default():
+            state_check.begin()  # built before the graph is finalized, with or without a saver
+            saver = checkpoints.saver()
+        if config.save_checkpoints_steps:
+            chief_hooks.append(tf1.train.CheckpointSaverHook(
+                config.train_dir, save_steps=config.save_checkpoints_steps, saver=saver,
+                checkpoint_basename=checkpoints.BASENAME, listeners=[state_check]))
     hooks = [
-        setter,
         tf1.train.StopAtStepHook(last_step=config.train_steps),
         log_hook(config, built, every_n_steps=config.log_every_n_steps,
                  last_step=config.train_steps,
@@ -96,7 +121,9 @@ def training_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
             built.eval_tower, config.eval_every_n_steps, config.train_steps,
             eval_dir=os.path.join(config.train_dir, "eval"))
         hooks.append(eval_hook)
-    return TrainerHooks(hooks, chief_hooks, setter, eval_hook)
+    hooks += [*([stop.hook] if stop is not None else []), *extra_hooks,
+              *([watchdog.hook] if watchdog is not None else [])]
+    return TrainerHooks(hooks, chief_hooks, state_check, saver, eval_hook)
 
 
 def range_test_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
@@ -109,7 +136,6 @@ def range_test_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph
     only) and logs about ten times (see `log_hook` for `console`)."""
     steps = config.train_steps
     return [
-        lrhooks.LearningRateSetterHook(config.schedule),
         tf1.train.StopAtStepHook(last_step=steps),
         log_hook(config, built, every_n_steps=max(1, min(config.log_every_n_steps, steps // 10)),
                  last_step=steps, examples_per_epoch=examples_per_epoch, console=console),

@@ -252,22 +252,82 @@ def train(config: config_lib.TrainConfig,
             lock.release()
 
 
+@dataclasses.dataclass(frozen=True)
+class _Inputs:
+    """What a run reads and checks before it writes anything."""
+
+    restore: checkpoints.Restore  # the checkpoint to continue from (chief)
+    train_data: graph_lib.Split
+    test_data: Optional[graph_lib.Split]  # for an evaluation (chief)
+    placement: devices.Placement
+
+
 def _train(config: config_lib.TrainConfig,
            extra_hooks: Sequence[tf1.train.SessionRunHook],
            server: Optional[tf.distribute.Server],
            watchdog: Optional[cluster_health.Watchdog],
            console: Optional[console_lib.Console], lock: run_lock.RunLock) -> TrainResult:
+    """The run, step by step: checkpoint, inputs, graph, hooks, train_dir, session, evaluation,
+    plots."""
     started = time.perf_counter()
     chief = config.cluster.is_chief
-    if chief and os.path.isdir(config.train_dir):  # a new one is locked once it is made
-        lock.take()
-    restore = checkpoints.select(config.train_dir) if chief else checkpoints.Restore()
-    if restore.step >= config.train_steps:  # only the chief reads train_dir
+    restore = _lock_and_select_checkpoint(config, lock)
+    if restore.step >= config.train_steps:
         return _finished_run(config, restore, started, console)
+    inputs = _read_inputs(config, lock, restore)
+    if inputs.restore.step >= config.train_steps:  # another trainer finished it meanwhile
+        return _finished_run(config, inputs.restore, started, console)
+    early_signals.phase("building the graph")
+    config = dataclasses.replace(config, precision=inputs.placement.precision)  # 'auto' resolved
+    built = _build_graph(config, inputs)
+    stop = faults.SignalStop()
+    chosen = hooks_lib.training_hooks(config, built, stop=stop, watchdog=watchdog,
+                                      extra_hooks=extra_hooks,
+                                      examples_per_epoch=len(inputs.train_data[1]),
+                                      console=console)
+    if console is not None:
+        _announce(console, config, inputs, built)
+    if chief:
+        _open_train_dir(config, inputs, built)
+    final_loss, step, train_seconds = _train_session(config, built, chosen, stop, server,
+                                                     watchdog)
+    restored = inputs.restore.step
+    if stop.received is not None:
+        return TrainResult(int(step), final_loss, time.perf_counter() - started, [], None,
+                           stop.received, start_step=restored, train_seconds=train_seconds)
+    history = chosen.eval_hook.history if chosen.eval_hook is not None else []
+    final = _final_evaluation(config, history, step, console) if config.final_eval and chief \
+        else None
+    if config.plots and chief:
+        _write_plots(config, console)
+    return TrainResult(int(step), None if final_loss is None else float(final_loss),
+                       time.perf_counter() - started, history,
+                       None if final is None else final[0], start_step=restored,
+                       train_seconds=train_seconds,
+                       best_accuracy=None if final is None else final[1],
+                       eval_step=None if final is None else int(step))
+
+
+def _lock_and_select_checkpoint(config: config_lib.TrainConfig,
+                                lock: run_lock.RunLock) -> checkpoints.Restore:
+    """The chief locks an existing train_dir (a new one once it is made) and picks the
+    checkpoint to continue from; other workers restore from the ps."""
+    if not config.cluster.is_chief:
+        return checkpoints.Restore()
+    if os.path.isdir(config.train_dir):
+        lock.take()
+    return checkpoints.select(config.train_dir)
+
+
+def _read_inputs(config: config_lib.TrainConfig, lock: run_lock.RunLock,
+                 restore: checkpoints.Restore) -> _Inputs:
+    """Reads the data and resolves the placement, and (chief) checks that train_dir and the
+    outputs can be written, before anything is: a mistake costs no training."""
     try:
         train_data = data_lib.load_mnist(config.data_dir, "train")
     except data_lib.DataError as error:
         raise faults.UserError(str(error)) from None
+    chief = config.cluster.is_chief
     test_data = _test_data(config) if chief else None  # checked before training
     placement = _placement(config)  # a precision the machine lacks: before train_dir is made
     if placement.warning:
@@ -278,68 +338,82 @@ def _train(config: config_lib.TrainConfig,
         if not lock.taken:  # made just now (or by a trainer that started meanwhile)
             lock.take()
             restore = checkpoints.select(config.train_dir)
-            if restore.step >= config.train_steps:  # that trainer finished it meanwhile
-                return _finished_run(config, restore, started, console)
-    early_signals.phase("building the graph")
-    config = dataclasses.replace(config, precision=placement.precision)  # 'auto' resolved
-    restored = restore.step
-    # A different shuffle after each restart (seeded by the step the run resumes from) and
-    # on each worker.
-    built = graph_lib.build_graph(
-        config, placement, train_data,
-        shuffle_seed=config.seed + restored + 7919 * config.cluster.task_index,
-        test_data=test_data if config.eval_every_n_steps else None)
-    hooks = hooks_lib.training_hooks(config, built, examples_per_epoch=len(train_data[1]),
-                                     console=console)
-    if console is not None:
-        console.start(console_lib.RunStart(
-            model=placement.hparams.model, parameters=_parameter_count(built.graph),
-            optimizer=placement.hparams.optimizer, batch_size=config.batch_size,
-            train_images=len(train_data[1]),
-            test_images=None if test_data is None else len(test_data[1]),
-            data_dir=config.data_dir, schedule=repr(config.schedule),
-            train_steps=config.train_steps, device=placement.device,
-            data_format=placement.hparams.data_format, precision=placement.precision,
-            train_dir=config.train_dir,
-            start_step=restored))
-    if chief:
-        _check_checkpoint(config.train_dir, restore.path, built, config.hparams)
-        # The checks are done: train_dir is written from here on.
-        safe_files.remove_leftovers(config.train_dir)  # temporary files of a killed run
-        if restore.note:
-            logging.warning("%s", restore.note)
-        checkpoints.write_index(config.train_dir, restore)  # relative paths, kept ones only
-        # A run killed while writing leaves a torn last record: cut it before writing again.
-        for path in event_files.truncate_torn_records(config.train_dir):
-            logging.warning("cut a torn record off the end of %s", path)
-        for path, offset in event_files.damaged_files(config.train_dir):
-            logging.warning("event file %s is damaged at byte %d: left as it is (TensorBoard "
-                            "reads it up to there); new events go to a new file", path, offset)
-        config_lib.write_config(config, placement.hparams)
-        # Before training opens its event file (see lrhooks.hparams on file order).
-        lrhooks_hparams.write_session(
-            config.train_dir, config_lib.tensorboard_hparams(config, placement.hparams),
-            metrics=HPARAMS_METRICS, experiment_hparams=config_lib.TENSORBOARD_HPARAM_TYPES,
-            shown=config_lib.TENSORBOARD_SHOWN)
-        _event_writer(config.train_dir, built.graph)
-        if restored == 0:  # once per run (TensorBoard reads a run's first layout)
-            with built.graph.as_default():
-                tf1.summary.FileWriterCache.get(config.train_dir).add_summary(
-                    lrhooks.review_layout(REVIEW_CHARTS), 0)
-    final_loss = None
-    # The dashboard keeps a run's first end status: none is written for a run stopped by a
-    # signal (or crashed), so that the same command, continuing it, writes the real one.
-    status = None
+    return _Inputs(restore, train_data, test_data, placement)
+
+
+def _build_graph(config: config_lib.TrainConfig, inputs: _Inputs) -> graph_lib.TrainGraph:
+    """The training graph; a different shuffle after each restart (seeded by the step the run
+    resumes from) and on each worker; the eval tower with --eval_every_n_steps."""
+    return graph_lib.build_graph(
+        config, inputs.placement, inputs.train_data,
+        shuffle_seed=config.seed + inputs.restore.step + 7919 * config.cluster.task_index,
+        test_data=inputs.test_data if config.eval_every_n_steps else None)
+
+
+def _announce(console: console_lib.Console, config: config_lib.TrainConfig, inputs: _Inputs,
+              built: graph_lib.TrainGraph) -> None:
+    """The program's start lines."""
+    placement = inputs.placement
+    console.start(console_lib.RunStart(
+        model=placement.hparams.model, parameters=_parameter_count(built.graph),
+        optimizer=placement.hparams.optimizer, batch_size=config.batch_size,
+        train_images=len(inputs.train_data[1]),
+        test_images=None if inputs.test_data is None else len(inputs.test_data[1]),
+        data_dir=config.data_dir, schedule=repr(config.schedule),
+        train_steps=config.train_steps, device=placement.device,
+        data_format=placement.hparams.data_format, precision=placement.precision,
+        train_dir=config.train_dir, start_step=inputs.restore.step))
+
+
+def _open_train_dir(config: config_lib.TrainConfig, inputs: _Inputs,
+                    built: graph_lib.TrainGraph) -> None:
+    """The chief's last check (the checkpoint belongs to this model) and its first writes:
+    leftovers and torn records tidied, the checkpoint index, train_config.json, the HParams
+    session, the event writer and (a new run) the Custom Scalars layout."""
+    restore, placement = inputs.restore, inputs.placement
+    _check_checkpoint(config.train_dir, restore.path, built, config.hparams)
+    # The checks are done: train_dir is written from here on.
+    safe_files.remove_leftovers(config.train_dir)  # temporary files of a killed run
+    if restore.note:
+        logging.warning("%s", restore.note)
+    checkpoints.write_index(config.train_dir, restore)  # relative paths, kept ones only
+    # A run killed while writing leaves a torn last record: cut it before writing again.
+    for path in event_files.truncate_torn_records(config.train_dir):
+        logging.warning("cut a torn record off the end of %s", path)
+    for path, offset in event_files.damaged_files(config.train_dir):
+        logging.warning("event file %s is damaged at byte %d: left as it is (TensorBoard "
+                        "reads it up to there); new events go to a new file", path, offset)
+    config_lib.write_config(config, placement.hparams)
+    # Before training opens its event file (see lrhooks.hparams on file order).
+    lrhooks_hparams.write_session(
+        config.train_dir, config_lib.tensorboard_hparams(config, placement.hparams),
+        metrics=HPARAMS_METRICS, experiment_hparams=config_lib.TENSORBOARD_HPARAM_TYPES,
+        shown=config_lib.TENSORBOARD_SHOWN)
+    _event_writer(config.train_dir, built.graph)
+    if restore.step == 0:  # once per run (TensorBoard reads a run's first layout)
+        with built.graph.as_default():
+            tf1.summary.FileWriterCache.get(config.train_dir).add_summary(
+                lrhooks.review_layout(REVIEW_CHARTS), 0)
+
+
+def _train_session(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
+                   chosen: hooks_lib.TrainerHooks, stop: faults.SignalStop,
+                   server: Optional[tf.distribute.Server],
+                   watchdog: Optional[cluster_health.Watchdog]
+                   ) -> Tuple[Optional[float], int, float]:
+    """Trains until `train_steps` or a signal; returns (last loss, final step, seconds in the
+    session). The chief records the HParams end status: success, or failure for a
+    non-finite run; none for a run stopped by a signal (or crashed), since the dashboard
+    keeps a run's first and the same command, continuing it, writes the real one."""
+    chief = config.cluster.is_chief
     early_signals.phase("training", "the last checkpoint is kept: run the same command to "
                         "continue from it")
     try:
         watched = watchdog.training() if watchdog else contextlib.nullcontext()
-        with faults.SignalStop() as stop, watched:
-            hooks.hooks.extend([stop.hook, *extra_hooks, *([watchdog.hook] if watchdog else [])])
+        with stop, watched:
             loop_started = time.perf_counter()
-            final_loss, step = run_loop(config, built, hooks, server)
+            final_loss, step = run_loop(config, built, chosen, server)
             train_seconds = time.perf_counter() - loop_started
-        status = "success" if stop.received is None else None
     except faults.NonFiniteError:
         if chief:  # continuing fails again at the same step (best effort: the error counts)
             try:
@@ -347,63 +421,53 @@ def _train(config: config_lib.TrainConfig,
             except (OSError, RuntimeError, tf.errors.OpError):
                 pass
         raise
-    if chief and status is not None:
-        lrhooks_hparams.write_session_end(config.train_dir, status)
-    if stop.received is not None:
-        return TrainResult(int(step), final_loss, time.perf_counter() - started, [], None,
-                           stop.received, start_step=restored, train_seconds=train_seconds)
-    history = hooks.eval_hook.history if hooks.eval_hook is not None else []
-    final = None  # (accuracy, best accuracy) of the last step
-    if config.final_eval and chief:
-        early_signals.phase("running the final evaluation",
-                            f"training finished at step {int(step)} and its checkpoint is kept: "
-                            f"evaluate it with {console_lib.eval_command(config.train_dir)}")
-        if history and history[-1].step == step:  # --eval_every_n_steps scored the last step
-            best = evaluation.read_best(os.path.join(config.train_dir, "eval"))
-            final = (history[-1].accuracy, max(best, history[-1].accuracy))
-        else:
-            scored = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
-                                    batch_size=config.eval_batch_size,
-                                    print_fn=None if console is not None else print)
-            final = (scored.accuracy, scored.best_accuracy)
-    if config.plots and chief:
-        paths = lrhooks_plot.write_plots(config.train_dir)
-        if console is None:  # a program's console lists them in its summary
-            logging.info("plots: %s in %s", ", ".join(os.path.basename(p) for p in paths),
-                         config.train_dir)
-    return TrainResult(int(step), None if final_loss is None else float(final_loss),
-                       time.perf_counter() - started, history,
-                       None if final is None else final[0], start_step=restored,
-                       train_seconds=train_seconds,
-                       best_accuracy=None if final is None else final[1],
-                       eval_step=None if final is None else int(step))
+    if chief and stop.received is None:
+        lrhooks_hparams.write_session_end(config.train_dir, "success")
+    return final_loss, step, train_seconds
+
+
+def _final_evaluation(config: config_lib.TrainConfig, history: List[evaluation.EvalRecord],
+                      step: int, console: Optional[console_lib.Console]
+                      ) -> Tuple[float, float]:
+    """(accuracy, best accuracy) of the last step: from --eval_every_n_steps if it scored the
+    last step, else a final evaluation of the last checkpoint."""
+    early_signals.phase("running the final evaluation",
+                        f"training finished at step {int(step)} and its checkpoint is kept: "
+                        f"evaluate it with {console_lib.eval_command(config.train_dir)}")
+    if history and history[-1].step == step:  # --eval_every_n_steps scored the last step
+        best = evaluation.read_best(os.path.join(config.train_dir, "eval"))
+        return history[-1].accuracy, max(best, history[-1].accuracy)
+    scored = evaluation.run(config.data_dir, config.train_dir, eval_once=True,
+                            batch_size=config.eval_batch_size,
+                            print_fn=None if console is not None else print)
+    return scored.accuracy, scored.best_accuracy
+
+
+def _write_plots(config: config_lib.TrainConfig, console: Optional[console_lib.Console]) -> None:
+    """learning_rate.png, loss.png, accuracy.png in train_dir (a program's console lists them
+    in its summary)."""
+    paths = lrhooks_plot.write_plots(config.train_dir)
+    if console is None:
+        logging.info("plots: %s in %s", ", ".join(os.path.basename(p) for p in paths),
+                     config.train_dir)
 
 
 def monitored_session(config: config_lib.TrainConfig, hooks: hooks_lib.TrainerHooks,
-                      server: Optional[tf.distribute.Server] = None,
-                      state_check: Optional[numerics.FiniteStateCheck] = None
-                      ) -> tf1.train.MonitoredSession:
+                      server: Optional[tf.distribute.Server] = None
+                      ) -> tf1.train.MonitoredTrainingSession:
     """The trainer's MonitoredTrainingSession with `hooks` (call inside the built graph).
 
-    Checkpoints and summaries are written by the chief only (MonitoredTrainingSession's
-    own hooks are chief-only); the rate hook runs on every worker. The chief's checkpoint
-    saver writes relative paths and runs `state_check` before each save.
+    Checkpoints and summaries are written by the chief only: its checkpoint saver is one of
+    `hooks.chief_hooks`, and the session's `Scaffold` holds the same saver (for restoring).
+    The session adds only its summary saver.
     """
     cluster = config.cluster
-    chief_hooks = list(hooks.chief_hooks)
-    scaffold = None
-    if cluster.is_chief:
-        scaffold = tf1.train.Scaffold(saver=checkpoints.saver())
-        if config.save_checkpoints_steps:
-            chief_hooks.append(tf1.train.CheckpointSaverHook(
-                config.train_dir, save_steps=config.save_checkpoints_steps,
-                saver=scaffold.saver, checkpoint_basename=checkpoints.BASENAME,
-                listeners=[state_check or numerics.FiniteStateCheck()]))
+    scaffold = tf1.train.Scaffold(saver=hooks.saver) if cluster.is_chief else None
     return tf1.train.MonitoredTrainingSession(
         master=server.target if server is not None else "", is_chief=cluster.is_chief,
         checkpoint_dir=config.train_dir if cluster.is_chief else None, scaffold=scaffold,
-        hooks=hooks.hooks, chief_only_hooks=chief_hooks,
-        save_checkpoint_steps=None, save_checkpoint_secs=None,  # the saver hook above
+        hooks=hooks.hooks, chief_only_hooks=hooks.chief_hooks,
+        save_checkpoint_steps=None, save_checkpoint_secs=None,  # the chief's saver hook
         save_summaries_steps=config.save_summaries_steps,
         log_step_count_steps=None,  # TrainingLogHook reports the speed
         config=cluster_lib.server_config(cluster, devices.session_config(config)))
@@ -454,13 +518,11 @@ def run_loop(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
         as after an error).
     """
     final_loss = None
-    state_check = numerics.FiniteStateCheck()
+    state_check = hooks.state_check  # built by `hooks.training_hooks` on the chief
     with built.graph.as_default():
         if server is not None:
             cluster_lib.wait_for_chief(server, config.cluster, config.cluster_timeout_secs,
                                        settings=config_lib.cluster_settings(config))
-        if config.cluster.is_chief:
-            state_check.begin()  # built before the graph is finalized, with or without a saver
         try:
             if server is not None and config.cluster.is_chief:
                 shared_step = cluster_ps.read_global_step(server, config.cluster,
@@ -468,7 +530,7 @@ def run_loop(config: config_lib.TrainConfig, built: graph_lib.TrainGraph,
                 if shared_step is not None and shared_step >= config.train_steps:
                     return None, _save_finished_job(config, built, server, state_check)
             early_signals.pause("creating the session")
-            with monitored_session(config, hooks, server, state_check) as session:
+            with monitored_session(config, hooks, server) as session:
                 # StopAtStepHook cannot stop a session's first run: a session that starts at
                 # the last step (or past it) must not run at all.
                 first = session.run_step_fn(

@@ -11,37 +11,18 @@ run, `loop.train`; the range test, `range_test.py`; a ps task, `cluster_ps.run_p
 prints, and where: `console.py`.
 """
 
-import sys
+from absl import app
+from absl import flags
 
+from lrhooks.cli import cli_flags
 from lrhooks.cli import console as lrhooks_console
+from models.resnet_mnist import config as config_lib
+from models.resnet_mnist import console as console_lib
 from models.resnet_mnist import early_signals
+from models.resnet_mnist import flag_parsing
 
-if __name__ == "__main__":  # before the heavy imports: a signal from here on gives one line
-    lrhooks_console.guard_standard_streams()  # a closed pipe (`| head`, `| tee`) stops nothing
-    early_signals.install("train")
-    early_signals.pause("imports")
-
-# Before anything imports TensorFlow: its C++ banner only with --verbose (lrhooks.cli.console).
-lrhooks_console.import_tensorflow_quietly(lrhooks_console.verbose_requested(sys.argv[1:]))
-
-# pylint: disable=wrong-import-position
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from lrhooks.cli import cli_flags  # noqa: E402
-from models.resnet_mnist import cluster as cluster_lib  # noqa: E402
-from models.resnet_mnist import cluster_health  # noqa: E402
-from models.resnet_mnist import cluster_ps  # noqa: E402
-from models.resnet_mnist import config as config_lib  # noqa: E402
-from models.resnet_mnist import console as console_lib  # noqa: E402
-from models.resnet_mnist import devices  # noqa: E402
-from models.resnet_mnist import faults  # noqa: E402
-from models.resnet_mnist import flag_parsing  # noqa: E402
-from models.resnet_mnist import loop  # noqa: E402
-from models.resnet_mnist import range_test  # noqa: E402
-from models.resnet_mnist import run_lock  # noqa: E402
-from models.resnet_mnist import write_errors  # noqa: E402
-
+# TensorFlow is imported once the flags are parsed (`_import_tensorflow`): `--help` and a
+# mistake in the flags never load it.
 FLAGS = flags.FLAGS
 CONSOLE = console_lib.Console("train")
 
@@ -50,8 +31,16 @@ def _error(message: object) -> None:
     CONSOLE.error(str(message))
 
 
+def _import_tensorflow(verbose: bool) -> None:
+    """Imports TensorFlow without its C++ banner unless `verbose` (lrhooks.cli.console); the
+    modules that build graphs import it, so this comes first."""
+    lrhooks_console.import_tensorflow_quietly(verbose)
+
+
 def run_range_test(config: config_lib.TrainConfig) -> int:
     """--lr_range_test: the exit status of the range test of `config`."""
+    from models.resnet_mnist import faults  # pylint: disable=import-outside-toplevel
+    from models.resnet_mnist import range_test  # pylint: disable=import-outside-toplevel
     settings = config.range_test
     try:
         range_test.run_range_test(config, settings.min_lr, settings.max_lr, settings.steps,
@@ -67,6 +56,14 @@ def run_training(config: config_lib.TrainConfig) -> int:
 
     The run lock of `--train_dir` (taken by `loop.train` on the chief) is held until the
     run's end: a failed write is tidied up under it."""
+    # pylint: disable=import-outside-toplevel
+    from models.resnet_mnist import cluster as cluster_lib
+    from models.resnet_mnist import cluster_ps
+    from models.resnet_mnist import devices
+    from models.resnet_mnist import faults
+    from models.resnet_mnist import loop
+    from models.resnet_mnist import run_lock
+    from models.resnet_mnist import write_errors
     cluster = config.cluster
     lock = run_lock.RunLock(config.train_dir)
     try:
@@ -107,9 +104,15 @@ def run_training(config: config_lib.TrainConfig) -> int:
     return 0
 
 
-def _run_worker(config: config_lib.TrainConfig, lock: run_lock.RunLock) -> loop.TrainResult:
+def _run_worker(config: config_lib.TrainConfig, lock):
     """A worker of a cluster, watched (`cluster_health`); the ps tasks hear "done" only when
-    it trained all its steps, never when it was stopped."""
+    it trained all its steps, never when it was stopped. `lock`: its `run_lock.RunLock`;
+    returns the `loop.TrainResult`."""
+    # pylint: disable=import-outside-toplevel
+    from models.resnet_mnist import cluster as cluster_lib
+    from models.resnet_mnist import cluster_health
+    from models.resnet_mnist import cluster_ps
+    from models.resnet_mnist import loop
     cluster, timeout = config.cluster, config.cluster_timeout_secs
     server = cluster_lib.start_server(cluster)
     with cluster_health.Watchdog(
@@ -132,6 +135,7 @@ def main(argv):
     if stray:
         _error(stray)
         return 1
+    _import_tensorflow(FLAGS.verbose)
     console_lib.setup_logging(CONSOLE, FLAGS.verbose)
     try:
         config = config_lib.config_from_flags(FLAGS.flag_values_dict())
@@ -141,6 +145,14 @@ def main(argv):
     return run_range_test(config) if config.range_test.enabled else run_training(config)
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The program (`python -m models.resnet_mnist.train`, the `lrhooks-train` script)."""
+    lrhooks_console.guard_standard_streams()  # a closed pipe (`| head`, `| tee`) stops nothing
+    early_signals.install("train")  # a signal from here on gives one line
+    early_signals.pause("imports")
     config_lib.define_flags()
     app.run(main, flags_parser=flag_parsing.parser("train"))
+
+
+if __name__ == "__main__":
+    run()
