@@ -1,18 +1,13 @@
 """Tests for `lrhooks.schedule_flags`: simple names, full specs, one-line errors, the CLIs."""
 
-import os
-import pathlib
-import subprocess
-import sys
-
 import pytest
 from absl import flags
 
 from lrhooks import schedule_flags
 from lrhooks import schedules
 from lrhooks import spec as spec_lib
-
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+from tests.support import programs
+from tests.support.programs import REPO_ROOT
 WARMUP_SPEC = "warmup(cosine_decay(0.1, decay_steps=10000), warmup_steps=500)"
 
 
@@ -152,9 +147,7 @@ def test_simple_name_errors_unchanged():
 # ---------------------------------------------------------------------------- the programs
 
 def _run(module, *args):
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return programs.run(programs.python_module(module, *args), timeout=300)
 
 
 def test_preview_accepts_a_spec():
