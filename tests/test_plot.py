@@ -234,6 +234,7 @@ def run_cli(*args):
     return programs.run(programs.python_module("lrhooks.plot", *args), timeout=120)
 
 
+@pytest.mark.slow  # the program imports TensorFlow
 def test_cli_writes_the_plots_and_says_where(run_dir, tmp_path):
     out = tmp_path / "plots"
     done = run_cli(f"--logdir={run_dir}", f"--out={out}")
@@ -242,6 +243,7 @@ def test_cli_writes_the_plots_and_says_where(run_dir, tmp_path):
     assert sorted(os.listdir(out)) == ["accuracy.png", "learning_rate.png", "loss.png"]
 
 
+@pytest.mark.slow  # the program imports TensorFlow
 def test_cli_prints_nothing_on_stderr_without_tf_cpp_min_log_level(tmp_path):
     # Two event files with graphs, as a resumed trainer run leaves: TensorBoard's reader logs
     # its directory-watcher and "more than one graph" lines, TensorFlow's import its banner.
@@ -261,6 +263,7 @@ def test_cli_prints_nothing_on_stderr_without_tf_cpp_min_log_level(tmp_path):
     assert done.stderr == ""
 
 
+@pytest.mark.slow  # the program imports TensorFlow
 def test_cli_on_untyped_and_text_summaries_draws_the_rest(tmp_path):
     write_every_kind_tf1(tmp_path / "run")
     done = run_cli(f"--logdir={tmp_path / 'run'}", f"--out={tmp_path / 'plots'}")
@@ -276,6 +279,7 @@ def test_cli_stray_argument_is_one_line_not_the_help(tmp_path):
         "--help lists them)"]
 
 
+@pytest.mark.slow  # the program imports TensorFlow
 def test_cli_out_that_is_a_file_is_one_line_naming_the_flag(run_dir, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -288,6 +292,7 @@ def test_cli_out_that_is_a_file_is_one_line_naming_the_flag(run_dir, tmp_path):
     assert blocker.read_text() == "x"
 
 
+@pytest.mark.slow  # the program imports TensorFlow
 def test_cli_on_a_directory_without_events_fails_in_one_line(tmp_path):
     done = run_cli(f"--logdir={tmp_path}")
     assert done.returncode == 1

@@ -247,6 +247,7 @@ def test_cli_log_scale_and_defaults():
     assert preview.render_chart(schedule, 1000, log_scale=True) in result.stdout
 
 
+@pytest.mark.slow  # the program imports TensorFlow to write
 def test_cli_logdir(tmp_path):
     result = _cli(*PIECEWISE_FLAGS, "--steps=30", f"--logdir={tmp_path / 'preview'}")
     assert result.returncode == 0, result.stderr
@@ -256,6 +257,7 @@ def test_cli_logdir(tmp_path):
     assert _read(tmp_path / "preview") == [(s, _f32(PIECEWISE(s))) for s in range(30)]
 
 
+@pytest.mark.slow  # the program imports TensorFlow to write
 def test_cli_logdir_prints_no_tensorflow_banner(tmp_path):
     """Importing TensorFlow to write prints its C++ banner, unless asked (--verbose)."""
     args = programs.python_module("lrhooks.preview", *PIECEWISE_FLAGS, "--steps=30")
@@ -362,6 +364,7 @@ def test_cli_errors(args, words):
     _assert_one_line_error(_cli(*args), *words)
 
 
+@pytest.mark.slow  # the program imports TensorFlow to write
 def test_cli_unwritable_logdir(tmp_path):
     (tmp_path / "file").write_text("")
     _assert_one_line_error(_cli(*PIECEWISE_FLAGS, "--steps=5", f"--logdir={tmp_path / 'file'}"),

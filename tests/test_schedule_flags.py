@@ -157,6 +157,7 @@ def test_preview_accepts_a_spec():
     assert f"{spec_lib.from_spec(text)!r} over steps 0..39" in result.stdout
 
 
+@pytest.mark.slow  # the real trainer
 def test_trainer_rejects_a_bad_spec_in_one_line():
     result = _run("models.resnet_mnist.train", "--data_dir=x", "--train_dir=y",
                   "--lr_schedule=cosine_decy(0.1, 10)")

@@ -373,6 +373,7 @@ def _later_factory_schedule(draw, inner):
 ANY_SCHEDULE = st.recursive(BASE_SCHEDULES, _later_factory_schedule, max_leaves=4)
 
 
+@pytest.mark.slow  # 250 drawn examples: ~5 s
 @FUZZ
 @hypothesis.given(ANY_SCHEDULE)
 def test_round_trip(schedule):
@@ -426,6 +427,7 @@ def _mutated_spec(draw):
     return text
 
 
+@pytest.mark.slow  # 250 drawn examples: ~5 s
 @FUZZ
 @hypothesis.given(_mutated_spec())
 def test_mutated_specs_only_raise_spec_error(text):
