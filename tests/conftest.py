@@ -1,4 +1,10 @@
-"""Shared pytest fixtures.
+"""Shared pytest fixtures, and the test tiers.
+
+``--tier``: ``fast`` (the default: schedules, hooks, graph checks, the conformance suites and
+one short real trainer run), ``slow`` (exactly the rest: the tests marked
+``pytest.mark.slow``, which start real programs: the trainer and evaluator as subprocesses,
+clusters, fault injection), or ``all``. The other tier's tests are deselected, not skipped,
+so the summary counts what ran.
 
 ``mnist_dir``: the real MNIST directory (IDX files). Resolution order:
 ``$LRHOOKS_MNIST_DIR`` (relative paths are tried against the working directory,
@@ -9,12 +15,14 @@ explicitly; otherwise the test is skipped.
 
 import os
 import pathlib
-from typing import Optional
+from typing import List, Optional
 
 import hypothesis
 import pytest
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+from tests.support.programs import REPO_ROOT
+
+TIERS = ("fast", "slow", "all")
 DEFAULT_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"
 MNIST_DIR_ENV = "LRHOOKS_MNIST_DIR"
 
@@ -24,6 +32,25 @@ hypothesis.settings.register_profile("lrhooks", derandomize=True)
 hypothesis.settings.register_profile("explore", derandomize=False)
 hypothesis.settings.load_profile(
     "explore" if os.environ.get("LRHOOKS_HYPOTHESIS_RANDOM") == "1" else "lrhooks")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--tier", choices=TIERS, default="fast",
+                     help="which tests run: fast (default; no test marked slow), slow (only "
+                          "those marked slow: the real programs), or all")
+
+
+def pytest_collection_modifyitems(config, items: List[pytest.Item]):
+    tier = config.getoption("--tier")
+    if tier == "all":
+        return
+    keep, drop = [], []
+    for item in items:
+        is_slow = item.get_closest_marker("slow") is not None
+        (keep if is_slow == (tier == "slow") else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def resolve_mnist_dir() -> pathlib.Path:

@@ -20,7 +20,6 @@
 import gzip
 import json
 import math
-import pathlib
 import random
 import statistics
 
@@ -28,8 +27,9 @@ import pytest
 
 from lrhooks import schedules as S
 from lrhooks.spec import SpecError, from_spec, spec
+from tests.support.programs import REPO_ROOT
 
-PEER_DIR = pathlib.Path(__file__).resolve().parent / "data" / "peer_values"
+PEER_DIR = REPO_ROOT / "tests" / "data" / "peer_values"
 PEER_FILES = sorted(PEER_DIR.glob("*.json.gz"))
 
 

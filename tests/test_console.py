@@ -5,16 +5,13 @@ file descriptor 2 while it is imported, as TensorFlow's C++ code does (the real 
 by tests/models/test_program_output.py).
 """
 
-import os
-import pathlib
-import subprocess
 import sys
 
 import pytest
 
 from lrhooks.cli import console
+from tests.support import programs
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
 PROBE = ("import os, sys\n"
          "from lrhooks.cli import console\n"
          "quiet = console.import_tensorflow_quietly(verbose=sys.argv[1] == 'verbose')\n"
@@ -69,10 +66,8 @@ def fake_tensorflow(tmp_path):
 
 
 def run_probe(path, mode, **env):
-    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    environ.update(PYTHONPATH=f"{path}{os.pathsep}{REPO}", **env)
-    return subprocess.run([sys.executable, "-c", PROBE, mode], env=environ,
-                          capture_output=True, text=True, timeout=60)
+    environ = programs.environment(tf_log_level=None, path_first=[path], **env)
+    return programs.run(programs.python_code(PROBE, mode), env=environ, timeout=60)
 
 
 def test_quiet_import_hides_what_tensorflow_prints(fake_tensorflow):
@@ -120,19 +115,16 @@ def test_a_signal_during_the_quiet_import_is_reported_on_the_real_stderr(tmp_pat
     (package / "__init__.py").write_text(
         "import os, signal, time\nos.write(2, b'banner\\n')\n"
         "os.kill(os.getpid(), signal.SIGTERM)\ntime.sleep(30)\n")
-    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    done = subprocess.run([sys.executable, "-c", SIGNAL_PROBE], capture_output=True, text=True,
-                          env=dict(environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{REPO}"),
-                          timeout=60)
+    done = programs.run(programs.python_code(SIGNAL_PROBE), timeout=60,
+                        env=programs.environment(tf_log_level=None, path_first=[tmp_path]))
     assert done.returncode == 128 + 15
     assert (done.stdout, done.stderr) == ("", "stopped by signal 15 while importing\n")
 
 
 def test_the_module_imports_neither_tensorflow_nor_absl():
-    done = subprocess.run(
-        [sys.executable, "-c", "import sys; import lrhooks.cli.console; "
-         "print(sorted(m for m in ('tensorflow', 'absl') if m in sys.modules))"],
-        env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=60)
+    done = programs.run(programs.python_code(
+        "import sys; import lrhooks.cli.console; "
+        "print(sorted(m for m in ('tensorflow', 'absl') if m in sys.modules))"), timeout=60)
     assert done.stdout == "[]\n", done.stderr
 
 

@@ -14,6 +14,7 @@ import tensorflow as tf
 import lrhooks
 from lrhooks import schedules
 from tests.support.events import scalar_series
+from tests.support.programs import REPO_ROOT
 
 tf1 = tf.compat.v1
 
@@ -110,8 +111,7 @@ def test_estimator_with_a_placeholder_free_constant_rate(tmp_path):
 def test_the_documented_example_trains_and_records_the_rate(tmp_path):
     """examples/estimator.py, the example of docs/estimator.md."""
     import importlib.util
-    import pathlib
-    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "estimator.py"
+    path = REPO_ROOT / "examples" / "estimator.py"
     spec = importlib.util.spec_from_file_location("estimator_example", path)
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)

@@ -2,13 +2,11 @@
 and the TensorFlow-free part of lrhooks imports neither TensorFlow nor absl."""
 
 import pathlib
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from tests.support import imports
+from tests.support import imports, programs
 
 PACKAGES = ["lrhooks", "models"]
 
@@ -57,8 +55,7 @@ def test_schedules_import_neither_tensorflow_nor_absl_nor_numpy():
             "models.resnet_mnist.run_plan; "
             "bad = [m for m in ('tensorflow', 'absl', 'numpy') if m in sys.modules]; "
             "assert not bad, bad")
-    result = subprocess.run([sys.executable, "-c", code], cwd=imports.REPO_ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = programs.run(programs.python_code(code), timeout=120)
     assert result.returncode == 0, result.stderr
 
 

@@ -8,8 +8,6 @@ to equal it.
 """
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -25,7 +23,7 @@ import jax.numpy as jnp  # noqa: E402
 
 from lrhooks import schedules as S  # noqa: E402
 from lrhooks.optax import optax_schedule  # noqa: E402
-from tests.support import export_cases  # noqa: E402
+from tests.support import export_cases, programs  # noqa: E402
 
 PIECEWISE = S.piecewise_constant([3, 7], [0.1, 0.01, 0.001])
 # One jit compilation per argument set: one random set per factory, steps below optax's int32.
@@ -167,7 +165,5 @@ def test_one_line_errors(make, error, message):
 def test_imports_neither_tensorflow_nor_is_imported_by_lrhooks():
     code = ("import sys, lrhooks, lrhooks.schedules; assert 'jax' not in sys.modules; "
             "import lrhooks.optax; assert 'tensorflow' not in sys.modules")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                            timeout=120)
+    result = programs.run(programs.python_code(code), timeout=120)
     assert result.returncode == 0, result.stderr

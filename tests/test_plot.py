@@ -2,8 +2,6 @@
 
 import os
 import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,9 +9,9 @@ import tensorflow as tf
 
 import lrhooks
 from lrhooks import plot
+from tests.support import programs
 
 tf1 = tf.compat.v1
-REPO = pathlib.Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -233,11 +231,10 @@ def test_plot_series_argument_errors(tmp_path):
 
 # -------------------------------------------------------------------- CLI
 def run_cli(*args):
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", "lrhooks.plot", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return programs.run(programs.python_module("lrhooks.plot", *args), timeout=120)
 
 
+@pytest.mark.slow  # the program imports TensorFlow
 def test_cli_writes_the_plots_and_says_where(run_dir, tmp_path):
     out = tmp_path / "plots"
     done = run_cli(f"--logdir={run_dir}", f"--out={out}")
@@ -246,6 +243,7 @@ def test_cli_writes_the_plots_and_says_where(run_dir, tmp_path):
     assert sorted(os.listdir(out)) == ["accuracy.png", "learning_rate.png", "loss.png"]
 
 
+@pytest.mark.slow  # the program imports TensorFlow
 def test_cli_prints_nothing_on_stderr_without_tf_cpp_min_log_level(tmp_path):
     # Two event files with graphs, as a resumed trainer run leaves: TensorBoard's reader logs
     # its directory-watcher and "more than one graph" lines, TensorFlow's import its banner.
@@ -257,16 +255,15 @@ def test_cli_prints_nothing_on_stderr_without_tf_cpp_min_log_level(tmp_path):
                 writer.add_summary(tf1.Summary(value=[tf1.Summary.Value(
                     tag="learning_rate", simple_value=value)]), step)
             writer.close()
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    env["PYTHONPATH"] = str(REPO)
-    done = subprocess.run([sys.executable, "-m", "lrhooks.plot", f"--logdir={tmp_path}",
-                           f"--out={tmp_path / 'plots'}"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = programs.run(programs.python_module("lrhooks.plot", f"--logdir={tmp_path}",
+                                               f"--out={tmp_path / 'plots'}"),
+                        env=programs.environment(tf_log_level=None), timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout == f"wrote learning_rate.png to {tmp_path / 'plots'}\n"
     assert done.stderr == ""
 
 
+@pytest.mark.slow  # the program imports TensorFlow
 def test_cli_on_untyped_and_text_summaries_draws_the_rest(tmp_path):
     write_every_kind_tf1(tmp_path / "run")
     done = run_cli(f"--logdir={tmp_path / 'run'}", f"--out={tmp_path / 'plots'}")
@@ -282,6 +279,7 @@ def test_cli_stray_argument_is_one_line_not_the_help(tmp_path):
         "--help lists them)"]
 
 
+@pytest.mark.slow  # the program imports TensorFlow
 def test_cli_out_that_is_a_file_is_one_line_naming_the_flag(run_dir, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -294,6 +292,7 @@ def test_cli_out_that_is_a_file_is_one_line_naming_the_flag(run_dir, tmp_path):
     assert blocker.read_text() == "x"
 
 
+@pytest.mark.slow  # the program imports TensorFlow
 def test_cli_on_a_directory_without_events_fails_in_one_line(tmp_path):
     done = run_cli(f"--logdir={tmp_path}")
     assert done.returncode == 1
@@ -305,8 +304,7 @@ def test_importing_lrhooks_plot_imports_neither_matplotlib_nor_tensorflow():
     code = ("import sys, lrhooks, lrhooks.plot; "
             "bad = [m for m in ('matplotlib', 'tensorflow') if m in sys.modules]; "
             "assert not bad, bad")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
+    done = programs.run(programs.python_code(code), timeout=120)
     assert done.returncode == 0, done.stderr
 
 
@@ -408,7 +406,7 @@ def test_the_loss_plot_says_when_the_training_loss_includes_label_smoothing(run_
 
 
 def test_the_shipped_flagfiles_evaluate_often_enough_for_a_test_curve():
-    configs = sorted((REPO / "models" / "resnet_mnist" / "configs").glob("*.flags"))
+    configs = sorted((programs.REPO_ROOT / "models" / "resnet_mnist" / "configs").glob("*.flags"))
     assert configs
     for path in configs:
         flags = dict(line.split("=", 1) for line in path.read_text().splitlines()

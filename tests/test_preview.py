@@ -2,10 +2,7 @@
 
 import math
 import os
-import pathlib
 import struct
-import subprocess
-import sys
 
 import pytest
 from absl import flags
@@ -13,9 +10,8 @@ from absl import flags
 from lrhooks import preview
 from lrhooks.preview import cli as preview_cli
 from lrhooks import schedules
-from tests.support import events
-
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+from tests.support import events, programs
+from tests.support.programs import REPO_ROOT
 PIECEWISE = schedules.piecewise_constant([10, 20], [0.1, 0.01, 0.001])
 
 
@@ -226,9 +222,8 @@ def test_write_series_errors(tmp_path):
 # ---------------------------------------------------------------------------- the command line
 
 def _cli(*args, cwd=REPO_ROOT):
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", "lrhooks.preview", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return programs.run(programs.python_module("lrhooks.preview", *args), cwd=cwd,
+                        timeout=120)
 
 
 PIECEWISE_FLAGS = ["--lr_schedule=piecewise_constant", "--lr_boundaries=10,20",
@@ -252,6 +247,7 @@ def test_cli_log_scale_and_defaults():
     assert preview.render_chart(schedule, 1000, log_scale=True) in result.stdout
 
 
+@pytest.mark.slow  # the program imports TensorFlow to write
 def test_cli_logdir(tmp_path):
     result = _cli(*PIECEWISE_FLAGS, "--steps=30", f"--logdir={tmp_path / 'preview'}")
     assert result.returncode == 0, result.stderr
@@ -261,13 +257,12 @@ def test_cli_logdir(tmp_path):
     assert _read(tmp_path / "preview") == [(s, _f32(PIECEWISE(s))) for s in range(30)]
 
 
+@pytest.mark.slow  # the program imports TensorFlow to write
 def test_cli_logdir_prints_no_tensorflow_banner(tmp_path):
     """Importing TensorFlow to write prints its C++ banner, unless asked (--verbose)."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    args = [sys.executable, "-m", "lrhooks.preview", *PIECEWISE_FLAGS, "--steps=30"]
-    quiet = subprocess.run([*args, f"--logdir={tmp_path / 'a'}"], cwd=REPO_ROOT,
-                           env=dict(env, PYTHONPATH=str(REPO_ROOT)), capture_output=True,
-                           text=True, timeout=120)
+    args = programs.python_module("lrhooks.preview", *PIECEWISE_FLAGS, "--steps=30")
+    quiet = programs.run([*args, f"--logdir={tmp_path / 'a'}"],
+                         env=programs.environment(tf_log_level=None), timeout=120)
     assert quiet.returncode == 0 and quiet.stderr == ""
     assert "wrote 30 points of 'learning_rate'" in quiet.stdout
 
@@ -328,8 +323,7 @@ def test_library_functions_import_without_absl_or_tensorflow():
             "from lrhooks import schedules; "
             "print(render_chart(schedules.constant(0.1), 10)); "
             "bad = [m for m in ('absl', 'tensorflow') if m in sys.modules]; assert not bad, bad")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=120)
+    result = programs.run(programs.python_code(code), timeout=120)
     assert result.returncode == 0, result.stderr
 
 
@@ -370,6 +364,7 @@ def test_cli_errors(args, words):
     _assert_one_line_error(_cli(*args), *words)
 
 
+@pytest.mark.slow  # the program imports TensorFlow to write
 def test_cli_unwritable_logdir(tmp_path):
     (tmp_path / "file").write_text("")
     _assert_one_line_error(_cli(*PIECEWISE_FLAGS, "--steps=5", f"--logdir={tmp_path / 'file'}"),

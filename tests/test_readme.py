@@ -1,9 +1,17 @@
-"""README.md and .ci/run stay in step: CI runs exactly the README's test command."""
+"""README.md and .ci/run stay in step: CI runs exactly the README's test commands."""
 
+import os
 import pathlib
+import re
 import shlex
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
+from tests.support.programs import REPO_ROOT as REPO
+
+# The two tiers (tests/conftest.py): the fast one is the README's "Run the tests"; CI runs the
+# slow one right after, in the same environment.
+FAST_TIER = ("python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && "
+             ".venv/bin/python -m pytest -q -n 2 --dist loadfile")
+SLOW_TIER = ".venv/bin/python -m pytest -q -n 2 --dist loadfile --tier=slow"
 
 
 def _bash_blocks(text):
@@ -18,15 +26,26 @@ def _bash_blocks(text):
     return blocks
 
 
+def _ci_test_lines():
+    return [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()
+            if "pytest" in line and not line.lstrip().startswith("#")]
+
+
 def test_ci_runs_the_readme_test_commands():
     readme = (REPO / "README.md").read_text()
-    ci_lines = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()
-                if "pytest" in line and not line.lstrip().startswith("#")]
+    ci_lines = _ci_test_lines()
     blocks = _bash_blocks(readme)
-    assert len(ci_lines) == 4
-    assert ci_lines[0] == blocks[1]  # the README's second command: "Run the tests"
-    for line in ci_lines[1:]:  # TensorFlow 2.15; JAX and optax; PyTorch
-        assert any(line in block.splitlines() for block in blocks), line
+    assert len(ci_lines) == 5
+    assert ci_lines[:2] == [FAST_TIER, SLOW_TIER]  # the fast tier, then the slow one
+    assert FAST_TIER in blocks[1].splitlines()  # the README's second command: "Run the tests"
+    readme_lines = {line for block in blocks for line in block.splitlines()}
+    for line in ci_lines[1:]:  # the slow tier; TensorFlow 2.15; JAX and optax; PyTorch
+        assert line in readme_lines, line
+
+
+def test_ci_runs_both_tiers_on_tensorflow_2_15():
+    [tf215] = [line for line in _ci_test_lines() if ".venv-tf215/bin/python -m pytest" in line]
+    assert "--tier=all" in shlex.split(tf215)
 
 
 def test_readme_main_job_names_a_real_flagfile():
@@ -41,8 +60,6 @@ def test_docs_are_short_linked_and_name_no_issue_numbers():
     """README.md under 200 lines; every relative link of README.md, docs/*.md, BENCHMARKS.md and
     BUILD.md reaches a file (and its `#anchor` a heading, GitHub's slugs); no text file of the
     repository names an issue number (say what, not which issue)."""
-    import os
-    import re
 
     def without_code_blocks(text):
         return re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)

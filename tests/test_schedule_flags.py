@@ -1,18 +1,13 @@
 """Tests for `lrhooks.cli.schedule_flags`: simple names, full specs, one-line errors, the CLIs."""
 
-import os
-import pathlib
-import subprocess
-import sys
-
 import pytest
 from absl import flags
 
 from lrhooks import schedules
 from lrhooks import spec as spec_lib
 from lrhooks.cli import schedule_flags
-
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+from tests.support import programs
+from tests.support.programs import REPO_ROOT
 WARMUP_SPEC = "warmup(cosine_decay(0.1, decay_steps=10000), warmup_steps=500)"
 
 
@@ -183,9 +178,7 @@ def test_a_template_spec_without_train_steps_is_one_line_naming_the_flag():
 # ---------------------------------------------------------------------------- the programs
 
 def _run(module, *args):
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return programs.run(programs.python_module(module, *args), timeout=300)
 
 
 def test_preview_accepts_a_spec():
@@ -195,6 +188,7 @@ def test_preview_accepts_a_spec():
     assert f"{spec_lib.from_spec(text)!r} over steps 0..39" in result.stdout
 
 
+@pytest.mark.slow  # the real trainer
 def test_trainer_rejects_a_bad_spec_in_one_line():
     result = _run("models.resnet_mnist.train", "--data_dir=x", "--train_dir=y",
                   "--lr_schedule=cosine_decy(0.1, 10)")

@@ -27,6 +27,8 @@ from lrhooks import schedules
 from lrhooks.graph import graph_state
 from tests.support.recording import RecordingMomentum
 
+pytestmark = pytest.mark.slow  # a ps and two workers (servers in this process): 4-14 s a test
+
 tf1 = tf.compat.v1
 
 RATE = schedules.piecewise_constant([4, 9], [0.1, 0.01, 0.001])

@@ -4,9 +4,6 @@ import builtins
 import collections.abc
 import datetime
 import inspect
-import pathlib
-import subprocess
-import sys
 import typing
 
 import hypothesis
@@ -16,6 +13,7 @@ from hypothesis import strategies as st
 from lrhooks import schedules
 from lrhooks import spec as spec_lib
 from lrhooks.spec import SpecError, from_spec, spec
+from tests.support import programs
 
 FUZZ = hypothesis.settings(max_examples=250, deadline=datetime.timedelta(seconds=10),
                            database=None,
@@ -375,6 +373,7 @@ def _later_factory_schedule(draw, inner):
 ANY_SCHEDULE = st.recursive(BASE_SCHEDULES, _later_factory_schedule, max_leaves=4)
 
 
+@pytest.mark.slow  # 250 drawn examples: ~5 s
 @FUZZ
 @hypothesis.given(ANY_SCHEDULE)
 def test_round_trip(schedule):
@@ -428,6 +427,7 @@ def _mutated_spec(draw):
     return text
 
 
+@pytest.mark.slow  # 250 drawn examples: ~5 s
 @FUZZ
 @hypothesis.given(_mutated_spec())
 def test_mutated_specs_only_raise_spec_error(text):
@@ -437,8 +437,8 @@ def test_mutated_specs_only_raise_spec_error(text):
 def test_no_tensorflow_import():
     code = ("import sys, lrhooks.spec as s; s.from_spec('cosine_decay(0.1, 10)'); "
             "sys.exit('tensorflow' in sys.modules)")
-    root = pathlib.Path(__file__).resolve().parent.parent
-    assert subprocess.run([sys.executable, "-c", code], cwd=root, timeout=60).returncode == 0
+    assert programs.run(programs.python_code(code), timeout=60).returncode == 0
+
 
 
 # ---------------------------------------------------------------------------- templates

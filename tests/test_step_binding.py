@@ -6,9 +6,6 @@ Every test measures what the optimizer's apply op received (`RecordingMomentum`)
 
 import json
 import os
-import pathlib
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -16,11 +13,11 @@ import tensorflow as tf
 
 import lrhooks
 from lrhooks import schedules
+from tests.support import programs
 from tests.support.events import scalar_series
 from tests.support.recording import RecordingMomentum
 
 tf1 = tf.compat.v1
-REPO = pathlib.Path(__file__).resolve().parents[1]
 SCHEDULE = schedules.piecewise_constant([3, 6], [0.1, 0.01, 0.001])
 STEPS = 9
 
@@ -192,9 +189,7 @@ def test_keras2_compile_and_fit_train_batch_k_at_schedule_of_k():
             pytest.fail(f"Keras 2 is missing in TensorFlow {tf.__version__}, but "
                         "LRHOOKS_REQUIRE_ESTIMATOR=1")
         pytest.skip(f"tf.keras is Keras 3 from TensorFlow 2.16 (this is {tf.__version__})")
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
-    done = subprocess.run([sys.executable, "-c", KERAS_FIT], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = programs.run(programs.python_code(KERAS_FIT), timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     records = [tuple(row) for row in json.loads(done.stdout.splitlines()[-1])]
     assert [step for step, _ in records] == list(range(9))  # 3 epochs of 3 batches

@@ -17,6 +17,8 @@ from lrhooks import schedules
 from lrhooks.tools import hparams
 from tests.support import tensorboard_server
 
+pytestmark = pytest.mark.slow  # trains two runs, then a real TensorBoard server
+
 tf1 = tf.compat.v1
 
 STEPS = 10

@@ -9,8 +9,6 @@ PyTorch's optimizers read (Python floats: compared with `==`).
 import io
 import os
 import pickle
-import subprocess
-import sys
 
 import pytest
 
@@ -22,7 +20,7 @@ else:
 from lrhooks import schedules as S  # noqa: E402
 from lrhooks import spec as spec_lib  # noqa: E402
 from lrhooks.torch import ScheduleLR  # noqa: E402
-from tests.support import export_cases  # noqa: E402
+from tests.support import export_cases, programs  # noqa: E402
 
 PIECEWISE = S.piecewise_constant([3, 7], [0.1, 0.01, 0.001])
 
@@ -226,7 +224,5 @@ def test_one_line_errors(make, error, message):
 def test_imports_neither_tensorflow_nor_is_imported_by_lrhooks():
     code = ("import sys, lrhooks, lrhooks.schedules; assert 'torch' not in sys.modules; "
             "import lrhooks.torch; assert 'tensorflow' not in sys.modules")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                            timeout=120)
+    result = programs.run(programs.python_code(code), timeout=120)
     assert result.returncode == 0, result.stderr

@@ -21,6 +21,9 @@ session and `Session.run` block in C++, where no Python signal handler runs. A
 
 The thread ends the process with `os._exit` after printing its line: a main
 thread blocked in TensorFlow's C++ code cannot be interrupted otherwise.
+
+For tests only: `RESNET_MNIST_MIN_ASK_SECS=<seconds>` in the environment replaces
+`MIN_ASK_SECS` (a test of a dead ps need not wait a minute for its verdict).
 """
 
 import contextlib
@@ -35,6 +38,7 @@ from typing import Callable, Iterator, List, Optional, TextIO, Tuple
 import tensorflow as tf
 from absl import logging
 
+from lrhooks import checks
 from models.resnet_mnist import cluster as cluster_lib
 from models.resnet_mnist import faults
 
@@ -44,6 +48,7 @@ SIGNAL_GRACE_SECS = 10.0  # for the trainer's own stop (checkpoint) when trainin
 QUICK_GRACE_SECS = 1.0  # for the main thread to end by itself at other moments
 _POLL_SECS = 0.2
 MIN_ASK_SECS = 60.0  # the least time the ps tasks get to answer before one is called down
+MIN_ASK_SECS_ENV = "RESNET_MNIST_MIN_ASK_SECS"  # tests only: replaces MIN_ASK_SECS
 ASK = "ask"  # check()'s verdict: no progress, ask the ps tasks
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -52,6 +57,23 @@ STARTING, CONNECTING, TRAINING, CLOSING, FINISHED = (
     "starting", "creating its session", "training", "closing its session", "finished")
 _TIMED = (CONNECTING, TRAINING, CLOSING)
 _WHEN = {STARTING: "before training", FINISHED: "after training"}  # else "while <phase>"
+
+
+def min_ask_secs() -> float:
+    """MIN_ASK_SECS, or the seconds `$RESNET_MNIST_MIN_ASK_SECS` gives (tests only).
+
+    Raises:
+      ValueError: The variable is set to something other than a number > 0.
+    """
+    text = os.environ.get(MIN_ASK_SECS_ENV)
+    if text is None:
+        return MIN_ASK_SECS
+    try:
+        secs = float(text)
+    except ValueError:
+        raise ValueError(
+            f"`{MIN_ASK_SECS_ENV}` must be a finite number > 0, got {text!r}") from None
+    return checks.positive(MIN_ASK_SECS_ENV, secs)
 
 
 class Watchdog:
@@ -85,7 +107,7 @@ class Watchdog:
         self._previous_fd: Optional[int] = None
         self._previous_handlers: dict = {}
         self._ask_ps = ask_ps
-        self.ask_secs = max(self.timeout_secs, MIN_ASK_SECS)
+        self.ask_secs = max(self.timeout_secs, min_ask_secs())
         self._asking: Optional[Tuple[float, dict]] = None  # (since, {"unanswered": [...]})
         watchdog = self
 

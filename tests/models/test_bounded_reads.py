@@ -8,16 +8,16 @@ above what it uses after its imports: a reader that inflated a gzip bomb, or rea
 import io
 import json
 import os
-import subprocess
-import sys
 import zipfile
 import zlib
 
 import numpy as np
 import pytest
 
+from tests.support import programs
 from tests.support.idx_files import idx_bytes, make_split
-from tests.support.trainer_runs import REPO, environment
+
+pytestmark = pytest.mark.slow  # readers in subprocesses with capped memory
 
 HEADROOM = 200 << 20  # bytes of address space allowed above the baseline
 # Reads each file with `read_idx` (IDX) or `load_mnist` (a directory with mnist.npz) under the
@@ -38,9 +38,7 @@ for path in sys.argv[2:]:
 
 
 def _read_capped(*paths):
-    done = subprocess.run([sys.executable, "-c", _READER, str(HEADROOM), *map(str, paths)],
-                          cwd=REPO, env=environment(), capture_output=True, text=True,
-                          timeout=300)
+    done = programs.run(programs.python_code(_READER, HEADROOM, *paths), timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     return [json.loads(line) for line in done.stdout.splitlines()]
 

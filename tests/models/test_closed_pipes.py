@@ -9,12 +9,13 @@ exits as documented, with no traceback and no "Exception ignored" from the exit-
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 
-from tests.support import trainer_runs
-from tests.support.trainer_runs import REPO, checkpoint_step, command, environment
+from tests.support import programs, trainer_runs
+from tests.support.trainer_runs import checkpoint_step, command
+
+pytestmark = pytest.mark.slow  # real trainer, evaluator and plot processes
 
 QUIET = ("Traceback", "Exception ignored", "BrokenPipeError", "Broken pipe")
 
@@ -25,8 +26,7 @@ def _data(tmp_path):
 
 
 def _start(cmd, stderr_path, **popen):
-    return subprocess.Popen(cmd, cwd=REPO, env=environment(), stdout=subprocess.PIPE,
-                            stderr=open(stderr_path, "w"), text=True, **popen)
+    return programs.start(cmd, stderr=open(stderr_path, "w"), **popen)
 
 
 def _assert_quiet(stderr: str):
@@ -64,7 +64,7 @@ def test_eval_and_plot_with_a_closed_stdout_do_their_work_and_exit_0(run_after_h
     cmd = (trainer_runs.eval_command(f"--data_dir={data_dir}", f"--train_dir={train_dir}",
                                      f"--eval_dir={out}", "--eval_once")
            if program == "eval" else
-           [sys.executable, "-m", "lrhooks.plot", f"--logdir={train_dir}", f"--out={out}"])
+           programs.python_module("lrhooks.plot", f"--logdir={train_dir}", f"--out={out}"))
     process = _start(cmd, tmp_path / "stderr")
     process.stdout.close()  # nobody reads: every line it prints meets a closed pipe
     code = process.wait(timeout=300)
@@ -84,8 +84,9 @@ def test_ctrl_c_on_train_piped_to_tee_exits_130_with_its_checkpoint(tmp_path):
     trainer = _start(command(data_dir, train_dir, "--train_steps=100000",
                              "--log_every_n_steps=1", "--save_checkpoints_steps=100000"),
                      tmp_path / "stderr", preexec_fn=os.setpgrp)  # a job of a shell
-    tee = subprocess.Popen(["tee", str(log)], stdin=trainer.stdout, stdout=subprocess.DEVNULL,
-                           preexec_fn=lambda: os.setpgid(0, trainer.pid))  # the same job
+    tee = programs.start(["tee", log], stdin=trainer.stdout, stdout=subprocess.DEVNULL,
+                         stderr=None,
+                         preexec_fn=lambda: os.setpgid(0, trainer.pid))  # the same job
     trainer.stdout.close()  # tee holds the only read end
     try:
         trainer_runs.wait_for(lambda: log.exists() and "train: step 3/" in log.read_text(),
@@ -109,8 +110,9 @@ def test_ctrl_c_on_train_piped_to_tee_exits_130_with_its_checkpoint(tmp_path):
 
 
 def test_preview_piped_to_head_exits_quietly(tmp_path):
-    preview = _start([sys.executable, "-m", "lrhooks.preview", "--lr_schedule=cosine_decay",
-                      "--learning_rate=0.1", "--lr_decay_steps=100", "--steps=100"],
+    preview = _start(programs.python_module("lrhooks.preview", "--lr_schedule=cosine_decay",
+                                            "--learning_rate=0.1", "--lr_decay_steps=100",
+                                            "--steps=100"),
                      tmp_path / "stderr")
     first = preview.stdout.readline()
     preview.stdout.close()

@@ -295,6 +295,18 @@ def test_a_ps_that_does_not_answer_when_asked_is_down():
     assert dog.answered([0], since - 1, clock.now) is None
 
 
+def test_the_environment_shortens_the_asking_window_for_tests(monkeypatch):
+    monkeypatch.setenv(cluster_health.MIN_ASK_SECS_ENV, "5")
+    assert asking_watchdog(timeout_secs=3)[1].ask_secs == 5.0
+    assert asking_watchdog(timeout_secs=30)[1].ask_secs == 30.0  # never below the timeout
+    for bad in ("0", "-1", "inf", "soon", ""):
+        monkeypatch.setenv(cluster_health.MIN_ASK_SECS_ENV, bad)
+        with pytest.raises(ValueError, match=r"^`RESNET_MNIST_MIN_ASK_SECS` must be a finite "
+                                             r"number > 0, got "):
+            asking_watchdog(timeout_secs=3)
+
+
+@pytest.mark.slow  # waits 3 s of real time for the thread
 def test_watchdog_thread_asks_the_ps_and_waits_while_it_answers():
     """The real thread with a ps that answers, then one that does not."""
     cluster = cluster_lib.ClusterConfig("worker", 1, PS, WORKERS)
@@ -465,6 +477,7 @@ def check_finished(cluster, last_step, chief="worker0"):
                          for _, value in saver)
 
 
+@pytest.mark.slow  # a real cluster of processes
 def test_one_ps_two_workers_train_and_all_exit(make_cluster):
     cluster = make_cluster(last_step=20, step_sleep=0.2)
     cluster.start_task("ps", 0)
@@ -477,6 +490,7 @@ def test_one_ps_two_workers_train_and_all_exit(make_cluster):
     check_finished(cluster, 20)
 
 
+@pytest.mark.slow  # a real cluster of processes
 @pytest.mark.parametrize("victim", [1, 0], ids=["worker", "chief"])
 def test_killed_worker_restarts_rejoins_and_the_ps_still_exits(make_cluster, victim):
     cluster = make_cluster(last_step=150, step_sleep=0.1)
@@ -497,6 +511,7 @@ def test_killed_worker_restarts_rejoins_and_the_ps_still_exits(make_cluster, vic
     check_finished(cluster, 150, chief="worker0-restarted" if victim == 0 else "worker0")
 
 
+@pytest.mark.slow  # a real cluster of processes
 def test_ps_gives_up_on_a_worker_that_never_signals(make_cluster):
     cluster = make_cluster(ps_timeout=2, signal_timeout=3)
     cluster.start_task("ps", 0)

@@ -21,10 +21,12 @@ from tensorboard.plugins.hparams import metadata as hparams_metadata
 
 from models.resnet_mnist import checkpoints
 from models.resnet_mnist import early_signals
-from tests.support import events
-from tests.support.trainer_runs import (REPO, checkpoint_step, command, copy_run, environment,
-                                        error_lines, eval_command, files, run, start,
-                                        trained_run, wait_for)
+from tests.support import events, programs
+from tests.support.trainer_runs import (checkpoint_step, command, copy_run, error_lines,
+                                        eval_command, files, run, start, trained_run,
+                                        wait_for)
+
+pytestmark = pytest.mark.slow  # real trainer and evaluator processes
 
 tf1 = tf.compat.v1
 
@@ -226,9 +228,8 @@ def test_a_stray_argument_is_one_line_not_the_help(tmp_path, program):
     # e.g. `--lr_staircase true`: absl leaves `true` as an argument, not a flag value.
     cmd = (command("d", tmp_path / "run") if program == "train"
            else eval_command("--data_dir=d", f"--train_dir={tmp_path / 'run'}"))
-    env = {k: v for k, v in environment().items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    done = subprocess.run(cmd + ["--plots" if program == "train" else "--eval_once", "true"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    done = programs.run(cmd + ["--plots" if program == "train" else "--eval_once", "true"],
+                        env=programs.environment(tf_log_level=None), timeout=240)
     assert done.returncode == 1, done.stderr[-3000:]
     assert done.stderr.splitlines() == [
         f"{program}: error: unexpected arguments: true (every argument is a flag, "

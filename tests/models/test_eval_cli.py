@@ -6,12 +6,14 @@ import json
 import os
 import shlex
 import shutil
-import sys
 
 import pytest
 
-from tests.support import events
-from tests.support.trainer_runs import REPO, TINY, eval_command, files, run
+from tests.support import events, programs
+from tests.support.programs import REPO_ROOT
+from tests.support.trainer_runs import TINY, eval_command, files, run
+
+pytestmark = pytest.mark.slow  # real trainer and evaluator processes
 
 # The README's setup: a venv that is not activated (its bin directory is not on PATH).
 UNACTIVATED_PATH = "/usr/bin:/bin"
@@ -25,16 +27,16 @@ def _flagfile(tmp_path):
 
 
 def _train(data_dir, train_dir, flagfile, *args):
-    return run([sys.executable, "-m",
-                "models.resnet_mnist.train", f"--flagfile={flagfile}", f"--data_dir={data_dir}",
-                f"--train_dir={train_dir}", *args], PATH=UNACTIVATED_PATH)
+    return run(programs.python_module(
+        "models.resnet_mnist.train", f"--flagfile={flagfile}", f"--data_dir={data_dir}",
+        f"--train_dir={train_dir}", *args), PATH=UNACTIVATED_PATH)
 
 
 def _runs_as_printed(command: str) -> bool:
-    """Whether the program of `command` is found from REPO with UNACTIVATED_PATH."""
+    """Whether the program of `command` is found from REPO_ROOT with UNACTIVATED_PATH."""
     program = shlex.split(command)[0]
     if os.sep in program:
-        return os.access(os.path.join(REPO, program), os.X_OK)
+        return os.access(os.path.join(REPO_ROOT, program), os.X_OK)
     return shutil.which(program, path=UNACTIVATED_PATH) is not None
 
 

@@ -4,7 +4,6 @@ Every test runs the real program (`python -m models.resnet_mnist.train`) as a su
 """
 
 import gzip
-import sys
 import signal
 import time
 
@@ -13,9 +12,12 @@ import pytest
 import tensorflow as tf
 
 from lrhooks import schedules
+from tests.support import programs
 from tests.support.events import scalar_points
 from tests.support.idx_files import idx_bytes, make_split, write_mnist
 from tests.support.trainer_runs import TINY, checkpoint_step, command, run, start, wait_for
+
+pytestmark = pytest.mark.slow  # real trainer processes
 
 SCHEDULE = schedules.piecewise_constant([30, 60], [0.05, 0.02, 0.01])
 
@@ -165,9 +167,9 @@ def test_bad_flags_one_line(data_dir, tmp_path, args, message):
 def test_plateau_schedule_is_refused_in_one_line(data_dir, tmp_path):
     """It needs reported metrics, which this trainer does not report: never a silent constant."""
     args = [a for a in TINY if not a.startswith("--lr_")]
-    done = run([sys.executable, "-m", "models.resnet_mnist.train", f"--data_dir={data_dir}",
-                f"--train_dir={tmp_path / 'run'}", *args, "--train_steps=2",
-                "--lr_schedule=reduce_lr_on_plateau(0.1, patience=3)"])
+    done = run(programs.python_module(
+        "models.resnet_mnist.train", f"--data_dir={data_dir}", f"--train_dir={tmp_path / 'run'}",
+        *args, "--train_steps=2", "--lr_schedule=reduce_lr_on_plateau(0.1, patience=3)"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     (line,) = [l for l in done.stderr.splitlines() if l.startswith("train: error:")]
     assert "--lr_schedule=reduce_lr_on_plateau(learning_rate=0.1" in line

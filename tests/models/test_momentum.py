@@ -61,6 +61,7 @@ def test_momentum_flag_mistakes_fail_in_one_line(args, message):
     assert str(error.value).startswith(message) and "\n" not in str(error.value)
 
 
+@pytest.mark.slow  # trains
 def test_the_apply_ops_receive_the_cycled_momentum(tiny_data, tmp_path, monkeypatch):  # noqa: F811
     made = []
 

@@ -5,19 +5,16 @@ TF_CPP_MIN_LOG_LEVEL (unless a test sets one).
 """
 
 import os
-import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
 
 from lrhooks.cli.console import tensorboard_command
 from models.resnet_mnist import run_lock
+from tests.support import programs
 from tests.support.idx_files import write_tiny_mnist
 from tests.support.trainer import tree_snapshot
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
 TINY_FLAGS = ["--model=resnet", "--num_residual_units=1", "--filters=4,4,8,8", "--batch_size=8",
               "--lr_schedule=exponential_decay", "--learning_rate=0.1", "--lr_decay_steps=2",
               "--lr_decay_rate=0.5", "--lr_staircase", "--log_every_n_steps=2",
@@ -35,10 +32,8 @@ def plots(train_dir):
 
 
 def run_program(module, *args, **env):
-    environ = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "CI")}
-    environ.update(PYTHONPATH=str(REPO), **env)
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, env=environ,
-                          capture_output=True, text=True, timeout=300)
+    environ = programs.environment(tf_log_level=None, without=("CI",), **env)
+    return programs.run(programs.python_module(module, *args), env=environ, timeout=300)
 
 
 def train(data_dir, train_dir, *args, **env):
@@ -53,7 +48,8 @@ def tiny_data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def finished(tiny_data, tmp_path_factory):
-    """A run trained to step 4 in two commands (to 2, then resumed to 4)."""
+    """A run trained to step 4 in two commands (to 2, then resumed to 4): the fast tier's one
+    real trainer run, as a user runs it (the tests of this file not marked slow)."""
     train_dir = tmp_path_factory.mktemp("runs") / "tiny"
     first = train(tiny_data, train_dir, "--train_steps=2")
     assert first.returncode == 0, first.stderr[-3000:]
@@ -109,6 +105,7 @@ def unlocked(snapshot):
     return {path: state for path, state in snapshot.items() if path != run_lock.LOCK_FILE}
 
 
+@pytest.mark.slow  # more real programs
 def test_the_same_command_on_a_finished_run_changes_nothing(finished, tiny_data):
     train_dir, _, second = finished
     before = tree_snapshot(train_dir)
@@ -127,6 +124,7 @@ def test_the_same_command_on_a_finished_run_changes_nothing(finished, tiny_data)
         f"  TensorBoard    {tensorboard_command(str(train_dir.parent))}"]
 
 
+@pytest.mark.slow  # more real programs
 def test_a_run_already_past_train_steps_says_so_and_changes_nothing(finished, tiny_data):
     train_dir, _, _ = finished
     before = tree_snapshot(train_dir)
@@ -139,6 +137,7 @@ def test_a_run_already_past_train_steps_says_so_and_changes_nothing(finished, ti
     assert re.search(r"^  test accuracy  0\.\d{4} at step 4 ", done.stdout, re.M)
 
 
+@pytest.mark.slow  # more real programs
 def test_a_finished_run_missing_its_final_evaluation_only_evaluates(tiny_data, tmp_path):
     """Killed during its final evaluation: the rerun evaluates; it trains nothing."""
     train_dir = tmp_path / "run"
@@ -152,6 +151,7 @@ def test_a_finished_run_missing_its_final_evaluation_only_evaluates(tiny_data, t
     assert os.path.isdir(train_dir / "eval")
 
 
+@pytest.mark.slow  # more real programs
 def test_a_data_error_is_one_line_with_nothing_before_it(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -163,6 +163,7 @@ def test_a_data_error_is_one_line_with_nothing_before_it(tmp_path):
                            "mnist.npz\n")
 
 
+@pytest.mark.slow  # more real programs
 def test_verbose_shows_tensorflows_own_lines(tiny_data, tmp_path):
     done = train(tiny_data, tmp_path / "run", "--train_steps=1", "--nofinal_eval", "--verbose")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -170,6 +171,7 @@ def test_verbose_shows_tensorflows_own_lines(tiny_data, tmp_path):
     assert "train: done: step 1 of 1" in done.stdout
 
 
+@pytest.mark.slow  # more real programs
 def test_the_evaluator_prints_its_own_line(finished, tiny_data):
     train_dir, _, _ = finished
     done = run_program("models.resnet_mnist.eval", f"--data_dir={tiny_data}",
@@ -181,6 +183,7 @@ def test_the_evaluator_prints_its_own_line(finished, tiny_data):
                         r"0\.\d{4} \(21 test images\)\n", done.stdout)
 
 
+@pytest.mark.slow  # more real programs
 def test_the_range_test_prints_its_own_lines(tiny_data, tmp_path):
     done = train(tiny_data, tmp_path / "run", "--lr_range_test", "--range_test_steps=10")
     assert done.returncode == 0, done.stderr[-3000:]

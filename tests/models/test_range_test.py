@@ -18,6 +18,7 @@ def tiny_data(tmp_path_factory):
     return write_tiny_mnist(tmp_path_factory.mktemp("mnist"))
 
 
+@pytest.mark.slow  # trains, then a range test
 def test_range_test_leaves_the_run_untouched(tiny_data, tmp_path):
     train_dir = tmp_path / "run"
     config = tiny_config(tiny_data, train_dir)

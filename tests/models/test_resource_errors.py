@@ -7,14 +7,15 @@ full stdout, an evaluation directory that cannot be written, and an evaluator po
 """
 
 import json
-import subprocess
-import sys
 
 import pytest
 import tensorflow as tf
 
-from tests.support.trainer_runs import (REPO, checkpoint_step, command, environment,
-                                        error_lines, eval_command, run, write_tiny_mnist)
+from tests.support import programs
+from tests.support.trainer_runs import (checkpoint_step, command, error_lines, eval_command,
+                                        run, write_tiny_mnist)
+
+pytestmark = pytest.mark.slow  # real trainer and evaluator processes
 
 ONE_LINE = ("Traceback", "Exception ignored")
 
@@ -85,7 +86,7 @@ runpy.run_module("models.resnet_mnist.train", run_name="__main__", alter_sys=Tru
 def test_permission_denied_on_a_checkpoint_file_mid_run_is_one_line(data_dir, tmp_path):
     train_dir = tmp_path / "run"
     cmd = command(data_dir, train_dir, "--train_steps=8", "--save_checkpoints_steps=4")
-    done = run([sys.executable, "-c", PERMISSION_DENIED, *cmd[3:]])
+    done = run(programs.python_code(PERMISSION_DENIED, *cmd[3:]))
     line = _one_error(done)
     path = train_dir / "model.ckpt-4_temp/part-00000-of-00001.data-00000-of-00001"
     assert line == (f"train: error: cannot write '{path}': Permission denied; the checkpoints "
@@ -96,9 +97,8 @@ def test_permission_denied_on_a_checkpoint_file_mid_run_is_one_line(data_dir, tm
 
 def test_a_full_stdout_is_named_stdout(data_dir, tmp_path):
     with open("/dev/full", "w") as full:
-        done = subprocess.run(command(data_dir, tmp_path / "run", "--train_steps=2"), cwd=REPO,
-                              env=environment(), stdout=full, stderr=subprocess.PIPE,
-                              text=True, timeout=240)
+        done = programs.run(command(data_dir, tmp_path / "run", "--train_steps=2"),
+                            stdout=full, timeout=240)
     line = _one_error(done)
     assert line.startswith("train: error: cannot write stdout: No space left on device; ")
 

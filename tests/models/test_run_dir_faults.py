@@ -8,14 +8,16 @@ import errno
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 from lrhooks.tools import event_files
 from models.resnet_mnist import checkpoints
+from tests.support import programs
 from tests.support.trainer_runs import (checkpoint_step, command, copy_run, error_lines, files,
                                         run, trained_run)
+
+pytestmark = pytest.mark.slow  # real trainer processes on a trained run
 
 STEPS = ["--save_checkpoints_steps=5"]
 
@@ -177,7 +179,7 @@ def test_write_errors_end_in_one_line_and_the_run_resumes(trained, data_dir, tmp
                                                           where, path):
     train_dir = copy_run(trained, tmp_path)
     cmd = command(data_dir, train_dir, "--train_steps=20", "--save_checkpoints_steps=4")
-    done = run([sys.executable, "-c", INJECT, str(code), "1", where, *cmd[3:]])
+    done = run(programs.python_code(INJECT, code, "1", where, *cmd[3:]))
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
     (line,) = error_lines(done.stderr)
     assert line.startswith(f"train: error: cannot write '{train_dir / path}': "

@@ -60,6 +60,7 @@ def test_a_planted_lock_file_is_refused_in_one_line_and_never_followed(tmp_path,
     assert outside.read_bytes() == OUTSIDE
 
 
+@pytest.mark.slow  # real trainer processes
 def test_a_second_trainer_on_a_running_directory_exits_1_naming_the_first(data_dir, tmp_path):
     train_dir = tmp_path / "run"
     first = start(command(data_dir, train_dir, "--train_steps=100000",
@@ -90,6 +91,7 @@ PLANTED = [".write_probe", "train_config.json", "train_config.json.tmp", "checkp
            "eval/best_accuracy.json.tmp"]
 
 
+@pytest.mark.slow  # real trainer processes
 def test_a_link_planted_at_the_eval_directory_is_refused_before_training(data_dir, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -115,6 +117,7 @@ def plant_links(train_dir, outside):
         os.symlink(outside, path)
 
 
+@pytest.mark.slow  # real trainer processes
 def test_links_planted_at_every_name_are_never_written_through(data_dir, tmp_path):
     outside = tmp_path / "outside.txt"
     outside.write_bytes(OUTSIDE)
@@ -134,6 +137,7 @@ def test_links_planted_at_every_name_are_never_written_through(data_dir, tmp_pat
                for name in ("learning_rate", "loss", "accuracy"))
 
 
+@pytest.mark.slow  # real trainer processes
 def test_a_finished_run_redraws_the_plots_a_kill_left_damaged(data_dir, tmp_path):
     train_dir = tmp_path / "run"
     args = ["--train_steps=2", "--final_eval"]

@@ -230,6 +230,7 @@ def test_eval_tower_reads_the_moving_averages(tiny_data, tmp_path):
                                    for name in filters[train_scope]}
 
 
+@pytest.mark.slow  # trains and evaluates
 def test_checkpoint_evaluation_restores_the_averages(tiny_data, tmp_path):
     hparams = dataclasses.replace(TINY_RESNET, ema_decay=0.9)
     result = loop.train(tiny_config(tiny_data, tmp_path, hparams=hparams, eval_every_n_steps=5))
@@ -256,6 +257,7 @@ def test_checkpoint_evaluation_restores_the_averages(tiny_data, tmp_path):
     assert result.eval_history[-1].accuracy == scored.accuracy
 
 
+@pytest.mark.slow  # trains and evaluates
 def test_an_ema_run_refuses_a_checkpoint_without_averages(tiny_data, tmp_path):
     loop.train(tiny_config(tiny_data, tmp_path, train_steps=2))
     hparams = dataclasses.replace(TINY_RESNET, ema_decay=0.9)
@@ -302,6 +304,7 @@ def test_bf16_rewrites_the_model_and_keeps_loss_rate_and_check_in_float32():
     assert "bfloat16" not in fp32.values()
 
 
+@pytest.mark.slow  # trains and evaluates
 @needs_bf16
 def test_bf16_trains_on_this_cpu(tiny_data, tmp_path):
     config = tiny_config(tiny_data, tmp_path, precision="bf16")

@@ -2,10 +2,8 @@
 
 import json
 import os
-import pathlib
 import signal
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -21,12 +19,13 @@ from models.resnet_mnist import evaluation
 from models.resnet_mnist import faults
 from models.resnet_mnist import loop
 from models.resnet_mnist import model as model_lib
-from tests.support import events
+from tests.support import events, programs
 from tests.support.events import plugin_contents, scalar_series
 from tests.support.idx_files import make_split, write_mnist
 from tests.support.trainer import graph_devices
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # trains the model in this process and as programs
+
 TINY_RESNET = model_lib.HParams(num_residual_units=1, filters=(4, 4, 8, 8))
 SCHEDULE = schedules.piecewise_constant([3], [0.1, 0.01])
 
@@ -262,9 +261,8 @@ def test_real_mnist_few_steps(mnist_dir, tmp_path):
 
 # -------------------------------------------------------------------- CLI
 def run_cli(module, *args, cwd=None):
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd or REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return programs.run(programs.python_module(module, *args),
+                        cwd=cwd or programs.REPO_ROOT, timeout=300)
 
 
 def test_cli_trains_from_a_flagfile_and_evaluates(tiny_data, tmp_path):
@@ -400,10 +398,9 @@ def interrupt_then_finish(data_dir, train_dir):
             "--num_residual_units=1", "--filters=4,4,8,8", "--batch_size=8",
             "--lr_boundaries=3", "--lr_values=0.1,0.01", "--progress=never",
             "--save_checkpoints_steps=100000", "--nofinal_eval"]
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
-    process = subprocess.Popen([sys.executable, "-m", "models.resnet_mnist.train", *args,
-                                "--train_steps=100000"], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = programs.start(programs.python_module("models.resnet_mnist.train", *args,
+                                                    "--train_steps=100000"),
+                             stdout=subprocess.DEVNULL)
     try:
         tensorboard_server.wait_for(
             lambda: tf.train.latest_checkpoint(str(train_dir)) or process.poll() is not None,

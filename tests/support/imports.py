@@ -12,7 +12,7 @@ import ast
 import pathlib
 from typing import Dict, List, Set
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+from tests.support.programs import REPO_ROOT
 
 
 def package_modules(package: str, root: pathlib.Path = REPO_ROOT) -> Dict[str, pathlib.Path]:

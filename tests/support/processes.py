@@ -1,12 +1,11 @@
 """Named subprocesses of a test, each logging stdout and stderr to files of its own."""
 
-import os
 import pathlib
 import subprocess
 import time
 from typing import Dict, List, Mapping, Tuple
 
-REPO = pathlib.Path(__file__).resolve().parent.parent.parent
+from tests.support import programs
 
 
 class Processes:
@@ -14,13 +13,13 @@ class Processes:
 
     def __init__(self, log_dir: pathlib.Path, env: Mapping[str, str]):
         self.log_dir = log_dir
-        self.env = dict(os.environ, PYTHONPATH=str(REPO), **env)
+        self.env = programs.environment(**env)
         self.processes: Dict[str, Tuple[subprocess.Popen, pathlib.Path]] = {}
 
     def start(self, name: str, argv: List[str]) -> subprocess.Popen:
         log = self.log_dir / f"{name}.log"
         with open(log, "w") as out, open(self._stderr_path(name), "w") as err:
-            process = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=out, stderr=err)
+            process = programs.start(argv, env=self.env, stdout=out, stderr=err)
         self.processes[name] = (process, log)
         return process
 

@@ -15,13 +15,14 @@ import contextlib
 import json
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Iterator, Optional, Sequence
+
+from tests.support import programs
 
 HOST = "127.0.0.1"
 
@@ -98,12 +99,12 @@ def serve(logdir, startup_timeout: float = 60, reload_interval: int = 1,
       ServerError: It exited or did not answer `/data/runs` within `startup_timeout`.
     """
     port = free_port()
-    command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir),
-               "--host", HOST, "--port", str(port), "--load_fast=false",
-               f"--reload_interval={reload_interval}", *extra_args]
+    command = programs.python_module("tensorboard.main", "--logdir", logdir, "--host", HOST,
+                                     "--port", port, "--load_fast=false",
+                                     f"--reload_interval={reload_interval}", *extra_args)
     with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        process = programs.start(command, stdout=output, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL)
         try:
             server = Server(process, f"http://{HOST}:{port}", output)
             deadline = time.monotonic() + startup_timeout

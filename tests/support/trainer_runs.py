@@ -1,17 +1,15 @@
 """Running the real trainer and evaluator as subprocesses (the fault tests' helpers)."""
 
-import os
 import pathlib
 import shutil
-import subprocess
-import sys
 import time
 
 import tensorflow as tf
 
+from tests.support import programs
 from tests.support.idx_files import make_split, write_mnist
+from tests.support.programs import REPO_ROOT as REPO, environment
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
 # A ResNet small enough for many subprocess runs.
 TINY = ["--model=resnet", "--num_residual_units=1", "--filters=4,4,8,8", "--batch_size=8",
         "--lr_schedule=piecewise_constant", "--lr_boundaries=30,60", "--lr_values=0.05,0.02,0.01",
@@ -21,30 +19,22 @@ TINY = ["--model=resnet", "--num_residual_units=1", "--filters=4,4,8,8", "--batc
 
 def command(data_dir, train_dir, *args):
     """The trainer's command line on `data_dir` into `train_dir` (TINY, then `args`)."""
-    return [sys.executable, "-m", "models.resnet_mnist.train", f"--data_dir={data_dir}",
-            f"--train_dir={train_dir}", *TINY, *args]
+    return programs.python_module("models.resnet_mnist.train", f"--data_dir={data_dir}",
+                                  f"--train_dir={train_dir}", *TINY, *args)
 
 
 def eval_command(*args):
-    return [sys.executable, "-m", "models.resnet_mnist.eval", *args]
-
-
-def environment(**extra):
-    return dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2", **extra)
+    return programs.python_module("models.resnet_mnist.eval", *args)
 
 
 def run(cmd, timeout=240, **extra_env):
-    """Runs `cmd` to its end; prints how long it took (never asserted)."""
-    started = time.monotonic()
-    done = subprocess.run(cmd, cwd=REPO, env=environment(**extra_env), capture_output=True,
-                          text=True, timeout=timeout)
-    print(f"exit {done.returncode} after {time.monotonic() - started:.1f} s")
-    return done
+    """Runs `cmd` to its end in `environment(**extra_env)`; prints how long it took."""
+    return programs.run(cmd, env=environment(**extra_env), timeout=timeout)
 
 
 def start(cmd, **extra_env):
-    return subprocess.Popen(cmd, cwd=REPO, env=environment(**extra_env), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    """Starts `cmd` in `environment(**extra_env)`, stdout and stderr as text pipes."""
+    return programs.start(cmd, env=environment(**extra_env))
 
 
 def wait_for(predicate, timeout=120, what="condition"):

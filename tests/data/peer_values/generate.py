@@ -1,9 +1,14 @@
 """Writes the peer values of PyTorch's chained and multistep schedulers and timm's tanh and
 multistep schedulers, by running the peers' code (run by hand; no test imports it).
 
-    python tests/data/peer_values/generate.py     # in an environment with the peers
+    python3.11 -m venv .venv-peers     # from the repository root
+    .venv-peers/bin/pip install 'torch==2.14.1' 'timm==1.0.31'
+    .venv-peers/bin/python tests/data/peer_values/generate.py
 
-Pinned: Python 3.11, torch 2.14.1 (CPU use of the PyPI wheel), timm 1.0.31. Each file is
+Pinned: Python 3.11, torch 2.14.1 (CPU use of the PyPI wheel), timm 1.0.31. The run is
+seeded and writes gzip without a timestamp, so the pinned versions should write the
+committed files again (`git status` shows any difference). It imports nothing of lrhooks
+and needs no TensorFlow. Each file is
 `{"factory", "peer", "rtol", "atol", "cases": [[arguments, [[step, value], ...]], ...]}`,
 `arguments` the factory's arguments in the flag language (see tests/test_catalogue.py).
 A value is the rate the peer's optimizer holds at a step:
