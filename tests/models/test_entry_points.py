@@ -10,13 +10,12 @@ import configparser
 import glob
 import importlib
 import os
-import pathlib
-import subprocess
-import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from tests.support import programs
+from tests.support.programs import REPO_ROOT as ROOT
+
 RUN_MODULE = """
 import runpy, sys
 sys.argv = [{module!r}] + {args!r}
@@ -32,9 +31,8 @@ sys.exit(code)
 
 
 def run_module(module, args, cwd):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-c", RUN_MODULE.format(module=module, args=args)],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return programs.run(programs.python_code(RUN_MODULE.format(module=module, args=args)),
+                        cwd=cwd, env=programs.environment(tf_log_level=None), timeout=120)
 
 
 @pytest.mark.parametrize("module, flag", [("models.resnet_mnist.train", "--train_steps"),

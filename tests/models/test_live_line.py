@@ -2,10 +2,10 @@
 lines whole above them, the running means, one speed unit. Starts the real program."""
 
 import re
-import subprocess
 
 import pytest
 
+from tests.support import programs
 from tests.support import trainer_runs
 from tests.support.terminal import render_terminal
 
@@ -20,10 +20,9 @@ def _means(text):
 
 def test_the_live_line_between_whole_log_lines(data_dir, tmp_path):
     # Bytes: text mode would turn each \r into a newline.
-    done = subprocess.run(trainer_runs.command(
+    done = programs.run(trainer_runs.command(
         data_dir, tmp_path / "run", "--train_steps=12", "--log_every_n_steps=4",
-        "--progress=always"), cwd=trainer_runs.REPO, env=trainer_runs.environment(),
-        capture_output=True, timeout=240)
+        "--progress=always"), text=False, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
     assert b"train:" not in done.stderr  # no warning, no error
     stdout = done.stdout.decode()
