@@ -66,6 +66,5 @@ def test_the_light_modules_of_the_packages_load_no_tensorflow():
     code = ("import sys, lrhooks.tools.safe_files, lrhooks.plot, lrhooks.cli.console; "
             "bad = [m for m in ('tensorflow', 'absl') if m in sys.modules]; "
             "assert not bad, bad")
-    result = subprocess.run([sys.executable, "-c", code], cwd=imports.REPO_ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = programs.run(programs.python_code(code), timeout=120)
     assert result.returncode == 0, result.stderr
