@@ -117,17 +117,13 @@ def resolve_rate(
                 f"`{argument}` {name!r} is not a tensor or variable in the graph{hint}"
             ) from None
         return element
-    if isinstance(learning_rate, tf.Variable):
+    if isinstance(learning_rate, (tf.Variable, tf.Tensor)):
         if learning_rate.graph is not graph:
+            kind, name = ((("variable", learning_rate.op.name)
+                           if isinstance(learning_rate, tf.Variable)
+                           else ("tensor", learning_rate.name)))
             raise ValueError(
-                f"`{argument}` variable {learning_rate.op.name!r} belongs to another graph "
-                "than the one the session runs"
-            )
-        return learning_rate
-    if isinstance(learning_rate, tf.Tensor):
-        if learning_rate.graph is not graph:
-            raise ValueError(
-                f"`{argument}` tensor {learning_rate.name!r} belongs to another graph "
+                f"`{argument}` {kind} {name!r} belongs to another graph "
                 "than the one the session runs"
             )
         return learning_rate
