@@ -26,6 +26,7 @@ from typing import Any, Mapping, Optional, Tuple
 from absl import logging
 
 from lrhooks import schedules
+from lrhooks import spec as spec_lib
 from lrhooks.tools import safe_files
 from models.resnet_mnist import checkpoints
 from models.resnet_mnist import config as config_lib
@@ -120,7 +121,8 @@ def plan(config: config_lib.TrainConfig, restore: checkpoints.Restore) -> Planne
       faults.UserError: One line: the plan is not well defined (naming --extend), a bad or
         unkept --branch_from, a damaged train_config.json.
     """
-    settings = run_plan.RunSettings(config.schedule_template, config.train_steps,
+    template = config.schedule_template or spec_lib.spec(config.schedule)  # a config made in code
+    settings = run_plan.RunSettings(template, config.train_steps,
                                     config.extend, config.branch_from)
     here = run_plan.RunDir(_recorded(config.train_dir) if os.path.isdir(config.train_dir)
                            else None, restore.step if restore.path else None)
