@@ -54,6 +54,13 @@ class Planned:
 
 
 def _recorded(train_dir: str) -> Optional[Mapping[str, Any]]:
+    """`train_dir`'s train_config.json; None without one, or for a link (never followed: the
+    run is then planned as a new one, and the link is replaced when the file is written)."""
+    path = os.path.join(train_dir, config_lib.CONFIG_FILE)
+    if os.path.islink(path):
+        logging.warning("%s is a symbolic link, which the trainer never follows: the schedule "
+                        "is planned as for a new run", path)
+        return None
     try:
         return config_lib.read_recorded(train_dir)
     except ValueError as error:
@@ -124,8 +131,8 @@ def plan(config: config_lib.TrainConfig, restore: checkpoints.Restore) -> Planne
     template = config.schedule_template or spec_lib.spec(config.schedule)  # a config made in code
     settings = run_plan.RunSettings(template, config.train_steps,
                                     config.extend, config.branch_from)
-    here = run_plan.RunDir(_recorded(config.train_dir) if os.path.isdir(config.train_dir)
-                           else None, restore.step if restore.path else None)
+    here = (run_plan.RunDir(_recorded(config.train_dir), restore.step) if restore.path
+            else run_plan.RunDir())  # what a run that has no checkpoint recorded is not used
     parent, branch = None, None
     try:
         if (config.branch_from is not None and here.recorded is not None
