@@ -1,7 +1,7 @@
 """The reference trainer's schedule in a Keras 3 `fit` run: the rate of every step, compared.
 
 Reads the trainer's flagfile (default `models/resnet_mnist/configs/quick.flags`: Adam,
-`--lr_schedule=exponential_decay` with its `--lr_*` flags, `--train_steps`), builds its
+a staircase `exponential_decay` template resolved with its `--train_steps`), builds its
 schedule as the trainer does (`config_from_flags`), and trains the trainer's network twin
 (`bench/keras_resnet.py`) with `model.fit` for `--train_steps` steps of `--batch_size`
 (random MNIST-shaped data: the rate does not depend on it), the optimizer's rate being
