@@ -178,10 +178,12 @@ def write_index(train_dir: str, restore: Restore) -> None:
                           text_format.MessageToString(state))
 
 
-def saver() -> tf1.train.Saver:
+def saver(keep: int = 5) -> tf1.train.Saver:
     """MonitoredTrainingSession's default Saver, writing paths relative to the run directory
-    (call inside the graph, before it is finalized)."""
-    result = tf1.train.Saver(sharded=True, allow_empty=True, save_relative_paths=True)
+    (call inside the graph, before it is finalized); it keeps the newest `keep` checkpoints
+    (0: every one, `--keep_checkpoints`)."""
+    result = tf1.train.Saver(sharded=True, allow_empty=True, save_relative_paths=True,
+                             max_to_keep=keep or None)
     tf1.add_to_collection(tf1.GraphKeys.SAVERS, result)
     return result
 

@@ -29,6 +29,7 @@ from lrhooks.cli import schedule_flags
 from lrhooks.tools import safe_files
 from models.resnet_mnist import cluster_config as cluster_lib
 from models.resnet_mnist import model_hparams
+from models.resnet_mnist import run_plan
 from models.resnet_mnist import settings
 from models.resnet_mnist.settings import setting, unrecorded
 
@@ -96,6 +97,9 @@ class TrainConfig:
                                upper=MAX_STEP)
     save_checkpoints_steps: Optional[int] = setting(500, "Checkpoint every N steps.", lower=1,
                                                     upper=MAX_STEP)
+    keep_checkpoints: int = setting(5, "Keep the newest N checkpoints (0: every one; a "
+                                    "--branch_from=DIR@STEP needs the checkpoint at STEP kept, "
+                                    "e.g. a warmup_stable_decay's stable phase).", lower=0)
     save_summaries_steps: int = setting(100, "Write summaries every N steps.", lower=1,
                                         upper=MAX_STEP)
     log_every_n_steps: int = setting(100, "Log a line every N steps.", lower=1, upper=MAX_STEP)
@@ -134,11 +138,21 @@ class TrainConfig:
         cluster_lib.CLUSTER_TIMEOUT_SECS, "Distributed: after this long without progress a "
         "worker asks the ps tasks, and exits (status 4) if one does not answer within max(this, "
         "60 s) more; at start, the wait for the ps and the chief.", lower=0.1, recorded=False)
+    extend: str = setting("replan", run_plan.EXTEND_HELP, choices=run_plan.EXTEND_CHOICES,
+                          recorded=False)
+    branch_from: Optional[str] = setting(None, run_plan.BRANCH_HELP, kind="string",
+                                         recorded=False)
     range_test: RangeTestSettings = unrecorded(RangeTestSettings())
     under_ci: bool = unrecorded(False)  # $CI is true or 1: no live progress line in "auto" mode
     # mom/nesterov with a one_cycle or cyclic schedule: the momentum it cycles (PyTorch's
     # cycle_momentum); None: the constant hparams.momentum.
     momentum_schedule: Optional[schedules.Schedule] = None
+    # --lr_schedule as written (a template keeps `train_steps`), else the spec of the schedule
+    # its flags build: what `run_plan.plan_run` plans from.
+    schedule_template: str = unrecorded("")
+    # `run_plan.RunDecision.record` once the run is planned (`planned_run`): the resolved spec,
+    # its template, the parent of a branch and each change of plan, for train_config.json.
+    plan: Optional[Mapping[str, Any]] = unrecorded(None)
 
     def to_json(self) -> Dict[str, Any]:
         """The run's settings as recorded in train_config.json (program settings left out)."""
@@ -146,6 +160,8 @@ class TrainConfig:
         values["schedule"] = repr(self.schedule)
         values["momentum_schedule"] = (None if self.momentum_schedule is None
                                        else repr(self.momentum_schedule))
+        if self.plan is not None:
+            values.update(self.plan)
         return values
 
 
@@ -299,9 +315,11 @@ def config_from_flags(values: Mapping[str, Any],
         raise ValueError(f"--lr_schedule={spec_lib.spec(schedule)} needs a reported metric, "
                          "which this trainer does not report; use lrhooks.PlateauHook in "
                          "your own training loop, or a pure schedule here")
+    text = values["lr_schedule"]
     return TrainConfig(
         **settings.from_flags(TrainConfig, values),
         hparams=hparams_from_flags(values), schedule=schedule,
+        schedule_template=text if "(" in text else spec_lib.spec(schedule),
         momentum_schedule=momentum_schedule_from_flags(values, schedule), cluster=cluster,
         range_test=RangeTestSettings(**settings.from_flags(RangeTestSettings, values)),
         under_ci=environ.get("CI", "").lower() in ("true", "1"))
@@ -334,6 +352,15 @@ def _read_recorded(train_dir: str) -> Optional[Dict[str, Any]]:
         raise ValueError(f"{path} is not a {CONFIG_FILE} the trainer wrote: it has no "
                          "'hparams' object")
     return values
+
+
+def read_recorded(train_dir: str) -> Optional[Dict[str, Any]]:
+    """Every value of `train_dir`'s train_config.json (None without one).
+
+    Raises:
+      ValueError: One line: the file is not a JSON object the trainer wrote.
+    """
+    return _read_recorded(train_dir)
 
 
 def read_hparams(train_dir: str) -> Optional[model_hparams.HParams]:
@@ -387,7 +414,7 @@ TENSORBOARD_HPARAM_TYPES: Dict[str, type] = {
     "model": str, "optimizer": str, "schedule": str, "train_steps": int, "batch_size": int,
     "lr_schedule": str, "initial_learning_rate": float, "weight_decay_rate": float,
     "max_shift": int, "data_format": str, "precision": str, "label_smoothing": float,
-    "ema_decay": float,
+    "ema_decay": float, "schedule_template": str, "parent": str,
     # resnet
     "num_residual_units": int, "use_bottleneck": bool, "filters": str,
     "relu_leakiness": float, "batch_norm_decay": float,
@@ -403,6 +430,12 @@ _MODEL_HPARAMS = {
 }
 _OPTIMIZER_HPARAMS = {"sgd": (), "mom": ("momentum",), "nesterov": ("momentum",),
                       "adam": ("adam_beta1", "adam_beta2", "adam_epsilon")}
+
+
+def _parent_text(plan: Optional[Mapping[str, Any]]) -> str:
+    """The parent of a branch as DIR@STEP ("" for a run that is no branch)."""
+    parent = (plan or {}).get("parent")
+    return f"{parent['train_dir']}@{parent['step']}" if parent else ""
 
 
 def tensorboard_hparams(config: TrainConfig, hparams: model_hparams.HParams) -> Dict[str, Any]:
@@ -423,6 +456,8 @@ def tensorboard_hparams(config: TrainConfig, hparams: model_hparams.HParams) -> 
         "precision": config.precision,
         "label_smoothing": hparams.label_smoothing,
         "ema_decay": hparams.ema_decay,
+        "schedule_template": config.schedule_template,
+        "parent": _parent_text(config.plan),
     }
     for name in _MODEL_HPARAMS[hparams.model] + _OPTIMIZER_HPARAMS[hparams.optimizer]:
         value = getattr(hparams, name)

@@ -103,7 +103,7 @@ def training_hooks(config: config_lib.TrainConfig, built: graph_lib.TrainGraph, 
     if cluster.is_chief:
         with built.graph.as_default():
             state_check.begin()  # built before the graph is finalized, with or without a saver
-            saver = checkpoints.saver()
+            saver = checkpoints.saver(config.keep_checkpoints)
         if config.save_checkpoints_steps:
             chief_hooks.append(tf1.train.CheckpointSaverHook(
                 config.train_dir, save_steps=config.save_checkpoints_steps, saver=saver,

@@ -19,6 +19,7 @@ from absl import logging
 
 import lrhooks
 from lrhooks import plot as lrhooks_plot
+from lrhooks import spec as spec_lib
 from lrhooks.tools import event_files
 from lrhooks.tools import hparams as lrhooks_hparams
 from lrhooks.tools import safe_files
@@ -37,6 +38,7 @@ from models.resnet_mnist import graph as graph_lib
 from models.resnet_mnist import hooks as hooks_lib
 from models.resnet_mnist import model as model_lib
 from models.resnet_mnist import numerics
+from models.resnet_mnist import planned_run
 from models.resnet_mnist import write_errors
 from models.resnet_mnist import run_lock
 
@@ -274,9 +276,15 @@ def _train(config: config_lib.TrainConfig,
     restore = _lock_and_select_checkpoint(config, lock)
     if restore.step >= config.train_steps:
         return _finished_run(config, restore, started, console)
-    inputs = _read_inputs(config, lock, restore)
+    planned = _plan(config, restore)  # a plan that is not well defined costs nothing
+    inputs = _read_inputs(planned.config, lock, restore)
     if inputs.restore.step >= config.train_steps:  # another trainer finished it meanwhile
         return _finished_run(config, inputs.restore, started, console)
+    if inputs.restore.step != restore.step:  # another trainer saved meanwhile
+        planned = _plan(config, inputs.restore)
+    if planned.branch is not None:  # the parent's checkpoint, copied once the checks are done
+        inputs = dataclasses.replace(inputs, restore=planned.restore)
+    config = planned.config
     early_signals.phase("building the graph")
     config = dataclasses.replace(config, precision=inputs.placement.precision)  # 'auto' resolved
     built = _build_graph(config, inputs)
@@ -287,8 +295,9 @@ def _train(config: config_lib.TrainConfig,
                                       console=console)
     if console is not None:
         _announce(console, config, inputs, built)
+    planned_run.say(console, planned)
     if chief:
-        _open_train_dir(config, inputs, built)
+        _open_train_dir(config, inputs, built, planned)
     final_loss, step, train_seconds = _train_session(config, built, chosen, stop, server,
                                                      watchdog)
     restored = inputs.restore.step
@@ -317,6 +326,15 @@ def _lock_and_select_checkpoint(config: config_lib.TrainConfig,
     if os.path.isdir(config.train_dir):
         lock.take()
     return checkpoints.select(config.train_dir)
+
+
+def _plan(config: config_lib.TrainConfig,
+          restore: checkpoints.Restore) -> planned_run.Planned:
+    """The chief plans the run's schedule (`planned_run`); other workers follow their flags
+    (the chief's settings, compared in `cluster.wait_for_chief`)."""
+    if not config.cluster.is_chief:
+        return planned_run.Planned(config, restore)
+    return planned_run.plan(config, restore)
 
 
 def _read_inputs(config: config_lib.TrainConfig, lock: run_lock.RunLock,
@@ -359,23 +377,37 @@ def _announce(console: console_lib.Console, config: config_lib.TrainConfig, inpu
         optimizer=placement.hparams.optimizer, batch_size=config.batch_size,
         train_images=len(inputs.train_data[1]),
         test_images=None if inputs.test_data is None else len(inputs.test_data[1]),
-        data_dir=config.data_dir, schedule=repr(config.schedule),
+        data_dir=config.data_dir, schedule=_schedule_text(config),
         train_steps=config.train_steps, device=placement.device,
         data_format=placement.hparams.data_format, precision=placement.precision,
         train_dir=config.train_dir, start_step=inputs.restore.step))
 
 
+def _schedule_text(config: config_lib.TrainConfig) -> str:
+    """The start line's schedule: the resolved spec, and the template it came from."""
+    text = repr(config.schedule)
+    template = config.schedule_template
+    if template and spec_lib.is_template(template):
+        resized = spec_lib.resolve(template, config.train_steps) == config.schedule
+        text += (f" (from {template} with train_steps={config.train_steps})" if resized
+                 else f" (planned from {template})")
+    return text
+
+
 def _open_train_dir(config: config_lib.TrainConfig, inputs: _Inputs,
-                    built: graph_lib.TrainGraph) -> None:
+                    built: graph_lib.TrainGraph, planned: planned_run.Planned) -> None:
     """The chief's last check (the checkpoint belongs to this model) and its first writes:
-    leftovers and torn records tidied, the checkpoint index, train_config.json, the HParams
-    session, the event writer and (a new run) the Custom Scalars layout."""
+    leftovers and torn records tidied, a branch's checkpoint copied from its parent, the
+    checkpoint index, train_config.json, the HParams session, the event writer and (a new
+    run) the Custom Scalars layout."""
     restore, placement = inputs.restore, inputs.placement
     _check_checkpoint(config.train_dir, restore.path, built, config.hparams)
     # The checks are done: train_dir is written from here on.
     safe_files.remove_leftovers(config.train_dir)  # temporary files of a killed run
     if restore.note:
         logging.warning("%s", restore.note)
+    if planned.branch is not None:
+        restore = planned_run.copy_branch_checkpoint(config, planned)
     checkpoints.write_index(config.train_dir, restore)  # relative paths, kept ones only
     # A run killed while writing leaves a torn last record: cut it before writing again.
     for path in event_files.truncate_torn_records(config.train_dir):
@@ -390,7 +422,8 @@ def _open_train_dir(config: config_lib.TrainConfig, inputs: _Inputs,
         metrics=HPARAMS_METRICS, experiment_hparams=config_lib.TENSORBOARD_HPARAM_TYPES,
         shown=config_lib.TENSORBOARD_SHOWN)
     _event_writer(config.train_dir, built.graph)
-    if restore.step == 0:  # once per run (TensorBoard reads a run's first layout)
+    if restore.step == 0 or planned.branch is not None:  # once per run (TensorBoard reads
+        # a run's first layout)
         with built.graph.as_default():
             tf1.summary.FileWriterCache.get(config.train_dir).add_summary(
                 lrhooks.review_layout(REVIEW_CHARTS), 0)

@@ -173,7 +173,9 @@ def plan_run(settings: RunSettings, here: RunDir = RunDir(),
         return RunDecision(schedule, lines, _record(settings, schedule, None, []))
 
     old, old_template, old_steps = _recorded(history, where)
-    replans = list(history.get("replans") or [])
+    # A branch keeps the changes of plan of the steps it trained: not its parent's later ones.
+    replans = [entry for entry in history.get("replans") or []
+               if settings.branch_from is None or entry.get("step", 0) < trained]
     same_spec = _same_spec(settings.schedule, old_template, old_steps)
     if settings.branch_from is None and same_spec and settings.train_steps == old_steps:
         return RunDecision(old, (), _record(settings, old, parent_record, replans))

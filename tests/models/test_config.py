@@ -17,6 +17,7 @@ from models.resnet_mnist import model as model_lib
 RECORDED_KEYS = [
     "batch_size", "cluster", "data_dir", "data_format", "device", "eval_batch_size",
     "eval_every_n_steps", "final_eval", "hparams", "inter_op_threads", "intra_op_threads",
+    "keep_checkpoints",
     "log_device_placement", "log_every_n_steps", "max_shift", "momentum_schedule", "plots",
     "precision", "progress", "save_checkpoints_steps", "save_summaries_steps", "schedule", "seed",
     "train_dir", "train_steps"]

@@ -41,7 +41,7 @@ def test_every_flag_is_exactly_one_field_or_a_schedule_flag():
     # from flags (hparams, schedule, cluster, range_test, momentum) or fixed.
     flagged = {field.name for _, field, _ in settings.rows(config_lib.TrainConfig)}
     built = {"hparams", "schedule", "cluster", "range_test", "under_ci", "momentum_schedule",
-             "eval_batch_size"}
+             "eval_batch_size", "schedule_template", "plan"}
     assert flagged | built == {f.name for f in dataclasses.fields(config_lib.TrainConfig)}
 
 
