@@ -23,7 +23,8 @@ $LRHOOKS_MNIST_DIR, else ../shared/data/mnist beside the checkout.
 
     python bench/wsd_budgets.py [--flagfile models/resnet_mnist/configs/quick_wsd.flags]
         [--seeds 0,1,2] [--steps 1500 --extended 3000 --extend reheat]
-        [--budgets 1000,2000,3000] [--measure a,b] [--results runs.jsonl] [--dry_run]
+        [--budgets 1000,2000,3000] [--measure a,b] [--results runs.jsonl] [--logs DIR]
+        [--dry_run]
         [--precision=fp32 (any trainer flag) ...]
 
 `--results FILE` keeps each finished run's numbers (one JSON line per run) and reuses them
@@ -145,6 +146,11 @@ class Bench:
         started = time.perf_counter()
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
+        if self.args.logs:
+            os.makedirs(self.args.logs, exist_ok=True)
+            name = f"{re.sub(r'[^a-z0-9]+', '_', label)}-seed{seed}.log"
+            with open(os.path.join(self.args.logs, name), "w") as f:
+                f.write(" ".join(command) + "\n" + done.stdout + done.stderr)
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
             raise SystemExit(f"{label}, seed {seed}: the trainer exited {done.returncode}:\n{tail}")
@@ -211,13 +217,12 @@ def measure_branches(bench: Bench, seed: int, template: str) -> Dict[str, RunRes
         results = {"stable": bench.train(
             "stable", seed, stable_dir,
             [f"--lr_schedule={stable_spec}", f"--train_steps={starts[longest]}",
-             f"--save_checkpoints_steps={every}", "--nofinal_eval"])}
+             f"--save_checkpoints_steps={every}", "--keep_checkpoints=0", "--nofinal_eval"])}
         for budget in budgets:
             checkpoint = os.path.join(stable_dir, f"model.ckpt-{starts[budget]}.index")
             if not os.path.exists(checkpoint) and not bench.args.dry_run:
-                raise SystemExit(f"the stable run kept no checkpoint at step {starts[budget]} "
-                                 f"(checkpoints every {every} steps; the trainer keeps the "
-                                 "newest 5)")
+                raise SystemExit(f"the stable run has no checkpoint at step {starts[budget]} "
+                                 f"(it saved every {every} steps and kept them all)")
             results[f"branch {budget}"] = bench.train(
                 f"branch {budget}", seed, bench.new_dir(f"branch {budget}", seed),
                 [f"--train_steps={budget}", f"--branch_from={stable_dir}@{starts[budget]}"],
@@ -320,6 +325,7 @@ def main():
     parser.add_argument("--budgets", type=integers, default=[1000, 2000, 3000])
     parser.add_argument("--measure", default="a,b", help="a, b or a,b")
     parser.add_argument("--results", default=None)
+    parser.add_argument("--logs", default=None, help="write each run's output there")
     parser.add_argument("--dry_run", action="store_true", help="print the commands only")
     # Any other --flag=value is a trainer flag that overrides the flagfile's value.
     args, overrides = parser.parse_known_args()
