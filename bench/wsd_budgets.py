@@ -105,6 +105,9 @@ def parse_output(stdout: str, label: str) -> Dict[str, float]:
     if done is None:
         raise SystemExit(f"{label}: no 'done: step ...' line in the trainer's output:\n{stdout}")
     accuracy = ACCURACY_LINE.search(stdout)
+    if accuracy and accuracy.group(2) != done.group(1):
+        raise SystemExit(f"{label}: the final evaluation is of step {accuracy.group(2)}, not of "
+                         f"the last step {done.group(1)}")
     return {"step": int(done.group(1)), "speed": float(done.group(3)),
             "accuracy": float(accuracy.group(1)) if accuracy else None}
 
