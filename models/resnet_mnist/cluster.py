@@ -149,6 +149,11 @@ def differing_setting(cluster: ClusterConfig, mine: Mapping[str, str],
     """The one-line message for the first setting of `mine` that differs from the chief's."""
     for name, value in mine.items():
         if name in chief and chief[name] != value:
+            if name == "schedule":  # the chief planned it from its --train_dir (run_plan)
+                return (f"{cluster.name} would train with {value} but the chief (worker 0, "
+                        f"{cluster.worker_hosts[0]}) planned {chief[name]} for this run "
+                        "(--extend, --branch_from, its train_config.json): start this worker "
+                        f"with --lr_schedule='{chief[name]}'")
             return (f"{cluster.name} was started with {name}={value} but the chief (worker 0, "
                     f"{cluster.worker_hosts[0]}) with {name}={chief[name]}: start every worker "
                     "with the chief's model and training flags")

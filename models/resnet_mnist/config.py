@@ -148,7 +148,7 @@ class TrainConfig:
     # cycle_momentum); None: the constant hparams.momentum.
     momentum_schedule: Optional[schedules.Schedule] = None
     # --lr_schedule as written (a template keeps `train_steps`), else the spec of the schedule
-    # its flags build: what `run_plan.plan_run` plans from.
+    # its flags build: what `run_plan.plan_run` plans from ("": `schedule`'s spec).
     schedule_template: str = unrecorded("")
     # `run_plan.RunDecision.record` once the run is planned (`planned_run`): the resolved spec,
     # its template, the parent of a branch and each change of plan, for train_config.json.
@@ -456,9 +456,12 @@ def tensorboard_hparams(config: TrainConfig, hparams: model_hparams.HParams) -> 
         "precision": config.precision,
         "label_smoothing": hparams.label_smoothing,
         "ema_decay": hparams.ema_decay,
-        "schedule_template": config.schedule_template,
-        "parent": _parent_text(config.plan),
     }
+    # A template's text and a branch's parent: recorded by the runs that have one.
+    if config.schedule_template and spec_lib.is_template(config.schedule_template):
+        values["schedule_template"] = config.schedule_template
+    if _parent_text(config.plan):
+        values["parent"] = _parent_text(config.plan)
     for name in _MODEL_HPARAMS[hparams.model] + _OPTIMIZER_HPARAMS[hparams.optimizer]:
         value = getattr(hparams, name)
         values[name] = ",".join(str(v) for v in value) if isinstance(value, tuple) else value

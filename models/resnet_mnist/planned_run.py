@@ -26,6 +26,7 @@ from typing import Any, Mapping, Optional, Tuple
 from absl import logging
 
 from lrhooks import schedules
+from lrhooks import spec as spec_lib
 from lrhooks.tools import safe_files
 from models.resnet_mnist import checkpoints
 from models.resnet_mnist import config as config_lib
@@ -53,6 +54,13 @@ class Planned:
 
 
 def _recorded(train_dir: str) -> Optional[Mapping[str, Any]]:
+    """`train_dir`'s train_config.json; None without one, or for a link (never followed: the
+    run is then planned as a new one, and the link is replaced when the file is written)."""
+    path = os.path.join(train_dir, config_lib.CONFIG_FILE)
+    if os.path.islink(path):
+        logging.warning("%s is a symbolic link, which the trainer never follows: the schedule "
+                        "is planned as for a new run", path)
+        return None
     try:
         return config_lib.read_recorded(train_dir)
     except ValueError as error:
@@ -120,10 +128,11 @@ def plan(config: config_lib.TrainConfig, restore: checkpoints.Restore) -> Planne
       faults.UserError: One line: the plan is not well defined (naming --extend), a bad or
         unkept --branch_from, a damaged train_config.json.
     """
-    settings = run_plan.RunSettings(config.schedule_template, config.train_steps,
+    template = config.schedule_template or spec_lib.spec(config.schedule)  # a config made in code
+    settings = run_plan.RunSettings(template, config.train_steps,
                                     config.extend, config.branch_from)
-    here = run_plan.RunDir(_recorded(config.train_dir) if os.path.isdir(config.train_dir)
-                           else None, restore.step if restore.path else None)
+    here = (run_plan.RunDir(_recorded(config.train_dir), restore.step) if restore.path
+            else run_plan.RunDir())  # what a run that has no checkpoint recorded is not used
     parent, branch = None, None
     try:
         if (config.branch_from is not None and here.recorded is not None

@@ -328,6 +328,19 @@ def test_settings_that_differ_from_the_chief_are_named():
                     "model and training flags")
 
 
+def test_a_schedule_the_chief_planned_is_named_with_the_flag_that_gives_it():
+    """An extended or branched run: the chief's schedule is planned from its train_dir, which
+    the other workers do not read; the line names the --lr_schedule that matches it."""
+    cluster = cluster_lib.ClusterConfig("worker", 1, PS, WORKERS)
+    chief = {"--batch_size": "8", "schedule": repr(schedules.cosine_decay(0.1, 20))}
+    line = cluster_lib.differing_setting(
+        cluster, dict(chief, schedule=repr(schedules.cosine_decay(0.1, 30))), chief)
+    assert line == (f"worker 1 would train with {schedules.cosine_decay(0.1, 30)!r} but the "
+                    f"chief (worker 0, 127.0.0.1:2223) planned {chief['schedule']} for this run "
+                    "(--extend, --branch_from, its train_config.json): start this worker with "
+                    f"--lr_schedule='{chief['schedule']}'")
+
+
 def test_watchdog_thread_ends_the_process_on_a_signal_and_on_a_timeout():
     """The real thread: a signal to this process reaches it through the wakeup fd."""
     cluster = cluster_lib.ClusterConfig("worker", 1, PS, WORKERS)
