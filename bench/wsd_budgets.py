@@ -120,6 +120,7 @@ class Bench:
         self.template = template
         self.overrides = list(overrides)
         self.cache: Dict[str, dict] = {}
+        self.trained = 0  # runs this invocation trained (the others came from --results)
         self.tmp = tempfile.mkdtemp(prefix="lrhooks-wsd-")
         if args.results and os.path.exists(args.results):
             with open(args.results) as f:
@@ -146,6 +147,7 @@ class Bench:
         print(f"  [{label}, seed {seed}] python {' '.join(command[1:])}", file=sys.stderr, flush=True)
         if self.args.dry_run:
             return RunResult(label, seed, 0, 0.0, 0.0, None)
+        self.trained += 1
         started = time.perf_counter()
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
@@ -300,6 +302,9 @@ def report_branches(args, template: str, per_seed: List[Dict[str, RunResult]]) -
           f"time {ratio('wall_seconds'):.2f}x (means over seeds); target <= 1.6x: steps "
           f"{'met' if steps / planned <= 1.6 else 'MISSED'}, wall "
           f"{'met' if ratio('wall_seconds') <= 1.6 else 'MISSED'}")
+    walls = [sum(r[n].wall_seconds for n in names) / r[f"planned {longest}"].wall_seconds
+             for r in per_seed]
+    print(f"wall time per seed: {', '.join(f'{w:.2f}x' for w in walls)}")
     for budget in args.budgets:
         gaps = [(r[f"branch {budget}"].accuracy - r[f"planned {budget}"].accuracy) * 100
                 for r in per_seed]
@@ -356,7 +361,7 @@ def main():
         return
     print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
           f"{args.flagfile} {' '.join(overrides)}; --lr_schedule={template}; "
-          f"bench wall {time.perf_counter() - started:.0f} s")
+          f"{bench.trained} runs trained in {time.perf_counter() - started:.0f} s")
     if extend_runs:
         report_extend(args, extend_runs)
     if branch_runs:
