@@ -405,6 +405,18 @@ def test_the_loss_plot_says_when_the_training_loss_includes_label_smoothing(run_
     assert plot.label_smoothing_floor(0.2, 5) == pytest.approx(smoothing_floor(0.2, 5))
 
 
+def test_the_accuracy_plot_says_a_training_point_is_one_batch(run_dir, drawn, tmp_path):
+    import json
+    import shutil
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    assert not "".join(t.get_text() for t in drawn(run, tmp_path / "a")["accuracy.png"].texts)
+    (run / "train_config.json").write_text(json.dumps({"batch_size": 64}))
+    note = "".join(text.get_text() for text in drawn(run, tmp_path / "b")["accuracy.png"].texts)
+    assert note == ("training accuracy: one batch of 64 examples a point (noisy); "
+                    "test accuracy: the whole test set")
+
+
 def test_the_shipped_flagfiles_evaluate_often_enough_for_a_test_curve():
     configs = sorted((programs.REPO_ROOT / "models" / "resnet_mnist" / "configs").glob("*.flags"))
     assert configs

@@ -361,8 +361,9 @@ def figure_drawing(figure: str, scheduled: bool, logdir: str,
 
     The scheduled values (the first figure) one panel each, their changes drawn as jumps
     where the value holds between points (a staircase) and as lines where it changes at
-    every point; accuracy zoomed to where the later points are; loss with a note when a
-    run's `train_config.json` says its training loss includes label smoothing.
+    every point; accuracy zoomed to where the later points are, with a note that a training
+    point is one batch when a run's `train_config.json` names its batch size; loss with a note
+    when that file says its training loss includes label smoothing.
 
     Args:
       figure: The figure's name (`DEFAULT_FIGURES`' keys).
@@ -373,7 +374,14 @@ def figure_drawing(figure: str, scheduled: bool, logdir: str,
     if scheduled:
         return {"steps": True, "panel_each": True}
     if figure == "accuracy":
-        return {"zoom": True}
+        notes = []
+        for run in sorted(runs):
+            batch_size = _batch_size(os.path.join(logdir, run))
+            if batch_size:
+                where = "" if run == "." else f" ({run})"
+                notes.append(f"training accuracy{where}: one batch of {batch_size} examples a "
+                             "point (noisy); test accuracy: the whole test set")
+        return {"zoom": True, **({"note": "\n".join(notes)} if notes else {})}
     if figure == "loss":
         notes = []
         for run in sorted(runs):
@@ -385,6 +393,17 @@ def figure_drawing(figure: str, scheduled: bool, logdir: str,
                              "test loss does not")
         return {"note": "\n".join(notes)} if notes else {}
     return {}
+
+
+def _batch_size(run_dir: str) -> int:
+    """The training batch size from `run_dir`'s train_config.json (the trainer's); 0 without
+    one or when it is unreadable."""
+    try:
+        with open(os.path.join(run_dir, "train_config.json"), encoding="utf-8") as f:
+            batch_size = json.load(f).get("batch_size", 0)
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0
+    return batch_size if isinstance(batch_size, int) and batch_size > 0 else 0
 
 
 def _label_smoothing(run_dir: str) -> Tuple[float, int]:
