@@ -16,6 +16,18 @@ from typing import Iterable, Iterator, Optional, Sequence
 from absl import flags
 
 
+def describe_program(doc: Optional[str]) -> None:
+    """Gives absl's `--help` the program's description when it runs as an installed script.
+
+    absl prints the `__main__` module's docstring above the flags; a console script's
+    generated `__main__` has none, so `lrhooks-train --help` would show the flags alone.
+    `python -m` runs keep their own docstring.
+    """
+    main = sys.modules.get("__main__")
+    if main is not None and not getattr(main, "__doc__", None) and doc:
+        main.__doc__ = doc
+
+
 def show_in_help(flag_values: flags.FlagValues, names: Iterable[str]) -> None:
     """Makes `--help` list the flags `names` of `flag_values` (defined already).
 

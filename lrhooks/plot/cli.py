@@ -68,6 +68,7 @@ def _parse_flags(argv: List[str]) -> List[str]:
 
 def run() -> None:
     """Defines the flags and runs `main` (what `python -m lrhooks.plot` does)."""
+    cli_flags.describe_program(__doc__)
     console.guard_standard_streams()  # `| head`: the rest of the output is dropped
     define_flags()
     app.run(main, flags_parser=_parse_flags)

@@ -166,6 +166,7 @@ def main(argv: List[str]) -> int:
 
 def run() -> None:
     """Defines the flags and runs `main` (what `python -m lrhooks.preview` does)."""
+    cli_flags.describe_program(__doc__)
     console.guard_standard_streams()  # `| head`: the rest of the output is dropped
     define_flags()
     app.run(main, flags_parser=parse_flags)

@@ -93,6 +93,7 @@ def main(argv):
 
 def run() -> None:
     """The program (`python -m models.resnet_mnist.eval`, the `lrhooks-eval` script)."""
+    cli_flags.describe_program(__doc__)
     lrhooks_console.guard_standard_streams()  # a closed pipe (`| head`, `| tee`) stops nothing
     define_flags()
     app.run(main, flags_parser=flag_parsing.parser("eval"))

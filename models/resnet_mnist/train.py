@@ -147,6 +147,7 @@ def main(argv):
 
 def run() -> None:
     """The program (`python -m models.resnet_mnist.train`, the `lrhooks-train` script)."""
+    cli_flags.describe_program(__doc__)
     lrhooks_console.guard_standard_streams()  # a closed pipe (`| head`, `| tee`) stops nothing
     early_signals.install("train")  # a signal from here on gives one line
     early_signals.pause("imports")

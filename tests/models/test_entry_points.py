@@ -86,3 +86,20 @@ def test_setup_cfg_installs_models_with_its_flagfiles():
     pattern = config["options.package_data"]["models.resnet_mnist"].strip()
     shipped = glob.glob(str(ROOT / "models" / "resnet_mnist" / pattern))
     assert {os.path.basename(p) for p in shipped} >= {"quick.flags", "resnet.flags"}
+
+
+@pytest.mark.parametrize("module, description", [
+    ("models.resnet_mnist.train", "Trains the MNIST ResNet"),
+    ("models.resnet_mnist.eval", None),
+    ("lrhooks.preview.cli", None),
+    ("lrhooks.plot.cli", None),
+])
+def test_an_installed_script_shows_the_program_description_in_help(module, description,
+                                                                    tmp_path):
+    """A console script's `__main__` has no docstring: `run()` lends it the program's."""
+    code = (f"import importlib, sys; program = importlib.import_module({module!r}); "
+            f"sys.argv = ['script', '--help']; program.run()")
+    done = programs.run(programs.python_code(code), cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    first = (description or importlib.import_module(module).__doc__.strip().splitlines()[0])
+    assert first in done.stdout.splitlines()[0], done.stdout[:300]
