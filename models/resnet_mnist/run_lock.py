@@ -24,8 +24,6 @@ from typing import Optional
 
 from absl import logging
 
-from models.resnet_mnist import faults
-
 LOCK_FILE = ".train.lock"
 
 
@@ -63,6 +61,13 @@ class RunLock:
         self.release()
 
 
+def _user_error(message: str) -> Exception:
+    """`faults.UserError(message)`; `faults` imports TensorFlow, which taking the lock must
+    not: a finished run's rerun (`finished_runs`) takes it and answers without TensorFlow."""
+    from models.resnet_mnist import faults  # pylint: disable=import-outside-toplevel
+    return faults.UserError(message)
+
+
 def _holder(fd: int) -> str:
     """Who holds the lock, as its file records it."""
     try:
@@ -89,15 +94,15 @@ def _acquire(train_dir: str) -> Optional[int]:
         fd = os.open(path, flags, 0o644)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise faults.UserError(f"--train_dir {train_dir!r}: its lock file {LOCK_FILE} is a "
+            raise _user_error(f"--train_dir {train_dir!r}: its lock file {LOCK_FILE} is a "
                                    "symbolic link, which the trainer never follows; remove it "
                                    "and run the same command again") from None
-        raise faults.UserError(f"--train_dir {train_dir!r}: cannot open its lock file "
+        raise _user_error(f"--train_dir {train_dir!r}: cannot open its lock file "
                                f"{LOCK_FILE}: {error.strerror}") from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
         os.close(fd)
-        raise faults.UserError(f"--train_dir {train_dir!r}: its lock file {LOCK_FILE} is not a "
+        raise _user_error(f"--train_dir {train_dir!r}: its lock file {LOCK_FILE} is not a "
                                "regular file of its own (a device, a pipe or a hard link); "
                                "remove it and run the same command again")
     try:
@@ -106,7 +111,7 @@ def _acquire(train_dir: str) -> Optional[int]:
         if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             holder = _holder(fd)
             os.close(fd)
-            raise faults.UserError(
+            raise _user_error(
                 f"--train_dir {train_dir!r} is in use by another trainer: {holder}; wait for "
                 "it to end (or stop it), or use another --train_dir") from None
         os.close(fd)  # ENOLCK, EOPNOTSUPP: a file system without locks
