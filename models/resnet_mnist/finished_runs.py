@@ -28,6 +28,7 @@ from lrhooks.tools import safe_files
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import console as console_lib
 from models.resnet_mnist import run_lock
+from models.resnet_mnist import user_errors
 
 RECORD_FILE = "finished.json"
 _FORMAT = 1
@@ -177,7 +178,7 @@ def answer(config: config_lib.TrainConfig, console: console_lib.Console) -> Opti
     lock = run_lock.RunLock(config.train_dir)
     try:
         lock.take()
-    except Exception:  # pylint: disable=broad-except  # held or refused: the usual path says so
+    except user_errors.UserError:  # held, or a planted lock file: the usual path says so
         return None
     try:
         values = _matching_record(config)

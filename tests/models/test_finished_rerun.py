@@ -32,11 +32,15 @@ sys.exit(code)
 """
 
 
-def train(data_dir, train_dir, *args):
-    """(exit status, stdout less the import line, whether TensorFlow was imported)."""
+def train(data_dir, train_dir, *args, stderr=None):
+    """(exit status, stdout less the import line, whether TensorFlow was imported); `stderr`:
+    a list that receives the program's stderr."""
     argv = [*TINY_FLAGS, f"--data_dir={data_dir}", f"--train_dir={train_dir}", *args]
     done = programs.run(programs.python_code(RUN_MODULE.format(args=[str(a) for a in argv])),
-                        env=programs.environment(without=("CI",)), timeout=300)
+                        env=programs.environment(tf_log_level=None, without=("CI",)),
+                        timeout=300)
+    if stderr is not None:
+        stderr.append(done.stderr)
     lines = done.stdout.splitlines()
     assert lines and lines[-1].startswith("TENSORFLOW_IMPORTED"), done.stderr[-3000:]
     return done.returncode, "\n".join(lines[:-1]), lines[-1].endswith("True")
@@ -121,3 +125,13 @@ def test_a_larger_train_steps_trains_on(run, tmp_path):
     assert (code, imported) == (0, True)
     assert "train: done: step 3 of 3" in out
     assert json.loads((copy / finished_runs.RECORD_FILE).read_text())["step"] == 3
+
+
+def test_a_rerun_while_another_trainer_holds_the_lock_says_so_in_one_line(run):
+    data, train_dir, _ = run
+    stderr = []
+    with run_lock.RunLock(str(train_dir)) as lock:
+        lock.take()
+        code, out, _ = train(data, train_dir, "--train_steps=2", stderr=stderr)
+    assert (code, out) == (1, "")
+    assert stderr[0].count("\n") == 1 and "is in use by another trainer" in stderr[0]
