@@ -12,6 +12,7 @@ CheckpointSaverHook", "Graph was finalized", "Saving checkpoints", ...): INFO fr
 
 import dataclasses
 import glob
+import importlib.util
 import logging as std_logging
 import os
 import shlex
@@ -143,8 +144,8 @@ class _DropTensorFlowInternalDeprecations(std_logging.Filter):
 
     def __init__(self):
         super().__init__()
-        import tensorflow as tf  # pylint: disable=import-outside-toplevel
-        self._prefix = "From " + os.path.dirname(tf.__file__)
+        spec = importlib.util.find_spec("tensorflow")  # where it is, without importing it
+        self._prefix = "From " + os.path.dirname(spec.origin if spec and spec.origin else "")
 
     def filter(self, record: std_logging.LogRecord) -> bool:
         return not (record.pathname.endswith("deprecation.py")
@@ -180,9 +181,10 @@ def setup_logging(console: Console, verbose: bool) -> None:
     errors (no TF1 hook messages), TensorBoard's only errors. `verbose`: absl's own format,
     INFO from TensorFlow too.
     """
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     logging.set_verbosity(logging.INFO)
-    tf_logger = tf.get_logger()
+    tensorflow = sys.modules.get("tensorflow")  # not imported yet: called again once it is
+    tf_logger = (tensorflow.get_logger() if tensorflow is not None
+                 else std_logging.getLogger("tensorflow"))
     for handler in list(tf_logger.handlers):  # TensorFlow's messages through absl only, once
         if not isinstance(handler, logging.ABSLHandler):
             tf_logger.removeHandler(handler)
@@ -200,11 +202,13 @@ def setup_logging(console: Console, verbose: bool) -> None:
     root.addHandler(handler)
 
 
-def summary(console: Console, result, config) -> None:
+def summary(console: Console, result, config, checkpoint: Optional[str] = None) -> None:
     """The block after a run (`result`: `loop.TrainResult` of `config`): what happened, the
-    test accuracy, where the checkpoints and events are, and how to look at them."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from lrhooks.hooks import training_log as training_log_lib  # pylint: disable=import-outside-toplevel
+    test accuracy, where the checkpoints and events are, and how to look at them.
+
+    `checkpoint`: the latest checkpoint when the caller knows it (a finished run's record,
+    `finished_runs`), else TensorFlow finds it; a finished run's summary imports no TensorFlow
+    with it."""
     step, train_dir = result.global_step, config.train_dir
     if result.trained_nothing and step > config.train_steps:
         console.say(f"{train_dir} is already past --train_steps={config.train_steps}: its "
@@ -214,6 +218,7 @@ def summary(console: Console, result, config) -> None:
         console.say(f"{train_dir} is finished (step {step} of {config.train_steps}); nothing "
                     "to train")
     else:
+        from lrhooks.hooks import training_log as training_log_lib  # pylint: disable=import-outside-toplevel
         trained = step - result.start_step
         speed = (f", {trained / result.train_seconds:.3g} steps/s"
                  if result.train_seconds else "")
@@ -225,7 +230,9 @@ def summary(console: Console, result, config) -> None:
                      f"(best {result.best_accuracy:.4f})")
     elif config.cluster.is_chief:
         lines.append(f"test accuracy  not evaluated: {eval_command(train_dir)}")
-    checkpoint = tf.train.latest_checkpoint(train_dir) if config.cluster.is_chief else None
+    if checkpoint is None and config.cluster.is_chief:
+        import tensorflow as tf  # pylint: disable=import-outside-toplevel  # not for a record's
+        checkpoint = tf.train.latest_checkpoint(train_dir)
     if checkpoint is not None:
         lines.append(f"checkpoints    {checkpoint}")
     eval_dir = os.path.join(train_dir, "eval")

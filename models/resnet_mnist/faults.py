@@ -24,15 +24,13 @@ from typing import Dict, List, Optional
 
 import tensorflow as tf
 
+from models.resnet_mnist.user_errors import UserError  # noqa: F401  (faults.UserError)
+
 tf1 = tf.compat.v1
 
 EXIT_BAD_INPUT = 1
 EXIT_NON_FINITE = 3
 EXIT_CLUSTER = 4
-
-
-class UserError(Exception):
-    """A mistake in the user's input: reported in one line, no traceback (exit 1)."""
 
 
 class NonFiniteError(RuntimeError):

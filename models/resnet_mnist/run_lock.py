@@ -24,7 +24,7 @@ from typing import Optional
 
 from absl import logging
 
-from models.resnet_mnist import faults
+from models.resnet_mnist.user_errors import UserError  # faults.UserError, without TensorFlow
 
 LOCK_FILE = ".train.lock"
 
@@ -80,7 +80,7 @@ def _acquire(train_dir: str) -> Optional[int]:
     (None on a file system without locks).
 
     Raises:
-      faults.UserError: Another process holds it (naming it), or the lock file is a link or
+      UserError: Another process holds it (naming it), or the lock file is a link or
         not a regular file.
     """
     path = os.path.join(train_dir, LOCK_FILE)
@@ -89,24 +89,24 @@ def _acquire(train_dir: str) -> Optional[int]:
         fd = os.open(path, flags, 0o644)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise faults.UserError(f"--train_dir {train_dir!r}: its lock file {LOCK_FILE} is a "
-                                   "symbolic link, which the trainer never follows; remove it "
-                                   "and run the same command again") from None
-        raise faults.UserError(f"--train_dir {train_dir!r}: cannot open its lock file "
-                               f"{LOCK_FILE}: {error.strerror}") from None
+            raise UserError(f"--train_dir {train_dir!r}: its lock file {LOCK_FILE} is a "
+                            "symbolic link, which the trainer never follows; remove it "
+                            "and run the same command again") from None
+        raise UserError(f"--train_dir {train_dir!r}: cannot open its lock file "
+                        f"{LOCK_FILE}: {error.strerror}") from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
         os.close(fd)
-        raise faults.UserError(f"--train_dir {train_dir!r}: its lock file {LOCK_FILE} is not a "
-                               "regular file of its own (a device, a pipe or a hard link); "
-                               "remove it and run the same command again")
+        raise UserError(f"--train_dir {train_dir!r}: its lock file {LOCK_FILE} is not a "
+                        "regular file of its own (a device, a pipe or a hard link); "
+                        "remove it and run the same command again")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as error:
         if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             holder = _holder(fd)
             os.close(fd)
-            raise faults.UserError(
+            raise UserError(
                 f"--train_dir {train_dir!r} is in use by another trainer: {holder}; wait for "
                 "it to end (or stop it), or use another --train_dir") from None
         os.close(fd)  # ENOLCK, EOPNOTSUPP: a file system without locks

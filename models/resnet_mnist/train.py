@@ -5,7 +5,8 @@
 
 Resumes from the latest checkpoint in `--train_dir`; the same command on a finished
 `--train_dir` trains nothing, changes no file (but the record in its lock file, `run_lock.py`)
-and prints the result it has. See `config.py`
+and prints the result it has (from the run's `finished.json` without importing TensorFlow
+when nothing changed: `finished_runs.py`). See `config.py`
 for flags. The program only: flags -> `config.TrainConfig` -> one of three modes (a training
 run, `loop.train`; the range test, `range_test.py`; a ps task, `cluster_ps.run_ps`). What it
 prints, and where: `console.py`.
@@ -19,6 +20,7 @@ from lrhooks.cli import console as lrhooks_console
 from models.resnet_mnist import config as config_lib
 from models.resnet_mnist import console as console_lib
 from models.resnet_mnist import early_signals
+from models.resnet_mnist import finished_runs
 from models.resnet_mnist import flag_parsing
 
 # TensorFlow is imported once the flags are parsed (`_import_tensorflow`): `--help` and a
@@ -72,6 +74,8 @@ def run_training(config: config_lib.TrainConfig) -> int:
                                      timeout_secs=config.ps_timeout_secs)
         result = (_run_worker(config, lock) if cluster.is_distributed
                   else loop.train(config, console=CONSOLE, lock=lock))
+        if not cluster.is_distributed and result.stopped_by_signal is None:
+            finished_runs.record(config, result)  # under the lock: the next rerun reads it
     except cluster_lib.ClusterError as error:
         _error(error)
         return faults.EXIT_CLUSTER
@@ -135,13 +139,17 @@ def main(argv):
     if stray:
         _error(stray)
         return 1
-    _import_tensorflow(FLAGS.verbose)
     console_lib.setup_logging(CONSOLE, FLAGS.verbose)
     try:
         config = config_lib.config_from_flags(FLAGS.flag_values_dict())
     except ValueError as error:  # a flag combination the validators could not see
         _error(error)
         return 1
+    answered = finished_runs.answer(config, CONSOLE)  # a finished run's record: no TensorFlow
+    if answered is not None:
+        return answered
+    _import_tensorflow(FLAGS.verbose)
+    console_lib.setup_logging(CONSOLE, FLAGS.verbose)  # again: TensorFlow's logger now exists
     return run_range_test(config) if config.range_test.enabled else run_training(config)
 
 
