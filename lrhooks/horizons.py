@@ -77,6 +77,11 @@ def _combined(parts) -> _End:
     return (max(settle for settle, _ in ends), any(finishes for _, finishes in ends))
 
 
+def _with_warmup(schedule):
+    """transformers' `*_with_warmup` decays: they end at `num_training_steps`."""
+    return _finishes(max(schedule.num_warmup_steps, schedule.num_training_steps))
+
+
 def _polynomial(s) -> _End:
     return _GOES_ON if s.cycle else _finishes(math.ceil(s.decay_steps))
 
@@ -124,18 +129,12 @@ _ENDS: Dict[str, Callable[..., _End]] = {
     "one_cycle_momentum": lambda s: _finishes(s.schedule.total_steps),
     "warmup_stable_decay": lambda s: _finishes(
         s.num_warmup_steps + s.num_stable_steps + s.num_decay_steps),
-    "linear_schedule_with_warmup": lambda s: _finishes(
-        max(s.num_warmup_steps, s.num_training_steps)),
-    "polynomial_decay_schedule_with_warmup": lambda s: _finishes(
-        max(s.num_warmup_steps, s.num_training_steps)),
-    "cosine_schedule_with_warmup": lambda s: _finishes(
-        max(s.num_warmup_steps, s.num_training_steps)),
-    "cosine_with_hard_restarts_schedule_with_warmup": lambda s: _finishes(
-        max(s.num_warmup_steps, s.num_training_steps)),
-    "cosine_with_min_lr_schedule_with_warmup": lambda s: _finishes(
-        max(s.num_warmup_steps, s.num_training_steps)),
-    "cosine_with_min_lr_schedule_with_warmup_lr_rate": lambda s: _finishes(
-        max(s.num_warmup_steps, s.num_training_steps)),
+    "linear_schedule_with_warmup": _with_warmup,
+    "polynomial_decay_schedule_with_warmup": _with_warmup,
+    "cosine_schedule_with_warmup": _with_warmup,
+    "cosine_with_hard_restarts_schedule_with_warmup": _with_warmup,
+    "cosine_with_min_lr_schedule_with_warmup": _with_warmup,
+    "cosine_with_min_lr_schedule_with_warmup_lr_rate": _with_warmup,
     "power_and_linear_decay": lambda s: (  # without its linear part: a power decay
         _finishes(s.offset + s.total_decay_steps) if s.linear_decay_fraction > 0
         else _GOES_ON),
