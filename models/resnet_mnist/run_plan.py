@@ -179,6 +179,20 @@ def plan_run(settings: RunSettings, here: RunDir = RunDir(),
     same_spec = _same_spec(settings.schedule, old_template, old_steps)
     if settings.branch_from is None and same_spec and settings.train_steps == old_steps:
         return RunDecision(old, (), _record(settings, old, parent_record, replans))
+    if not same_spec and settings.extend in (None, "replan"):
+        # A schedule changed on the command line is the user's choice: it applies from the
+        # step the run resumes at (the steps before it trained as they did), said in one line.
+        try:
+            chosen = spec_lib.resolve(settings.schedule, settings.train_steps)
+        except spec_lib.SpecError as error:
+            raise RunPlanError(str(error)) from None
+        if chosen != old:
+            replans.append({"step": trained, "train_steps": settings.train_steps,
+                            "extend": "changed"})
+        return RunDecision(chosen, (f"--lr_schedule changed at step {trained}: was "
+                                    f"{old_template}; from step {trained} on: "
+                                    f"{spec_lib.spec(chosen)}",),
+                           _record(settings, chosen, parent_record, replans))
     try:
         plan = run_plan_lib.extend_plan(old, settings.schedule, old_steps,
                                         settings.train_steps, trained, settings.extend)

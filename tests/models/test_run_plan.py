@@ -88,13 +88,20 @@ def test_a_second_resume_after_a_restart_keeps_the_restarted_schedule():
     assert again.record["replans"] == [{"step": 400, "train_steps": 800, "extend": "restart"}]
 
 
-def test_a_changed_schedule_on_resume_is_named():
-    here = RunDir(_recorded("cosine_decay(0.1, 1000)", 1000), 0)
-    decision = plan_run(RunSettings("cosine_decay(0.2, 1000)", 1000), here)
-    assert decision.lines[0] == "--lr_schedule changed at step 0: was cosine_decay(0.1, 1000)"
-    with pytest.raises(RunPlanError, match=r"changes step 0, already trained"):
-        plan_run(RunSettings("cosine_decay(0.2, 1000)", 1000),
-                 RunDir(_recorded("cosine_decay(0.1, 1000)", 1000), 5))
+def test_a_changed_schedule_on_resume_applies_from_the_resume_step_and_is_named():
+    """The command line wins (as over a flagfile): the steps trained stay as they were."""
+    decision = plan_run(RunSettings("cosine_decay(0.2, 1000)", 1000),
+                        RunDir(_recorded("cosine_decay(0.1, 1000)", 1000), 5))
+    assert decision.schedule == S.cosine_decay(0.2, 1000)
+    assert decision.lines == ("--lr_schedule changed at step 5: was cosine_decay(0.1, 1000); "
+                              "from step 5 on: cosine_decay(learning_rate=0.2, "
+                              "decay_steps=1000, alpha=0.0)",)
+    assert decision.record["replans"] == [{"step": 5, "train_steps": 1000,
+                                           "extend": "changed"}]
+    # An explicit --extend still plans the new template against the steps trained.
+    with pytest.raises(RunPlanError, match=r"nothing left to train"):
+        plan_run(RunSettings("cosine_decay(0.2, 1000)", 1000, extend="restart"),
+                 RunDir(_recorded("cosine_decay(0.1, 1000)", 1000), 1000))
 
 
 def test_a_branch_plans_from_the_parents_checkpoint_and_records_it():
