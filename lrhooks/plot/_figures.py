@@ -395,26 +395,27 @@ def figure_drawing(figure: str, scheduled: bool, logdir: str,
     return {}
 
 
-def _batch_size(run_dir: str) -> int:
-    """The training batch size from `run_dir`'s train_config.json (the trainer's); 0 without
-    one or when it is unreadable."""
+def _run_settings(run_dir: str) -> Dict[str, object]:
+    """`run_dir`'s train_config.json (the trainer's), its "hparams" merged into the top level;
+    {} without one or when it is unreadable."""
     try:
         with open(os.path.join(run_dir, "train_config.json"), encoding="utf-8") as f:
-            batch_size = json.load(f).get("batch_size", 0)
+            config = json.load(f)
+        return {**config.get("hparams", {}), **config}
     except (OSError, ValueError, AttributeError, TypeError):
-        return 0
+        return {}
+
+
+def _batch_size(run_dir: str) -> int:
+    """The training batch size a run's train_config.json names; 0 without one."""
+    batch_size = _run_settings(run_dir).get("batch_size", 0)
     return batch_size if isinstance(batch_size, int) and batch_size > 0 else 0
 
 
 def _label_smoothing(run_dir: str) -> Tuple[float, int]:
     """(label_smoothing, num_classes) from `run_dir`'s train_config.json, top level or under
     "hparams" as the trainer writes it; (0, 10) without one or when it is unreadable."""
-    try:
-        with open(os.path.join(run_dir, "train_config.json"), encoding="utf-8") as f:
-            config = json.load(f)
-        settings = {**config.get("hparams", {}), **config}
-    except (OSError, ValueError, AttributeError, TypeError):
-        return 0.0, 10
+    settings = _run_settings(run_dir)
     smoothing, classes = settings.get("label_smoothing", 0), settings.get("num_classes", 10)
     if not isinstance(classes, int) or classes < 2:
         classes = 10
